@@ -1,0 +1,115 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "hubstore",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "hubstore", targets: ["HubStoreCLI"]),
+        .library(name: "HubStore", targets: ["HubStore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CHubSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        .target(
+            name: "HubSQLite",
+            dependencies: [
+                "CHubSQLite",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "HubStore",
+            dependencies: [
+                "HubSQLite",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "HubHTTP",
+            dependencies: [
+                "HubStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "HubTools",
+            dependencies: [
+                "HubStore",
+                "HubSQLite",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "HubStoreCLI",
+            dependencies: [
+                "HubHTTP",
+                "HubTools",
+                "HubStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "HubTestSupport",
+            dependencies: ["HubStore"],
+            path: "Tests/HubTestSupport",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "HubSQLiteTests",
+            dependencies: ["HubSQLite", "HubTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "HubStoreTests",
+            dependencies: ["HubStore", "HubSQLite", "HubTools", "HubTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "HubHTTPTests",
+            dependencies: [
+                "HubHTTP",
+                "HubStore",
+                "HubTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "HubStoreCLITests",
+            dependencies: ["HubStoreCLI", "HubStore", "HubSQLite", "HubTools", "HubTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

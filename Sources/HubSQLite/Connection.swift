@@ -1,0 +1,213 @@
+import CHubSQLite
+
+/// One SQLite connection.
+///
+/// Not `Sendable`: a connection is confined to one serial executor (see ``SerializedConnection``),
+/// which is what makes it safe to open it with `SQLITE_OPEN_NOMUTEX`.
+///
+/// Related SQLite documentation: <https://www.sqlite.org/c3ref/sqlite3.html>
+public final class Connection {
+    /// The raw `sqlite3 *` handle.
+    public let handle: OpaquePointer
+    /// The path the connection was opened on.
+    public let path: String
+    private var statementCache: [String: Statement] = [:]
+    private var isClosed = false
+
+    /// Opens a connection and runs the set-up sequence: busy timeout, double-quoted string
+    /// literals off, foreign keys, extended result codes, WAL (when asked) and synchronous, then a
+    /// format check so a file that is not a database fails here rather than at first use.
+    ///
+    /// - Throws: ``SQLiteError`` (for example `SQLITE_NOTADB` or `SQLITE_CANTOPEN`).
+    public init(path: String, configuration: ConnectionConfiguration = .init()) throws(SQLiteError) {
+        var flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
+        switch configuration.mode {
+        case .readOnly: flags |= SQLITE_OPEN_READONLY
+        case .readWrite(let create): flags |= SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0)
+        }
+        var database: OpaquePointer?
+        let code = sqlite3_open_v2(path, &database, flags, nil)
+        guard code == SQLITE_OK, let database else {
+            let message = database.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(code))
+            // The handle is allocated even when opening fails, and must still be closed.
+            sqlite3_close(database)
+            throw SQLiteError(code: ResultCode(rawValue: code), message: message)
+        }
+        self.handle = database
+        self.path = path
+        do {
+            try setUp(configuration)
+        } catch {
+            close()
+            throw error
+        }
+    }
+
+    deinit {
+        if !isClosed {
+            statementCache.removeAll()
+            sqlite3_close_v2(handle)
+        }
+    }
+
+    private func setUp(_ configuration: ConnectionConfiguration) throws(SQLiteError) {
+        sqlite3_extended_result_codes(handle, 1)
+        let milliseconds =
+            configuration.busyTimeout.components.seconds * 1000
+            + configuration.busyTimeout.components.attoseconds / 1_000_000_000_000_000
+        sqlite3_busy_timeout(handle, Int32(clamping: milliseconds))
+        // Debian's SQLite accepts "text" as a string literal when no column matches; turn that off.
+        _ = hub_sqlite_db_config_int(handle, SQLITE_DBCONFIG_DQS_DDL, 0)
+        _ = hub_sqlite_db_config_int(handle, SQLITE_DBCONFIG_DQS_DML, 0)
+        // Format check: a file that is not a database fails here with SQLITE_NOTADB.
+        try execute(sql: "SELECT count(*) FROM sqlite_master")
+        try execute(sql: "PRAGMA foreign_keys = \(configuration.foreignKeys ? "ON" : "OFF")")
+        if configuration.journalModeWAL {
+            let mode = try singleText(sql: "PRAGMA journal_mode = WAL")
+            guard mode?.lowercased() == "wal" else {
+                throw SQLiteError(code: .error, message: "could not enable WAL (journal_mode is \(mode ?? "unknown"))")
+            }
+        }
+        if let synchronous = configuration.synchronous {
+            try execute(sql: "PRAGMA synchronous = \(synchronous.rawValue.uppercased())")
+        }
+    }
+
+    /// Finalizes cached statements and closes the connection. Safe to call twice.
+    public func close() {
+        guard !isClosed else { return }
+        isClosed = true
+        statementCache.removeAll()
+        if sqlite3_close(handle) == SQLITE_BUSY {
+            // A statement outside the cache is still alive; let SQLite close when it is finalized.
+            sqlite3_close_v2(handle)
+        }
+    }
+
+    // MARK: - Executing SQL
+
+    /// Executes one or more SQL statements separated by semicolons, discarding any rows.
+    ///
+    /// Related SQLite documentation: <https://www.sqlite.org/c3ref/exec.html>
+    public func execute(sql: String) throws(SQLiteError) {
+        let code = sqlite3_exec(handle, sql, nil, nil, nil)
+        if code != SQLITE_OK { throw lastError(sql: sql) }
+    }
+
+    /// Prepares a statement that is finalized when it is released.
+    public func prepare(sql: String) throws(SQLiteError) -> Statement {
+        try Statement(database: handle, sql: sql, persistent: false)
+    }
+
+    /// Returns a prepared statement from the connection's cache (keyed by SQL text), reset and
+    /// with no bindings, preparing it on first use.
+    public func cachedStatement(sql: String) throws(SQLiteError) -> Statement {
+        if let statement = statementCache[sql] {
+            statement.reset()
+            return statement
+        }
+        let statement = try Statement(database: handle, sql: sql, persistent: true)
+        statementCache[sql] = statement
+        return statement
+    }
+
+    /// Runs a cached statement with arguments and returns the first column of the first row as text.
+    public func singleText(sql: String, _ arguments: [any SQLiteBindable] = []) throws(SQLiteError) -> String? {
+        let statement = try cachedStatement(sql: sql)
+        defer { statement.reset() }
+        try statement.bind(arguments)
+        return try statement.step() ? statement.optionalText(at: 0) : nil
+    }
+
+    /// Runs a cached statement with arguments and returns the first column of the first row as an integer.
+    public func singleInt64(sql: String, _ arguments: [any SQLiteBindable] = []) throws(SQLiteError) -> Int64? {
+        let statement = try cachedStatement(sql: sql)
+        defer { statement.reset() }
+        try statement.bind(arguments)
+        return try statement.step() ? statement.optionalInt64(at: 0) : nil
+    }
+
+    /// Runs a cached statement with arguments to completion.
+    public func run(sql: String, _ arguments: [any SQLiteBindable] = []) throws(SQLiteError) {
+        let statement = try cachedStatement(sql: sql)
+        try statement.bind(arguments)
+        try statement.execute()
+    }
+
+    /// The rowid of the last inserted row.
+    public var lastInsertedRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+
+    /// Rows changed by the last INSERT, UPDATE or DELETE.
+    public var changesCount: Int { Int(sqlite3_changes64(handle)) }
+
+    /// Whether a transaction is open (the connection is not in autocommit mode).
+    public var isInTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
+
+    // MARK: - Transactions
+
+    /// How a transaction takes its locks.
+    ///
+    /// Related SQLite documentation: <https://www.sqlite.org/lang_transaction.html>
+    public enum TransactionKind: String, Sendable {
+        case deferred = "DEFERRED"
+        case immediate = "IMMEDIATE"
+        case exclusive = "EXCLUSIVE"
+    }
+
+    /// Runs `body` in a transaction: commits when it returns, rolls back when it throws and
+    /// rethrows that (first) error.
+    public func transaction<T>(_ kind: TransactionKind = .immediate, _ body: () throws -> T) throws -> T {
+        try run(sql: "BEGIN \(kind.rawValue)")
+        let result: T
+        do {
+            result = try body()
+        } catch {
+            rollbackQuietly()
+            throw error
+        }
+        do {
+            try run(sql: "COMMIT")
+        } catch {
+            rollbackQuietly()
+            throw error
+        }
+        return result
+    }
+
+    /// Runs `body` under a savepoint: released when it returns, rolled back to (and released) when
+    /// it throws, so a failure undoes only what `body` wrote.
+    ///
+    /// Related SQLite documentation: <https://www.sqlite.org/lang_savepoint.html>
+    public func savepoint<T>(_ name: String = "hub", _ body: () throws -> T) throws -> T {
+        try run(sql: "SAVEPOINT \(name)")
+        do {
+            let result = try body()
+            try run(sql: "RELEASE \(name)")
+            return result
+        } catch {
+            // Only fails if the transaction is already gone, in which case there is nothing to undo.
+            try? run(sql: "ROLLBACK TO \(name)")
+            try? run(sql: "RELEASE \(name)")
+            throw error
+        }
+    }
+
+    /// Rolls back the open transaction, if any, ignoring errors (used on paths that already fail).
+    public func rollbackQuietly() {
+        if isInTransaction { try? run(sql: "ROLLBACK") }
+    }
+
+    func lastError(sql: String?) -> SQLiteError {
+        SQLiteError(
+            code: ResultCode(rawValue: sqlite3_extended_errcode(handle)),
+            message: String(cString: sqlite3_errmsg(handle)),
+            sql: sql
+        )
+    }
+}
+
+@available(*, unavailable)
+extension Connection: Sendable {}
+
+/// The version of the linked SQLite library, e.g. `3.40.1`.
+public var sqliteLibraryVersion: String { String(cString: sqlite3_libversion()) }

@@ -1,0 +1,27 @@
+/// An error reported by SQLite, captured at the moment it happened.
+///
+/// The message belongs to the connection and is overwritten by the next call, so it is copied
+/// into the error immediately, together with the extended code and the SQL that failed.
+public struct SQLiteError: Error, Sendable, CustomStringConvertible {
+    /// The extended result code (extended codes are always turned on by ``Connection``).
+    public let extendedCode: ResultCode
+    /// SQLite's own message for the failure.
+    public let message: String
+    /// The SQL statement being prepared or executed, when there was one.
+    public let sql: String?
+
+    /// The primary result code.
+    public var code: ResultCode { extendedCode.primary }
+
+    public init(code: ResultCode, message: String, sql: String? = nil) {
+        self.extendedCode = code
+        self.message = message
+        self.sql = sql
+    }
+
+    public var description: String {
+        var text = "SQLite error \(extendedCode.rawValue): \(message)"
+        if let sql { text += " - while executing `\(sql)`" }
+        return text
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The data directory's layout (DESIGN.md §2) and the lock that keeps a second process out.
+public struct DataDirectory: Sendable {
+    /// The directory as given.
+    public let path: String
+
+    public init(path: String) {
+        self.path = path
+    }
+
+    /// `hub.sqlite`: the log, projections and vault.
+    public var databasePath: String { path + "/hub.sqlite" }
+    /// `hubstore.lock`: held (flock) by the process that writes.
+    public var lockPath: String { path + "/hubstore.lock" }
+    /// `hub.sqlite-wal`.
+    public var walPath: String { databasePath + "-wal" }
+
+    /// Creates the directory if needed and checks that it is a writable directory.
+    public func prepare() throws(DataDirectoryError) {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else { throw .notADirectory(path) }
+        } else {
+            do {
+                try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            } catch {
+                throw .cannotCreate(path, reason: String(cString: strerror(errno)))
+            }
+        }
+        guard access(path, W_OK | X_OK) == 0 else { throw .notWritable(path) }
+    }
+
+    /// Takes the directory's exclusive lock, or fails at once if another process holds it.
+    ///
+    /// The lock is an `flock` on `hubstore.lock`, released when the returned lock is released or the
+    /// process dies (so a killed server never leaves a stale lock behind).
+    public func lock() throws(DataDirectoryError) -> DataDirectoryLock {
+        let descriptor = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw .notWritable(path) }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            let holder = (try? String(contentsOfFile: lockPath, encoding: .utf8))?
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            close(descriptor)
+            throw .inUse(path, holder: holder.flatMap(Int32.init))
+        }
+        let pid = "\(getpid())\n"
+        _ = ftruncate(descriptor, 0)
+        _ = pid.withCString { pwrite(descriptor, $0, strlen($0), 0) }
+        return DataDirectoryLock(descriptor: descriptor)
+    }
+}
+
+/// The held lock of a data directory.
+public final class DataDirectoryLock: Sendable {
+    private let descriptor: Int32
+
+    init(descriptor: Int32) {
+        self.descriptor = descriptor
+    }
+
+    deinit {
+        flock(descriptor, LOCK_UN)
+        close(descriptor)
+    }
+}
+
+/// Why a data directory cannot be used.
+public enum DataDirectoryError: Error, Sendable, CustomStringConvertible {
+    case notADirectory(String)
+    case cannotCreate(String, reason: String)
+    case notWritable(String)
+    case inUse(String, holder: Int32?)
+
+    public var description: String {
+        switch self {
+        case .notADirectory(let path): "data directory \(path) exists but is not a directory"
+        case .cannotCreate(let path, let reason): "cannot create data directory \(path): \(reason)"
+        case .notWritable(let path): "data directory \(path) is not writable"
+        case .inUse(let path, let holder):
+            "data directory \(path) is in use by another hubstore process"
+                + (holder.map { " (pid \($0))" } ?? "") + "; stop it first or choose another --data"
+        }
+    }
+}

@@ -1,0 +1,181 @@
+import Foundation
+public import HubSQLite
+public import Logging
+public import Metrics
+
+/// The event log on SQLite: appends through the group-commit ``LogWriter``, reads through the
+/// reader pool, live subscriptions through the commit notifier.
+///
+/// ```swift
+/// let store = try await EventStore.open(EventStoreConfiguration(dataDirectory: "hubstore-data"))
+/// // run store.writer as a Service (or call store.writer.run() in a task group), then:
+/// let result = try await store.append([EventDraft(type: "note.added", data: "{}")], to: "note/1")
+/// ```
+public final class EventStore: Sendable {
+    public let configuration: EventStoreConfiguration
+    public let directory: DataDirectory
+    public let pool: DatabasePool
+    /// The writer; must be running (as a `Service`) for appends to complete.
+    public let writer: LogWriter
+    let notifier: CommitNotifier
+    private let lock: DataDirectoryLock
+    private let logger: Logger
+
+    private init(
+        configuration: EventStoreConfiguration,
+        directory: DataDirectory,
+        pool: DatabasePool,
+        writer: LogWriter,
+        notifier: CommitNotifier,
+        lock: DataDirectoryLock,
+        logger: Logger
+    ) {
+        self.configuration = configuration
+        self.directory = directory
+        self.pool = pool
+        self.writer = writer
+        self.notifier = notifier
+        self.lock = lock
+        self.logger = logger
+    }
+
+    /// Prepares the data directory, takes its lock, opens the pool and applies pending migrations.
+    ///
+    /// - Throws: ``DataDirectoryError`` (not writable, in use by another process), ``MigrationError``,
+    ///   or ``EventStoreOpenError`` for a file that is not a HubStore database.
+    public static func open(
+        _ configuration: EventStoreConfiguration,
+        logger: Logger = Logger(label: "hubstore.store", factory: { _ in SwiftLogNoOpLogHandler() }),
+        metricsFactory: any MetricsFactory = NOOPMetricsHandler.instance
+    ) async throws -> EventStore {
+        let directory = DataDirectory(path: configuration.dataDirectory)
+        try directory.prepare()
+        let lock = try directory.lock()
+        let pool: DatabasePool
+        do {
+            pool = try await DatabasePool(
+                path: directory.databasePath,
+                configuration: .init(readerCount: configuration.readerCount, synchronous: configuration.synchronous)
+            )
+        } catch {
+            throw EventStoreOpenError(path: directory.databasePath, underlying: error)
+        }
+        do {
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            let (applied, tip) = try await pool.writer.perform { connection in
+                let applied = try EventStoreSchema.migrator.migrate(connection, recordedAt: now)
+                return (applied, try EventLog.tip(connection))
+            }
+            if !applied.isEmpty {
+                logger.info("applied migrations", metadata: ["migrations": "\(applied.joined(separator: ", "))"])
+            }
+            let notifier = CommitNotifier(committed: tip.position)
+            let writer = LogWriter(
+                pool: pool,
+                tip: tip,
+                notifier: notifier,
+                configuration: configuration,
+                metrics: StoreMetrics(factory: metricsFactory),
+                logger: logger
+            )
+            return EventStore(
+                configuration: configuration,
+                directory: directory,
+                pool: pool,
+                writer: writer,
+                notifier: notifier,
+                lock: lock,
+                logger: logger
+            )
+        } catch {
+            await pool.close()
+            if let error = error as? SQLiteError {
+                throw EventStoreOpenError(path: directory.databasePath, underlying: error)
+            }
+            throw error
+        }
+    }
+
+    // MARK: - Writing
+
+    /// Appends events to one stream in the writer's next batch; returns once they are committed.
+    public func append(
+        _ events: [EventDraft],
+        to stream: String,
+        expectedVersion: ExpectedVersion = .any,
+        idempotencyKey: String? = nil
+    ) async throws -> AppendResult {
+        try await writer.perform { transaction in
+            try transaction.append(events, to: stream, expectedVersion: expectedVersion, idempotencyKey: idempotencyKey)
+        }
+    }
+
+    // MARK: - Reading
+
+    /// The last committed position (0 for an empty log).
+    public var headPosition: Int64 { notifier.committed }
+
+    /// Events of one stream from a version on.
+    public func readStream(_ stream: String, fromVersion: Int64 = 1, limit: Int = 1000) async throws -> [RecordedEvent]
+    {
+        try await pool.read { try EventLog.readStream(stream, fromVersion: fromVersion, limit: limit, $0) }
+    }
+
+    /// Events of the whole log after a position, filtered.
+    public func readAll(
+        after position: Int64 = 0,
+        filter: EventFilter = .init(),
+        limit: Int = 1000
+    ) async throws
+        -> [RecordedEvent]
+    {
+        try await pool.read { try EventLog.readAll(after: position, filter: filter, limit: limit, $0) }
+    }
+
+    /// Every event after `position` that passes the filter: first those already committed, then new
+    /// ones as they commit — in order, with no gap and no duplicate. Ends when the store closes or
+    /// the consuming task is cancelled.
+    public func subscribe(
+        after position: Int64 = 0,
+        filter: EventFilter = .init(),
+        pageSize: Int = 500
+    )
+        -> EventSubscription
+    {
+        EventSubscription(store: self, after: position, filter: filter, pageSize: pageSize)
+    }
+
+    // MARK: - Closing
+
+    /// Checkpoints the WAL into the database file (TRUNCATE), then closes every connection and
+    /// releases the directory lock. Call after the writer has stopped.
+    public func close() async {
+        notifier.close()
+        do {
+            try await pool.writer.perform { try $0.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+        } catch {
+            logger.warning("WAL checkpoint at close failed", metadata: ["error": "\(error)"])
+        }
+        await pool.close()
+        withExtendedLifetime(lock) {}
+    }
+
+    /// The size of the WAL file in bytes (0 when there is none).
+    public var walSize: Int64 {
+        let attributes = try? FileManager.default.attributesOfItem(atPath: directory.walPath)
+        return (attributes?[.size] as? NSNumber)?.int64Value ?? 0
+    }
+}
+
+/// The database file could not be opened as a HubStore database.
+public struct EventStoreOpenError: Error, Sendable, CustomStringConvertible {
+    public let path: String
+    public let underlying: any Error
+
+    public var description: String {
+        if let error = underlying as? SQLiteError, error.code == .notADatabase || error.code == .corrupt {
+            return "\(path) is not a valid SQLite database (\(error.message)); restore it from a backup or move it away"
+        }
+        return "cannot open \(path): \(underlying)"
+    }
+}

@@ -1,0 +1,49 @@
+public import HubSQLite
+
+/// How an ``EventStore`` is opened and how its writer batches.
+public struct EventStoreConfiguration: Sendable {
+    /// Size limits on what may be appended.
+    public struct Limits: Sendable {
+        /// The largest `data` of one event, in bytes (default 256 KiB).
+        public var maxEventDataBytes: Int
+        /// The longest stream name or event type, in bytes.
+        public var maxNameBytes: Int
+
+        public init(maxEventDataBytes: Int = 256 * 1024, maxNameBytes: Int = 512) {
+            self.maxEventDataBytes = maxEventDataBytes
+            self.maxNameBytes = maxNameBytes
+        }
+    }
+
+    /// The data directory (holds `hub.sqlite` and the lock file).
+    public var dataDirectory: String
+    /// `synchronous=FULL` (every acknowledged append survives power loss) or `NORMAL`.
+    public var synchronous: ConnectionConfiguration.Synchronous
+    /// Read-only connections in the pool.
+    public var readerCount: Int
+    /// The most commands one transaction takes.
+    public var maxBatchSize: Int
+    /// How long the writer waits for more commands when a batch is not full (0: commit what is queued).
+    public var batchWait: Duration
+    /// The most commands that may wait for the writer; more are refused as overloaded.
+    public var queueCapacity: Int
+    public var limits: Limits
+
+    public init(
+        dataDirectory: String,
+        synchronous: ConnectionConfiguration.Synchronous = .full,
+        readerCount: Int = 4,
+        maxBatchSize: Int = 1024,
+        batchWait: Duration = .zero,
+        queueCapacity: Int = 16_384,
+        limits: Limits = .init()
+    ) {
+        self.dataDirectory = dataDirectory
+        self.synchronous = synchronous
+        self.readerCount = readerCount
+        self.maxBatchSize = maxBatchSize
+        self.batchWait = batchWait
+        self.queueCapacity = queueCapacity
+        self.limits = limits
+    }
+}

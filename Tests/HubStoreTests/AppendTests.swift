@@ -1,0 +1,172 @@
+import Foundation
+import HubSQLite
+import HubStore
+import HubTestSupport
+import HubTools
+import Testing
+
+struct AppendTests {
+    @Test func appendsGetGaplessPositionsVersionsAndAVerifiableChain() async throws {
+        try await withTemporaryDirectory { directory in
+            try await withStore(directory) { store in
+                let first = try await store.append([draft(), draft()], to: "note/1", expectedVersion: .noStream)
+                #expect(first.positions == [1, 2])
+                #expect(first.versions == [1, 2])
+                let second = try await store.append([draft()], to: "note/2")
+                #expect(second.positions == [3])
+                #expect(second.versions == [1])
+                let third = try await store.append([draft()], to: "note/1", expectedVersion: .exact(2))
+                #expect(third.versions == [3])
+                let events = try await store.readAll()
+                #expect(events.map(\.position) == [1, 2, 3, 4])
+                #expect(events.map(\.id) == first.eventIds + second.eventIds + third.eventIds)
+                #expect(Set(events.map(\.id)).count == 4)
+                #expect(events.allSatisfy { $0.hash.count == 32 })
+                #expect(try await store.readStream("note/1").map(\.version) == [1, 2, 3])
+            }
+            let report = try ChainVerifier(databasePath: directory + "/hub.sqlite").verify()
+            #expect(report.isIntact)
+            #expect(report.eventCount == 4)
+            #expect(report.streamCount == 2)
+        }
+    }
+
+    @Test func expectedVersionMismatchesAreTypedConflicts() async throws {
+        try await withTemporaryDirectory { directory in
+            try await withStore(directory) { store in
+                _ = try await store.append([draft()], to: "s/1")
+                await #expect(
+                    throws: EventStoreError.wrongExpectedVersion(stream: "s/1", expected: .noStream, actual: 1)
+                ) {
+                    try await store.append([draft()], to: "s/1", expectedVersion: .noStream)
+                }
+                await #expect(
+                    throws: EventStoreError.wrongExpectedVersion(stream: "s/1", expected: .exact(5), actual: 1)
+                ) {
+                    try await store.append([draft()], to: "s/1", expectedVersion: .exact(5))
+                }
+                await #expect(
+                    throws: EventStoreError.wrongExpectedVersion(stream: "s/2", expected: .exact(1), actual: 0)
+                ) {
+                    try await store.append([draft()], to: "s/2", expectedVersion: .exact(1))
+                }
+                #expect(store.headPosition == 1)
+            }
+        }
+    }
+
+    @Test func concurrentAppendsWithTheSameExpectedVersionHaveExactlyOneWinner() async throws {
+        try await withTemporaryDirectory { directory in
+            try await withStore(directory) { store in
+                _ = try await store.append([draft()], to: "race/1")
+                let outcomes = await withTaskGroup(of: (isRace: Bool, result: Result<AppendResult, any Error>).self) {
+                    group in
+                    for _ in 0..<64 {
+                        group.addTask {
+                            (
+                                true,
+                                await catching {
+                                    try await store.append([draft()], to: "race/1", expectedVersion: .exact(1))
+                                }
+                            )
+                        }
+                        group.addTask {
+                            (false, await catching { try await store.append([draft()], to: "other/\(UUID())") })
+                        }
+                    }
+                    return await group.reduce(into: []) { $0.append($1) }
+                }
+                let raced = outcomes.filter(\.isRace).map(\.result)
+                #expect(raced.filter { (try? $0.get()) != nil }.count == 1)
+                #expect(outcomes.filter { !$0.isRace }.allSatisfy { (try? $0.result.get()) != nil })
+                let conflicts = raced.compactMap { result -> EventStoreError? in
+                    if case .failure(let error as EventStoreError) = result { return error }
+                    return nil
+                }
+                #expect(conflicts.count == 63)
+                #expect(
+                    conflicts.allSatisfy {
+                        $0 == .wrongExpectedVersion(stream: "race/1", expected: .exact(1), actual: 2)
+                    }
+                )
+                let positions = try await store.readAll(limit: 10_000).map(\.position)
+                #expect(positions == Array(1...Int64(positions.count)))
+                #expect(positions.count == 1 + 1 + 64)
+            }
+        }
+    }
+
+    @Test func aFailingCommandFailsAloneInItsBatch() async throws {
+        try await withTemporaryDirectory { directory in
+            try await withStore(directory, configure: { $0.limits.maxEventDataBytes = 100 }) { store in
+                let results = await withTaskGroup(of: (Int, Result<AppendResult, any Error>).self) { group in
+                    for index in 0..<30 {
+                        group.addTask {
+                            let data =
+                                index % 3 == 0
+                                ? "not json"
+                                : index % 3 == 1 ? #"{"big":"\#(String(repeating: "x", count: 200))"}"# : "{}"
+                            return (
+                                index,
+                                await catching {
+                                    try await store.append([draft("t", data), draft()], to: "b/\(index)")
+                                }
+                            )
+                        }
+                    }
+                    return await group.reduce(into: [:]) { $0[$1.0] = $1.1 }
+                }
+                for (index, result) in results {
+                    switch index % 3 {
+                    case 0:
+                        #expect(throws: EventStoreError.invalidEvent("event data of type t is not valid JSON")) {
+                            try result.get()
+                        }
+                    case 1:
+                        #expect(throws: EventStoreError.eventTooLarge(size: 210, limit: 100)) { try result.get() }
+                    default:
+                        #expect(try result.get().versions == [1, 2])
+                    }
+                }
+                let events = try await store.readAll()
+                #expect(events.count == 20)
+                #expect(events.map(\.position) == Array(1...20))
+            }
+            #expect(try ChainVerifier(databasePath: directory + "/hub.sqlite").verify().isIntact)
+        }
+    }
+
+    @Test func eventsAreAppendOnlyInSQL() async throws {
+        try await withTemporaryDirectory { directory in
+            try await withStore(directory) { store in _ = try await store.append([draft()], to: "s/1") }
+            let connection = try Connection(path: directory + "/hub.sqlite")
+            defer { connection.close() }
+            for sql in [
+                "UPDATE events SET data = '{}'", "DELETE FROM events", "REPLACE INTO events SELECT * FROM events",
+                "INSERT OR REPLACE INTO events SELECT position + 1, id, stream, version + 1, type, schema_version, recorded_at, account, actor, correlation_id, causation_id, data, hash FROM events",
+            ] {
+                let error = #expect(throws: SQLiteError.self) { try connection.execute(sql: sql) }
+                #expect(error?.code == .constraint)
+            }
+            #expect(try connection.singleInt64(sql: "SELECT count(*) FROM events") == 1)
+        }
+    }
+
+    @Test func readAllFiltersByTypeStreamPrefixAndAccount() async throws {
+        try await withTemporaryDirectory { directory in
+            try await withStore(directory) { store in
+                _ = try await store.append([draft("a.one", account: "acc1")], to: "conversation/1")
+                _ = try await store.append([draft("b.two", account: "acc2")], to: "channel/1")
+                _ = try await store.append([draft("a.one", account: "acc2")], to: "conversation/2")
+                #expect(try await store.readAll(filter: .init(types: ["a.one"])).map(\.position) == [1, 3])
+                #expect(try await store.readAll(filter: .init(streamPrefix: "channel/")).map(\.position) == [2])
+                #expect(try await store.readAll(filter: .init(account: "acc2")).map(\.position) == [2, 3])
+                #expect(
+                    try await store.readAll(after: 1, filter: .init(types: ["a.one", "b.two"])).map(\.position) == [
+                        2, 3,
+                    ]
+                )
+            }
+        }
+    }
+}

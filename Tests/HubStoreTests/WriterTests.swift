@@ -1,0 +1,73 @@
+import Foundation
+import HubStore
+import HubTestSupport
+import Testing
+
+struct WriterTests {
+    @Test func aFullQueueAnswersOverloadedAtOnceAndTheWriterRecovers() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try await EventStore.open(.init(dataDirectory: directory, queueCapacity: 8))
+            // The writer is not running yet, so the queue fills up.
+            let results = await withTaskGroup(of: Result<AppendResult, any Error>?.self) { group in
+                for index in 0..<8 {
+                    group.addTask { await catching { try await store.append([draft()], to: "q/\(index)") } }
+                }
+                // Wait until the eight are queued, then one more must be refused at once.
+                while store.writer.queueDepth < 8 { await Task.yield() }
+                let clock = ContinuousClock()
+                let started = clock.now
+                await #expect(throws: EventStoreError.overloaded(queueCapacity: 8)) {
+                    try await store.append([draft()], to: "q/extra")
+                }
+                #expect(started.duration(to: clock.now) < .seconds(1))
+                group.addTask {
+                    try? await store.writer.run()
+                    return nil
+                }
+                var results: [Result<AppendResult, any Error>] = []
+                for await result in group {
+                    if let result { results.append(result) }
+                    if results.count == 8 { store.writer.shutDown() }
+                }
+                return results
+            }
+            #expect(results.allSatisfy { (try? $0.get()) != nil })
+            #expect(try await store.readAll().count == 8)
+            await store.close()
+        }
+    }
+
+    @Test func commandsAfterShutdownAreRefusedAndQueuedOnesStillCommit() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try await EventStore.open(.init(dataDirectory: directory))
+            let pending = Task { try await store.append([draft()], to: "s/1") }
+            while store.writer.queueDepth < 1 { await Task.yield() }
+            store.writer.shutDown()
+            await #expect(throws: EventStoreError.shuttingDown) { try await store.append([draft()], to: "s/2") }
+            try await store.writer.run()
+            #expect(try await pending.value.positions == [1])
+            await store.close()
+        }
+    }
+
+    @Test func aSecondStoreOnTheSameDirectoryIsRefused() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try await EventStore.open(.init(dataDirectory: directory))
+            let error = await #expect(throws: DataDirectoryError.self) {
+                try await EventStore.open(.init(dataDirectory: directory))
+            }
+            #expect(error.map { "\($0)" }?.contains("in use by another hubstore process") == true)
+            await store.close()
+        }
+    }
+
+    @Test func aCorruptDatabaseFileIsAClearError() async throws {
+        try await withTemporaryDirectory { directory in
+            try Data(repeating: 0x17, count: 4096).write(to: URL(fileURLWithPath: directory + "/hub.sqlite"))
+            let error = await #expect(throws: EventStoreOpenError.self) {
+                try await EventStore.open(.init(dataDirectory: directory))
+            }
+            #expect(error.map { "\($0)" }?.contains("is not a valid SQLite database") == true)
+        }
+    }
+}

@@ -1,0 +1,34 @@
+public import HubStore
+
+/// Opens a store on `directory`, runs its writer for the length of `body`, then drains and closes it.
+public func withStore<T: Sendable>(
+    _ directory: String,
+    configure: (inout EventStoreConfiguration) -> Void = { _ in },
+    _ body: @Sendable (EventStore) async throws -> T
+) async throws -> T {
+    var configuration = EventStoreConfiguration(dataDirectory: directory)
+    configure(&configuration)
+    let store = try await EventStore.open(configuration)
+    do {
+        let result = try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await store.writer.run() }
+            defer { store.writer.shutDown() }
+            return try await body(store)
+        }
+        await store.close()
+        return result
+    } catch {
+        await store.close()
+        throw error
+    }
+}
+
+public func draft(_ type: String = "test.happened", _ data: String = #"{"n":1}"#, account: String? = nil) -> EventDraft
+{
+    EventDraft(type: type, data: data, account: account, actor: "test")
+}
+
+/// `Result(catching:)` for async bodies.
+public func catching<T>(_ body: () async throws -> T) async -> Result<T, any Error> {
+    do { return .success(try await body()) } catch { return .failure(error) }
+}
