@@ -56,7 +56,7 @@ public enum EventID {
 struct UUIDv7Generator {
     private var lastMilliseconds: UInt64 = 0
     private var counter: UInt16 = 0
-    private var random = SystemRandomNumberGenerator()
+    private var random = BufferedRandom()
 
     mutating func next(milliseconds: UInt64) -> [UInt8] {
         if milliseconds > lastMilliseconds {
@@ -77,5 +77,38 @@ struct UUIDv7Generator {
         for index in 8..<16 { bytes[index] = UInt8(truncatingIfNeeded: tail >> (8 * UInt64(index - 8))) }
         bytes[8] = (bytes[8] & 0x3F) | 0x80
         return bytes
+    }
+}
+
+/// xoshiro256** seeded from the system generator, reseeded every 4096 draws.
+///
+/// UUIDv7 random bits need to be unique, not secret; the system generator costs a system call per
+/// draw, which showed in profiles of the write path.
+struct BufferedRandom: RandomNumberGenerator {
+    private var state: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+    private var remaining = 0
+
+    mutating func next() -> UInt64 {
+        if remaining == 0 {
+            var system = SystemRandomNumberGenerator()
+            repeat {
+                state = (system.next(), system.next(), system.next(), system.next())
+            } while state == (0, 0, 0, 0)
+            remaining = 4096
+        }
+        remaining -= 1
+        let result = rotate(state.1 &* 5, 7) &* 9
+        let shifted = state.1 << 17
+        state.2 ^= state.0
+        state.3 ^= state.1
+        state.1 ^= state.2
+        state.0 ^= state.3
+        state.2 ^= shifted
+        state.3 = rotate(state.3, 45)
+        return result
+    }
+
+    private func rotate(_ value: UInt64, _ count: UInt64) -> UInt64 {
+        (value << count) | (value >> (64 - count))
     }
 }

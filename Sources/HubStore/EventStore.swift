@@ -160,6 +160,9 @@ public final class EventStore: Sendable {
         withExtendedLifetime(lock) {}
     }
 
+    /// The linked SQLite library's version.
+    public static var sqliteVersion: String { sqliteLibraryVersion }
+
     /// The size of the WAL file in bytes (0 when there is none).
     public var walSize: Int64 {
         let attributes = try? FileManager.default.attributesOfItem(atPath: directory.walPath)

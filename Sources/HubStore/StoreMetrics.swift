@@ -7,7 +7,6 @@ struct StoreMetrics: Sendable {
     let failedCommits: Counter
     let batchSize: Recorder
     let commitDuration: Metrics.Timer
-    let queueDepth: Recorder
 
     /// Labels, so the HTTP layer can configure histogram buckets for them.
     static let batchSizeLabel = "hubstore_writer_batch_size"
@@ -18,6 +17,5 @@ struct StoreMetrics: Sendable {
         failedCommits = Counter(label: "hubstore_writer_failed_commits_total", factory: factory)
         batchSize = Recorder(label: Self.batchSizeLabel, dimensions: [], aggregate: true, factory: factory)
         commitDuration = Metrics.Timer(label: Self.commitDurationLabel, dimensions: [], factory: factory)
-        queueDepth = Recorder(label: "hubstore_writer_queue_depth", dimensions: [], aggregate: false, factory: factory)
     }
 }

@@ -1,1 +1,17 @@
-@main struct Main { static func main() {} }
+import ArgumentParser
+
+/// `hubstore`: the conversation hub's server and tools.
+@main
+struct HubStoreCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hubstore",
+        abstract: "A self-hosted conversation hub backend on an event log in SQLite.",
+        discussion: """
+            Every flag of `serve` also reads an environment variable (HUBSTORE_DATA, HUBSTORE_HOST, \
+            HUBSTORE_PORT, HUBSTORE_SYNCHRONOUS, HUBSTORE_LOG_LEVEL, HUBSTORE_LOG_FORMAT); a flag wins \
+            over its variable, and the variable over the default.
+            """,
+        version: "0.1.0",
+        subcommands: [Serve.self, Verify.self, Bench.self]
+    )
+}

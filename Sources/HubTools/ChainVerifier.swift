@@ -36,14 +36,36 @@ public struct ChainVerifier: Sendable {
     }
 
     /// Verifies the log; `progress` is called every `progressInterval` events with the count so far.
+    ///
+    /// Runs on a connection of its own, on its own serial executor (never the cooperative pool).
     public func verify(
         progressInterval: Int64 = 100_000,
-        progress: (Int64) -> Void = { _ in }
-    ) throws -> Report {
+        progress: @escaping @Sendable (Int64) -> Void = { _ in }
+    ) async throws -> Report {
         // Read-write without create (a read-only open of a WAL database can fail when its -shm is
         // missing), but query_only so verification can never write.
-        let connection = try Connection(path: databasePath, configuration: .init(mode: .readWrite(create: false)))
-        defer { connection.close() }
+        let connection = try await SerializedConnection(
+            path: databasePath,
+            configuration: .init(mode: .readWrite(create: false)),
+            label: "hubstore.verify"
+        )
+        do {
+            let report = try await connection.perform { connection in
+                try Self.verify(connection, progressInterval: progressInterval, progress: progress)
+            }
+            await connection.close()
+            return report
+        } catch {
+            await connection.close()
+            throw error
+        }
+    }
+
+    private static func verify(
+        _ connection: Connection,
+        progressInterval: Int64,
+        progress: (Int64) -> Void
+    ) throws -> Report {
         try connection.execute(sql: "PRAGMA query_only = ON")
         try connection.execute(sql: "BEGIN DEFERRED")
         defer { try? connection.execute(sql: "COMMIT") }

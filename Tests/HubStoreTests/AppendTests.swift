@@ -24,7 +24,7 @@ struct AppendTests {
                 #expect(events.allSatisfy { $0.hash.count == 32 })
                 #expect(try await store.readStream("note/1").map(\.version) == [1, 2, 3])
             }
-            let report = try ChainVerifier(databasePath: directory + "/hub.sqlite").verify()
+            let report = try await ChainVerifier(databasePath: directory + "/hub.sqlite").verify()
             #expect(report.isIntact)
             #expect(report.eventCount == 4)
             #expect(report.streamCount == 2)
@@ -132,7 +132,7 @@ struct AppendTests {
                 #expect(events.count == 20)
                 #expect(events.map(\.position) == Array(1...20))
             }
-            #expect(try ChainVerifier(databasePath: directory + "/hub.sqlite").verify().isIntact)
+            #expect(try await ChainVerifier(databasePath: directory + "/hub.sqlite").verify().isIntact)
         }
     }
 

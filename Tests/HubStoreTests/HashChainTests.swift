@@ -35,7 +35,7 @@ struct HashChainTests {
                 expected = 7
             }
             connection.close()
-            let report = try ChainVerifier(databasePath: directory + "/hub.sqlite").verify()
+            let report = try await ChainVerifier(databasePath: directory + "/hub.sqlite").verify()
             #expect(report.failure?.position == expected)
             #expect(report.eventCount == expected - 1)
         }

@@ -50,6 +50,20 @@ struct WriterTests {
         }
     }
 
+    @Test func cancellingTheWriterCommitsWhatIsQueuedAndStops() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try await EventStore.open(.init(dataDirectory: directory))
+            let pending = Task { try await store.append([draft()], to: "s/1") }
+            while store.writer.queueDepth < 1 { await Task.yield() }
+            let writer = Task { try await store.writer.run() }
+            writer.cancel()
+            try await writer.value
+            #expect(try await pending.value.positions == [1])
+            await #expect(throws: EventStoreError.shuttingDown) { try await store.append([draft()], to: "s/2") }
+            await store.close()
+        }
+    }
+
     @Test func aSecondStoreOnTheSameDirectoryIsRefused() async throws {
         try await withTemporaryDirectory { directory in
             let store = try await EventStore.open(.init(dataDirectory: directory))

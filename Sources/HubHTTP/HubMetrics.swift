@@ -1,0 +1,56 @@
+import HubStore
+public import Prometheus
+
+/// The Prometheus registry of one running hub, and the factory the store's metrics are made with.
+public struct HubMetrics: Sendable {
+    public let registry: PrometheusCollectorRegistry
+    public let factory: PrometheusMetricsFactory
+    let queueDepth: Gauge
+    let walSize: Gauge
+    let headPosition: Gauge
+
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.registry = registry
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.valueHistogramBuckets["hubstore_writer_batch_size"] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]
+        factory.durationHistogramBuckets["hubstore_writer_commit_duration_seconds"] = [
+            .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
+            .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
+            .seconds(1),
+        ]
+        self.factory = factory
+        queueDepth = registry.makeGauge(
+            descriptor: .init(
+                namespace: "hubstore",
+                subsystem: "writer",
+                metricName: "queue_depth",
+                helpText: "Commands waiting for the writer"
+            )
+        )
+        walSize = registry.makeGauge(
+            descriptor: .init(
+                namespace: "hubstore",
+                subsystem: "sqlite",
+                metricName: "wal_size",
+                unitName: "bytes",
+                helpText: "Size of the write-ahead log file"
+            )
+        )
+        headPosition = registry.makeGauge(
+            descriptor: .init(
+                namespace: "hubstore",
+                subsystem: "log",
+                metricName: "head_position",
+                helpText: "The last committed log position"
+            )
+        )
+    }
+
+    /// The exposition text, with the gauges read at scrape time brought up to date first.
+    func scrape(_ store: EventStore) -> [UInt8] {
+        queueDepth.set(Double(store.writer.queueDepth))
+        walSize.set(Double(store.walSize))
+        headPosition.set(Double(store.headPosition))
+        return registry.emitToBuffer()
+    }
+}

@@ -1,0 +1,65 @@
+import HubSQLite
+public import HubStore
+public import Logging
+import NIOCore
+import ServiceLifecycle
+import UnixSignals
+
+/// Runs a hub: opens the store, serves HTTP, and on SIGTERM/SIGINT stops accepting requests, drains
+/// the writer's queue, checkpoints the WAL and closes.
+public enum HubServer {
+    /// Runs until a shutdown signal (or until the group's task is cancelled).
+    ///
+    /// - Parameter onServerRunning: called with the bound port once the server accepts connections.
+    public static func run(
+        _ configuration: ServerConfiguration,
+        logger: Logger,
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) async throws {
+        let metrics = HubMetrics()
+        let store = try await EventStore.open(configuration.store, logger: logger, metricsFactory: metrics.factory)
+        logger.info(
+            "hubstore starting",
+            metadata: [
+                "data": "\(configuration.store.dataDirectory)",
+                "host": "\(configuration.host)",
+                "port": "\(configuration.port)",
+                "synchronous": "\(configuration.store.synchronous.rawValue)",
+                "readers": "\(configuration.store.readerCount)",
+                "batch.max": "\(configuration.store.maxBatchSize)",
+                "queue.capacity": "\(configuration.store.queueCapacity)",
+                "sqlite.version": "\(EventStore.sqliteVersion)",
+                "log.position": "\(store.headPosition)",
+            ]
+        )
+        let application = buildApplication(
+            store: store,
+            metrics: metrics,
+            host: configuration.host,
+            port: configuration.port,
+            logger: logger,
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? configuration.port
+                logger.info("hubstore listening", metadata: ["address": "\(configuration.host):\(port)"])
+                await onServerRunning(port)
+            }
+        )
+        // Services shut down in reverse order: the server stops accepting first, then the writer
+        // drains what was already queued.
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: store.writer), .init(service: application)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        do {
+            try await group.run()
+        } catch {
+            await store.close()
+            throw error
+        }
+        await store.close()
+        logger.info("hubstore stopped", metadata: ["log.position": "\(store.headPosition)"])
+    }
+}

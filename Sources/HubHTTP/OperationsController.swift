@@ -1,0 +1,39 @@
+import Foundation
+import HTTPTypes
+import HubStore
+import Hummingbird
+import NIOCore
+
+/// `/healthz`, `/readyz` and `/metrics`: open to every caller, for probes and scrapers.
+struct OperationsController: Sendable {
+    let store: EventStore
+    let metrics: HubMetrics
+
+    func register(on router: Router<some RequestContext>) {
+        router.get("/healthz") { _, _ in
+            Self.json(.ok, ["status": "ok"])
+        }
+        router.get("/readyz") { _, _ in
+            // Migrations are applied before the store exists; the writer must be taking commands.
+            store.writer.isRunning
+                ? Self.json(.ok, ["status": "ready", "position": "\(store.headPosition)"])
+                : Self.json(.serviceUnavailable, ["status": "starting"])
+        }
+        router.get("/metrics") { _, _ in
+            Response(
+                status: .ok,
+                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: metrics.scrape(store)))
+            )
+        }
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ fields: [String: String]) -> Response {
+        let body = (try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return Response(
+            status: status,
+            headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: body))
+        )
+    }
+}

@@ -1,0 +1,50 @@
+import ArgumentParser
+import HubHTTP
+import HubSQLite
+import HubStore
+
+extension HubStoreCommand {
+    struct Serve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run the hub: the HTTP API over the event log in the data directory.",
+            discussion: """
+                Stops gracefully on SIGTERM or SIGINT: stops accepting requests, commits what is queued, \
+                checkpoints the WAL and exits 0. A second `serve` on the same data directory refuses to start.
+                """
+        )
+
+        @OptionGroup var dataOptions: DataOptions
+
+        @Option(help: "Address to listen on (env HUBSTORE_HOST; default 127.0.0.1).")
+        var host: String?
+
+        @Option(help: "Port to listen on; 0 picks a free one (env HUBSTORE_PORT; default 8080).")
+        var port: Int?
+
+        @Option(
+            help: """
+                full: every acknowledged write survives power loss; normal: faster, may lose the last \
+                commits on power loss, never on a crash (env HUBSTORE_SYNCHRONOUS; default full).
+                """
+        )
+        var synchronous: ConnectionConfiguration.Synchronous?
+
+        @OptionGroup var logging: LoggingOptions
+
+        func run() async throws {
+            let configuration = ServerConfiguration(
+                host: try resolve(host, environment: "HUBSTORE_HOST", default: "127.0.0.1"),
+                port: try resolve(port, environment: "HUBSTORE_PORT", default: 8080),
+                store: EventStoreConfiguration(
+                    dataDirectory: try dataOptions.resolvedData(),
+                    synchronous: try resolve(synchronous, environment: "HUBSTORE_SYNCHRONOUS", default: .full)
+                )
+            )
+            guard (0...65535).contains(configuration.port) else {
+                throw ValidationError("port must be between 0 and 65535")
+            }
+            let logger = try logging.makeLogger()
+            try await failingClearly { try await HubServer.run(configuration, logger: logger) }
+        }
+    }
+}

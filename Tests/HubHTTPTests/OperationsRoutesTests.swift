@@ -1,0 +1,78 @@
+import HubHTTP
+import HubStore
+import HubTestSupport
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Testing
+
+struct OperationsRoutesTests {
+    let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+
+    @Test func readinessFollowsTheWriterAndMetricsShowTheStore() async throws {
+        try await withTemporaryDirectory { directory in
+            let metrics = HubMetrics()
+            let store = try await EventStore.open(.init(dataDirectory: directory), metricsFactory: metrics.factory)
+            let app = buildApplication(store: store, metrics: metrics, host: "127.0.0.1", port: 0, logger: logger)
+            try await app.test(.live) { client in
+                try await client.execute(uri: "/healthz", method: .get) { response in
+                    #expect(response.status == .ok)
+                    #expect(String(buffer: response.body) == #"{"status":"ok"}"#)
+                }
+                // The writer is not running yet: not ready.
+                try await client.execute(uri: "/readyz", method: .get) { response in
+                    #expect(response.status == .serviceUnavailable)
+                }
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await store.writer.run() }
+                    while !store.writer.isRunning { await Task.yield() }
+                    _ = try await store.append([EventDraft(type: "t.x", data: "{}")], to: "s/1")
+                    _ = try await store.append([EventDraft(type: "t.x", data: "{}")], to: "s/2")
+                    try await client.execute(uri: "/readyz", method: .get) { response in
+                        #expect(response.status == .ok)
+                        #expect(String(buffer: response.body) == #"{"position":"2","status":"ready"}"#)
+                    }
+                    try await client.execute(uri: "/metrics", method: .get) { response in
+                        #expect(response.status == .ok)
+                        #expect(response.headers[.contentType]?.hasPrefix("text/plain") == true)
+                        let text = String(buffer: response.body)
+                        #expect(text.contains("hubstore_events_appended_total 2"))
+                        #expect(text.contains("hubstore_log_head_position 2"))
+                        #expect(text.contains("hubstore_writer_batch_size_bucket"))
+                        #expect(text.contains("hubstore_writer_commit_duration_seconds_bucket"))
+                        #expect(text.contains("hubstore_sqlite_wal_size_bytes"))
+                        #expect(text.contains("hubstore_writer_queue_depth 0"))
+                    }
+                    store.writer.shutDown()
+                    try await group.waitForAll()
+                }
+                try await client.execute(uri: "/no-such-route", method: .get) { response in
+                    #expect(response.status == .notFound)
+                }
+            }
+            await store.close()
+        }
+    }
+
+    @Test func theServerRunsAndStopsWhenItsTaskIsCancelled() async throws {
+        try await withTemporaryDirectory { directory in
+            let port = AsyncStream<Int>.makeStream()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    try await HubServer.run(
+                        ServerConfiguration(port: 0, store: .init(dataDirectory: directory)),
+                        logger: logger,
+                        onServerRunning: { port.continuation.yield($0) }
+                    )
+                }
+                var ports = port.stream.makeAsyncIterator()
+                let bound = try #require(await ports.next())
+                #expect(bound > 0)
+                group.cancelAll()
+            }
+            // The directory lock was released: the store opens again.
+            let store = try await EventStore.open(.init(dataDirectory: directory))
+            await store.close()
+        }
+    }
+}

@@ -1,0 +1,127 @@
+import Foundation
+import HubTestSupport
+import Testing
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// `hubstore serve` as a child process: start-up, probes, graceful shutdown, refusals.
+@Suite(.timeLimit(.minutes(3)))
+struct ServeCommandTests {
+    @Test func servesProbesAndStopsCleanlyOnSIGTERM() async throws {
+        try await withTemporaryDirectory { directory in
+            let data = directory + "/data"
+            let server = try ChildProcess(["serve", "--data", data, "--port", "0", "--log-format", "json"])
+            let port = try await listeningPort(server)
+            let health = try await httpGet(port: port, path: "/healthz")
+            #expect(health.status == 200)
+            let ready = try await httpGet(port: port, path: "/readyz")
+            #expect(ready.status == 200)
+            #expect(ready.body.contains("\"ready\""))
+            let metrics = try await httpGet(port: port, path: "/metrics")
+            #expect(metrics.status == 200)
+            for name in ["hubstore_writer_queue_depth", "hubstore_sqlite_wal_size_bytes", "hubstore_log_head_position"]
+            {
+                #expect(metrics.body.contains(name), "missing \(name)")
+            }
+            // The effective configuration is logged at start, as JSON lines.
+            let startLine = try #require(
+                server.standardError.split(separator: "\n").first { $0.contains("hubstore starting") }
+            )
+            let start = try JSONSerialization.jsonObject(with: Data(startLine.utf8)) as? [String: Any]
+            #expect(start?["synchronous"] as? String == "full")
+            #expect(start?["data"] as? String == data)
+
+            server.signal(SIGTERM)
+            #expect(try await server.waitForExit() == 0)
+            #expect(server.standardError.contains("hubstore stopped"))
+            // The WAL was checkpointed and truncated at close.
+            let wal = (try? FileManager.default.attributesOfItem(atPath: data + "/hub.sqlite-wal")[.size] as? Int) ?? 0
+            #expect(wal == 0)
+        }
+    }
+
+    @Test func aSecondServeOnTheSameDataDirectoryRefusesToStart() async throws {
+        try await withTemporaryDirectory { directory in
+            let server = try ChildProcess(["serve", "--data", directory, "--port", "0"])
+            _ = try await listeningPort(server)
+            let second = try await ChildProcess.run(["serve", "--data", directory, "--port", "0"])
+            #expect(second.status == 1)
+            #expect(second.stderr.contains("is in use by another hubstore process (pid \(server.pid))"))
+            server.signal(SIGINT)
+            #expect(try await server.waitForExit() == 0)
+            let verify = try await ChildProcess.run(["verify", "--data", directory])
+            #expect(verify.status == 0)
+        }
+    }
+
+    @Test func environmentVariablesConfigureServeAndFlagsWin() async throws {
+        try await withTemporaryDirectory { directory in
+            let server = try ChildProcess(
+                ["serve", "--port", "0", "--log-format", "json"],
+                environment: [
+                    "HUBSTORE_DATA": directory + "/env", "HUBSTORE_SYNCHRONOUS": "normal", "HUBSTORE_PORT": "1",
+                ]
+            )
+            _ = try await listeningPort(server)
+            #expect(server.standardError.contains(#""synchronous":"normal""#))
+            #expect(FileManager.default.fileExists(atPath: directory + "/env/hub.sqlite"))
+            server.signal(SIGTERM)
+            #expect(try await server.waitForExit() == 0)
+        }
+    }
+
+    @Test(arguments: [
+        (["serve", "--synchronous", "sometimes"], "sometimes"),
+        (["serve", "--port", "70000"], "port must be between 0 and 65535"),
+        (["serve", "--log-level", "loud"], "loud"),
+    ])
+    func badFlagsGiveAClearMessage(_ arguments: [String], _ message: String) async throws {
+        try await withTemporaryDirectory { directory in
+            let result = try await ChildProcess.run(arguments + ["--data", directory])
+            #expect(result.status != 0)
+            #expect(result.stderr.contains(message))
+            #expect(!result.stderr.contains("Fatal error"))
+        }
+    }
+
+    @Test func badDataDirectoriesGiveAClearMessage() async throws {
+        try await withTemporaryDirectory { directory in
+            let file = directory + "/plain-file"
+            try Data("x".utf8).write(to: URL(fileURLWithPath: file))
+            let notADirectory = try await ChildProcess.run(["serve", "--data", file, "--port", "0"])
+            #expect(notADirectory.status == 1)
+            #expect(notADirectory.stderr.contains("exists but is not a directory"))
+            let uncreatable = try await ChildProcess.run(["serve", "--data", file + "/below", "--port", "0"])
+            #expect(uncreatable.status == 1)
+            #expect(uncreatable.stderr.contains("cannot create data directory"))
+
+            let corrupt = directory + "/corrupt"
+            try FileManager.default.createDirectory(atPath: corrupt, withIntermediateDirectories: true)
+            try Data(repeating: 0x5A, count: 8192).write(to: URL(fileURLWithPath: corrupt + "/hub.sqlite"))
+            let result = try await ChildProcess.run(["serve", "--data", corrupt, "--port", "0"])
+            #expect(result.status == 1)
+            #expect(result.stderr.contains("is not a valid SQLite database"))
+            #expect(!result.stderr.contains("Fatal error"))
+            let verify = try await ChildProcess.run(["verify", "--data", corrupt])
+            #expect(verify.status == 1)
+            #expect(verify.stderr.contains("hubstore: error:"))
+        }
+    }
+}
+
+/// Waits for the server's "listening" log line and returns its port.
+func listeningPort(_ server: ChildProcess) async throws -> Int {
+    try await server.waitFor("the server to listen") { $0.standardError.contains("hubstore listening") }
+    let line = try #require(server.standardError.split(separator: "\n").first { $0.contains("hubstore listening") })
+    let address = try #require(line.firstMatch(of: /127\.0\.0\.1:(\d+)/))
+    return try #require(Int(address.1))
+}
+
+/// One GET over a real socket.
+func httpGet(port: Int, path: String) async throws -> (status: Int, body: String) {
+    let url = try #require(URL(string: "http://127.0.0.1:\(port)\(path)"))
+    let (data, response) = try await URLSession.shared.data(from: url)
+    return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+}
