@@ -23,7 +23,7 @@ public struct EventStoreConfiguration: Sendable {
     public var readerCount: Int
     /// The most commands one transaction takes.
     public var maxBatchSize: Int
-    /// How long the writer waits for more commands when a batch is not full (0: commit what is queued).
+    /// The longest the writer lets a batch grow while commands keep arriving (0: commit what is queued).
     public var batchWait: Duration
     /// The most commands that may wait for the writer; more are refused as overloaded.
     public var queueCapacity: Int
@@ -34,7 +34,7 @@ public struct EventStoreConfiguration: Sendable {
         synchronous: ConnectionConfiguration.Synchronous = .full,
         readerCount: Int = 4,
         maxBatchSize: Int = 1024,
-        batchWait: Duration = .zero,
+        batchWait: Duration = .microseconds(250),
         queueCapacity: Int = 16_384,
         limits: Limits = .init()
     ) {

@@ -40,8 +40,8 @@ extension HubStoreCommand.Bench {
         @Option(help: "full or normal.")
         var synchronous: ConnectionConfiguration.Synchronous = .full
 
-        @Option(help: "Microseconds the writer waits to fill a batch that is not full.")
-        var batchWaitMicroseconds = 0
+        @Option(help: "The longest (µs) the writer lets a batch grow while commands keep arriving.")
+        var batchWaitMicroseconds = 250
 
         @Option(help: "The most commands in one batch.")
         var maxBatch = 1024

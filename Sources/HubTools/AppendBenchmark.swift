@@ -27,7 +27,7 @@ public struct AppendBenchmark: Sendable {
             streams: Int = 2000,
             payloadBytes: Int = 300,
             synchronous: ConnectionConfiguration.Synchronous = .full,
-            batchWait: Duration = .zero,
+            batchWait: Duration = .microseconds(250),
             maxBatchSize: Int = 1024,
             dataDirectory: String? = nil,
             includeRaw: Bool = true
