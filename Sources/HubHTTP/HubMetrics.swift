@@ -24,6 +24,7 @@ public struct HubMetrics: Sendable {
                 namespace: "hubstore",
                 subsystem: "writer",
                 metricName: "queue_depth",
+                unitName: "",
                 helpText: "Commands waiting for the writer"
             )
         )
@@ -41,6 +42,7 @@ public struct HubMetrics: Sendable {
                 namespace: "hubstore",
                 subsystem: "log",
                 metricName: "head_position",
+                unitName: "",
                 helpText: "The last committed log position"
             )
         )

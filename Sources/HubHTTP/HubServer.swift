@@ -1,5 +1,5 @@
 import HubSQLite
-public import HubStore
+import HubStore
 public import Logging
 import NIOCore
 import ServiceLifecycle

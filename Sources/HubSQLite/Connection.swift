@@ -198,11 +198,7 @@ public final class Connection {
     }
 
     func lastError(sql: String?) -> SQLiteError {
-        SQLiteError(
-            code: ResultCode(rawValue: sqlite3_extended_errcode(handle)),
-            message: String(cString: sqlite3_errmsg(handle)),
-            sql: sql
-        )
+        SQLiteError(lastErrorOf: handle, sql: sql)
     }
 }
 

@@ -1,3 +1,5 @@
+import CHubSQLite
+
 /// An error reported by SQLite, captured at the moment it happened.
 ///
 /// The message belongs to the connection and is overwritten by the next call, so it is copied
@@ -17,6 +19,15 @@ public struct SQLiteError: Error, Sendable, CustomStringConvertible {
         self.extendedCode = code
         self.message = message
         self.sql = sql
+    }
+
+    /// The connection's last error, read at once: the next call on the connection overwrites it.
+    init(lastErrorOf database: OpaquePointer, sql: String?) {
+        self.init(
+            code: ResultCode(rawValue: sqlite3_extended_errcode(database)),
+            message: String(cString: sqlite3_errmsg(database)),
+            sql: sql
+        )
     }
 
     public var description: String {

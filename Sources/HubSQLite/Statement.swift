@@ -87,11 +87,7 @@ public final class Statement {
         let flags: UInt32 = persistent ? UInt32(SQLITE_PREPARE_PERSISTENT) : 0
         let code = sqlite3_prepare_v3(database, sql, -1, flags, &statement, nil)
         guard code == SQLITE_OK, let statement else {
-            throw SQLiteError(
-                code: ResultCode(rawValue: sqlite3_extended_errcode(database)),
-                message: String(cString: sqlite3_errmsg(database)),
-                sql: sql
-            )
+            throw SQLiteError(lastErrorOf: database, sql: sql)
         }
         self.handle = statement
         self.database = database
@@ -105,21 +101,21 @@ public final class Statement {
     /// Binds a value at a 1-based parameter index.
     public func bind(_ value: some SQLiteBindable, at index: Int) throws(SQLiteError) {
         let code = value.bind(to: handle, at: Int32(index))
-        if code != SQLITE_OK { throw makeError(code) }
+        if code != SQLITE_OK { throw makeError() }
     }
 
     /// Binds values to parameters 1, 2, ... in order.
     public func bind(_ values: [any SQLiteBindable]) throws(SQLiteError) {
         for (offset, value) in values.enumerated() {
             let code = value.bind(to: handle, at: Int32(offset + 1))
-            if code != SQLITE_OK { throw makeError(code) }
+            if code != SQLITE_OK { throw makeError() }
         }
     }
 
     /// Binds SQL NULL at a 1-based parameter index.
     public func bindNull(at index: Int) throws(SQLiteError) {
         let code = sqlite3_bind_null(handle, Int32(index))
-        if code != SQLITE_OK { throw makeError(code) }
+        if code != SQLITE_OK { throw makeError() }
     }
 
     // MARK: - Stepping
@@ -132,7 +128,7 @@ public final class Statement {
         switch sqlite3_step(handle) {
         case SQLITE_ROW: return true
         case SQLITE_DONE: return false
-        case let code: throw makeError(code)
+        default: throw makeError()
         }
     }
 
@@ -198,13 +194,8 @@ public final class Statement {
     /// Whether the statement has been stepped and not yet reset or run to completion.
     public var isBusy: Bool { sqlite3_stmt_busy(handle) != 0 }
 
-    private func makeError(_ code: Int32) -> SQLiteError {
-        // Read the extended code and message now: the next call on the connection overwrites them.
-        SQLiteError(
-            code: ResultCode(rawValue: sqlite3_extended_errcode(database)),
-            message: String(cString: sqlite3_errmsg(database)),
-            sql: sql
-        )
+    private func makeError() -> SQLiteError {
+        SQLiteError(lastErrorOf: database, sql: sql)
     }
 }
 

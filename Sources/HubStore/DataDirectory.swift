@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -59,18 +60,22 @@ public struct DataDirectory: Sendable {
     }
 }
 
-/// The held lock of a data directory.
+/// The held lock of a data directory; released by ``release()`` or when it is deallocated.
 public final class DataDirectoryLock: Sendable {
-    private let descriptor: Int32
+    private let descriptor: Mutex<Int32?>
 
     init(descriptor: Int32) {
-        self.descriptor = descriptor
+        self.descriptor = Mutex(descriptor)
     }
 
-    deinit {
+    /// Releases the lock (once; later calls do nothing).
+    public func release() {
+        guard let descriptor = descriptor.withLock({ $0.take() }) else { return }
         flock(descriptor, LOCK_UN)
         close(descriptor)
     }
+
+    deinit { release() }
 }
 
 /// Why a data directory cannot be used.

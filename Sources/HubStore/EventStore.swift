@@ -142,7 +142,7 @@ public final class EventStore: Sendable {
     )
         -> EventSubscription
     {
-        EventSubscription(store: self, after: position, filter: filter, pageSize: pageSize)
+        EventSubscription(store: self, after: position, filter: filter, pageSize: max(1, pageSize))
     }
 
     // MARK: - Closing
@@ -157,7 +157,7 @@ public final class EventStore: Sendable {
             logger.warning("WAL checkpoint at close failed", metadata: ["error": "\(error)"])
         }
         await pool.close()
-        withExtendedLifetime(lock) {}
+        lock.release()
     }
 
     /// The linked SQLite library's version.

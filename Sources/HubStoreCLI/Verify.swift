@@ -45,9 +45,12 @@ extension HubStoreCommand {
                 print(String(decoding: data, as: UTF8.self))
             } else if let failure = report.failure {
                 print("FAILED at \(failure) (\(report.eventCount) events before it verified)")
+            } else if report.eventCount == 0 {
+                print("ok: the log is empty")
             } else {
                 print(
-                    "ok: \(report.eventCount) events in \(report.streamCount) streams, positions 1...\(report.lastPosition) gapless, hash chain intact"
+                    "ok: \(report.eventCount) events in \(report.streamCount) streams, "
+                        + "positions 1...\(report.lastPosition) gapless, hash chain intact"
                 )
             }
             if !report.isIntact { throw ExitCode.failure }

@@ -1,7 +1,7 @@
 import CHubSQLite
 import Foundation
 public import HubSQLite
-public import HubStore
+import HubStore
 import Synchronization
 
 /// `hubstore bench append`: the same events appended (a) through HubStore's writer by many

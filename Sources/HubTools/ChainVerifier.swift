@@ -1,5 +1,5 @@
-public import HubSQLite
-public import HubStore
+import HubSQLite
+import HubStore
 
 /// Recomputes the hash chain over the whole log and checks gapless positions and per-stream versions.
 ///

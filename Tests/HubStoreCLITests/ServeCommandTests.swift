@@ -53,6 +53,7 @@ struct ServeCommandTests {
             #expect(try await server.waitForExit() == 0)
             let verify = try await ChildProcess.run(["verify", "--data", directory])
             #expect(verify.status == 0)
+            #expect(verify.stdout == "ok: the log is empty\n")
         }
     }
 

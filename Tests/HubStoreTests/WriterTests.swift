@@ -72,6 +72,10 @@ struct WriterTests {
             }
             #expect(error.map { "\($0)" }?.contains("in use by another hubstore process") == true)
             await store.close()
+            // Closing released the lock, even though `store` is still referenced.
+            let again = try await EventStore.open(.init(dataDirectory: directory))
+            await again.close()
+            withExtendedLifetime(store) {}
         }
     }
 
