@@ -26,8 +26,8 @@ extension HubStoreCommand {
                     throw CLIFailure("no hub.sqlite in \(directory.path): nothing to verify")
                 }
                 let progress = ProgressReporter(label: "verify", total: nil)
-                let report = try await ChainVerifier(databasePath: directory.databasePath).verify {
-                    progress.update($0)
+                let report = try await ChainVerifier(databasePath: directory.databasePath).verify { done, total in
+                    progress.update(done, total: total)
                 }
                 if report.eventCount >= 100_000 { progress.finish(report.eventCount) }
                 return report

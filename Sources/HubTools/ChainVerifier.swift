@@ -35,12 +35,13 @@ public struct ChainVerifier: Sendable {
         self.databasePath = databasePath
     }
 
-    /// Verifies the log; `progress` is called every `progressInterval` events with the count so far.
+    /// Verifies the log; `progress` is called every `progressInterval` events with the count so far
+    /// and the number of events in the snapshot being verified.
     ///
     /// Runs on a connection of its own, on its own serial executor (never the cooperative pool).
     public func verify(
         progressInterval: Int64 = 100_000,
-        progress: @escaping @Sendable (Int64) -> Void = { _ in }
+        progress: @escaping @Sendable (_ done: Int64, _ total: Int64) -> Void = { _, _ in }
     ) async throws -> Report {
         // Read-write without create (a read-only open of a WAL database can fail when its -shm is
         // missing), but query_only so verification can never write.
@@ -64,11 +65,13 @@ public struct ChainVerifier: Sendable {
     private static func verify(
         _ connection: Connection,
         progressInterval: Int64,
-        progress: (Int64) -> Void
+        progress: (Int64, Int64) -> Void
     ) throws -> Report {
         try connection.execute(sql: "PRAGMA query_only = ON")
         try connection.execute(sql: "BEGIN DEFERRED")
         defer { try? connection.execute(sql: "COMMIT") }
+        // Inside the snapshot: the count the progress line measures against.
+        let total = try connection.singleInt64(sql: "SELECT count(*) FROM events") ?? 0
         var report = Report(eventCount: 0, streamCount: 0, lastPosition: 0, failure: nil)
         var versions: [String: Int64] = [:]
         var previousHash = EventHash.genesis
@@ -102,7 +105,7 @@ public struct ChainVerifier: Sendable {
             previousHash = hash
             report.lastPosition = event.position
             report.eventCount += 1
-            if report.eventCount % progressInterval == 0 { progress(report.eventCount) }
+            if report.eventCount % progressInterval == 0 { progress(report.eventCount, total) }
             return true
         }
         report.streamCount = versions.count

@@ -5,7 +5,7 @@ import Synchronization
 /// as plain lines (at most every two seconds) otherwise.
 public final class ProgressReporter: Sendable {
     private let label: String
-    private let total: Int64?
+    private let total: Mutex<Int64?>
     private let isTerminal: Bool
     private let clock = ContinuousClock()
     private let started: ContinuousClock.Instant
@@ -13,14 +13,15 @@ public final class ProgressReporter: Sendable {
 
     public init(label: String, total: Int64?, isTerminal: Bool? = nil) {
         self.label = label
-        self.total = total
+        self.total = Mutex(total)
         self.isTerminal = isTerminal ?? (isatty(STDERR_FILENO) == 1)
         self.started = clock.now
         self.lastPrinted = Mutex(clock.now)
     }
 
-    /// Reports `count` units done (throttled).
-    public func update(_ count: Int64) {
+    /// Reports `count` units done (throttled); `total` updates the expected total when it becomes known.
+    public func update(_ count: Int64, total newTotal: Int64? = nil) {
+        if let newTotal { total.withLock { $0 = newTotal } }
         let now = clock.now
         let interval: Duration = isTerminal ? .milliseconds(200) : .seconds(2)
         let due = lastPrinted.withLock { last in
@@ -40,6 +41,7 @@ public final class ProgressReporter: Sendable {
     func line(_ count: Int64, now: ContinuousClock.Instant) -> String {
         let elapsed = max(AppendBenchmark.seconds(started.duration(to: now)), 1e-6)
         let rate = Double(count) / elapsed
+        let total = total.withLock { $0 }
         var text = "\(label): \(count)"
         if let total, total > 0 {
             text += "/\(total) (\(Int(Double(count) * 100 / Double(total)))%)"
