@@ -32,6 +32,10 @@ let package = Package(
             providers: [.apt(["libsqlite3-dev"])]
         ),
         .target(
+            name: "HubDomain",
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "HubSQLite",
             dependencies: [
                 "CHubSQLite",
@@ -42,6 +46,7 @@ let package = Package(
         .target(
             name: "HubStore",
             dependencies: [
+                "HubDomain",
                 "HubSQLite",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -53,6 +58,7 @@ let package = Package(
         .target(
             name: "HubHTTP",
             dependencies: [
+                "HubDomain",
                 "HubStore",
                 "HubSQLite",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -94,6 +100,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "HubDomainTests",
+            dependencies: ["HubDomain"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "HubSQLiteTests",
             dependencies: ["HubSQLite", "HubTestSupport"],
             swiftSettings: swiftSettings
@@ -106,6 +117,7 @@ let package = Package(
         .testTarget(
             name: "HubHTTPTests",
             dependencies: [
+                "HubDomain",
                 "HubHTTP",
                 "HubStore",
                 "HubTestSupport",

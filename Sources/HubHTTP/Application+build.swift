@@ -3,14 +3,18 @@ public import Hummingbird
 public import Logging
 public import NIOCore
 
-/// The request context of every HubStore route.
-public typealias HubRequestContext = BasicRequestContext
-
 /// Builds the router with every HubStore surface (shared by `hubstore serve` and the tests).
-public func buildRouter(store: EventStore, metrics: HubMetrics) -> Router<HubRequestContext> {
+///
+/// Every route needs a bearer token except `/healthz`, `/readyz` and `/oauth2/token`.
+public func buildRouter(store: EventStore, metrics: HubMetrics, tokens: TokenService) -> Router<HubRequestContext> {
     let router = Router(context: HubRequestContext.self)
-    router.addMiddleware { LogRequestsMiddleware(.debug) }
+    let clients = ClientRegistry(store: store)
+    router.addMiddleware {
+        LogRequestsMiddleware(.debug)
+        AuthenticationMiddleware(tokens: tokens, clients: clients, openPaths: ["/healthz", "/readyz", "/oauth2/token"])
+    }
     OperationsController(store: store, metrics: metrics).register(on: router)
+    TokenController(tokens: tokens, clients: clients, lifetime: .seconds(3600)).register(on: router)
     return router
 }
 
@@ -18,13 +22,14 @@ public func buildRouter(store: EventStore, metrics: HubMetrics) -> Router<HubReq
 public func buildApplication(
     store: EventStore,
     metrics: HubMetrics,
+    tokens: TokenService,
     host: String,
     port: Int,
     logger: Logger,
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     Application(
-        router: buildRouter(store: store, metrics: metrics),
+        router: buildRouter(store: store, metrics: metrics, tokens: tokens),
         configuration: .init(address: .hostname(host, port: port), serverName: "hubstore"),
         onServerRunning: onServerRunning,
         logger: logger

@@ -18,6 +18,13 @@ public enum HubServer {
     ) async throws {
         let metrics = HubMetrics()
         let store = try await EventStore.open(configuration.store, logger: logger, metricsFactory: metrics.factory)
+        let tokens: TokenService
+        do {
+            tokens = TokenService(masterKey: try MasterKey.load(directory: store.directory))
+        } catch {
+            await store.close()
+            throw error
+        }
         logger.info(
             "hubstore starting",
             metadata: [
@@ -35,6 +42,7 @@ public enum HubServer {
         let application = buildApplication(
             store: store,
             metrics: metrics,
+            tokens: tokens,
             host: configuration.host,
             port: configuration.port,
             logger: logger,

@@ -1,15 +1,16 @@
 import Foundation
 import HTTPTypes
+import HubDomain
 import HubStore
 import Hummingbird
 import NIOCore
 
-/// `/healthz`, `/readyz` and `/metrics`: open to every caller, for probes and scrapers.
+/// `/healthz` and `/readyz` (open, for probes) and `/metrics` (scope `hubstore.admin`, for scrapers).
 struct OperationsController: Sendable {
     let store: EventStore
     let metrics: HubMetrics
 
-    func register(on router: Router<some RequestContext>) {
+    func register(on router: Router<HubRequestContext>) {
         router.get("/healthz") { _, _ in
             Self.json(.ok, ["status": "ok"])
         }
@@ -19,7 +20,7 @@ struct OperationsController: Sendable {
                 ? Self.json(.ok, ["status": "ready", "position": "\(store.headPosition)"])
                 : Self.json(.serviceUnavailable, ["status": "starting"])
         }
-        router.get("/metrics") { _, _ in
+        router.group("/metrics").add(middleware: RequireScope(anyOf: .admin)).get { _, _ in
             Response(
                 status: .ok,
                 headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],

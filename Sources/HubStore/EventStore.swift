@@ -18,7 +18,8 @@ public final class EventStore: Sendable {
     /// The writer; must be running (as a `Service`) for appends to complete.
     public let writer: LogWriter
     let notifier: CommitNotifier
-    private let lock: DataDirectoryLock
+    /// Held for a store opened exclusively (a server); `nil` for a short-lived tool beside one.
+    private let lock: DataDirectoryLock?
     private let logger: Logger
 
     private init(
@@ -27,7 +28,7 @@ public final class EventStore: Sendable {
         pool: DatabasePool,
         writer: LogWriter,
         notifier: CommitNotifier,
-        lock: DataDirectoryLock,
+        lock: DataDirectoryLock?,
         logger: Logger
     ) {
         self.configuration = configuration
@@ -41,16 +42,21 @@ public final class EventStore: Sendable {
 
     /// Prepares the data directory, takes its lock, opens the pool and applies pending migrations.
     ///
+    /// - Parameter exclusive: take the directory's lock (a server, a benchmark). `false` lets a
+    ///   short-lived tool (`hubstore clients create`) append beside a running server: each batch reads
+    ///   the chain's tip inside SQLite's write lock, so both processes chain correctly.
+    ///
     /// - Throws: ``DataDirectoryError`` (not writable, in use by another process), ``MigrationError``,
     ///   or ``EventStoreOpenError`` for a file that is not a HubStore database.
     public static func open(
         _ configuration: EventStoreConfiguration,
         logger: Logger = Logger(label: "hubstore.store", factory: { _ in SwiftLogNoOpLogHandler() }),
-        metricsFactory: any MetricsFactory = NOOPMetricsHandler.instance
+        metricsFactory: any MetricsFactory = NOOPMetricsHandler.instance,
+        exclusive: Bool = true
     ) async throws -> EventStore {
         let directory = DataDirectory(path: configuration.dataDirectory)
         try directory.prepare()
-        let lock = try directory.lock()
+        let lock = exclusive ? try directory.lock() : nil
         let pool: DatabasePool
         do {
             pool = try await DatabasePool(
@@ -72,7 +78,6 @@ public final class EventStore: Sendable {
             let notifier = CommitNotifier(committed: tip.position)
             let writer = LogWriter(
                 pool: pool,
-                tip: tip,
                 notifier: notifier,
                 configuration: configuration,
                 metrics: StoreMetrics(factory: metricsFactory),
@@ -151,13 +156,26 @@ public final class EventStore: Sendable {
     /// releases the directory lock. Call after the writer has stopped.
     public func close() async {
         notifier.close()
-        do {
-            try await pool.writer.perform { try $0.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
-        } catch {
-            logger.warning("WAL checkpoint at close failed", metadata: ["error": "\(error)"])
+        // Only the exclusive owner truncates the WAL: beside a server it would wait on its readers.
+        if lock != nil {
+            do {
+                try await pool.writer.perform { try $0.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+            } catch {
+                logger.warning("WAL checkpoint at close failed", metadata: ["error": "\(error)"])
+            }
         }
         await pool.close()
-        lock.release()
+        lock?.release()
+    }
+
+    /// Runs the writer for the length of `body` (for tools and tests outside a service group), then
+    /// drains it. The store stays open; close it afterwards.
+    public func withWriter<T: Sendable>(_ body: @Sendable (EventStore) async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await self.writer.run() }
+            defer { writer.shutDown() }
+            return try await body(self)
+        }
     }
 
     /// The linked SQLite library's version.

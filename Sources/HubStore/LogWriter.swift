@@ -19,13 +19,11 @@ public final class LogWriter: Service, Sendable {
     private let configuration: EventStoreConfiguration
     private let metrics: StoreMetrics
     private let logger: Logger
-    private let tip: Mutex<(position: Int64, hash: [UInt8])>
     private let running = Atomic<Bool>(false)
     private let statistics = Mutex(WriterStatistics())
 
     init(
         pool: DatabasePool,
-        tip: (position: Int64, hash: [UInt8]),
         notifier: CommitNotifier,
         configuration: EventStoreConfiguration,
         metrics: StoreMetrics,
@@ -37,7 +35,6 @@ public final class LogWriter: Service, Sendable {
         self.configuration = configuration
         self.metrics = metrics
         self.logger = logger
-        self.tip = Mutex(tip)
     }
 
     /// Whether `run()` is taking commands.
@@ -69,7 +66,7 @@ public final class LogWriter: Service, Sendable {
     public func run() async throws {
         running.store(true, ordering: .relaxed)
         defer { running.store(false, ordering: .relaxed) }
-        logger.debug("writer started", metadata: ["db.position": "\(tip.withLock { $0.position })"])
+        logger.debug("writer started", metadata: ["db.position": "\(notifier.committed)"])
         // Graceful shutdown and cancellation both close the queue: what is queued still commits,
         // new commands are refused, and the loop ends once the queue is drained.
         await withTaskCancellationHandler {
@@ -83,7 +80,7 @@ public final class LogWriter: Service, Sendable {
         } onCancel: {
             self.queue.close()
         }
-        logger.debug("writer stopped", metadata: ["db.position": "\(tip.withLock { $0.position })"])
+        logger.debug("writer stopped", metadata: ["db.position": "\(notifier.committed)"])
     }
 
     /// Lets a batch grow while commands keep arriving: callers answered by the last commit are
@@ -113,23 +110,24 @@ public final class LogWriter: Service, Sendable {
 
     private func commit(_ batch: [any PendingCommand]) async {
         let started = ContinuousClock.now
-        let startTip = tip.withLock { $0 }
         let limits = configuration.limits
-        let outcome: Result<(position: Int64, hash: [UInt8], appended: Int), any Error>
+        let outcome: Result<(position: Int64, appended: Int), any Error>
         do {
             let recordedAt = Int64(Date().timeIntervalSince1970 * 1000)
             outcome = .success(
                 try await pool.writer.perform { connection in
-                    let transaction = LogTransaction(
-                        connection: connection,
-                        recordedAt: recordedAt,
-                        tip: startTip,
-                        limits: limits
-                    )
                     try connection.transaction(.immediate) {
+                        // The tip is read inside the write lock, so a short-lived writer of another
+                        // process (`hubstore clients create` beside a server) chains correctly too.
+                        let transaction = LogTransaction(
+                            connection: connection,
+                            recordedAt: recordedAt,
+                            tip: try EventLog.tip(connection),
+                            limits: limits
+                        )
                         for command in batch { command.execute(in: transaction) }
+                        return (transaction.tipPosition, transaction.appendedCount)
                     }
-                    return (transaction.tipPosition, transaction.tipHash, transaction.appendedCount)
                 }
             )
         } catch {
@@ -137,12 +135,11 @@ public final class LogWriter: Service, Sendable {
         }
         switch outcome {
         case .success(let committed):
-            tip.withLock { $0 = (committed.position, committed.hash) }
             metrics.appendedEvents.increment(by: committed.appended)
             metrics.batchSize.record(batch.count)
             statistics.withLock { $0.record(batchSize: batch.count, events: committed.appended) }
             metrics.commitDuration.record(duration: started.duration(to: .now))
-            if committed.position > startTip.position { notifier.publish(committed.position) }
+            if committed.appended > 0 { notifier.publish(committed.position) }
             for command in batch { command.complete(overridingWith: nil) }
         case .failure(let error):
             // The transaction was rolled back: nothing of the batch is in the log.

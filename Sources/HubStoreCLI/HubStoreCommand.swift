@@ -12,6 +12,6 @@ struct HubStoreCommand: AsyncParsableCommand {
             over its variable, and the variable over the default.
             """,
         version: "0.1.0",
-        subcommands: [Serve.self, Verify.self, Bench.self]
+        subcommands: [Serve.self, Clients.self, Token.self, Verify.self, Bench.self]
     )
 }

@@ -1,3 +1,5 @@
+import HTTPTypes
+import HubDomain
 import HubHTTP
 import HubStore
 import HubTestSupport
@@ -13,7 +15,16 @@ struct OperationsRoutesTests {
         try await withTemporaryDirectory { directory in
             let metrics = HubMetrics()
             let store = try await EventStore.open(.init(dataDirectory: directory), metricsFactory: metrics.factory)
-            let app = buildApplication(store: store, metrics: metrics, host: "127.0.0.1", port: 0, logger: logger)
+            let tokens = TokenService(masterKey: try MasterKey.load(directory: store.directory, environment: [:]))
+            let admin = tokens.issue(subject: TokenService.operatorSubject, scopes: [.admin])
+            let app = buildApplication(
+                store: store,
+                metrics: metrics,
+                tokens: tokens,
+                host: "127.0.0.1",
+                port: 0,
+                logger: logger
+            )
             try await app.test(.live) { client in
                 try await client.execute(uri: "/healthz", method: .get) { response in
                     #expect(response.status == .ok)
@@ -23,8 +34,7 @@ struct OperationsRoutesTests {
                 try await client.execute(uri: "/readyz", method: .get) { response in
                     #expect(response.status == .serviceUnavailable)
                 }
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask { try await store.writer.run() }
+                try await store.withWriter { store in
                     while !store.writer.isRunning { await Task.yield() }
                     _ = try await store.append([EventDraft(type: "t.x", data: "{}")], to: "s/1")
                     _ = try await store.append([EventDraft(type: "t.x", data: "{}")], to: "s/2")
@@ -32,7 +42,11 @@ struct OperationsRoutesTests {
                         #expect(response.status == .ok)
                         #expect(String(buffer: response.body) == #"{"position":"2","status":"ready"}"#)
                     }
-                    try await client.execute(uri: "/metrics", method: .get) { response in
+                    try await client.execute(
+                        uri: "/metrics",
+                        method: .get,
+                        headers: [.authorization: "Bearer \(admin)"]
+                    ) { response in
                         #expect(response.status == .ok)
                         #expect(response.headers[.contentType]?.hasPrefix("text/plain") == true)
                         let text = String(buffer: response.body)
@@ -43,10 +57,12 @@ struct OperationsRoutesTests {
                         #expect(text.contains("hubstore_sqlite_wal_size_bytes"))
                         #expect(text.contains("hubstore_writer_queue_depth 0"))
                     }
-                    store.writer.shutDown()
-                    try await group.waitForAll()
                 }
-                try await client.execute(uri: "/no-such-route", method: .get) { response in
+                try await client.execute(
+                    uri: "/no-such-route",
+                    method: .get,
+                    headers: [.authorization: "Bearer \(admin)"]
+                ) { response in
                     #expect(response.status == .notFound)
                 }
             }

@@ -19,7 +19,15 @@ struct ServeCommandTests {
             let ready = try await httpGet(port: port, path: "/readyz")
             #expect(ready.status == 200)
             #expect(ready.body.contains("\"ready\""))
-            let metrics = try await httpGet(port: port, path: "/metrics")
+            #expect(try await httpGet(port: port, path: "/metrics").status == 401)
+            let token = try await ChildProcess.run(["token", "--data", data, "--scope", "hubstore.admin"])
+            #expect(token.status == 0)
+            #expect(token.stdout.split(separator: "\n").count == 1)
+            let metrics = try await httpGet(
+                port: port,
+                path: "/metrics",
+                headers: ["Authorization": "Bearer " + token.stdout.trimmingCharacters(in: .whitespacesAndNewlines)]
+            )
             #expect(metrics.status == 200)
             for name in ["hubstore_writer_queue_depth", "hubstore_sqlite_wal_size_bytes", "hubstore_log_head_position"]
             {
@@ -121,8 +129,22 @@ func listeningPort(_ server: ChildProcess) async throws -> Int {
 }
 
 /// One GET over a real socket.
-func httpGet(port: Int, path: String) async throws -> (status: Int, body: String) {
-    let url = try #require(URL(string: "http://127.0.0.1:\(port)\(path)"))
-    let (data, response) = try await URLSession.shared.data(from: url)
+func httpGet(port: Int, path: String, headers: [String: String] = [:]) async throws -> (status: Int, body: String) {
+    try await httpRequest(port: port, path: path, headers: headers)
+}
+
+/// One request over a real socket.
+func httpRequest(
+    port: Int,
+    path: String,
+    method: String = "GET",
+    headers: [String: String] = [:],
+    body: String? = nil
+) async throws -> (status: Int, body: String) {
+    var request = URLRequest(url: try #require(URL(string: "http://127.0.0.1:\(port)\(path)")))
+    request.httpMethod = method
+    for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+    request.httpBody = body.map { Data($0.utf8) }
+    let (data, response) = try await URLSession.shared.data(for: request)
     return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
 }

@@ -1,6 +1,7 @@
 import Foundation
 import HubStore
 import HubTestSupport
+import HubTools
 import Testing
 
 struct WriterTests {
@@ -86,6 +87,30 @@ struct WriterTests {
                 try await EventStore.open(.init(dataDirectory: directory))
             }
             #expect(error.map { "\($0)" }?.contains("is not a valid SQLite database") == true)
+        }
+    }
+}
+
+struct SharedWriterTests {
+    @Test func aToolBesideTheServerAppendsAndTheChainStaysIntact() async throws {
+        try await withTemporaryDirectory { directory in
+            try await withStore(directory) { server in
+                let tool = try await EventStore.open(.init(dataDirectory: directory), exclusive: false)
+                try await tool.withWriter { tool in
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        for index in 0..<40 {
+                            group.addTask { _ = try await server.append([draft()], to: "server/\(index % 4)") }
+                            group.addTask { _ = try await tool.append([draft()], to: "tool/\(index % 4)") }
+                        }
+                        try await group.waitForAll()
+                    }
+                }
+                await tool.close()
+                #expect(try await server.readAll(limit: 1000).map(\.position) == Array(1...80))
+            }
+            let report = try await ChainVerifier(databasePath: directory + "/hub.sqlite").verify()
+            #expect(report.isIntact)
+            #expect(report.eventCount == 80)
         }
     }
 }

@@ -10,11 +10,7 @@ public func withStore<T: Sendable>(
     configure(&configuration)
     let store = try await EventStore.open(configuration)
     do {
-        let result = try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await store.writer.run() }
-            defer { store.writer.shutDown() }
-            return try await body(store)
-        }
+        let result = try await store.withWriter(body)
         await store.close()
         return result
     } catch {

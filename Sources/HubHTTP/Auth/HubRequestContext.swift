@@ -1,0 +1,16 @@
+public import HubDomain
+public import Hummingbird
+import Logging
+
+/// The request context of every HubStore route: Hummingbird's core context plus the caller, once
+/// the authentication middleware has verified its token.
+public struct HubRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// The verified token's claims; `nil` on the open routes.
+    public var caller: TokenClaims?
+
+    public init(source: Source) {
+        coreContext = .init(source: source)
+        caller = nil
+    }
+}

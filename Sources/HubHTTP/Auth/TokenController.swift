@@ -1,0 +1,118 @@
+import Foundation
+import HTTPTypes
+import HubDomain
+import HubStore
+import Hummingbird
+import NIOCore
+
+/// `POST /oauth2/token`: the OAuth2 client-credentials grant (RFC 6749 §4.4).
+///
+/// Client authentication by form fields (`client_id`, `client_secret`) or HTTP Basic (§2.3.1);
+/// `scope` optional (absent or `.default`: every scope the client was granted). Errors use OAuth2's
+/// own body, `{"error", "error_description"}` (§5.2).
+struct TokenController: Sendable {
+    let tokens: TokenService
+    let clients: ClientRegistry
+    let lifetime: Duration
+
+    func register(on router: Router<HubRequestContext>) {
+        router.post("/oauth2/token") { request, context in try await issue(request, context: context) }
+    }
+
+    struct OAuthError: HTTPResponseError {
+        let status: HTTPResponse.Status
+        let error: String
+        let description: String
+
+        func response(from request: Request, context: some RequestContext) throws -> Response {
+            let body = try JSONSerialization.data(
+                withJSONObject: ["error": error, "error_description": description],
+                options: [.sortedKeys]
+            )
+            var headers: HTTPFields = [.contentType: "application/json", .cacheControl: "no-store"]
+            if status == .unauthorized { headers[.wwwAuthenticate] = #"Basic realm="hubstore""# }
+            return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        }
+    }
+
+    private func issue(_ request: Request, context: HubRequestContext) async throws -> Response {
+        guard request.headers[.contentType]?.lowercased().hasPrefix("application/x-www-form-urlencoded") == true else {
+            throw OAuthError(
+                status: .badRequest,
+                error: "invalid_request",
+                description: "the body must be application/x-www-form-urlencoded"
+            )
+        }
+        let body = try await request.body.collect(upTo: 16 * 1024)
+        let form = Self.parseForm(String(buffer: body))
+        guard form["grant_type"] == "client_credentials" else {
+            throw OAuthError(
+                status: .badRequest,
+                error: form["grant_type"] == nil ? "invalid_request" : "unsupported_grant_type",
+                description: "grant_type must be client_credentials"
+            )
+        }
+        let credentials =
+            Self.basicCredentials(request.headers[.authorization])
+            ?? form["client_id"].flatMap { id in form["client_secret"].map { (id, $0) } }
+        guard let (id, secret) = credentials, let client = try await clients.authenticate(id: id, secret: secret) else {
+            throw OAuthError(
+                status: .unauthorized,
+                error: "invalid_client",
+                description: "client authentication failed"
+            )
+        }
+        var granted = client.scopes
+        if let requested = form["scope"], !requested.isEmpty {
+            switch ScopeList.parse(requested, everything: client.scopes) {
+            case .failure(let unknown):
+                throw OAuthError(status: .badRequest, error: "invalid_scope", description: unknown.description)
+            case .success(let list):
+                guard list.scopes.isSubset(of: client.scopes) else {
+                    throw OAuthError(
+                        status: .badRequest,
+                        error: "invalid_scope",
+                        description: "the client was not granted: "
+                            + ScopeList(list.scopes.subtracting(client.scopes)).text
+                    )
+                }
+                granted = list.scopes
+            }
+        }
+        let token = tokens.issue(subject: client.id, scopes: granted, lifetime: lifetime)
+        let answer: [String: Any] = [
+            "access_token": token, "token_type": "Bearer", "expires_in": lifetime.components.seconds,
+            "scope": ScopeList(granted).text,
+        ]
+        let data = try JSONSerialization.data(withJSONObject: answer, options: [.sortedKeys])
+        return Response(
+            status: .ok,
+            headers: [.contentType: "application/json", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(bytes: data))
+        )
+    }
+
+    /// `a=1&b=x+y` → `["a": "1", "b": "x y"]`.
+    static func parseForm(_ text: String) -> [String: String] {
+        var fields: [String: String] = [:]
+        for pair in text.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let decode = { (part: Substring) in
+                part.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(part)
+            }
+            fields[decode(parts[0])] = parts.count > 1 ? decode(parts[1]) : ""
+        }
+        return fields
+    }
+
+    /// `Basic base64(urlencoded id ":" urlencoded secret)` → (id, secret).
+    static func basicCredentials(_ header: String?) -> (String, String)? {
+        guard let header, header.lowercased().hasPrefix("basic "),
+            let data = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
+            let text = String(data: data, encoding: .utf8), let colon = text.firstIndex(of: ":")
+        else { return nil }
+        let id = String(text[..<colon]).removingPercentEncoding ?? String(text[..<colon])
+        let secret = String(text[text.index(after: colon)...])
+        return (id, secret.removingPercentEncoding ?? secret)
+    }
+}

@@ -1,0 +1,87 @@
+public import Crypto
+public import Foundation
+public import HubDomain
+public import HubStore
+
+/// What a verified bearer token says.
+public struct TokenClaims: Sendable, Equatable {
+    /// The client id, or `operator` for tokens made with `hubstore token`.
+    public var subject: String
+    public var scopes: Set<Scope>
+    public var issuedAt: Int64
+    public var expiresAt: Int64
+}
+
+/// Issues and verifies the hub's bearer tokens: JWTs signed with HMAC-SHA256 (`HS256`) under a key
+/// derived from the data directory's master key, so `hubstore token` and the server agree offline.
+public struct TokenService: Sendable {
+    /// The `sub` of tokens made by `hubstore token` for operators (not a registered client).
+    public static let operatorSubject = "operator"
+    static let issuer = "hubstore"
+    private let keyBytes: [UInt8]
+
+    public init(masterKey: MasterKey) {
+        keyBytes = masterKey.derivedKey(purpose: "hubstore.token-signing.v1").withUnsafeBytes { Array($0) }
+    }
+
+    /// A signed token for `subject` with `scopes`, valid for `lifetime` from `now`.
+    public func issue(
+        subject: String,
+        scopes: Set<Scope>,
+        lifetime: Duration = .seconds(3600),
+        now: Date = Date()
+    )
+        -> String
+    {
+        let issuedAt = Int64(now.timeIntervalSince1970)
+        let claims: [String: Any] = [
+            "iss": Self.issuer, "sub": subject, "scope": ScopeList(scopes).text, "iat": issuedAt,
+            "exp": issuedAt + lifetime.components.seconds, "jti": EventID.makeV7(),
+        ]
+        let header = Self.base64URL(Data(#"{"alg":"HS256","typ":"JWT"}"#.utf8))
+        let payload = Self.base64URL(try! JSONSerialization.data(withJSONObject: claims, options: [.sortedKeys]))
+        let signingInput = header + "." + payload
+        return signingInput + "." + Self.base64URL(Data(signature(signingInput)))
+    }
+
+    /// The claims of a token whose signature, issuer and expiry check out; `nil` otherwise.
+    public func verify(_ token: String, now: Date = Date()) -> TokenClaims? {
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3, let givenSignature = Self.decodeBase64URL(parts[2]) else { return nil }
+        let signingInput = parts[0] + "." + parts[1]
+        guard
+            HMAC<SHA256>.isValidAuthenticationCode(givenSignature, authenticating: Array(signingInput.utf8), using: key)
+        else { return nil }
+        guard let headerData = Self.decodeBase64URL(parts[0]),
+            let header = try? JSONSerialization.jsonObject(with: headerData) as? [String: Any],
+            header["alg"] as? String == "HS256",
+            let payloadData = Self.decodeBase64URL(parts[1]),
+            let payload = try? JSONSerialization.jsonObject(with: payloadData) as? [String: Any],
+            payload["iss"] as? String == Self.issuer,
+            let subject = payload["sub"] as? String,
+            let expiresAt = (payload["exp"] as? NSNumber)?.int64Value,
+            let issuedAt = (payload["iat"] as? NSNumber)?.int64Value,
+            let scopeText = payload["scope"] as? String,
+            case .success(let scopes) = ScopeList.parse(scopeText, everything: [])
+        else { return nil }
+        guard Int64(now.timeIntervalSince1970) < expiresAt else { return nil }
+        return TokenClaims(subject: subject, scopes: scopes.scopes, issuedAt: issuedAt, expiresAt: expiresAt)
+    }
+
+    private var key: SymmetricKey { SymmetricKey(data: keyBytes) }
+
+    private func signature(_ input: String) -> [UInt8] {
+        Array(HMAC<SHA256>.authenticationCode(for: Array(input.utf8), using: key))
+    }
+
+    static func base64URL(_ data: Data) -> String {
+        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    static func decodeBase64URL<S: StringProtocol>(_ text: S) -> Data? {
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        return Data(base64Encoded: base64)
+    }
+}

@@ -1,0 +1,38 @@
+import ArgumentParser
+import HubHTTP
+import HubStore
+
+extension HubStoreCommand {
+    struct Token: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print a bearer token that the server on this data directory accepts (for operators).",
+            discussion: """
+                Signed with the data directory's master key; no server needs to run. Prints the token \
+                alone on one line, so `TOKEN=$(hubstore token --scope hubstore.admin)` works in scripts.
+                """
+        )
+
+        @OptionGroup var dataOptions: DataOptions
+
+        @Option(help: "Space-separated scopes (see `hubstore clients create --help`).")
+        var scope: String
+
+        @Option(help: "Lifetime in seconds.")
+        var lifetime = 3600
+
+        func validate() throws {
+            guard lifetime > 0 else { throw ValidationError("--lifetime must be positive") }
+        }
+
+        func run() async throws {
+            let scopes = try parseScopes(scope)
+            let token = try await failingClearly {
+                let directory = DataDirectory(path: try dataOptions.resolvedData())
+                try directory.prepare()
+                let tokens = TokenService(masterKey: try MasterKey.load(directory: directory))
+                return tokens.issue(subject: TokenService.operatorSubject, scopes: scopes, lifetime: .seconds(lifetime))
+            }
+            print(token)
+        }
+    }
+}
