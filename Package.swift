@@ -119,6 +119,7 @@ let package = Package(
             dependencies: [
                 "HubDomain",
                 "HubHTTP",
+                "HubSQLite",
                 "HubStore",
                 "HubTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

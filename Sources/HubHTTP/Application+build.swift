@@ -6,7 +6,12 @@ public import NIOCore
 /// Builds the router with every HubStore surface (shared by `hubstore serve` and the tests).
 ///
 /// Every route needs a bearer token except `/healthz`, `/readyz` and `/oauth2/token`.
-public func buildRouter(store: EventStore, metrics: HubMetrics, tokens: TokenService) -> Router<HubRequestContext> {
+public func buildRouter(
+    store: EventStore,
+    metrics: HubMetrics,
+    tokens: TokenService,
+    vault: SecretVault
+) -> Router<HubRequestContext> {
     let router = Router(context: HubRequestContext.self)
     let clients = ClientRegistry(store: store)
     router.addMiddleware {
@@ -15,6 +20,7 @@ public func buildRouter(store: EventStore, metrics: HubMetrics, tokens: TokenSer
     }
     OperationsController(store: store, metrics: metrics).register(on: router)
     TokenController(tokens: tokens, clients: clients, lifetime: .seconds(3600)).register(on: router)
+    ConfigurationController(configuration: ConfigurationStore(store: store, vault: vault)).register(on: router)
     return router
 }
 
@@ -23,13 +29,14 @@ public func buildApplication(
     store: EventStore,
     metrics: HubMetrics,
     tokens: TokenService,
+    vault: SecretVault,
     host: String,
     port: Int,
     logger: Logger,
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     Application(
-        router: buildRouter(store: store, metrics: metrics, tokens: tokens),
+        router: buildRouter(store: store, metrics: metrics, tokens: tokens, vault: vault),
         configuration: .init(address: .hostname(host, port: port), serverName: "hubstore"),
         onServerRunning: onServerRunning,
         logger: logger

@@ -18,9 +18,9 @@ public enum HubServer {
     ) async throws {
         let metrics = HubMetrics()
         let store = try await EventStore.open(configuration.store, logger: logger, metricsFactory: metrics.factory)
-        let tokens: TokenService
+        let masterKey: MasterKey
         do {
-            tokens = TokenService(masterKey: try MasterKey.load(directory: store.directory))
+            masterKey = try MasterKey.load(directory: store.directory)
         } catch {
             await store.close()
             throw error
@@ -42,7 +42,8 @@ public enum HubServer {
         let application = buildApplication(
             store: store,
             metrics: metrics,
-            tokens: tokens,
+            tokens: TokenService(masterKey: masterKey),
+            vault: SecretVault(masterKey: masterKey),
             host: configuration.host,
             port: configuration.port,
             logger: logger,

@@ -17,6 +17,7 @@ func withHub<T: Sendable>(
         store: store,
         metrics: metrics,
         tokens: tokens,
+        vault: SecretVault(masterKey: try MasterKey.load(directory: store.directory, environment: [:])),
         host: "127.0.0.1",
         port: 0,
         logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })

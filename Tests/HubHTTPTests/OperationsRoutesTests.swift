@@ -21,6 +21,7 @@ struct OperationsRoutesTests {
                 store: store,
                 metrics: metrics,
                 tokens: tokens,
+                vault: SecretVault(masterKey: try MasterKey.load(directory: store.directory, environment: [:])),
                 host: "127.0.0.1",
                 port: 0,
                 logger: logger

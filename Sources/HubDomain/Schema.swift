@@ -1,0 +1,197 @@
+/// The shape of a request body: fields with types, limits and requirement, as the spec's tables give them.
+///
+/// ``validate(_:)`` keeps only known fields (unknown ones are ignored, as the API promises), fills
+/// defaults, and refuses the first problem with the API's codes: a missing required attribute is
+/// `400-143` naming it, a wrong type, length, format or enum value is `400-102` naming it.
+public indirect enum FieldType: Sendable {
+    case string(min: Int = 1, max: Int, format: StringFormat = .plain)
+    case boolean
+    case number(min: Double? = nil)
+    case enumeration([String])
+    case object([Field])
+    case array(of: FieldType, min: Int = 0, max: Int = .max)
+}
+
+/// What a string must look like beyond its length.
+public enum StringFormat: Sendable {
+    case plain
+    /// An absolute `http` or `https` URL.
+    case url
+    case email
+    /// 36 characters, 8-4-4-4-12 hex digits.
+    case uuid
+}
+
+/// One field of a body.
+public struct Field: Sendable {
+    public var name: String
+    public var type: FieldType
+    public var isRequired: Bool
+    public var defaultValue: JSONValue?
+    /// Sealed at rest and masked on reads (DESIGN.md §6).
+    public var isSecret: Bool
+
+    public init(
+        _ name: String,
+        _ type: FieldType,
+        required: Bool = false,
+        default defaultValue: JSONValue? = nil,
+        secret: Bool = false
+    ) {
+        self.name = name
+        self.type = type
+        self.isRequired = required
+        self.defaultValue = defaultValue
+        self.isSecret = secret
+    }
+}
+
+/// A whole body's schema.
+public struct Schema: Sendable {
+    public var fields: [Field]
+
+    public init(_ fields: [Field]) {
+        self.fields = fields
+    }
+
+    /// The body with unknown fields dropped and defaults filled in, or the first problem.
+    public func validate(_ body: JSONValue) throws(APIError) -> JSONValue {
+        guard case .object = body else {
+            throw APIError.invalidValue("body", "the request body must be a JSON object")
+        }
+        return try Self.validate(body, as: .object(fields), path: "")
+    }
+
+    /// The dotted paths of the secret fields (`[]` marks an array step), e.g. `roles[].headers[].value`.
+    public var secretPaths: [String] { Self.secretPaths(in: fields, prefix: "") }
+
+    private static func secretPaths(in fields: [Field], prefix: String) -> [String] {
+        fields.flatMap { field -> [String] in
+            let path = prefix.isEmpty ? field.name : prefix + "." + field.name
+            if field.isSecret { return [path] }
+            switch field.type {
+            case .object(let nested): return secretPaths(in: nested, prefix: path)
+            case .array(of: .object(let nested), _, _): return secretPaths(in: nested, prefix: path + "[]")
+            default: return []
+            }
+        }
+    }
+
+    static func validate(_ value: JSONValue, as type: FieldType, path: String) throws(APIError) -> JSONValue {
+        switch (type, value) {
+        case (.string(let min, let max, let format), .string(let text)):
+            let count = text.count
+            guard count >= min, count <= max else {
+                throw APIError.invalidValue(path, "must be \(min) to \(max) characters, not \(count)")
+            }
+            try check(text, format: format, path: path)
+            return value
+        case (.boolean, .bool):
+            return value
+        case (.number(let min), .integer(let number)):
+            if let min, Double(number) < min { throw APIError.invalidValue(path, "must be at least \(min)") }
+            return value
+        case (.number(let min), .double(let number)):
+            if let min, number < min { throw APIError.invalidValue(path, "must be at least \(min)") }
+            return value
+        case (.enumeration(let allowed), .string(let text)):
+            guard allowed.contains(text) else {
+                throw APIError.invalidValue(path, "must be one of " + allowed.map { "'\($0)'" }.joined(separator: ", "))
+            }
+            return value
+        case (.object(let fields), .object(let given)):
+            var result: [String: JSONValue] = [:]
+            for field in fields {
+                let fieldPath = path.isEmpty ? field.name : path + "." + field.name
+                switch given[field.name] {
+                case nil, .null?:
+                    if field.isRequired { throw APIError.missingAttribute(fieldPath) }
+                    if let defaultValue = field.defaultValue { result[field.name] = defaultValue }
+                case let child?:
+                    result[field.name] = try validate(child, as: field.type, path: fieldPath)
+                }
+            }
+            return .object(result)
+        case (.array(let element, let min, let max), .array(let items)):
+            guard items.count >= min, items.count <= max else {
+                throw APIError.invalidValue(
+                    path,
+                    "must have \(min) to \(max == .max ? "any number of" : String(max)) items, not \(items.count)"
+                )
+            }
+            var result: [JSONValue] = []
+            for (index, item) in items.enumerated() {
+                result.append(try validate(item, as: element, path: "\(path)[\(index)]"))
+            }
+            return .array(result)
+        default:
+            throw APIError.invalidValue(path, "must be \(describe(type))")
+        }
+    }
+
+    private static func describe(_ type: FieldType) -> String {
+        switch type {
+        case .string: "a string"
+        case .boolean: "true or false"
+        case .number: "a number"
+        case .enumeration(let allowed): "one of " + allowed.map { "'\($0)'" }.joined(separator: ", ")
+        case .object: "an object"
+        case .array: "an array"
+        }
+    }
+
+    private static func check(_ text: String, format: StringFormat, path: String) throws(APIError) {
+        switch format {
+        case .plain:
+            return
+        case .url:
+            let lower = text.lowercased()
+            guard lower.hasPrefix("https://") || lower.hasPrefix("http://"), text.count > 8, !text.contains(" ") else {
+                throw APIError.invalidValue(path, "must be an absolute http or https URL")
+            }
+        case .email:
+            let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+            guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !text.contains(" ") else {
+                throw APIError.invalidValue(path, "must be an e-mail address")
+            }
+        case .uuid:
+            guard isUUID(text) else { throw APIError.invalidValue(path, "must be a 36-character id") }
+        }
+    }
+
+    /// Whether `text` is 8-4-4-4-12 hex digits.
+    public static func isUUID(_ text: String) -> Bool {
+        let utf8 = Array(text.utf8)
+        guard utf8.count == 36 else { return false }
+        for (index, byte) in utf8.enumerated() {
+            if [8, 13, 18, 23].contains(index) {
+                if byte != UInt8(ascii: "-") { return false }
+            } else if !(byte >= 48 && byte <= 57) && !(byte >= 97 && byte <= 102) && !(byte >= 65 && byte <= 70) {
+                return false
+            }
+        }
+        return true
+    }
+}
+
+extension APIError {
+    /// 400 `400-143`: a required attribute is missing.
+    public static func missingAttribute(_ path: String) -> APIError {
+        APIError(
+            statusCode: 400,
+            code: "400-143",
+            developerMessage: "Required attribute is missing in the request body: \(path)",
+            details: [Detail(key: "attribute", value: path)]
+        )
+    }
+
+    /// 400 `400-102`: an attribute's value is not acceptable.
+    public static func invalidValue(_ path: String, _ reason: String) -> APIError {
+        APIError(
+            statusCode: 400,
+            code: "400-102",
+            developerMessage: "Invalid value for attribute \(path): \(reason)",
+            details: [Detail(key: "attribute", value: path)]
+        )
+    }
+}

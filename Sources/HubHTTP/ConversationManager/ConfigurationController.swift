@@ -1,0 +1,168 @@
+import Foundation
+import HTTPTypes
+import HubDomain
+import HubStore
+import Hummingbird
+import NIOCore
+
+/// The six configuration resources under `/conversation/conversationmgr/v3` (spec §2–§3):
+/// POST (201 `{id}`), GET list (paginated), GET by id, PUT (204), DELETE (204).
+struct ConfigurationController: Sendable {
+    static let basePath = "/conversation/conversationmgr/v3"
+    let configuration: ConfigurationStore
+
+    func register(on router: Router<HubRequestContext>) {
+        for kind in ResourceKind.allCases {
+            let group = router.group(RouterPath(Self.basePath + "/" + kind.pathSegment))
+            let manage = RequireScope(anyOf: .manage)
+            let read = RequireScope(anyOf: .manage, .read)
+            group.group().add(middleware: manage)
+                .post { request, context in try await create(kind, request, context) }
+                .put(":id") { request, context in try await update(kind, request, context) }
+                .delete(":id") { request, context in try await delete(kind, request, context) }
+            group.group().add(middleware: read)
+                .get { request, context in try await list(kind, request, context) }
+                .get(":id") { request, context in try await get(kind, request, context) }
+        }
+    }
+
+    private func create(_ kind: ResourceKind, _ request: Request, _ context: HubRequestContext) async throws -> Response
+    {
+        try Self.refuseQueryParameters(request, allowed: [])
+        let body = try kind.validate(try await Self.jsonBody(request))
+        let id = try await configuration.create(kind, body: body, caller: caller(request, context))
+        return Self.json(.created, .object(["id": .string(id)]))
+    }
+
+    private func update(_ kind: ResourceKind, _ request: Request, _ context: HubRequestContext) async throws -> Response
+    {
+        try Self.refuseQueryParameters(request, allowed: [])
+        let id = try Self.id(kind, context)
+        let raw = try await Self.jsonBody(request)
+        let body = try kind.validate(raw)
+        var modified: String?
+        switch raw["modified"] {
+        case nil, .null?: modified = nil
+        case .string(let text)?:
+            guard Timestamp.milliseconds(text) != nil else {
+                throw APIError.invalidValue("modified", "must be a date-time like 2021-03-06T21:16:36.838Z")
+            }
+            modified = text
+        default: throw APIError.invalidValue("modified", "must be a date-time string")
+        }
+        try await configuration.update(kind, id: id, body: body, modified: modified, caller: caller(request, context))
+        return Response(status: .noContent)
+    }
+
+    private func delete(_ kind: ResourceKind, _ request: Request, _ context: HubRequestContext) async throws -> Response
+    {
+        try Self.refuseQueryParameters(request, allowed: [])
+        try await configuration.delete(kind, id: try Self.id(kind, context), caller: caller(request, context))
+        return Response(status: .noContent)
+    }
+
+    private func get(_ kind: ResourceKind, _ request: Request, _ context: HubRequestContext) async throws -> Response {
+        try Self.refuseQueryParameters(request, allowed: [])
+        let id = try Self.id(kind, context)
+        guard let state = try await configuration.get(kind, id: id) else { throw APIError.notFound(kind, id) }
+        return Self.json(.ok, state)
+    }
+
+    private func list(_ kind: ResourceKind, _ request: Request, _ context: HubRequestContext) async throws -> Response {
+        try Self.refuseQueryParameters(request, allowed: ["$pagenum", "$pagesize"])
+        let query = request.uri.queryParameters
+        let page = try Self.integer(
+            query["$pagenum"].map(String.init),
+            name: "$pagenum",
+            default: 1,
+            range: 1...Int(Int32.max)
+        )
+        let size = try Self.integer(query["$pagesize"].map(String.init), name: "$pagesize", default: 10, range: 1...75)
+        let (total, items) = try await configuration.list(kind, page: page, pageSize: size)
+        return Self.json(
+            .ok,
+            .object([
+                "paginationInfo": .object([
+                    "count": .integer(Int64(total)), "pagenum": .integer(Int64(page)),
+                    "pagesize": .integer(Int64(size)),
+                ]),
+                kind.itemName: .array(items),
+            ])
+        )
+    }
+
+    /// The actor is the token's client; the correlation id is the caller's `X-Request-Id`, or a new one.
+    private func caller(_ request: Request, _ context: HubRequestContext) -> ConfigurationStore.Caller {
+        let requestId = request.headers[HTTPField.Name("X-Request-Id")!].flatMap {
+            $0.isEmpty || $0.count > 255 ? nil : $0
+        }
+        return .init(actor: context.caller?.subject ?? "anonymous", correlationId: requestId ?? EventID.makeV7())
+    }
+
+    // MARK: - Request parsing
+
+    static func id(_ kind: ResourceKind, _ context: HubRequestContext) throws -> String {
+        let id = context.parameters.get("id") ?? ""
+        // Ids are 36-character UUIDs; anything else cannot name a resource.
+        guard Schema.isUUID(id) else { throw APIError.notFound(kind, id) }
+        return id.lowercased()
+    }
+
+    static func refuseQueryParameters(_ request: Request, allowed: Set<String>) throws {
+        let unknown = Set(request.uri.queryParameters.map { String($0.key) }).subtracting(allowed).sorted()
+        if !unknown.isEmpty { throw APIError.unsupportedQueryParameters(unknown) }
+    }
+
+    static func integer(_ text: String?, name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
+        guard let text else { return value }
+        guard let number = Int(text), range.contains(number) else {
+            throw APIError(
+                statusCode: 400,
+                code: "400-102",
+                developerMessage:
+                    "Invalid value for query parameter \(name): must be an integer from \(range.lowerBound) to \(range.upperBound)",
+                details: [.init(key: "parameter", value: name)]
+            )
+        }
+        return number
+    }
+
+    /// The body as JSON; a wrong content type or malformed JSON is a 400, never a 500.
+    static func jsonBody(_ request: Request) async throws -> JSONValue {
+        guard let type = request.headers[.contentType]?.lowercased(), type.hasPrefix("application/json") else {
+            throw APIError.invalidValue("Content-Type", "the request body must be application/json")
+        }
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: 1024 * 1024)
+        } catch {
+            throw APIError.invalidValue("body", "the request body is larger than 1 MiB")
+        }
+        do {
+            return try JSONDecoder().decode(JSONValue.self, from: Data(buffer.readableBytesView))
+        } catch {
+            throw APIError.invalidValue("body", "the request body is not valid JSON")
+        }
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ value: JSONValue) -> Response {
+        Response(
+            status: status,
+            headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(string: value.text))
+        )
+    }
+}
+
+extension APIError {
+    /// 400 `400-101`: unsupported query parameters.
+    static func unsupportedQueryParameters(_ names: [String]) -> APIError {
+        APIError(
+            statusCode: 400,
+            code: "400-101",
+            developerMessage: "Unsupported query parameter(s) supplied: "
+                + names.map { "'\($0)'" }.joined(separator: ", "),
+            details: names.map { .init(key: "parameter", value: $0) }
+        )
+    }
+}

@@ -1,0 +1,324 @@
+import Foundation
+public import HubDomain
+import HubSQLite
+
+/// The six configuration resources as events and their projection (DESIGN.md §4, spec §2–§3).
+///
+/// Every change is one command in the writer's transaction: it checks names and references against
+/// the projection as it stands inside that transaction, appends `<kind>.created|updated|deleted`
+/// (data: the full new state, secrets sealed), and updates the projection and its history — so two
+/// concurrent requests can never leave a dangling reference.
+public struct ConfigurationStore: Sendable {
+    public let store: EventStore
+    let vault: SecretVault
+
+    public init(store: EventStore, vault: SecretVault) {
+        self.store = store
+        self.vault = vault
+    }
+
+    /// Who asked, for the event's `actor` and `correlation_id`.
+    public struct Caller: Sendable {
+        public var actor: String
+        public var correlationId: String?
+
+        public init(actor: String, correlationId: String?) {
+            self.actor = actor
+            self.correlationId = correlationId
+        }
+    }
+
+    /// Creates a resource from a validated body; returns its id.
+    public func create(_ kind: ResourceKind, body: JSONValue, caller: Caller) async throws -> String {
+        let id = UUID().uuidString.lowercased()
+        try await store.writer.perform { transaction in
+            try self.write(kind, id: id, body: body, existing: nil, caller: caller, transaction)
+        }
+        return id
+    }
+
+    /// Replaces a resource with a validated body. `modified`, when given, must equal the stored one.
+    public func update(
+        _ kind: ResourceKind,
+        id: String,
+        body: JSONValue,
+        modified: String?,
+        caller: Caller
+    ) async throws {
+        try await store.writer.perform { transaction in
+            guard let existing = try Self.row(kind, id: id, transaction.connection) else {
+                throw APIError.notFound(kind, id)
+            }
+            if let modified {
+                guard Timestamp.milliseconds(modified) == existing.modifiedAt else {
+                    throw APIError(
+                        statusCode: 400,
+                        code: "400-150",
+                        developerMessage: "Resource was modified by another request.",
+                        details: [.init(key: "modified", value: Timestamp.format(existing.modifiedAt))]
+                    )
+                }
+            } else if kind == .authentication {
+                throw APIError.missingAttribute("modified")
+            }
+            try self.write(kind, id: id, body: body, existing: existing, caller: caller, transaction)
+        }
+    }
+
+    /// Deletes a resource nothing refers to any more.
+    public func delete(_ kind: ResourceKind, id: String, caller: Caller) async throws {
+        try await store.writer.perform { transaction in
+            let connection = transaction.connection
+            guard try Self.row(kind, id: id, connection) != nil else { throw APIError.notFound(kind, id) }
+            let statement = try connection.cachedStatement(
+                sql:
+                    "SELECT kind, id FROM config_references WHERE target_kind = ? AND target_id = ? ORDER BY kind, id LIMIT 1"
+            )
+            defer { statement.reset() }
+            try statement.bind([kind.rawValue, id])
+            if try statement.step() {
+                let user = ResourceKind(rawValue: statement.text(at: 0))?.displayName ?? statement.text(at: 0)
+                throw APIError(
+                    statusCode: 400,
+                    code: "400-146",
+                    developerMessage:
+                        "\(kind.displayName) \(id) is in use by \(user) \(statement.text(at: 1)) and cannot be deleted.",
+                    details: [.init(key: statement.text(at: 0), value: statement.text(at: 1))]
+                )
+            }
+            let result = try transaction.append(
+                [
+                    EventDraft(
+                        type: "\(kind.itemName).deleted",
+                        data: JSONValue.object(["id": .string(id)]).text,
+                        actor: caller.actor,
+                        correlationId: caller.correlationId
+                    )
+                ],
+                to: "\(kind.itemName)/\(id)"
+            )
+            try connection.run(sql: "DELETE FROM config_resources WHERE kind = ? AND id = ?", [kind.rawValue, id])
+            try connection.run(sql: "DELETE FROM config_references WHERE kind = ? AND id = ?", [kind.rawValue, id])
+            try connection.run(
+                sql:
+                    "INSERT INTO config_history (kind, id, position, recorded_at, actor, change, state) VALUES (?, ?, ?, ?, ?, 'deleted', NULL)",
+                [kind.rawValue, id, result.positions[0], transaction.recordedAt, caller.actor]
+            )
+        }
+    }
+
+    /// A resource as the API shows it (secrets masked), or `nil`.
+    public func get(_ kind: ResourceKind, id: String) async throws -> JSONValue? {
+        try await store.pool.read { connection in
+            try Self.row(kind, id: id, connection).map { Self.masked(kind, $0.state) }
+        }
+    }
+
+    /// One page of a kind, oldest first, and the total count.
+    public func list(_ kind: ResourceKind, page: Int, pageSize: Int) async throws -> (total: Int, items: [JSONValue]) {
+        try await store.pool.read { connection in
+            let total =
+                try connection.singleInt64(sql: "SELECT count(*) FROM config_resources WHERE kind = ?", [kind.rawValue])
+                ?? 0
+            let statement = try connection.cachedStatement(
+                sql: "SELECT state FROM config_resources WHERE kind = ? ORDER BY created_at, id LIMIT ? OFFSET ?"
+            )
+            defer { statement.reset() }
+            try statement.bind([kind.rawValue, pageSize, (page - 1) * pageSize])
+            var items: [JSONValue] = []
+            while try statement.step() { items.append(Self.masked(kind, try Self.parse(statement.text(at: 0)))) }
+            return (Int(total), items)
+        }
+    }
+
+    // MARK: - Inside the writer's transaction
+
+    struct Row {
+        var state: JSONValue
+        var createdAt: Int64
+        var modifiedAt: Int64
+    }
+
+    static func row(_ kind: ResourceKind, id: String, _ connection: Connection) throws -> Row? {
+        let statement = try connection.cachedStatement(
+            sql: "SELECT state, created_at, modified_at FROM config_resources WHERE kind = ? AND id = ?"
+        )
+        defer { statement.reset() }
+        try statement.bind([kind.rawValue, id])
+        guard try statement.step() else { return nil }
+        return Row(
+            state: try parse(statement.text(at: 0)),
+            createdAt: statement.int64(at: 1),
+            modifiedAt: statement.int64(at: 2)
+        )
+    }
+
+    private func write(
+        _ kind: ResourceKind,
+        id: String,
+        body: JSONValue,
+        existing: Row?,
+        caller: Caller,
+        _ transaction: LogTransaction
+    ) throws {
+        let connection = transaction.connection
+        let now = transaction.recordedAt
+        let uniqueValue = body[kind.uniqueField]?.stringValue ?? ""
+        if let other = try connection.singleText(
+            sql: "SELECT id FROM config_resources WHERE kind = ? AND unique_key = ?",
+            [kind.rawValue, uniqueValue.lowercased()]
+        ),
+            other != id
+        {
+            throw APIError(
+                statusCode: 400,
+                code: "400-144",
+                developerMessage:
+                    "Duplicate name: \(kind.displayName) \(other) already has \(kind.uniqueField) '\(uniqueValue)'.",
+                details: [.init(key: kind.uniqueField, value: uniqueValue)]
+            )
+        }
+        var references: Set<[String]> = []
+        for (path, target) in kind.references {
+            for targetId in body.strings(at: path) {
+                guard let row = try Self.row(target, id: targetId, connection), row.state["active"] != .bool(false)
+                else {
+                    throw APIError(
+                        statusCode: 400,
+                        code: "400-145",
+                        developerMessage:
+                            "Referenced \(target.displayName.lowercased()) \(targetId) does not exist or is inactive.",
+                        details: [.init(key: path.replacingOccurrences(of: "[]", with: ""), value: targetId)]
+                    )
+                }
+                if kind == .participant, let type = body["type"]?.stringValue,
+                    !row.state.strings(at: "roles[].name").contains(type)
+                {
+                    throw APIError.invalidValue(
+                        "application.id",
+                        "client application \(targetId) has no role '\(type)'"
+                    )
+                }
+                references.insert([target.rawValue, targetId])
+            }
+        }
+        if kind == .account { try checkAccountRoute(body, id: id, connection) }
+        // Secrets: a masked value sent back keeps the stored secret; anything else is sealed anew.
+        let record = "\(kind.itemName)/\(id)"
+        var state = try body.mappingStrings(at: kind.schema.secretPaths) { value, path in
+            if value == SecretVault.mask, let stored = existing?.state.string(atConcretePath: path) {
+                return .string(stored)
+            }
+            return .string(try vault.seal(value, record: record, connection, now: now))
+        }
+        if case .object(var fields) = state {
+            fields["id"] = .string(id)
+            fields["created"] = .string(Timestamp.format(existing?.createdAt ?? now))
+            fields["modified"] = .string(Timestamp.format(now))
+            state = .object(fields)
+        }
+        let change = existing == nil ? "created" : "updated"
+        let result = try transaction.append(
+            [
+                EventDraft(
+                    type: "\(kind.itemName).\(change)",
+                    data: state.text,
+                    actor: caller.actor,
+                    correlationId: caller.correlationId
+                )
+            ],
+            to: record,
+            expectedVersion: existing == nil ? .noStream : .any
+        )
+        try connection.run(
+            sql: """
+                INSERT INTO config_resources (kind, id, unique_key, state, created_at, modified_at, position)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (kind, id) DO UPDATE SET unique_key = excluded.unique_key, state = excluded.state,
+                    modified_at = excluded.modified_at, position = excluded.position
+                """,
+            [
+                kind.rawValue, id, uniqueValue.lowercased(), state.text, existing?.createdAt ?? now, now,
+                result.positions[0],
+            ]
+        )
+        try connection.run(sql: "DELETE FROM config_references WHERE kind = ? AND id = ?", [kind.rawValue, id])
+        for reference in references {
+            try connection.run(
+                sql: "INSERT INTO config_references (kind, id, target_kind, target_id) VALUES (?, ?, ?, ?)",
+                [kind.rawValue, id, reference[0], reference[1]]
+            )
+        }
+        try connection.run(
+            sql:
+                "INSERT INTO config_history (kind, id, position, recorded_at, actor, change, state) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [kind.rawValue, id, result.positions[0], now, caller.actor, change, state.text]
+        )
+    }
+
+    /// (channel type, address) routes customer messages, so it is unique among active accounts (spec §3.6).
+    private func checkAccountRoute(_ body: JSONValue, id: String, _ connection: Connection) throws {
+        guard body["active"] != .bool(false), let channelId = body.value(at: "channel.id")?.stringValue,
+            let address = body["address"]?.stringValue
+        else { return }
+        let other = try connection.singleText(
+            sql: """
+                SELECT a.id FROM config_resources a JOIN config_resources c ON c.kind = 'channel'
+                    AND c.id = json_extract(a.state, '$.channel.id')
+                WHERE a.kind = 'account' AND a.id != ? AND json_extract(a.state, '$.address') = ?
+                    AND json_extract(a.state, '$.active') IS NOT 0
+                    AND json_extract(c.state, '$.type') = (SELECT json_extract(state, '$.type') FROM config_resources
+                        WHERE kind = 'channel' AND id = ?)
+                LIMIT 1
+                """,
+            [id, address, channelId]
+        )
+        if let other {
+            throw APIError(
+                statusCode: 400,
+                code: "400-144",
+                developerMessage:
+                    "Duplicate account route: active account \(other) already has this channel type and address.",
+                details: [.init(key: "address", value: address)]
+            )
+        }
+    }
+
+    static func masked(_ kind: ResourceKind, _ state: JSONValue) -> JSONValue {
+        state.mappingStrings(at: kind.schema.secretPaths) { _, _ in .string(SecretVault.mask) }
+    }
+
+    static func parse(_ text: String) throws -> JSONValue {
+        try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+    }
+}
+
+extension APIError {
+    /// 404 `404-101` for a resource.
+    public static func notFound(_ kind: ResourceKind, _ id: String) -> APIError {
+        APIError(
+            statusCode: 404,
+            code: "404-101",
+            developerMessage: "\(kind.displayName) with id \(id) was not found.",
+            details: [.init(key: "id", value: id)]
+        )
+    }
+}
+
+/// `2021-03-06T21:16:36.838Z`: ISO 8601 UTC with milliseconds (spec §1.3).
+public enum Timestamp {
+    public static func format(_ milliseconds: Int64) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        return formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
+    }
+
+    public static func milliseconds(_ text: String) -> Int64? {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let date = formatter.date(from: text) { return Int64((date.timeIntervalSince1970 * 1000).rounded()) }
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.date(from: text).map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) }
+    }
+}

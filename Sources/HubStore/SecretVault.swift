@@ -1,0 +1,133 @@
+import Crypto
+import Foundation
+public import HubDomain
+public import HubSQLite
+
+/// Seals secret fields with AES-GCM under a per-record data key (DESIGN.md §6).
+///
+/// Data keys live in `vault_keys`, wrapped by a key derived from the master key; destroying a
+/// record's data key (erasure, a later issue) makes its sealed values unreadable everywhere, while
+/// the hash chain, which covers the sealed bytes, still verifies. A sealed value is the string
+/// `$sealed:v1:` followed by base64 of nonce ‖ ciphertext ‖ tag.
+public struct SecretVault: Sendable {
+    static let prefix = "$sealed:v1:"
+    /// What reads show instead of a secret.
+    public static let mask = "********"
+    private let wrappingKeyBytes: [UInt8]
+
+    public init(masterKey: MasterKey) {
+        wrappingKeyBytes = masterKey.derivedKey(purpose: "hubstore.vault-wrapping.v1").withUnsafeBytes { Array($0) }
+    }
+
+    /// Whether a stored string is sealed.
+    public static func isSealed(_ text: String) -> Bool { text.hasPrefix(prefix) }
+
+    /// Seals `plaintext` under the data key of `record`, creating the key on first use.
+    /// Runs inside the writer's transaction.
+    public func seal(_ plaintext: String, record: String, _ connection: Connection, now: Int64) throws -> String {
+        let key = try dataKey(record: record, connection, now: now)
+        let box = try AES.GCM.seal(Array(plaintext.utf8), using: key)
+        guard let combined = box.combined else { throw SealingError.failed }
+        return Self.prefix + combined.base64EncodedString()
+    }
+
+    /// Opens a sealed value (for delivery, which must send the real secret).
+    public func open(_ sealed: String, record: String, _ connection: Connection) throws -> String {
+        guard Self.isSealed(sealed), let data = Data(base64Encoded: String(sealed.dropFirst(Self.prefix.count))) else {
+            throw SealingError.notSealed
+        }
+        guard let wrapped = try wrappedKey(record: record, connection) else { throw SealingError.keyDestroyed }
+        let key = try unwrap(wrapped)
+        let plaintext = try AES.GCM.open(AES.GCM.SealedBox(combined: data), using: key)
+        return String(decoding: plaintext, as: UTF8.self)
+    }
+
+    private func dataKey(record: String, _ connection: Connection, now: Int64) throws -> SymmetricKey {
+        if let wrapped = try wrappedKey(record: record, connection) { return try unwrap(wrapped) }
+        let key = SymmetricKey(size: .bits256)
+        let box = try AES.GCM.seal(key.withUnsafeBytes { Array($0) }, using: wrappingKey)
+        guard let combined = box.combined else { throw SealingError.failed }
+        try connection.run(
+            sql: "INSERT INTO vault_keys (id, wrapped, created_at) VALUES (?, ?, ?)",
+            [record, Array(combined), now]
+        )
+        return key
+    }
+
+    private func wrappedKey(record: String, _ connection: Connection) throws -> [UInt8]? {
+        let statement = try connection.cachedStatement(sql: "SELECT wrapped FROM vault_keys WHERE id = ?")
+        defer { statement.reset() }
+        try statement.bind(record, at: 1)
+        return try statement.step() ? statement.blob(at: 0) : nil
+    }
+
+    private func unwrap(_ wrapped: [UInt8]) throws -> SymmetricKey {
+        SymmetricKey(data: try AES.GCM.open(AES.GCM.SealedBox(combined: wrapped), using: wrappingKey))
+    }
+
+    private var wrappingKey: SymmetricKey { SymmetricKey(data: wrappingKeyBytes) }
+
+    enum SealingError: Error {
+        case failed, notSealed, keyDestroyed
+    }
+}
+
+extension JSONValue {
+    /// Rewrites the string at each path (`[]` steps visit every element); `transform` gets the value
+    /// and the concrete path with indexes (`roles.0.headers.1.value`).
+    public func mappingStrings(
+        at paths: [String],
+        _ transform: (String, String) throws -> JSONValue
+    ) rethrows
+        -> JSONValue
+    {
+        var result = self
+        for path in paths {
+            result = try result.mapping(
+                steps: path.split(separator: ".").map(String.init)[...],
+                concrete: "",
+                transform
+            )
+        }
+        return result
+    }
+
+    private func mapping(
+        steps: ArraySlice<String>,
+        concrete: String,
+        _ transform: (String, String) throws -> JSONValue
+    ) rethrows -> JSONValue {
+        guard let step = steps.first else {
+            if case .string(let text) = self { return try transform(text, concrete) }
+            return self
+        }
+        let isArray = step.hasSuffix("[]")
+        let key = isArray ? String(step.dropLast(2)) : step
+        guard case .object(var fields) = self, let child = fields[key] else { return self }
+        let childPath = concrete.isEmpty ? key : concrete + "." + key
+        if isArray {
+            guard case .array(let items) = child else { return self }
+            fields[key] = .array(
+                try items.enumerated().map { index, item in
+                    try item.mapping(steps: steps.dropFirst(), concrete: childPath + ".\(index)", transform)
+                }
+            )
+        } else {
+            fields[key] = try child.mapping(steps: steps.dropFirst(), concrete: childPath, transform)
+        }
+        return .object(fields)
+    }
+
+    /// The string at a concrete path with indexes (`roles.0.headers.1.value`).
+    public func string(atConcretePath path: String) -> String? {
+        var current: JSONValue? = self
+        for step in path.split(separator: ".") {
+            if let index = Int(step), case .array(let items)? = current {
+                current = items.indices.contains(index) ? items[index] : nil
+            } else {
+                current = current?[String(step)]
+            }
+        }
+        return current?.stringValue
+    }
+}
