@@ -21,6 +21,7 @@ public func buildRouter(
     OperationsController(store: store, metrics: metrics).register(on: router)
     TokenController(tokens: tokens, clients: clients, lifetime: .seconds(3600)).register(on: router)
     ConfigurationController(configuration: ConfigurationStore(store: store, vault: vault)).register(on: router)
+    ConfigurationQueryController(history: ConfigurationHistory(store: store)).register(on: router)
     return router
 }
 

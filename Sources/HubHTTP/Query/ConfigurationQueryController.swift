@@ -1,0 +1,80 @@
+import Foundation
+import HubDomain
+import HubStore
+import Hummingbird
+
+/// The query API's configuration routes (scope `hubstore.query`):
+/// `GET /v1/accounts/{id}/configuration?asOf=` and `GET /v1/configuration/history?kind=&id=`.
+struct ConfigurationQueryController: Sendable {
+    let history: ConfigurationHistory
+
+    func register(on router: Router<HubRequestContext>) {
+        let group = router.group("/v1").add(middleware: RequireScope(anyOf: .query))
+        group.get("/accounts/:id/configuration") { request, context in try await configuration(request, context) }
+        group.get("/configuration/history") { request, _ in try await versions(request) }
+    }
+
+    /// `asOf`: a log position (digits) or an RFC 3339 time; absent means now.
+    private func configuration(_ request: Request, _ context: HubRequestContext) async throws -> Response {
+        try ConfigurationController.refuseQueryParameters(request, allowed: ["asOf"])
+        let id = try ConfigurationController.id(.account, context)
+        let moment: ConfigurationHistory.Moment
+        switch request.uri.queryParameters["asOf"].map(String.init) {
+        case nil: moment = .now
+        case let text? where !text.isEmpty && text.allSatisfy(\.isNumber):
+            guard let position = Int64(text) else { throw APIError.invalidValue("asOf", "position out of range") }
+            moment = .position(position)
+        case let text?:
+            guard let milliseconds = Timestamp.milliseconds(text) else {
+                throw APIError.invalidValue("asOf", "must be a log position or an RFC 3339 time")
+            }
+            moment = .time(milliseconds)
+        }
+        guard var document = try await history.account(id, at: moment) else { throw APIError.notFound(.account, id) }
+        if case .object(var fields) = document {
+            switch moment {
+            case .now: fields["asOf"] = .object(["position": .integer(history.store.headPosition)])
+            case .position(let position): fields["asOf"] = .object(["position": .integer(position)])
+            case .time(let milliseconds): fields["asOf"] = .object(["time": .string(Timestamp.format(milliseconds))])
+            }
+            document = .object(fields)
+        }
+        return ConfigurationController.json(.ok, document)
+    }
+
+    private func versions(_ request: Request) async throws -> Response {
+        try ConfigurationController.refuseQueryParameters(request, allowed: ["kind", "id"])
+        let query = request.uri.queryParameters
+        guard let kindText = query["kind"].map(String.init) else { throw APIError.missingAttribute("kind") }
+        guard
+            let kind = ResourceKind.allCases.first(where: {
+                $0.rawValue.lowercased() == kindText.lowercased() || $0.pathSegment == kindText.lowercased()
+            })
+        else {
+            throw APIError.invalidValue(
+                "kind",
+                "must be one of " + ResourceKind.allCases.map(\.rawValue).joined(separator: ", ")
+            )
+        }
+        guard let id = query["id"].map(String.init) else { throw APIError.missingAttribute("id") }
+        let versions = try await history.versions(kind, id: id.lowercased())
+        if versions.isEmpty { throw APIError.notFound(kind, id) }
+        return ConfigurationController.json(
+            .ok,
+            .object([
+                "kind": .string(kind.rawValue), "id": .string(id.lowercased()),
+                "versions": .array(
+                    versions.map { version in
+                        .object([
+                            "position": .integer(version.position),
+                            "recordedAt": .string(Timestamp.format(version.recordedAt)),
+                            "actor": .string(version.actor), "change": .string(version.change),
+                            "changedFields": .array(version.changedFields.map(JSONValue.string)),
+                            "state": version.state ?? .null,
+                        ])
+                    }
+                ),
+            ])
+        )
+    }
+}
