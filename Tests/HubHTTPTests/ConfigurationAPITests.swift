@@ -398,3 +398,49 @@ struct ConfigurationAPITests {
         }
     }
 }
+
+struct ConfigurationErrorsPerKindTests {
+    @Test(arguments: ResourceKind.allCases)
+    func theGenericErrorClassesHoldForEveryKind(_ kind: ResourceKind) async throws {
+        try await withAPI { api, _, _ in
+            let setup = try await Setup.make(api)
+            let existing = [
+                ResourceKind.authentication: setup.authentication, .clientApplication: setup.customerApp,
+                .participant: setup.participant, .channel: setup.channel, .orchestration: setup.orchestration,
+                .account: setup.account,
+            ][kind]!
+            let missing = "00000000-0000-4000-8000-00000000abcd"
+            let path = "/" + kind.pathSegment
+            let cases: [(HTTPRequest.Method, String, String?, Int, String)] = [
+                (.post, path, "{}", 400, "400-143"),
+                (.post, path, "[1, 2]", 400, "400-102"),
+                (.post, path, "{\"name\": ", 400, "400-102"),
+                (.post, path + "?debug=1", "{}", 400, "400-101"),
+                (.get, path + "?$pagenum=0", nil, 400, "400-102"),
+                (.get, path + "?sort=name", nil, 400, "400-101"),
+                (.get, path + "/" + missing, nil, 404, "404-101"),
+                (.put, path + "/" + missing, "{}", 400, "400-143"),
+                (.delete, path + "/" + missing, nil, 404, "404-101"),
+                (.get, path + "/" + existing + "?x=y", nil, 400, "400-101"),
+            ]
+            for (method, uri, body, status, code) in cases {
+                let (actual, json) = try await api.call(method, uri, body)
+                #expect(actual == status, "\(method) \(uri): \(json?.text ?? "")")
+                #expect(json?["code"]?.stringValue == code, "\(method) \(uri): \(json?.text ?? "")")
+            }
+            // A stale `modified` on PUT: read, change nothing but `modified`.
+            let (_, current) = try await api.call(.get, path + "/" + existing)
+            guard case .object(var fields) = try #require(current) else { return }
+            fields["modified"] = .string("2001-01-01T00:00:00.000Z")
+            let (status, json) = try await api.call(.put, path + "/" + existing, JSONValue.object(fields).text)
+            #expect(status == 400)
+            #expect(json?["code"]?.stringValue == "400-150")
+            // Sent back as read, it is accepted.
+            fields["modified"] = current?["modified"]
+            #expect(try await api.call(.put, path + "/" + existing, JSONValue.object(fields).text).status == 204)
+            // The list shows it.
+            let (_, list) = try await api.call(.get, path)
+            #expect(list?[kind.itemName]?.arrayValue?.contains { $0["id"]?.stringValue == existing } == true)
+        }
+    }
+}
