@@ -5,23 +5,30 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 
+/// A store (writer not running) and the application over it, as `hubstore serve` builds them.
+func makeHub(_ directory: String) async throws -> (EventStore, TokenService, some ApplicationProtocol) {
+    let metrics = HubMetrics()
+    let store = try await EventStore.open(.init(dataDirectory: directory), metricsFactory: metrics.factory)
+    let masterKey = try MasterKey.load(directory: store.directory, environment: [:])
+    let tokens = TokenService(masterKey: masterKey)
+    let app = buildApplication(
+        store: store,
+        metrics: metrics,
+        tokens: tokens,
+        vault: SecretVault(masterKey: masterKey),
+        host: "127.0.0.1",
+        port: 0,
+        logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+    )
+    return (store, tokens, app)
+}
+
 /// A store with its writer running and the application over it, for `app.test(...)`.
 func withHub<T: Sendable>(
     _ directory: String,
     _ body: @Sendable (EventStore, TokenService, any ApplicationProtocol) async throws -> T
 ) async throws -> T {
-    let metrics = HubMetrics()
-    let store = try await EventStore.open(.init(dataDirectory: directory), metricsFactory: metrics.factory)
-    let tokens = TokenService(masterKey: try MasterKey.load(directory: store.directory, environment: [:]))
-    let app = buildApplication(
-        store: store,
-        metrics: metrics,
-        tokens: tokens,
-        vault: SecretVault(masterKey: try MasterKey.load(directory: store.directory, environment: [:])),
-        host: "127.0.0.1",
-        port: 0,
-        logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
-    )
+    let (store, tokens, app) = try await makeHub(directory)
     do {
         let result = try await store.withWriter { store in try await body(store, tokens, app) }
         await store.close()

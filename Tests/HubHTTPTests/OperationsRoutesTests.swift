@@ -13,19 +13,8 @@ struct OperationsRoutesTests {
 
     @Test func readinessFollowsTheWriterAndMetricsShowTheStore() async throws {
         try await withTemporaryDirectory { directory in
-            let metrics = HubMetrics()
-            let store = try await EventStore.open(.init(dataDirectory: directory), metricsFactory: metrics.factory)
-            let tokens = TokenService(masterKey: try MasterKey.load(directory: store.directory, environment: [:]))
+            let (store, tokens, app) = try await makeHub(directory)
             let admin = tokens.issue(subject: TokenService.operatorSubject, scopes: [.admin])
-            let app = buildApplication(
-                store: store,
-                metrics: metrics,
-                tokens: tokens,
-                vault: SecretVault(masterKey: try MasterKey.load(directory: store.directory, environment: [:])),
-                host: "127.0.0.1",
-                port: 0,
-                logger: logger
-            )
             try await app.test(.live) { client in
                 try await client.execute(uri: "/healthz", method: .get) { response in
                     #expect(response.status == .ok)
