@@ -353,6 +353,20 @@ struct ConfigurationAPITests {
         }
     }
 
+    @Test func aGetThatDoesNotAcceptJSONGets406() async throws {
+        try await withAPI { api, _, _ in
+            for (accept, status) in [
+                ("text/html", 406), ("application/json", 200), ("*/*", 200), ("text/html, application/*;q=0.5", 200),
+            ] {
+                try await api.client.execute(
+                    uri: "/conversation/conversationmgr/v3/channels",
+                    method: .get,
+                    headers: [.authorization: "Bearer \(api.token)", .accept: accept]
+                ) { #expect(Int($0.status.code) == status, "\(accept)") }
+            }
+        }
+    }
+
     @Test func readScopeReadsButCannotWrite() async throws {
         try await withAPI(scopes: [.read]) { api, _, _ in
             #expect(try await api.call(.get, "/channels").status == 200)

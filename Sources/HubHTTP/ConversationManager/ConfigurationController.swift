@@ -63,6 +63,7 @@ struct ConfigurationController: Sendable {
 
     private func get(_ kind: ResourceKind, _ request: Request, _ context: HubRequestContext) async throws -> Response {
         try Self.refuseQueryParameters(request, allowed: [])
+        try Self.requireAcceptsJSON(request)
         let id = try Self.id(kind, context)
         guard let state = try await configuration.get(kind, id: id) else { throw APIError.notFound(kind, id) }
         return Self.json(.ok, state)
@@ -70,6 +71,7 @@ struct ConfigurationController: Sendable {
 
     private func list(_ kind: ResourceKind, _ request: Request, _ context: HubRequestContext) async throws -> Response {
         try Self.refuseQueryParameters(request, allowed: ["$pagenum", "$pagesize"])
+        try Self.requireAcceptsJSON(request)
         let query = request.uri.queryParameters
         let page = try Self.integer(
             query["$pagenum"].map(String.init),
@@ -111,6 +113,22 @@ struct ConfigurationController: Sendable {
     static func refuseQueryParameters(_ request: Request, allowed: Set<String>) throws {
         let unknown = Set(request.uri.queryParameters.map { String($0.key) }).subtracting(allowed).sorted()
         if !unknown.isEmpty { throw APIError.unsupportedQueryParameters(unknown) }
+    }
+
+    /// 406 on a GET whose `Accept` excludes `application/json` (spec §1.3).
+    static func requireAcceptsJSON(_ request: Request) throws {
+        guard let accept = request.headers[.accept]?.lowercased(), !accept.isEmpty else { return }
+        let types = accept.split(separator: ",").map {
+            $0.split(separator: ";")[0].trimmingCharacters(in: .whitespaces)
+        }
+        guard types.contains(where: { ["application/json", "application/*", "*/*"].contains($0) }) else {
+            throw APIError(
+                statusCode: 406,
+                code: "406-101",
+                developerMessage: "The Accept header excludes application/json, the only representation available.",
+                details: [.init(key: "Accept", value: accept)]
+            )
+        }
     }
 
     static func integer(_ text: String?, name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
