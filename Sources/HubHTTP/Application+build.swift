@@ -1,3 +1,4 @@
+import HubDomain
 public import HubStore
 public import Hummingbird
 public import Logging
@@ -5,7 +6,7 @@ public import NIOCore
 
 /// Builds the router with every HubStore surface (shared by `hubstore serve` and the tests).
 ///
-/// Every route needs a bearer token except `/healthz`, `/readyz` and `/oauth2/token`.
+/// Every route needs a bearer token except `/healthz`, `/readyz`, `/oauth2/token` and `/openapi.json`.
 public func buildRouter(
     store: EventStore,
     metrics: HubMetrics,
@@ -16,12 +17,20 @@ public func buildRouter(
     let clients = ClientRegistry(store: store)
     router.addMiddleware {
         LogRequestsMiddleware(.debug)
-        AuthenticationMiddleware(tokens: tokens, clients: clients, openPaths: ["/healthz", "/readyz", "/oauth2/token"])
+        AuthenticationMiddleware(
+            tokens: tokens,
+            clients: clients,
+            openPaths: ["/healthz", "/readyz", "/oauth2/token", "/openapi.json"]
+        )
     }
     OperationsController(store: store, metrics: metrics).register(on: router)
     TokenController(tokens: tokens, clients: clients, lifetime: .seconds(3600)).register(on: router)
     ConfigurationController(configuration: ConfigurationStore(store: store, vault: vault)).register(on: router)
     ConfigurationQueryController(history: ConfigurationHistory(store: store)).register(on: router)
+    let openAPI = ByteBuffer(string: OpenAPIDocument.json.text)
+    router.get("/openapi.json") { _, _ in
+        Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: openAPI))
+    }
     return router
 }
 

@@ -1,0 +1,287 @@
+import Foundation
+import HubDomain
+
+/// The OpenAPI 3.1 description of every route, served at `/openapi.json`.
+///
+/// Built from the same definitions the routes use (the resource kinds and their schemas), and a test
+/// compares its operations with the router's, so it cannot drift from what the server answers.
+enum OpenAPIDocument {
+    struct Operation {
+        var method: String
+        var path: String
+        var summary: String
+        var scopes: [Scope]?
+        var requestBody: JSONValue?
+        var responses: [String: String]
+        var parameters: [JSONValue] = []
+    }
+
+    static let errorSchema: JSONValue = .object([
+        "type": "object", "required": .array(["code", "developerMessage"]),
+        "properties": .object([
+            "code": .object(["type": "string", "example": "400-143"]),
+            "developerMessage": .object(["type": "string"]),
+            "userMessage": .object(["type": "string", "description": "Only with the header X-egain-error-message: yes"]
+            ),
+            "details": .object([
+                "type": "array",
+                "items": .object([
+                    "type": "object",
+                    "properties": .object(["key": .object(["type": "string"]), "value": .object(["type": "string"])]),
+                ]),
+            ]),
+        ]),
+    ])
+
+    static var operations: [Operation] {
+        var operations = [
+            Operation(method: "get", path: "/healthz", summary: "Process is up", scopes: nil, responses: ["200": "Up"]),
+            Operation(
+                method: "get",
+                path: "/readyz",
+                summary: "Migrations applied and writer running",
+                scopes: nil,
+                responses: ["200": "Ready", "503": "Starting"]
+            ),
+            Operation(
+                method: "get",
+                path: "/metrics",
+                summary: "Prometheus metrics",
+                scopes: [.admin],
+                responses: ["200": "Prometheus text exposition"]
+            ),
+            Operation(
+                method: "get",
+                path: "/openapi.json",
+                summary: "This document",
+                scopes: nil,
+                responses: ["200": "OpenAPI 3.1"]
+            ),
+            Operation(
+                method: "post",
+                path: "/oauth2/token",
+                summary: "OAuth2 client-credentials grant",
+                scopes: nil,
+                requestBody: .object([
+                    "required": true,
+                    "content": .object([
+                        "application/x-www-form-urlencoded": .object([
+                            "schema": .object([
+                                "type": "object", "required": .array(["grant_type"]),
+                                "properties": .object([
+                                    "grant_type": .object(["type": "string", "enum": .array(["client_credentials"])]),
+                                    "client_id": .object(["type": "string"]),
+                                    "client_secret": .object(["type": "string"]),
+                                    "scope": .object(["type": "string"]),
+                                ]),
+                            ])
+                        ])
+                    ]),
+                ]),
+                responses: ["200": "Token", "400": "OAuth2 error", "401": "invalid_client"]
+            ),
+            Operation(
+                method: "get",
+                path: "/v1/accounts/{id}/configuration",
+                summary: "An account resolved with everything it routes through, as of a position or time",
+                scopes: [.query],
+                responses: ["200": "Configuration document", "400": "Bad asOf", "404": "No such account then"],
+                parameters: [pathID, queryParameter("asOf", "A log position or an RFC 3339 time")]
+            ),
+            Operation(
+                method: "get",
+                path: "/v1/configuration/history",
+                summary: "Every version of a resource",
+                scopes: [.query],
+                responses: ["200": "Versions", "400": "Bad kind", "404": "Unknown resource"],
+                parameters: [
+                    queryParameter("kind", "account, clientApplication, ...", required: true),
+                    queryParameter("id", "The resource id", required: true),
+                ]
+            ),
+        ]
+        for kind in ResourceKind.allCases {
+            let base = "/conversation/conversationmgr/v3/" + kind.pathSegment
+            let body: JSONValue = .object([
+                "required": true,
+                "content": .object([
+                    "application/json": .object([
+                        "schema": .object(["$ref": .string("#/components/schemas/\(kind.rawValue)")])
+                    ])
+                ]),
+            ])
+            let name = kind.displayName
+            operations += [
+                Operation(
+                    method: "post",
+                    path: base,
+                    summary: "Create a \(name.lowercased())",
+                    scopes: [.manage],
+                    requestBody: body,
+                    responses: ["201": "Created: {id}", "400": "Invalid", "401": "No token", "403": "Scope"]
+                ),
+                Operation(
+                    method: "get",
+                    path: base,
+                    summary: "List \(kind.pathSegment)",
+                    scopes: [.manage, .read],
+                    responses: [
+                        "200": "{paginationInfo, \(kind.itemName): [...]}", "400": "Bad parameter", "406": "Not JSON",
+                    ],
+                    parameters: [
+                        queryParameter("$pagenum", "Page, from 1"), queryParameter("$pagesize", "1 to 75, default 10"),
+                    ]
+                ),
+                Operation(
+                    method: "get",
+                    path: base + "/{id}",
+                    summary: "Get a \(name.lowercased())",
+                    scopes: [.manage, .read],
+                    responses: ["200": "The resource, secrets masked", "404": "Not found", "406": "Not JSON"],
+                    parameters: [pathID]
+                ),
+                Operation(
+                    method: "put",
+                    path: base + "/{id}",
+                    summary: "Replace a \(name.lowercased())",
+                    scopes: [.manage],
+                    requestBody: body,
+                    responses: ["204": "Replaced", "400": "Invalid or stale", "404": "Not found"],
+                    parameters: [pathID]
+                ),
+                Operation(
+                    method: "delete",
+                    path: base + "/{id}",
+                    summary: "Delete a \(name.lowercased())",
+                    scopes: [.manage],
+                    responses: ["204": "Deleted", "400": "Still referenced (400-146)", "404": "Not found"],
+                    parameters: [pathID]
+                ),
+            ]
+        }
+        return operations
+    }
+
+    static let pathID: JSONValue = .object([
+        "name": "id", "in": "path", "required": true,
+        "schema": .object(["type": "string", "minLength": 36, "maxLength": 36]),
+    ])
+
+    static func queryParameter(_ name: String, _ description: String, required: Bool = false) -> JSONValue {
+        .object([
+            "name": .string(name), "in": "query", "required": .bool(required), "description": .string(description),
+            "schema": .object(["type": "string"]),
+        ])
+    }
+
+    /// The whole document.
+    static var json: JSONValue {
+        var paths: [String: JSONValue] = [:]
+        for operation in operations {
+            var responses: [String: JSONValue] = [:]
+            for (status, description) in operation.responses {
+                var response: [String: JSONValue] = ["description": .string(description)]
+                if status.hasPrefix("4"), !operation.path.hasPrefix("/oauth2") {
+                    response["content"] = .object([
+                        "application/json": .object(["schema": .object(["$ref": "#/components/schemas/Error"])])
+                    ])
+                }
+                responses[status] = .object(response)
+            }
+            var entry: [String: JSONValue] = [
+                "summary": .string(operation.summary), "responses": .object(responses),
+                "operationId": .string(
+                    operation.method
+                        + operation.path.replacingOccurrences(of: "/", with: "_")
+                        .replacingOccurrences(of: "{", with: "").replacingOccurrences(of: "}", with: "")
+                        .replacingOccurrences(of: ".", with: "_").replacingOccurrences(of: "$", with: "")
+                ),
+            ]
+            if let scopes = operation.scopes {
+                entry["security"] = .array([.object(["oauth2": .array(scopes.map { .string($0.rawValue) })])])
+            } else {
+                entry["security"] = .array([])
+            }
+            if let body = operation.requestBody { entry["requestBody"] = body }
+            if !operation.parameters.isEmpty { entry["parameters"] = .array(operation.parameters) }
+            var methods = paths[operation.path]?.objectValue ?? [:]
+            methods[operation.method] = .object(entry)
+            paths[operation.path] = .object(methods)
+        }
+        var schemas: [String: JSONValue] = ["Error": errorSchema]
+        for kind in ResourceKind.allCases { schemas[kind.rawValue] = jsonSchema(.object(kind.schema.fields)) }
+        return .object([
+            "openapi": "3.1.0",
+            "info": .object([
+                "title": "HubStore",
+                "version": "0.1.0",
+                "description":
+                    "Conversation Manager v3 configuration, tokens, queries and operations of a HubStore hub.",
+            ]),
+            "paths": .object(paths),
+            "components": .object([
+                "schemas": .object(schemas),
+                "securitySchemes": .object([
+                    "oauth2": .object([
+                        "type": "oauth2",
+                        "flows": .object([
+                            "clientCredentials": .object([
+                                "tokenUrl": "/oauth2/token",
+                                "scopes": .object(
+                                    Dictionary(
+                                        uniqueKeysWithValues: Scope.allCases.map {
+                                            ($0.rawValue, JSONValue.string($0.rawValue))
+                                        }
+                                    )
+                                ),
+                            ])
+                        ]),
+                    ])
+                ]),
+            ]),
+        ])
+    }
+
+    /// JSON Schema for a field type of our schema DSL.
+    static func jsonSchema(_ type: FieldType) -> JSONValue {
+        switch type {
+        case .string(let min, let max, let format):
+            var schema: [String: JSONValue] = ["type": "string", "minLength": .integer(Int64(min))]
+            if max != .max { schema["maxLength"] = .integer(Int64(max)) }
+            switch format {
+            case .plain: break
+            case .url: schema["format"] = "uri"
+            case .email: schema["format"] = "email"
+            case .uuid: schema["format"] = "uuid"
+            }
+            return .object(schema)
+        case .boolean:
+            return .object(["type": "boolean"])
+        case .number(let min):
+            var schema: [String: JSONValue] = ["type": "number"]
+            if let min { schema["minimum"] = .double(min) }
+            return .object(schema)
+        case .enumeration(let values):
+            return .object(["type": "string", "enum": .array(values.map(JSONValue.string))])
+        case .object(let fields):
+            var properties: [String: JSONValue] = [:]
+            for field in fields {
+                var schema = jsonSchema(field.type)
+                if field.isSecret, case .object(var object) = schema {
+                    object["description"] = "Secret: sealed at rest, read back as ********"
+                    schema = .object(object)
+                }
+                properties[field.name] = schema
+            }
+            var schema: [String: JSONValue] = ["type": "object", "properties": .object(properties)]
+            let required = fields.filter(\.isRequired).map { JSONValue.string($0.name) }
+            if !required.isEmpty { schema["required"] = .array(required) }
+            return .object(schema)
+        case .array(let element, let min, let max):
+            var schema: [String: JSONValue] = ["type": "array", "items": jsonSchema(element)]
+            if min > 0 { schema["minItems"] = .integer(Int64(min)) }
+            if max != .max { schema["maxItems"] = .integer(Int64(max)) }
+            return .object(schema)
+        }
+    }
+}
