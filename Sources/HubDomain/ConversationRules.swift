@@ -1,0 +1,152 @@
+/// Where a conversation stands, as far as routing is concerned (spec §5.2).
+public struct ConversationState: Sendable, Equatable {
+    public enum Status: String, Sendable {
+        /// With the bot, or with the agents when the orchestration has no bot.
+        case active
+        /// Handed from the bot to the escalation agent application.
+        case escalated
+        case ended
+    }
+
+    public var status: Status
+    /// Milliseconds since 1970 UTC of the last message.
+    public var lastActivity: Int64
+    /// The agent named by the last `agent.join` / `agent.transfer`.
+    public var assignedAgent: String?
+    /// The queue named by the last `queue.transfer`.
+    public var queue: String?
+
+    public init(status: Status = .active, lastActivity: Int64, assignedAgent: String? = nil, queue: String? = nil) {
+        self.status = status
+        self.lastActivity = lastActivity
+        self.assignedAgent = assignedAgent
+        self.queue = queue
+    }
+}
+
+/// A client application role that receives a message.
+public struct Recipient: Sendable, Equatable, Hashable {
+    /// The client application id.
+    public var application: String
+    /// The role name (`customer`, `custom_bot`, `custom_agent`, ...).
+    public var type: String
+    /// The bot participant, for bots.
+    public var participant: String?
+
+    public init(application: String, type: String, participant: String? = nil) {
+        self.application = application
+        self.type = type
+        self.participant = participant
+    }
+}
+
+/// The parties an orchestration routes between, resolved to recipients.
+public struct RoutingPlan: Sendable, Equatable {
+    /// `bots[0]` (only the first bot routes, spec §3.5 [P]) and its escalation agent.
+    public var bot: Recipient?
+    public var escalationAgent: Recipient?
+    /// `agentConfiguration.agents[0]` when there is no bot.
+    public var agent: Recipient?
+    public var customer: Recipient?
+
+    public init(
+        bot: Recipient? = nil,
+        escalationAgent: Recipient? = nil,
+        agent: Recipient? = nil,
+        customer: Recipient? = nil
+    ) {
+        self.bot = bot
+        self.escalationAgent = escalationAgent
+        self.agent = agent
+        self.customer = customer
+    }
+}
+
+/// What the hub does with one accepted message.
+public struct RoutingDecision: Sendable, Equatable {
+    public var recipients: [Recipient]
+    public var state: ConversationState
+    /// Messages the hub itself sends (`sender.type: system`), e.g. `conversation.state` escalated to the customer.
+    public var systemMessages: [SystemMessage]
+}
+
+/// A message the hub originates (spec §5.4).
+public struct SystemMessage: Sendable, Equatable {
+    public var type: String
+    public var content: JSONValue
+    public var recipient: Recipient
+}
+
+/// The conversation state machine and routing by orchestration (spec §5.2), as pure functions.
+public enum ConversationRules {
+    /// Whether a customer message without `conversation.id` continues the open conversation: it is
+    /// not ended and the account's `chatConfigurations.timeout` (minutes) has not elapsed since its
+    /// last message. No timeout configured: it continues while open.
+    public static func continues(_ state: ConversationState, timeoutMinutes: Double?, now: Int64) -> Bool {
+        guard state.status != .ended else { return false }
+        guard let timeoutMinutes, timeoutMinutes > 0 else { return true }
+        return Double(now - state.lastActivity) < timeoutMinutes * 60_000
+    }
+
+    /// Routes one message of `type` from `sender` in a conversation standing at `state`.
+    ///
+    /// - Throws: `400-148` when the conversation has ended; `403-102`/`400-102` from the permission matrix.
+    public static func route(
+        _ type: String,
+        from sender: SenderType,
+        content: JSONValue = .null,
+        state: ConversationState,
+        plan: RoutingPlan,
+        now: Int64
+    ) throws(APIError) -> RoutingDecision {
+        try MessagePermissions.check(sender, toSend: type)
+        guard state.status != .ended else {
+            throw APIError(statusCode: 400, code: "400-148", developerMessage: "Conversation already ended.")
+        }
+        var next = state
+        next.lastActivity = now
+        var system: [SystemMessage] = []
+        // The party on the hub's side of the customer: the bot, or after escalation (or without a bot) the agent.
+        let handler = state.status == .escalated ? plan.escalationAgent : (plan.bot ?? plan.agent)
+        var recipients: [Recipient]
+        switch (sender, type) {
+        case (_, "conversation.end"):
+            // Ended by any party; the other side is told.
+            next.status = .ended
+            recipients = [sender == .customer ? handler : plan.customer].compactMap { $0 }
+        case (.customer, _):
+            recipients = [handler].compactMap { $0 }
+        case (_, "escalation.transfer") where sender.isBot && state.status == .active:
+            // The bot hands over: the customer learns it is escalated; the agent gets the escalation
+            // (delivery attaches the transcript so far).
+            next.status = .escalated
+            recipients = [plan.escalationAgent].compactMap { $0 }
+            if let customer = plan.customer {
+                system.append(
+                    SystemMessage(
+                        type: "conversation.state",
+                        content: .object(["value": .object(["status": "escalated", "content": ""])]),
+                        recipient: customer
+                    )
+                )
+            }
+        case (_, "agent.join"), (_, "agent.transfer"):
+            next.assignedAgent =
+                content.value(at: "value.agent.id")?.stringValue ?? content.value(at: "value.agent.name")?.stringValue
+            recipients = [plan.customer].compactMap { $0 }
+        case (_, "queue.transfer"):
+            next.queue =
+                content.value(at: "value.queue.id")?.stringValue ?? content.value(at: "value.queue.name")?.stringValue
+            recipients = [plan.customer].compactMap { $0 }
+        default:
+            // Bots and agents talk to the customer.
+            recipients = [plan.customer].compactMap { $0 }
+        }
+        return RoutingDecision(recipients: recipients, state: next, systemMessages: system)
+    }
+
+    /// Typing events are delivered and recorded but are not transcript lines.
+    public static func isTranscriptLine(_ type: String) -> Bool {
+        !["typing.start", "typing.end", "customer.active", "customer.inactive"].contains(type)
+    }
+}

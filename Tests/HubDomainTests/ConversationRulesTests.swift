@@ -1,0 +1,94 @@
+import HubDomain
+import Testing
+
+struct ConversationRulesTests {
+    let bot = Recipient(application: "bot-app", type: "custom_bot", participant: "bot-participant")
+    let agent = Recipient(application: "agent-app", type: "custom_agent")
+    let customer = Recipient(application: "customer-app", type: "customer")
+    var withBot: RoutingPlan { RoutingPlan(bot: bot, escalationAgent: agent, customer: customer) }
+
+    @Test func customerToBotToEscalationToAgentToEnd() throws {
+        var state = ConversationState(lastActivity: 0)
+        func send(_ type: String, _ sender: SenderType, _ content: JSONValue = .null) throws -> RoutingDecision {
+            let decision = try ConversationRules.route(
+                type,
+                from: sender,
+                content: content,
+                state: state,
+                plan: withBot,
+                now: 10
+            )
+            state = decision.state
+            return decision
+        }
+        #expect(try send("text", .customer).recipients == [bot])
+        #expect(try send("typing.start", .customBot).recipients == [customer])
+        #expect(try send("text", .customBot).recipients == [customer])
+        let escalation = try send("escalation.transfer", .customBot)
+        #expect(escalation.recipients == [agent])
+        #expect(state.status == .escalated)
+        #expect(escalation.systemMessages.map(\.type) == ["conversation.state"])
+        #expect(escalation.systemMessages.first?.recipient == customer)
+        #expect(escalation.systemMessages.first?.content.value(at: "value.status") == "escalated")
+        // After escalation the customer talks to the agent application.
+        #expect(try send("text", .customer).recipients == [agent])
+        let join = try send(
+            "agent.join",
+            .customAgent,
+            .object(["value": .object(["agent": .object(["id": "agent-7"])])])
+        )
+        #expect(join.recipients == [customer])
+        #expect(state.assignedAgent == "agent-7")
+        #expect(
+            try send("queue.transfer", .customAgent, .object(["value": .object(["queue": .object(["id": "billing"])])]))
+                .recipients == [customer]
+        )
+        #expect(state.queue == "billing")
+        #expect(try send("text", .customAgent).recipients == [customer])
+        #expect(try send("conversation.end", .customAgent).recipients == [customer])
+        #expect(state.status == .ended)
+        let ended = #expect(throws: APIError.self) { try send("text", .customer) }
+        #expect(ended?.code == "400-148")
+        #expect(state.lastActivity == 10)
+    }
+
+    @Test func withoutABotTheCustomerTalksToTheFirstAgentApplication() throws {
+        let plan = RoutingPlan(agent: agent, customer: customer)
+        let state = ConversationState(lastActivity: 0)
+        #expect(
+            try ConversationRules.route("text", from: .customer, state: state, plan: plan, now: 1).recipients == [agent]
+        )
+        #expect(
+            try ConversationRules.route("text", from: .egainAgent, state: state, plan: plan, now: 1).recipients == [
+                customer
+            ]
+        )
+        let end = try ConversationRules.route("conversation.end", from: .customer, state: state, plan: plan, now: 1)
+        #expect(end.recipients == [agent])
+        #expect(end.state.status == .ended)
+    }
+
+    @Test func theMatrixIsCheckedBeforeRouting() {
+        let state = ConversationState(lastActivity: 0)
+        let refused = #expect(throws: APIError.self) {
+            try ConversationRules.route("agent.join", from: .customBot, state: state, plan: withBot, now: 1)
+        }
+        #expect(refused?.code == "403-102")
+    }
+
+    @Test func aConversationContinuesUntilTheAccountTimeoutElapses() {
+        let open = ConversationState(lastActivity: 1_000_000)
+        #expect(ConversationRules.continues(open, timeoutMinutes: 30, now: 1_000_000 + 29 * 60_000))
+        #expect(!ConversationRules.continues(open, timeoutMinutes: 30, now: 1_000_000 + 30 * 60_000))
+        #expect(ConversationRules.continues(open, timeoutMinutes: nil, now: .max))
+        #expect(
+            !ConversationRules.continues(
+                ConversationState(status: .ended, lastActivity: 0),
+                timeoutMinutes: nil,
+                now: 0
+            )
+        )
+        #expect(!ConversationRules.isTranscriptLine("typing.start"))
+        #expect(ConversationRules.isTranscriptLine("text"))
+    }
+}
