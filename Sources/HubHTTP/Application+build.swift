@@ -6,7 +6,7 @@ public import NIOCore
 
 /// Builds the router with every HubStore surface (shared by `hubstore serve` and the tests).
 ///
-/// Every route needs a bearer token except `/healthz`, `/readyz`, `/oauth2/token` and `/openapi.json`.
+/// Every route needs a bearer token except `/healthz`, `/readyz` and `/oauth2/token`.
 public func buildRouter(
     store: EventStore,
     metrics: HubMetrics,
@@ -20,7 +20,7 @@ public func buildRouter(
         AuthenticationMiddleware(
             tokens: tokens,
             clients: clients,
-            openPaths: ["/healthz", "/readyz", "/oauth2/token", "/openapi.json"]
+            openPaths: ["/healthz", "/readyz", "/oauth2/token"]
         )
     }
     OperationsController(store: store, metrics: metrics).register(on: router)

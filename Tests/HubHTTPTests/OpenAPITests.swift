@@ -24,8 +24,14 @@ struct OpenAPITests {
                 }
             )
             let app = Application(router: router)
+            let token = TokenService(masterKey: masterKey).issue(subject: TokenService.operatorSubject, scopes: [.read])
             let document = try await app.test(.router) { client in
-                try await client.execute(uri: "/openapi.json", method: .get) { response in
+                try await client.execute(uri: "/openapi.json", method: .get) { #expect($0.status == .unauthorized) }
+                return try await client.execute(
+                    uri: "/openapi.json",
+                    method: .get,
+                    headers: [.authorization: "Bearer \(token)"]
+                ) { response in
                     #expect(response.status == .ok)
                     return try JSONDecoder().decode(JSONValue.self, from: Data(String(buffer: response.body).utf8))
                 }

@@ -53,8 +53,8 @@ enum OpenAPIDocument {
             Operation(
                 method: "get",
                 path: "/openapi.json",
-                summary: "This document",
-                scopes: nil,
+                summary: "This document (any valid token)",
+                scopes: [],
                 responses: ["200": "OpenAPI 3.1"]
             ),
             Operation(
