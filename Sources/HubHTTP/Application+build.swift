@@ -17,6 +17,7 @@ public func buildRouter(
     let clients = ClientRegistry(store: store)
     router.addMiddleware {
         LogRequestsMiddleware(.debug)
+        ErrorMappingMiddleware()
         AuthenticationMiddleware(
             tokens: tokens,
             clients: clients,

@@ -6,9 +6,15 @@ import HummingbirdTesting
 import Logging
 
 /// A store (writer not running) and the application over it, as `hubstore serve` builds them.
-func makeHub(_ directory: String) async throws -> (EventStore, TokenService, some ApplicationProtocol) {
+func makeHub(
+    _ directory: String,
+    queueCapacity: Int = 16_384
+) async throws -> (EventStore, TokenService, some ApplicationProtocol) {
     let metrics = HubMetrics()
-    let store = try await EventStore.open(.init(dataDirectory: directory), metricsFactory: metrics.factory)
+    let store = try await EventStore.open(
+        .init(dataDirectory: directory, queueCapacity: queueCapacity),
+        metricsFactory: metrics.factory
+    )
     let masterKey = try MasterKey.load(directory: store.directory, environment: [:])
     let tokens = TokenService(masterKey: masterKey)
     let app = buildApplication(

@@ -20,6 +20,7 @@ extension APIError: HTTPResponseError {
         let data = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys, .withoutEscapingSlashes])
         var headers: HTTPFields = [.contentType: "application/json"]
         if statusCode == 401 { headers[.wwwAuthenticate] = "Bearer" }
+        if statusCode == 503 { headers[.retryAfter] = "1" }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }
