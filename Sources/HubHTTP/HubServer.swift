@@ -57,7 +57,10 @@ public enum HubServer {
         // drains what was already queued.
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: store.writer), .init(service: application)],
+                services: [
+                    .init(service: store.writer), .init(service: ExternalCommitWatcher(store: store)),
+                    .init(service: application),
+                ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )

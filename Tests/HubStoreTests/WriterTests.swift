@@ -114,3 +114,26 @@ struct SharedWriterTests {
         }
     }
 }
+
+struct ExternalCommitWatcherTests {
+    @Test(.timeLimit(.minutes(1)))
+    func aSubscriberSeesEventsAnotherProcessAppended() async throws {
+        try await withTemporaryDirectory { directory in
+            try await withStore(directory) { server in
+                _ = try await server.append([draft()], to: "s/server")
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await ExternalCommitWatcher(store: server, interval: .milliseconds(20)).run() }
+                    var events = server.subscribe(after: 1).makeAsyncIterator()
+                    // A tool beside the server appends; the server itself commits nothing more.
+                    let tool = try await EventStore.open(.init(dataDirectory: directory), exclusive: false)
+                    let result = try await tool.withWriter { try await $0.append([draft()], to: "s/tool") }
+                    await tool.close()
+                    let next = try await events.next()
+                    #expect(next?.position == result.positions[0])
+                    #expect(next?.stream == "s/tool")
+                    group.cancelAll()
+                }
+            }
+        }
+    }
+}
