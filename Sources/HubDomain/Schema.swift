@@ -10,6 +10,8 @@ public indirect enum FieldType: Sendable {
     case enumeration([String])
     case object([Field])
     case array(of: FieldType, min: Int = 0, max: Int = .max)
+    /// Any JSON value, kept as sent (e.g. a message's `content.value`).
+    case any
 }
 
 /// What a string must look like beyond its length.
@@ -79,6 +81,8 @@ public struct Schema: Sendable {
 
     static func validate(_ value: JSONValue, as type: FieldType, path: String) throws(APIError) -> JSONValue {
         switch (type, value) {
+        case (.any, _):
+            return value
         case (.string(let min, let max, let format), .string(let text)):
             let count = text.count
             guard count >= min, count <= max else {
@@ -137,6 +141,7 @@ public struct Schema: Sendable {
         case .enumeration(let allowed): "one of " + allowed.map { "'\($0)'" }.joined(separator: ", ")
         case .object: "an object"
         case .array: "an array"
+        case .any: "a JSON value"
         }
     }
 

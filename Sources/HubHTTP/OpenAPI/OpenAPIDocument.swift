@@ -277,6 +277,8 @@ enum OpenAPIDocument {
             let required = fields.filter(\.isRequired).map { JSONValue.string($0.name) }
             if !required.isEmpty { schema["required"] = .array(required) }
             return .object(schema)
+        case .any:
+            return .object([:])
         case .array(let element, let min, let max):
             var schema: [String: JSONValue] = ["type": "array", "items": jsonSchema(element)]
             if min > 0 { schema["minItems"] = .integer(Int64(min)) }
