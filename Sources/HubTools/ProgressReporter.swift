@@ -22,6 +22,8 @@ public final class ProgressReporter: Sendable {
     /// Reports `count` units done (throttled); `total` updates the expected total when it becomes known.
     public func update(_ count: Int64, total newTotal: Int64? = nil) {
         if let newTotal { total.withLock { $0 = newTotal } }
+        // The last unit is reported by `finish`, once.
+        if total.withLock({ $0 }) == count { return }
         let now = clock.now
         let interval: Duration = isTerminal ? .milliseconds(200) : .seconds(2)
         let due = lastPrinted.withLock { last in
