@@ -189,9 +189,7 @@ public struct ClientRegistry: Sendable {
 
     /// Random bytes as unpadded base64url text.
     static func randomToken(bytes: Int) -> String {
-        Data(randomBytes(bytes)).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        Base64URL.encode(randomBytes(bytes))
     }
 }
 

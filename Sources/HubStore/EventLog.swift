@@ -1,3 +1,4 @@
+import HubDomain
 public import HubSQLite
 
 /// The SQL of the `events` table: every statement that reads or writes the log lives here.
@@ -123,7 +124,7 @@ public enum EventLog {
         var arguments: [any SQLiteBindable] = [position]
         if !filter.types.isEmpty {
             conditions.append("type IN (SELECT value FROM json_each(?))")
-            arguments.append("[" + filter.types.map(jsonString).joined(separator: ",") + "]")
+            arguments.append(JSONValue.array(filter.types.map(JSONValue.string)).text)
         }
         if let prefix = filter.streamPrefix {
             conditions.append("substr(stream, 1, ?) = ?")
@@ -144,23 +145,5 @@ public enum EventLog {
         var events: [RecordedEvent] = []
         while try statement.step() { events.append(decode(statement)) }
         return events
-    }
-
-    private static func jsonString(_ text: String) -> String {
-        var escaped = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": escaped += "\\\""
-            case "\\": escaped += "\\\\"
-            case _ where scalar.value < 0x20: escaped += unicodeEscape(scalar.value)
-            default: escaped.unicodeScalars.append(scalar)
-            }
-        }
-        return escaped + "\""
-    }
-
-    private static func unicodeEscape(_ value: UInt32) -> String {
-        let hex = String(value, radix: 16)
-        return "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
     }
 }

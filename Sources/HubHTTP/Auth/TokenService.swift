@@ -38,24 +38,24 @@ public struct TokenService: Sendable {
             "iss": Self.issuer, "sub": subject, "scope": ScopeList(scopes).text, "iat": issuedAt,
             "exp": issuedAt + lifetime.components.seconds, "jti": EventID.makeV7(),
         ]
-        let header = Self.base64URL(Data(#"{"alg":"HS256","typ":"JWT"}"#.utf8))
-        let payload = Self.base64URL(try! JSONSerialization.data(withJSONObject: claims, options: [.sortedKeys]))
+        let header = Base64URL.encode(Data(#"{"alg":"HS256","typ":"JWT"}"#.utf8))
+        let payload = Base64URL.encode(try! JSONSerialization.data(withJSONObject: claims, options: [.sortedKeys]))
         let signingInput = header + "." + payload
-        return signingInput + "." + Self.base64URL(Data(signature(signingInput)))
+        return signingInput + "." + Base64URL.encode(Data(signature(signingInput)))
     }
 
     /// The claims of a token whose signature, issuer and expiry check out; `nil` otherwise.
     public func verify(_ token: String, now: Date = Date()) -> TokenClaims? {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, let givenSignature = Self.decodeBase64URL(parts[2]) else { return nil }
+        guard parts.count == 3, let givenSignature = Base64URL.decode(parts[2]) else { return nil }
         let signingInput = parts[0] + "." + parts[1]
         guard
             HMAC<SHA256>.isValidAuthenticationCode(givenSignature, authenticating: Array(signingInput.utf8), using: key)
         else { return nil }
-        guard let headerData = Self.decodeBase64URL(parts[0]),
+        guard let headerData = Base64URL.decode(parts[0]),
             let header = try? JSONSerialization.jsonObject(with: headerData) as? [String: Any],
             header["alg"] as? String == "HS256",
-            let payloadData = Self.decodeBase64URL(parts[1]),
+            let payloadData = Base64URL.decode(parts[1]),
             let payload = try? JSONSerialization.jsonObject(with: payloadData) as? [String: Any],
             payload["iss"] as? String == Self.issuer,
             let subject = payload["sub"] as? String,
@@ -72,16 +72,5 @@ public struct TokenService: Sendable {
 
     private func signature(_ input: String) -> [UInt8] {
         Array(HMAC<SHA256>.authenticationCode(for: Array(input.utf8), using: key))
-    }
-
-    static func base64URL(_ data: Data) -> String {
-        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-    }
-
-    static func decodeBase64URL<S: StringProtocol>(_ text: S) -> Data? {
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
-        return Data(base64Encoded: base64)
     }
 }
