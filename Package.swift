@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
@@ -56,9 +57,24 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "HubDelivery",
+            dependencies: [
+                "HubDomain",
+                "HubStore",
+                "HubSQLite",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "HubHTTP",
             dependencies: [
                 "HubDomain",
+                "HubDelivery",
                 "HubStore",
                 "HubSQLite",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -95,7 +111,10 @@ let package = Package(
         ),
         .target(
             name: "HubTestSupport",
-            dependencies: ["HubStore"],
+            dependencies: [
+                "HubStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
             path: "Tests/HubTestSupport",
             swiftSettings: swiftSettings
         ),
@@ -117,6 +136,7 @@ let package = Package(
         .testTarget(
             name: "HubHTTPTests",
             dependencies: [
+                "HubDelivery",
                 "HubDomain",
                 "HubHTTP",
                 "HubSQLite",

@@ -32,11 +32,24 @@ public struct Recipient: Sendable, Equatable, Hashable {
     public var type: String
     /// The bot participant, for bots.
     public var participant: String?
+    /// The participant's name, shown in `recipients.recipient[].participant.name`.
+    public var participantName: String?
 
-    public init(application: String, type: String, participant: String? = nil) {
+    public init(application: String, type: String, participant: String? = nil, participantName: String? = nil) {
         self.application = application
         self.type = type
         self.participant = participant
+        self.participantName = participantName
+    }
+
+    /// `{type, participant: {id, name}}` as callbacks and transcripts show it.
+    public var json: JSONValue {
+        var fields: [String: JSONValue] = ["type": .string(type)]
+        var participantFields: [String: JSONValue] = [:]
+        if let participant { participantFields["id"] = .string(participant) }
+        if let participantName { participantFields["name"] = .string(participantName) }
+        if !participantFields.isEmpty { fields["participant"] = .object(participantFields) }
+        return .object(fields)
     }
 }
 
@@ -75,6 +88,12 @@ public struct SystemMessage: Sendable, Equatable {
     public var type: String
     public var content: JSONValue
     public var recipient: Recipient
+
+    public init(type: String, content: JSONValue, recipient: Recipient) {
+        self.type = type
+        self.content = content
+        self.recipient = recipient
+    }
 }
 
 /// The conversation state machine and routing by orchestration (spec §5.2), as pure functions.

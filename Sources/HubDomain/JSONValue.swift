@@ -1,3 +1,5 @@
+import Foundation
+
 /// A JSON value, parsed strictly (booleans are not numbers) and written with sorted keys, so the same
 /// value always has the same text.
 public enum JSONValue: Sendable, Equatable, Hashable {
@@ -114,4 +116,11 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByBooleanLiteral, Ex
     public init(stringLiteral value: String) { self = .string(value) }
     public init(booleanLiteral value: Bool) { self = .bool(value) }
     public init(integerLiteral value: Int64) { self = .integer(value) }
+}
+
+extension JSONValue {
+    /// Parses JSON text strictly.
+    public static func parse(_ text: String) throws -> JSONValue {
+        try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+    }
 }

@@ -102,7 +102,7 @@ public struct RequestMessages: Sendable, Equatable {
         ),
         Field("created", .string(max: 64)),
     ])
-    static let schema = Schema([
+    public static let schema = Schema([
         Field("metadata", .object([attributes])),
         Field(
             "messages",

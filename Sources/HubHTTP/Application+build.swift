@@ -11,8 +11,10 @@ public func buildRouter(
     store: EventStore,
     metrics: HubMetrics,
     tokens: TokenService,
-    vault: SecretVault
+    masterKey: MasterKey
 ) -> Router<HubRequestContext> {
+    let vault = SecretVault(masterKey: masterKey)
+    let contactKeys = ContactKeys(masterKey: masterKey)
     let router = Router(context: HubRequestContext.self)
     let clients = ClientRegistry(store: store)
     router.addMiddleware {
@@ -28,6 +30,12 @@ public func buildRouter(
     TokenController(tokens: tokens, clients: clients, lifetime: .seconds(3600)).register(on: router)
     ConfigurationController(configuration: ConfigurationStore(store: store, vault: vault)).register(on: router)
     ConfigurationQueryController(history: ConfigurationHistory(store: store)).register(on: router)
+    let queries = ConversationQueries(store: store, contactKeys: contactKeys)
+    ConversationController(
+        conversations: ConversationStore(store: store, vault: vault, contactKeys: contactKeys),
+        queries: queries
+    ).register(on: router)
+    ConversationQueryController(queries: queries).register(on: router)
     let openAPI = ByteBuffer(string: OpenAPIDocument.json.text)
     router.get("/openapi.json") { _, _ in
         Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: openAPI))
@@ -40,14 +48,14 @@ public func buildApplication(
     store: EventStore,
     metrics: HubMetrics,
     tokens: TokenService,
-    vault: SecretVault,
+    masterKey: MasterKey,
     host: String,
     port: Int,
     logger: Logger,
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     Application(
-        router: buildRouter(store: store, metrics: metrics, tokens: tokens, vault: vault),
+        router: buildRouter(store: store, metrics: metrics, tokens: tokens, masterKey: masterKey),
         configuration: .init(address: .hostname(host, port: port), serverName: "hubstore"),
         onServerRunning: onServerRunning,
         logger: logger

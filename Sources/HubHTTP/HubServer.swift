@@ -1,3 +1,4 @@
+import HubDelivery
 import HubSQLite
 import HubStore
 public import Logging
@@ -43,7 +44,7 @@ public enum HubServer {
             store: store,
             metrics: metrics,
             tokens: TokenService(masterKey: masterKey),
-            vault: SecretVault(masterKey: masterKey),
+            masterKey: masterKey,
             host: configuration.host,
             port: configuration.port,
             logger: logger,
@@ -59,6 +60,14 @@ public enum HubServer {
             configuration: .init(
                 services: [
                     .init(service: store.writer), .init(service: ExternalCommitWatcher(store: store)),
+                    .init(
+                        service: DeliveryService(
+                            store: store,
+                            vault: SecretVault(masterKey: masterKey),
+                            configuration: configuration.delivery,
+                            logger: logger
+                        )
+                    ),
                     .init(service: application),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],

@@ -1,14 +1,22 @@
+public import HubDelivery
 public import HubStore
 
-/// Everything `hubstore serve` needs: where to listen and how to open the store.
+/// Everything `hubstore serve` needs: where to listen, how to open the store, how to deliver.
 public struct ServerConfiguration: Sendable {
     public var host: String
     public var port: Int
     public var store: EventStoreConfiguration
+    public var delivery: DeliveryConfiguration
 
-    public init(host: String = "127.0.0.1", port: Int = 8080, store: EventStoreConfiguration) {
+    public init(
+        host: String = "127.0.0.1",
+        port: Int = 8080,
+        store: EventStoreConfiguration,
+        delivery: DeliveryConfiguration = .init()
+    ) {
         self.host = host
         self.port = port
         self.store = store
+        self.delivery = delivery
     }
 }

@@ -120,6 +120,12 @@ public final class EventStore: Sendable {
     /// The last committed position (0 for an empty log).
     public var headPosition: Int64 { notifier.committed }
 
+    /// Waits until the committed position is beyond `position`; returns it, or `nil` once the store
+    /// closes or the task is cancelled.
+    public func waitForCommit(beyond position: Int64) async -> Int64? {
+        await notifier.wait(beyond: position)
+    }
+
     /// Events of one stream from a version on.
     public func readStream(_ stream: String, fromVersion: Int64 = 1, limit: Int = 1000) async throws -> [RecordedEvent]
     {

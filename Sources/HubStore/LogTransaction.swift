@@ -16,6 +16,8 @@ public final class LogTransaction {
     let limits: EventStoreConfiguration.Limits
     private(set) var tipPosition: Int64
     private(set) var tipHash: [UInt8]
+    /// The position of the last event appended (the log's tip inside this transaction).
+    public var lastPosition: Int64 { tipPosition }
     /// Events appended by the batch so far (for metrics).
     private(set) var appendedCount = 0
 
@@ -54,6 +56,7 @@ public final class LogTransaction {
     ///
     /// - Throws: ``EventStoreError/wrongExpectedVersion(stream:expected:actual:)``,
     ///   ``EventStoreError/eventTooLarge(size:limit:)``, ``EventStoreError/invalidEvent(_:)``, or a storage error.
+    @discardableResult
     public func append(
         _ drafts: [EventDraft],
         to stream: String,

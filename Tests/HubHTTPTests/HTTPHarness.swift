@@ -21,7 +21,7 @@ func makeHub(
         store: store,
         metrics: metrics,
         tokens: tokens,
-        vault: SecretVault(masterKey: masterKey),
+        masterKey: masterKey,
         host: "127.0.0.1",
         port: 0,
         logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })

@@ -30,7 +30,7 @@ struct ConfigurationController: Sendable {
     {
         try Self.refuseQueryParameters(request, allowed: [])
         let body = try kind.validate(try await Self.jsonBody(request))
-        let id = try await configuration.create(kind, body: body, caller: caller(request, context))
+        let id = try await configuration.create(kind, body: body, caller: Self.caller(request, context))
         return Self.json(.created, .object(["id": .string(id)]))
     }
 
@@ -50,14 +50,20 @@ struct ConfigurationController: Sendable {
             modified = text
         default: throw APIError.invalidValue("modified", "must be a date-time string")
         }
-        try await configuration.update(kind, id: id, body: body, modified: modified, caller: caller(request, context))
+        try await configuration.update(
+            kind,
+            id: id,
+            body: body,
+            modified: modified,
+            caller: Self.caller(request, context)
+        )
         return Response(status: .noContent)
     }
 
     private func delete(_ kind: ResourceKind, _ request: Request, _ context: HubRequestContext) async throws -> Response
     {
         try Self.refuseQueryParameters(request, allowed: [])
-        try await configuration.delete(kind, id: try Self.id(kind, context), caller: caller(request, context))
+        try await configuration.delete(kind, id: try Self.id(kind, context), caller: Self.caller(request, context))
         return Response(status: .noContent)
     }
 
@@ -94,7 +100,7 @@ struct ConfigurationController: Sendable {
     }
 
     /// The actor is the token's client; the correlation id is the caller's `X-Request-Id`, or a new one.
-    private func caller(_ request: Request, _ context: HubRequestContext) -> ConfigurationStore.Caller {
+    static func caller(_ request: Request, _ context: HubRequestContext) -> ConfigurationStore.Caller {
         let requestId = request.headers[HTTPField.Name("X-Request-Id")!].flatMap {
             $0.isEmpty || $0.count > 255 ? nil : $0
         }

@@ -100,6 +100,7 @@ enum OpenAPIDocument {
                 ]
             ),
         ]
+        operations += conversationOperations
         for kind in ResourceKind.allCases {
             let base = "/conversation/conversationmgr/v3/" + kind.pathSegment
             let body: JSONValue = .object([
@@ -162,6 +163,65 @@ enum OpenAPIDocument {
         return operations
     }
 
+    static var conversationOperations: [Operation] {
+        [
+            Operation(
+                method: "post",
+                path: "/conversation/conversationmgr/v3/conversations/messages",
+                summary: "Send messages: route them by orchestration and deliver them to callbacks",
+                scopes: [.manage],
+                requestBody: .object([
+                    "required": true,
+                    "content": .object([
+                        "application/json": .object([
+                            "schema": .object(["$ref": "#/components/schemas/RequestMessages"])
+                        ])
+                    ]),
+                ]),
+                responses: [
+                    "202": "Accepted: {messages: {message: [{id, messageId, conversation: {id}, status}]}}",
+                    "400": "Invalid (400-102, 400-143, 400-145, 400-148)", "401": "No token",
+                    "403": "Scope (403-101) or sender not allowed for the type (403-102)",
+                ]
+            ),
+            Operation(
+                method: "get",
+                path: "/conversation/conversationmgr/v3/conversations/{id}",
+                summary: "A completed conversation with its messages",
+                scopes: [.manage, .read],
+                responses: [
+                    "200": "The conversation", "400": "Not a conversation id",
+                    "404": "Unknown (404-101) or not completed (404-102)", "406": "Not JSON",
+                ],
+                parameters: [pathID]
+            ),
+            Operation(
+                method: "get",
+                path: "/v1/conversations",
+                summary: "Conversations in start order, filtered, with cursor pagination",
+                scopes: [.query],
+                responses: ["200": "{conversations: [...], nextCursor?}", "400": "Bad filter"],
+                parameters: [
+                    queryParameter("account", "Account id"), queryParameter("channelType", "Channel type"),
+                    queryParameter("state", "active, escalated or ended"),
+                    queryParameter("contact", "A customer contact address"),
+                    queryParameter("startedFrom", "RFC 3339 time, inclusive"),
+                    queryParameter("startedTo", "RFC 3339 time, exclusive"),
+                    queryParameter("cursor", "nextCursor of the previous page"),
+                    queryParameter("limit", "1 to 500, default 50"),
+                ]
+            ),
+            Operation(
+                method: "get",
+                path: "/v1/conversations/{id}/transcript",
+                summary: "The transcript: JSON, NDJSON (Accept: application/x-ndjson) or text (Accept: text/plain)",
+                scopes: [.query],
+                responses: ["200": "Transcript lines in order", "404": "Unknown conversation"],
+                parameters: [pathID]
+            ),
+        ]
+    }
+
     static let pathID: JSONValue = .object([
         "name": "id", "in": "path", "required": true,
         "schema": .object(["type": "string", "minLength": 36, "maxLength": 36]),
@@ -210,13 +270,14 @@ enum OpenAPIDocument {
         }
         var schemas: [String: JSONValue] = ["Error": errorSchema]
         for kind in ResourceKind.allCases { schemas[kind.rawValue] = jsonSchema(.object(kind.schema.fields)) }
+        schemas["RequestMessages"] = jsonSchema(.object(RequestMessages.schema.fields))
         return .object([
             "openapi": "3.1.0",
             "info": .object([
                 "title": "HubStore",
                 "version": "0.1.0",
                 "description":
-                    "Conversation Manager v3 configuration, tokens, queries and operations of a HubStore hub.",
+                    "Conversation Manager v3 configuration and conversations, tokens, queries and operations of a HubStore hub.",
             ]),
             "paths": .object(paths),
             "components": .object([

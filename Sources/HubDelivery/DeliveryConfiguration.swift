@@ -1,0 +1,42 @@
+import Foundation
+
+/// How delivery workers behave (DESIGN.md §7, spec §5.1 [P]).
+public struct DeliveryConfiguration: Sendable {
+    /// Waits before the 2nd, 3rd, ... attempt; after the last the message is `failed`.
+    public var retrySchedule: [Duration]
+    /// Per attempt (the callback must answer within 5 s).
+    public var timeout: Duration
+    /// Attempts in flight at once, over all endpoints.
+    public var maxConcurrent: Int
+    /// Attempts in flight at once to one endpoint (application role), so a slow endpoint cannot take
+    /// every slot.
+    public var maxConcurrentPerEndpoint: Int
+
+    public init(
+        retrySchedule: [Duration] = [.seconds(1), .seconds(5), .seconds(30), .seconds(120)],
+        timeout: Duration = .seconds(5),
+        maxConcurrent: Int = 128,
+        maxConcurrentPerEndpoint: Int = 32
+    ) {
+        self.retrySchedule = retrySchedule
+        self.timeout = timeout
+        self.maxConcurrent = maxConcurrent
+        self.maxConcurrentPerEndpoint = maxConcurrentPerEndpoint
+    }
+
+    /// Parses `1s,5s,30s,2m` (units ms, s, m; a bare number is seconds).
+    public static func parseSchedule(_ text: String) -> [Duration]? {
+        let parts = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        var schedule: [Duration] = []
+        for part in parts {
+            let (number, unit): (Substring, Substring) =
+                if part.hasSuffix("ms") { (part.dropLast(2), "ms") } else if part.hasSuffix("s") {
+                    (part.dropLast(), "s")
+                } else if part.hasSuffix("m") { (part.dropLast(), "m") } else { (Substring(part), "s") }
+            guard let value = Double(number), value >= 0 else { return nil }
+            let milliseconds = unit == "ms" ? value : unit == "s" ? value * 1000 : value * 60_000
+            schedule.append(.milliseconds(Int64(milliseconds)))
+        }
+        return schedule
+    }
+}

@@ -1,0 +1,177 @@
+import AsyncHTTPClient
+import Foundation
+public import HubStore
+public import Logging
+import NIOCore
+public import ServiceLifecycle
+import Synchronization
+
+/// The delivery workers (DESIGN.md §7): take due deliveries from the outbox, POST them to the
+/// recipient role's callback, and record every attempt as an event. Runs as a `Service`.
+///
+/// Each lane (conversation → application role) has at most one delivery in flight and its next one
+/// waits until the current one succeeded or failed for good, so one callback receives a
+/// conversation's messages in order; lanes are independent, and each endpoint has its own cap on
+/// attempts in flight, so a slow or dead endpoint does not hold up the others. The outbox lives in
+/// the database, so deliveries pending at a crash go out after the restart.
+public final class DeliveryService: Service, Sendable {
+    private let outbox: Outbox
+    private let store: EventStore
+    private let configuration: DeliveryConfiguration
+    private let logger: Logger
+    private let wake = WakeSignal()
+    private let stopping = Atomic<Bool>(false)
+    private let inFlight = Mutex(InFlight())
+
+    private struct InFlight {
+        var lanes: Set<String> = []
+        var perEndpoint: [String: Int] = [:]
+        var total = 0
+    }
+
+    public init(store: EventStore, vault: SecretVault, configuration: DeliveryConfiguration = .init(), logger: Logger) {
+        self.store = store
+        self.outbox = Outbox(store: store, vault: vault)
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        var pool = HTTPClient.Configuration.ConnectionPool()
+        pool.concurrentHTTP1ConnectionsPerHostSoftLimit = configuration.maxConcurrentPerEndpoint
+        let client = HTTPClient(
+            eventLoopGroupProvider: .singleton,
+            configuration: .init(redirectConfiguration: .disallow, timeout: .init(), connectionPool: pool)
+        )
+        let callbacks = CallbackClient(client: client, timeout: configuration.timeout)
+        await withGracefulShutdownHandler {
+            await loop(callbacks)
+        } onGracefulShutdown: {
+            self.stopping.store(true, ordering: .relaxed)
+            self.wake.signal()
+        }
+        try? await client.shutdown()
+    }
+
+    private func loop(_ callbacks: CallbackClient) async {
+        await withTaskGroup(of: Void.self) { watcher in
+            // Every commit may have added deliveries.
+            watcher.addTask {
+                var seen = self.store.headPosition
+                while let position = await self.store.waitForCommit(beyond: seen) {
+                    seen = position
+                    self.wake.signal()
+                }
+            }
+            await withDiscardingTaskGroup { attempts in
+                while !stopping.load(ordering: .relaxed), !Task.isCancelled {
+                    var wait = Duration.seconds(1)
+                    do {
+                        for delivery in try await takeDue() {
+                            attempts.addTask { await self.attempt(delivery, callbacks) }
+                        }
+                        if let next = try await outbox.nextDue() {
+                            let until = next - Self.now()
+                            wait = .milliseconds(min(1000, max(until, 1)))
+                        }
+                    } catch {
+                        logger.error("delivery: reading the outbox failed", metadata: ["error": "\(error)"])
+                    }
+                    await wake.wait(timeout: wait)
+                }
+            }
+            watcher.cancelAll()
+        }
+    }
+
+    /// Due deliveries that fit the free slots; their lanes and endpoints are marked busy.
+    private func takeDue() async throws -> [PendingDelivery] {
+        let (free, busy) = inFlight.withLock { ($0.total, $0.lanes) }
+        let room = configuration.maxConcurrent - free
+        guard room > 0 else { return [] }
+        let due = try await outbox.due(now: Self.now(), limit: room, excludingLanes: busy)
+        return inFlight.withLock { state in
+            var taken: [PendingDelivery] = []
+            for delivery in due where !state.lanes.contains(delivery.lane) {
+                let endpoint = state.perEndpoint[delivery.endpointKey, default: 0]
+                guard endpoint < configuration.maxConcurrentPerEndpoint, state.total < configuration.maxConcurrent
+                else { continue }
+                state.lanes.insert(delivery.lane)
+                state.perEndpoint[delivery.endpointKey] = endpoint + 1
+                state.total += 1
+                taken.append(delivery)
+            }
+            return taken
+        }
+    }
+
+    private func release(_ delivery: PendingDelivery) {
+        inFlight.withLock { state in
+            state.lanes.remove(delivery.lane)
+            state.perEndpoint[delivery.endpointKey, default: 1] -= 1
+            state.total -= 1
+        }
+        wake.signal()
+    }
+
+    /// One attempt (two when an OAuth2 token had to be refreshed), each recorded.
+    private func attempt(_ delivery: PendingDelivery, _ callbacks: CallbackClient) async {
+        defer { release(delivery) }
+        var current = delivery
+        do {
+            guard let endpoint = try await outbox.endpoint(application: delivery.application, role: delivery.role)
+            else {
+                try await outbox.record(
+                    DeliveryOutcome(
+                        delivery: current,
+                        result: .failed,
+                        status: nil,
+                        latencyMilliseconds: 0,
+                        error: "client application \(delivery.application) has no \(delivery.role) role callback"
+                    )
+                )
+                return
+            }
+            let responses = await callbacks.send(delivery, to: endpoint)
+            for (index, response) in responses.enumerated() {
+                let result: DeliveryOutcome.Result
+                if response.isSuccess {
+                    result = .delivered
+                } else if index < responses.count - 1 {
+                    result = .retry(at: Self.now())  // 401: a new token, sent again at once
+                } else if response.isRetryable, current.attempts < configuration.retrySchedule.count {
+                    let wait = configuration.retrySchedule[current.attempts]
+                    result = .retry(at: Self.now() + wait.milliseconds)
+                } else {
+                    result = .failed
+                }
+                try await outbox.record(
+                    DeliveryOutcome(
+                        delivery: current,
+                        result: result,
+                        status: response.status,
+                        latencyMilliseconds: response.latencyMilliseconds,
+                        error: response.error
+                    )
+                )
+                if result == .failed {
+                    logger.warning(
+                        "delivery failed for good",
+                        metadata: [
+                            "delivery": "\(delivery.id)", "application": "\(delivery.application)",
+                            "status": "\(response.status.map(String.init) ?? "-")",
+                            "error": "\(response.error ?? "-")",
+                        ]
+                    )
+                }
+                current.attempts += 1
+            }
+        } catch {
+            // Not recorded (the writer is stopping or overloaded): the delivery stays pending.
+            logger.warning("delivery: recording an attempt failed", metadata: ["error": "\(error)"])
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+
+    static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+}

@@ -1,0 +1,55 @@
+import Foundation
+import HubDomain
+import HubStore
+import Hummingbird
+import NIOCore
+
+/// `POST /conversations/messages` (202) and `GET /conversations/{id}` (spec §4.1, §4.4).
+struct ConversationController: Sendable {
+    let conversations: ConversationStore
+    let queries: ConversationQueries
+
+    func register(on router: Router<HubRequestContext>) {
+        let group = router.group(RouterPath(ConfigurationController.basePath + "/conversations"))
+        group.group().add(middleware: RequireScope(anyOf: .manage))
+            .post("/messages") { request, context in try await send(request, context) }
+        group.group().add(middleware: RequireScope(anyOf: .manage, .read))
+            .get(":id") { request, context in try await get(request, context) }
+    }
+
+    private func send(_ request: Request, _ context: HubRequestContext) async throws -> Response {
+        try ConfigurationController.refuseQueryParameters(request, allowed: [])
+        let body = try RequestMessages.validate(try await ConfigurationController.jsonBody(request))
+        let accepted = try await conversations.receive(body, caller: ConfigurationController.caller(request, context))
+        return ConfigurationController.json(
+            .accepted,
+            .object(["messages": .object(["message": .array(accepted.map(\.json))])])
+        )
+    }
+
+    private func get(_ request: Request, _ context: HubRequestContext) async throws -> Response {
+        try ConfigurationController.refuseQueryParameters(request, allowed: [])
+        try ConfigurationController.requireAcceptsJSON(request)
+        let id = context.parameters.get("id") ?? ""
+        guard Schema.isUUID(id) else {
+            throw APIError.invalidValue("id", "a conversation id is a 36-character UUID")
+        }
+        guard let (state, document) = try await queries.document(id.lowercased()) else {
+            throw APIError(
+                statusCode: 404,
+                code: "404-101",
+                developerMessage: "Conversation with id \(id) was not found.",
+                details: [.init(key: "id", value: id)]
+            )
+        }
+        guard state == "ended" else {
+            throw APIError(
+                statusCode: 404,
+                code: "404-102",
+                developerMessage: "Conversation not completed: \(id) is still \(state).",
+                details: [.init(key: "id", value: id)]
+            )
+        }
+        return ConfigurationController.json(.ok, document)
+    }
+}

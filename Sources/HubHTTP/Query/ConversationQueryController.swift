@@ -1,0 +1,104 @@
+import Foundation
+import HubDomain
+import HubStore
+import Hummingbird
+import NIOCore
+
+/// The query API's conversation routes (scope `hubstore.query`, DESIGN.md §5):
+/// `GET /v1/conversations` (filters, cursor pagination) and `GET /v1/conversations/{id}/transcript`
+/// as JSON, NDJSON (`Accept: application/x-ndjson`) or plain text (`Accept: text/plain`).
+struct ConversationQueryController: Sendable {
+    let queries: ConversationQueries
+
+    func register(on router: Router<HubRequestContext>) {
+        let group = router.group("/v1").add(middleware: RequireScope(anyOf: .query))
+        group.get("/conversations") { request, _ in try await list(request) }
+        group.get("/conversations/:id/transcript") { request, context in try await transcript(request, context) }
+    }
+
+    static let states = ["active", "escalated", "ended"]
+
+    private func list(_ request: Request) async throws -> Response {
+        let names = ["account", "channelType", "state", "contact", "startedFrom", "startedTo", "cursor", "limit"]
+        try ConfigurationController.refuseQueryParameters(request, allowed: Set(names))
+        try ConfigurationController.requireAcceptsJSON(request)
+        let query = request.uri.queryParameters
+        func text(_ name: String) -> String? {
+            query[Substring(name)].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
+        }
+        func time(_ name: String) throws -> Int64? {
+            guard let value = text(name) else { return nil }
+            guard let milliseconds = Timestamp.milliseconds(value) else {
+                throw APIError.invalidValue(name, "must be an RFC 3339 time like 2021-03-06T21:16:36.838Z")
+            }
+            return milliseconds
+        }
+        if let state = text("state"), !Self.states.contains(state) {
+            throw APIError.invalidValue("state", "must be one of " + Self.states.joined(separator: ", "))
+        }
+        let limit = try ConfigurationController.integer(text("limit"), name: "limit", default: 50, range: 1...500)
+        var cursor: (Int64, String)?
+        if let token = text("cursor") {
+            guard let decoded = Base64URL.decode(token).map({ String(decoding: $0, as: UTF8.self) }),
+                let separator = decoded.firstIndex(of: ":"),
+                let startedAt = Int64(decoded[..<separator])
+            else { throw APIError.invalidValue("cursor", "not a cursor this API returned") }
+            cursor = (startedAt, String(decoded[decoded.index(after: separator)...]))
+        }
+        let filter = ConversationQueries.Filter(
+            account: text("account"),
+            channelType: text("channelType"),
+            state: text("state"),
+            contact: text("contact"),
+            startedFrom: try time("startedFrom"),
+            startedTo: try time("startedTo")
+        )
+        let page = try await queries.list(filter, after: cursor, limit: limit)
+        var body: [String: JSONValue] = ["conversations": .array(page.items)]
+        if let (startedAt, id) = page.next {
+            body["nextCursor"] = .string(Base64URL.encode(Array("\(startedAt):\(id)".utf8)))
+        }
+        return ConfigurationController.json(.ok, .object(body))
+    }
+
+    private func transcript(_ request: Request, _ context: HubRequestContext) async throws -> Response {
+        try ConfigurationController.refuseQueryParameters(request, allowed: [])
+        let id = context.parameters.get("id") ?? ""
+        let accept = request.headers[.accept]?.lowercased() ?? ""
+        let format =
+            accept.contains("application/x-ndjson") ? "ndjson" : accept.contains("text/plain") ? "text" : "json"
+        if format == "json" { try ConfigurationController.requireAcceptsJSON(request) }
+        guard Schema.isUUID(id), let (conversation, lines) = try await queries.transcript(id.lowercased()) else {
+            throw APIError(
+                statusCode: 404,
+                code: "404-101",
+                developerMessage: "Conversation with id \(id) was not found.",
+                details: [.init(key: "id", value: id)]
+            )
+        }
+        switch format {
+        case "ndjson":
+            let text = lines.map { $0.json.text + "\n" }.joined()
+            return Response(
+                status: .ok,
+                headers: [.contentType: "application/x-ndjson"],
+                body: .init(byteBuffer: ByteBuffer(string: text))
+            )
+        case "text":
+            let text = lines.map { line in
+                "\(Timestamp.format(line.createdAt)) \(line.sender): "
+                    + line.text.replacingOccurrences(of: "\n", with: " ") + "\n"
+            }.joined()
+            return Response(
+                status: .ok,
+                headers: [.contentType: "text/plain; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: text))
+            )
+        default:
+            return ConfigurationController.json(
+                .ok,
+                .object(["conversation": conversation, "messages": .array(lines.map(\.json))])
+            )
+        }
+    }
+}

@@ -1,0 +1,137 @@
+import HubDomain
+import HubSQLite
+import Synchronization
+
+/// An account's routing as resolved from the configuration projection, with the configuration
+/// resources (and their log positions) it was resolved from, for `message.routed`.
+struct ResolvedAccount: Sendable {
+    var id: String
+    var address: String
+    var active: Bool
+    var routing: AccountRouting
+    /// `(kind, id, position)` of the account, its channel, orchestration, client applications and participants.
+    var sources: [(kind: ResourceKind, id: String, position: Int64)]
+
+    /// `{"account": {"id", "position"}, ...}` as `message.routed` records it.
+    var sourcesJSON: JSONValue {
+        var fields: [String: JSONValue] = [:]
+        var applications: [JSONValue] = []
+        var participants: [JSONValue] = []
+        for source in sources {
+            let entry = JSONValue.object(["id": .string(source.id), "position": .integer(source.position)])
+            switch source.kind {
+            case .clientApplication: applications.append(entry)
+            case .participant: participants.append(entry)
+            default: fields[source.kind.rawValue] = entry
+            }
+        }
+        fields["clientApplications"] = .array(applications)
+        if !participants.isEmpty { fields["participants"] = .array(participants) }
+        return .object(fields)
+    }
+}
+
+/// Resolves accounts for message intake, inside the writer's transaction, from the configuration
+/// projection. Resolutions are cached until the configuration changes (any new `config_history`
+/// row), so a busy account costs one indexed lookup per message, not six JSON parses.
+final class AccountDirectory: Sendable {
+    private struct Cache {
+        var generation: Int64 = -1
+        var byId: [String: ResolvedAccount] = [:]
+        var byRoute: [String: String] = [:]
+    }
+
+    private let cache = Mutex(Cache())
+
+    /// The active account a customer's first message addresses: channel type + account address.
+    func account(channelType: String, address: String, _ connection: Connection) throws -> ResolvedAccount? {
+        let route = channelType + "\u{1}" + address
+        try refresh(connection)
+        if let id = cache.withLock({ $0.byRoute[route] }) { return try account(id: id, connection) }
+        guard
+            let id = try connection.singleText(
+                sql: """
+                    SELECT a.id FROM config_resources a JOIN config_resources c ON c.kind = 'channel'
+                        AND c.id = json_extract(a.state, '$.channel.id')
+                    WHERE a.kind = 'account' AND json_extract(a.state, '$.address') = ?
+                        AND json_extract(a.state, '$.active') IS NOT 0 AND json_extract(c.state, '$.type') = ?
+                    LIMIT 1
+                    """,
+                [address, channelType]
+            )
+        else { return nil }
+        cache.withLock { $0.byRoute[route] = id }
+        return try account(id: id, connection)
+    }
+
+    /// An account by id, resolved with everything its orchestration names; `nil` when it was deleted.
+    func account(id: String, _ connection: Connection) throws -> ResolvedAccount? {
+        try refresh(connection)
+        if let cached = cache.withLock({ $0.byId[id] }) { return cached }
+        guard let resolved = try resolve(id: id, connection) else { return nil }
+        cache.withLock { $0.byId[id] = resolved }
+        return resolved
+    }
+
+    /// Drops every resolution when the configuration has changed since they were made.
+    private func refresh(_ connection: Connection) throws {
+        let generation = try connection.singleInt64(sql: "SELECT coalesce(max(position), 0) FROM config_history") ?? 0
+        cache.withLock { cache in
+            if cache.generation != generation { cache = Cache(generation: generation) }
+        }
+    }
+
+    private func resolve(id: String, _ connection: Connection) throws -> ResolvedAccount? {
+        var sources: [(kind: ResourceKind, id: String, position: Int64)] = []
+        func load(_ kind: ResourceKind, _ id: String?) throws -> JSONValue? {
+            guard let id, let row = try ConfigurationStore.row(kind, id: id, connection) else { return nil }
+            if !sources.contains(where: { $0.kind == kind && $0.id == id }) {
+                sources.append((kind, id, try position(kind, id, connection)))
+            }
+            return row.state
+        }
+        guard let account = try load(.account, id),
+            let channel = try load(.channel, account.value(at: "channel.id")?.stringValue)
+        else { return nil }
+        let orchestration = try load(
+            .orchestration,
+            account.value(at: "chatConfigurations.orchestration.id")?.stringValue
+        )
+        let configured = orchestration?["applications"] ?? .null
+        var applications: [String: JSONValue] = [:]
+        for path in [
+            "botConfiguration.bots[].id", "botConfiguration.bots[].onEscalation.agent.id",
+            "agentConfiguration.agents[].id", "customerConfiguration.customer.id",
+        ] {
+            for appId in configured.strings(at: path) where applications[appId] == nil {
+                if let app = try load(.clientApplication, appId), app["active"] != .bool(false) {
+                    applications[appId] = app
+                }
+            }
+        }
+        var participants: [String: JSONValue] = [:]
+        for participantId in configured.strings(at: "botConfiguration.bots[].participant.id") {
+            if let participant = try load(.participant, participantId) { participants[participantId] = participant }
+        }
+        return ResolvedAccount(
+            id: id,
+            address: account["address"]?.stringValue ?? "",
+            active: account["active"] != .bool(false),
+            routing: AccountRouting.resolve(
+                account: account,
+                channel: channel,
+                orchestration: orchestration,
+                applications: applications,
+                participants: participants
+            ),
+            sources: sources
+        )
+    }
+
+    private func position(_ kind: ResourceKind, _ id: String, _ connection: Connection) throws -> Int64 {
+        try connection.singleInt64(
+            sql: "SELECT position FROM config_resources WHERE kind = ? AND id = ?",
+            [kind.rawValue, id]
+        ) ?? 0
+    }
+}

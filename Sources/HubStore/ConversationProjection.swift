@@ -1,0 +1,243 @@
+import Foundation
+import HubDomain
+import HubSQLite
+
+/// A conversation as the projection holds it.
+struct ConversationRow: Sendable {
+    var id: String
+    var account: String
+    var address: String
+    var channelType: String
+    var entryPoint: String?
+    var customer: String
+    var customerState: JSONValue?
+    var contact: String?
+    var origin: String
+    var state: ConversationState
+    var escalated: Bool
+    var startedAt: Int64
+    var endedAt: Int64?
+    var messageCount: Int64
+
+    /// `conversation` of a callback body (spec §5.3): id, account, entry point, customer.
+    var callbackJSON: JSONValue {
+        var fields: [String: JSONValue] = [
+            "id": .string(id),
+            "account": .object(["address": .string(address), "channel": .object(["type": .string(channelType)])]),
+        ]
+        if let entryPoint { fields["entryPoint"] = .object(["id": .string(entryPoint)]) }
+        if let customerState { fields["customer"] = customerState }
+        return .object(fields)
+    }
+}
+
+/// A message row of the transcript projection.
+struct MessageRow: Sendable {
+    var conversation: String
+    var seq: Int64
+    var id: String
+    var messageId: String?
+    var type: String
+    var senderType: String
+    var sender: JSONValue
+    var recipients: JSONValue
+    var text: String?
+    var content: JSONValue
+    var attributes: JSONValue?
+    var transcript: Bool
+    var status: String
+    var createdAt: Int64
+    var sentAt: Int64?
+    var hidden: Bool
+    var erased: Bool
+    var position: Int64
+}
+
+/// SQL of the conversation projections (`conversations`, `messages`, `deliveries`, `customer_contacts`).
+enum ConversationProjection {
+    static let conversationColumns = """
+        id, account, account_address, channel_type, entry_point, customer, customer_state, contact, origin,
+        state, escalated, assigned_agent, queue, started_at, ended_at, last_activity, message_count
+        """
+
+    static func conversation(_ id: String, _ connection: Connection) throws -> ConversationRow? {
+        let statement = try connection.cachedStatement(
+            sql: "SELECT \(conversationColumns) FROM conversations WHERE id = ?"
+        )
+        defer { statement.reset() }
+        try statement.bind([id.lowercased()])
+        return try statement.step() ? try decodeConversation(statement) : nil
+    }
+
+    /// The customer's latest conversation with the account that has not ended.
+    static func openConversation(
+        customer: String,
+        account: String,
+        _ connection: Connection
+    ) throws
+        -> ConversationRow?
+    {
+        let statement = try connection.cachedStatement(
+            sql: """
+                SELECT \(conversationColumns) FROM conversations
+                WHERE customer = ? AND account = ? AND state != 'ended' ORDER BY started_at DESC LIMIT 1
+                """
+        )
+        defer { statement.reset() }
+        try statement.bind([customer, account])
+        return try statement.step() ? try decodeConversation(statement) : nil
+    }
+
+    static func decodeConversation(_ statement: Statement) throws -> ConversationRow {
+        ConversationRow(
+            id: statement.text(at: 0),
+            account: statement.text(at: 1),
+            address: statement.text(at: 2),
+            channelType: statement.text(at: 3),
+            entryPoint: statement.optionalText(at: 4),
+            customer: statement.text(at: 5),
+            customerState: try statement.optionalText(at: 6).map(JSONValue.parse),
+            contact: statement.optionalText(at: 7),
+            origin: statement.text(at: 8),
+            state: ConversationState(
+                status: ConversationState.Status(rawValue: statement.text(at: 9)) ?? .active,
+                lastActivity: statement.int64(at: 15),
+                assignedAgent: statement.optionalText(at: 11),
+                queue: statement.optionalText(at: 12)
+            ),
+            escalated: statement.int64(at: 10) != 0,
+            startedAt: statement.int64(at: 13),
+            endedAt: statement.optionalInt64(at: 14),
+            messageCount: statement.int64(at: 16)
+        )
+    }
+
+    static func insert(_ row: ConversationRow, position: Int64, _ connection: Connection) throws {
+        try connection.run(
+            sql: """
+                INSERT INTO conversations (id, account, account_address, channel_type, entry_point, customer,
+                    customer_state, contact, origin, state, escalated, started_at, last_activity, message_count, position)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, 0, ?)
+                """,
+            [
+                row.id, row.account, row.address, row.channelType, row.entryPoint, row.customer,
+                row.customerState?.text, row.contact, row.origin, row.state.status.rawValue, row.startedAt,
+                row.state.lastActivity, position,
+            ]
+        )
+    }
+
+    static func update(_ row: ConversationRow, position: Int64, _ connection: Connection) throws {
+        try connection.run(
+            sql: """
+                UPDATE conversations SET state = ?, escalated = ?, assigned_agent = ?, queue = ?, ended_at = ?,
+                    last_activity = ?, message_count = ?, position = ? WHERE id = ?
+                """,
+            [
+                row.state.status.rawValue, row.escalated, row.state.assignedAgent, row.state.queue, row.endedAt,
+                row.state.lastActivity, row.messageCount, position, row.id,
+            ]
+        )
+    }
+
+    static func insert(_ message: MessageRow, _ connection: Connection) throws {
+        try connection.run(
+            sql: """
+                INSERT INTO messages (conversation, seq, id, message_id, type, sender_type, sender, recipients, text,
+                    content, attributes, transcript, status, created_at, sent_at, hidden, erased, position)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?)
+                """,
+            [
+                message.conversation, message.seq, message.id, message.messageId, message.type, message.senderType,
+                message.sender.text, message.recipients.text, message.text, message.content.text,
+                message.attributes?.text, message.transcript, message.status, message.createdAt, message.sentAt,
+                message.position,
+            ]
+        )
+    }
+
+    static let messageColumns = """
+        conversation, seq, id, message_id, type, sender_type, sender, recipients, text, content, attributes,
+        transcript, status, created_at, sent_at, hidden, erased, position
+        """
+
+    static func decodeMessage(_ statement: Statement) throws -> MessageRow {
+        MessageRow(
+            conversation: statement.text(at: 0),
+            seq: statement.int64(at: 1),
+            id: statement.text(at: 2),
+            messageId: statement.optionalText(at: 3),
+            type: statement.text(at: 4),
+            senderType: statement.text(at: 5),
+            sender: try JSONValue.parse(statement.text(at: 6)),
+            recipients: try JSONValue.parse(statement.text(at: 7)),
+            text: statement.optionalText(at: 8),
+            content: try JSONValue.parse(statement.text(at: 9)),
+            attributes: try statement.optionalText(at: 10).map(JSONValue.parse),
+            transcript: statement.int64(at: 11) != 0,
+            status: statement.text(at: 12),
+            createdAt: statement.int64(at: 13),
+            sentAt: statement.optionalInt64(at: 14),
+            hidden: statement.int64(at: 15) != 0,
+            erased: statement.int64(at: 16) != 0,
+            position: statement.int64(at: 17)
+        )
+    }
+
+    /// The conversation's messages in order; `visibleOnly` keeps transcript lines not hidden or erased.
+    static func messages(of conversation: String, visibleOnly: Bool, _ connection: Connection) throws -> [MessageRow] {
+        let filter = visibleOnly ? " AND transcript = 1 AND hidden = 0 AND erased = 0" : ""
+        let statement = try connection.cachedStatement(
+            sql: "SELECT \(messageColumns) FROM messages WHERE conversation = ?\(filter) ORDER BY seq"
+        )
+        defer { statement.reset() }
+        try statement.bind([conversation])
+        var rows: [MessageRow] = []
+        while try statement.step() { rows.append(try decodeMessage(statement)) }
+        return rows
+    }
+
+    /// A message of the conversation by hub id, or by the customer's own `messageId`.
+    static func target(
+        _ reference: String,
+        in conversation: String,
+        _ connection: Connection
+    ) throws
+        -> (id: String, seq: Int64)?
+    {
+        let statement = try connection.cachedStatement(
+            sql: """
+                SELECT id, seq FROM messages WHERE conversation = ?1
+                    AND (id = ?2 OR (message_id = ?2 AND sender_type = 'customer')) ORDER BY seq DESC LIMIT 1
+                """
+        )
+        defer { statement.reset() }
+        try statement.bind([conversation, reference])
+        return try statement.step() ? (statement.text(at: 0), statement.int64(at: 1)) : nil
+    }
+
+    /// The customer with any of these contact keys at the account, or a new one; records every key.
+    static func customer(
+        account: String,
+        contactKeys: [String],
+        _ connection: Connection
+    ) throws -> (
+        id: String, isNew: Bool
+    ) {
+        var found: String?
+        for key in contactKeys where found == nil {
+            found = try connection.singleText(
+                sql: "SELECT customer FROM customer_contacts WHERE account = ? AND contact_key = ?",
+                [account, key]
+            )
+        }
+        let id = found ?? EventID.makeV7()
+        for key in contactKeys {
+            try connection.run(
+                sql: "INSERT OR IGNORE INTO customer_contacts (account, contact_key, customer) VALUES (?, ?, ?)",
+                [account, key, id]
+            )
+        }
+        return (id, found == nil)
+    }
+}

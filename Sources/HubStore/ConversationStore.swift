@@ -1,0 +1,58 @@
+public import HubDomain
+
+/// What `POST /conversations/messages` answers for one message (spec §4.1 [P]).
+public struct AcceptedMessage: Sendable, Equatable {
+    /// The hub's id for the message.
+    public var id: String
+    /// The sender's own `messageId`, echoed.
+    public var messageId: String
+    public var conversationId: String
+    /// A retry of an earlier request: nothing was appended or delivered again.
+    public var isReplay: Bool
+
+    /// `{"id","messageId","conversation":{"id"},"status":"accepted"}`.
+    public var json: JSONValue {
+        .object([
+            "id": .string(id), "messageId": .string(messageId),
+            "conversation": .object(["id": .string(conversationId)]), "status": "accepted",
+        ])
+    }
+}
+
+/// Conversations as events and their projections (DESIGN.md §3–§4, spec §4–§5).
+///
+/// One `POST /conversations/messages` is one command in the writer's transaction: every message of
+/// it is decided against the projections as they stand there and appended with its routing and its
+/// deliveries, or the whole request is refused and nothing is written.
+public struct ConversationStore: Sendable {
+    public let store: EventStore
+    let vault: SecretVault
+    let contactKeys: ContactKeys
+    let accounts = AccountDirectory()
+
+    public init(store: EventStore, vault: SecretVault, contactKeys: ContactKeys) {
+        self.store = store
+        self.vault = vault
+        self.contactKeys = contactKeys
+    }
+
+    /// Accepts a validated request: each message in order, all or none.
+    public func receive(
+        _ request: RequestMessages,
+        caller: ConfigurationStore.Caller
+    ) async throws -> [AcceptedMessage] {
+        try await store.writer.perform { transaction in
+            let intake = MessageIntake(
+                transaction: transaction,
+                accounts: accounts,
+                vault: vault,
+                contactKeys: contactKeys,
+                caller: caller,
+                attributes: request.attributes
+            )
+            return try request.messages.enumerated().map { index, message in
+                try intake.receive(message, path: "messages.message[\(index)]")
+            }
+        }
+    }
+}

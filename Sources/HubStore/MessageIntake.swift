@@ -1,0 +1,472 @@
+import HubDomain
+import HubSQLite
+
+/// Decides and writes one request's messages inside the writer's transaction (spec §4.1, §5.2).
+///
+/// Per message: a retry (same sender type + `messageId`) returns the first answer; otherwise the
+/// conversation is found or started, the channel's rules and the routing rules decide, and the
+/// message is appended (`message.received`, content sealed under its own key), with its routing
+/// (`message.routed`), state changes (`conversation.*`), hub-originated messages and one outbox row
+/// per recipient.
+struct MessageIntake {
+    let transaction: LogTransaction
+    let accounts: AccountDirectory
+    let vault: SecretVault
+    /// Needed only to start conversations.
+    let contactKeys: ContactKeys?
+    let caller: ConfigurationStore.Caller
+    let attributes: JSONValue?
+
+    private var connection: Connection { transaction.connection }
+    private var now: Int64 { transaction.recordedAt }
+
+    func receive(_ message: IncomingMessage, path: String) throws -> AcceptedMessage {
+        if let original = try replay(message) { return original }
+        var (conversation, account) = try locate(message, path: path)
+        try account.routing.channel.check(message, path: path)
+        let decision = try ConversationRules.route(
+            message.type,
+            from: message.senderType,
+            content: message.body["content"] ?? .null,
+            state: conversation.state,
+            plan: account.routing.plan,
+            now: now
+        )
+        let stream = "conversation/\(conversation.id)"
+        let hubId = EventID.makeV7()
+        let content = message.body["content"] ?? .object([:])
+        var sender = message.body["sender"] ?? .object(["type": .string(message.senderType.rawValue)])
+        if message.senderType == .customer, sender["participant"] == nil,
+            let name = conversation.customerState?["name"], case .object(var fields) = sender
+        {
+            // The customer's name, as the spec's stored messages show it (§4.4).
+            fields["participant"] = .object(["name": name])
+            sender = .object(fields)
+        }
+        // Customer identity and every message's content are sealed in the log (DESIGN.md §6).
+        var loggedSender = sender
+        if message.senderType == .customer, let participant = sender["participant"], case .object(var fields) = sender {
+            fields["participant"] = .string(
+                try vault.seal(participant.text, record: "customer/\(conversation.customer)", connection, now: now)
+            )
+            loggedSender = .object(fields)
+        }
+        var received: [String: JSONValue] = [
+            "id": .string(hubId), "conversation": .string(conversation.id), "messageId": .string(message.messageId),
+            "type": .object(["value": .string(message.type)]), "sender": loggedSender,
+            "content": .string(try vault.seal(content.text, record: "message/\(hubId)", connection, now: now)),
+        ]
+        if let created = message.body["created"] { received["created"] = created }
+        if let attributes { received["attributes"] = attributes }
+        try transaction.append(
+            [draft("message.received", received, account: conversation.account)],
+            to: stream,
+            idempotencyKey: message.idempotencyKey
+        )
+        try applyControl(message, conversation: conversation, by: hubId, path: path, stream: stream)
+        if case .object(var fields) = sender, fields["participant"] == nil, message.senderType != .customer {
+            fields["participant"] = .object([:])
+            sender = .object(fields)
+        }
+        try record(
+            Outgoing(
+                id: hubId,
+                messageId: message.messageId,
+                type: message.type,
+                sender: sender,
+                senderType: message.senderType.rawValue,
+                content: content,
+                redact: message.redact
+            ),
+            recipients: decision.recipients.filter {
+                _ in account.routing.channel.delivers(message.type, from: message.senderType)
+            },
+            in: &conversation,
+            account: account,
+            stream: stream
+        )
+        try applyState(decision.state, to: &conversation, by: hubId, stream: stream)
+        for system in decision.systemMessages {
+            try originate(system, in: &conversation, account: account, causedBy: hubId)
+        }
+        let position = transaction.lastPosition
+        try ConversationProjection.update(conversation, position: position, connection)
+        return AcceptedMessage(
+            id: hubId,
+            messageId: message.messageId,
+            conversationId: conversation.id,
+            isReplay: false
+        )
+    }
+
+    /// A message the hub sends itself (`sender.type: system`, spec §5.4): `message.originated`, then
+    /// routed to its one recipient like any other.
+    func originate(
+        _ system: SystemMessage,
+        in conversation: inout ConversationRow,
+        account: ResolvedAccount,
+        causedBy cause: String
+    ) throws {
+        let id = EventID.makeV7()
+        let stream = "conversation/\(conversation.id)"
+        try transaction.append(
+            [
+                draft(
+                    "message.originated",
+                    [
+                        "id": .string(id), "conversation": .string(conversation.id),
+                        "type": .object(["value": .string(system.type)]), "sender": .object(["type": "system"]),
+                        "content": system.content, "causedBy": .string(cause),
+                    ],
+                    account: conversation.account
+                )
+            ],
+            to: stream
+        )
+        try record(
+            Outgoing(
+                id: id,
+                messageId: nil,
+                type: system.type,
+                sender: .object(["type": "system", "participant": .object(["name": "system"])]),
+                senderType: "system",
+                content: system.content,
+                redact: false
+            ),
+            recipients: [system.recipient],
+            in: &conversation,
+            account: account,
+            stream: stream
+        )
+    }
+
+    // MARK: - Steps
+
+    /// The first answer to this sender's `messageId`, when it was accepted before.
+    private func replay(_ message: IncomingMessage) throws -> AcceptedMessage? {
+        let eventId = EventID.makeV5(name: "\(message.idempotencyKey)#0")
+        guard let data = try connection.singleText(sql: "SELECT data FROM events WHERE id = ?", [eventId]) else {
+            return nil
+        }
+        let original = try JSONValue.parse(data)
+        return AcceptedMessage(
+            id: original["id"]?.stringValue ?? "",
+            messageId: message.messageId,
+            conversationId: original["conversation"]?.stringValue ?? "",
+            isReplay: true
+        )
+    }
+
+    /// The conversation the message belongs to: named by id, or the customer's open one, or a new one.
+    private func locate(
+        _ message: IncomingMessage,
+        path: String
+    ) throws -> (
+        ConversationRow, ResolvedAccount
+    ) {
+        if let id = message.conversationId {
+            guard let row = try ConversationProjection.conversation(id, connection) else {
+                throw APIError.unknownReference(path + ".conversation.id", "Conversation \(id) does not exist.", id)
+            }
+            guard let account = try accounts.account(id: row.account, connection) else {
+                throw APIError.unknownReference(
+                    path + ".conversation.id",
+                    "The account of conversation \(id) no longer exists.",
+                    id
+                )
+            }
+            return (row, account)
+        }
+        let address = message.accountAddress ?? ""
+        let channelType = message.channelType ?? ""
+        guard let account = try accounts.account(channelType: channelType, address: address, connection),
+            account.active
+        else {
+            throw APIError.unknownReference(
+                path + ".conversation.account",
+                "No active account has channel type '\(channelType)' and address '\(address)'.",
+                address
+            )
+        }
+        let contacts = message.customer?.value(at: "contacts")?["contact"]?.arrayValue ?? []
+        let keys = contacts.compactMap { $0["address"]?.stringValue }.compactMap { contactKeys?.key($0) }
+        let customer = try ConversationProjection.customer(account: account.id, contactKeys: keys, connection)
+        if !customer.isNew,
+            let open = try ConversationProjection.openConversation(
+                customer: customer.id,
+                account: account.id,
+                connection
+            ),
+            ConversationRules.continues(open.state, timeoutMinutes: account.routing.timeoutMinutes, now: now)
+        {
+            return (open, account)
+        }
+        return (try start(message, account: account, customer: customer.id, contactKeys: keys), account)
+    }
+
+    /// `conversation.started`: the customer's identity sealed under the customer's key.
+    private func start(
+        _ message: IncomingMessage,
+        account: ResolvedAccount,
+        customer: String,
+        contactKeys: [String]
+    ) throws -> ConversationRow {
+        let id = EventID.makeV7()
+        let firstContact = message.customer?.value(at: "contacts")?["contact"]?.arrayValue?.first
+        let contact = [firstContact?["type"]?.stringValue, firstContact?["subType"]?.stringValue]
+            .compactMap { $0 }.joined(separator: ".")
+        let row = ConversationRow(
+            id: id,
+            account: account.id,
+            address: account.address,
+            channelType: account.routing.channel.type,
+            entryPoint: message.entryPointId ?? account.routing.entryPoint,
+            customer: customer,
+            customerState: message.customer,
+            contact: contact.isEmpty ? nil : contact,
+            origin: "egain",
+            state: ConversationState(status: .active, lastActivity: now),
+            escalated: false,
+            startedAt: now,
+            endedAt: nil,
+            messageCount: 0
+        )
+        var data: [String: JSONValue] = [
+            "id": .string(id), "account": .object(["id": .string(account.id), "address": .string(account.address)]),
+            "channel": .object(["type": .string(row.channelType)]), "origin": "egain",
+            "customer": .object([
+                "id": .string(customer),
+                "identity": .string(
+                    try vault.seal(
+                        (message.customer ?? .object([:])).text,
+                        record: "customer/\(customer)",
+                        connection,
+                        now: now
+                    )
+                ),
+                "contactKeys": .array(contactKeys.map(JSONValue.string)),
+            ]),
+        ]
+        if let entryPoint = row.entryPoint { data["entryPoint"] = .object(["id": .string(entryPoint)]) }
+        if let contact = row.contact { data["conversationContact"] = .string(contact) }
+        let result = try transaction.append(
+            [draft("conversation.started", data, account: account.id)],
+            to: "conversation/\(id)",
+            expectedVersion: .noStream
+        )
+        try ConversationProjection.insert(row, position: result.positions[0], connection)
+        return row
+    }
+
+    /// `delete.soft` hides a message, `undo` restores it, `delete.permanent` takes it out of every
+    /// transcript and query (the log keeps all three events).
+    private func applyControl(
+        _ message: IncomingMessage,
+        conversation: ConversationRow,
+        by hubId: String,
+        path: String,
+        stream: String
+    ) throws {
+        let type: String
+        let change: String
+        switch message.type {
+        case "delete.soft": (type, change) = ("message.softDeleted", "hidden = 1")
+        case "undo": (type, change) = ("message.restored", "hidden = 0")
+        case "delete.permanent":
+            (type, change) = ("message.erased", "erased = 1, text = NULL, content = '{}', attributes = NULL")
+        default: return
+        }
+        let reference = message.value?["messageId"]?.stringValue ?? ""
+        guard let target = try ConversationProjection.target(reference, in: conversation.id, connection) else {
+            throw APIError.invalidValue(
+                path + ".content.value.messageId",
+                "no message \(reference) in conversation \(conversation.id)"
+            )
+        }
+        try transaction.append(
+            [
+                draft(
+                    type,
+                    ["message": .string(target.id), "conversation": .string(conversation.id), "by": .string(hubId)],
+                    account: conversation.account
+                )
+            ],
+            to: stream
+        )
+        try connection.run(
+            sql: "UPDATE messages SET \(change), position = ? WHERE conversation = ? AND seq = ?",
+            [transaction.lastPosition, conversation.id, target.seq]
+        )
+    }
+
+    /// `conversation.escalated|assigned|ended` for what the routing decision changed.
+    private func applyState(
+        _ next: ConversationState,
+        to conversation: inout ConversationRow,
+        by hubId: String,
+        stream: String
+    ) throws {
+        let previous = conversation.state
+        var events: [EventDraft] = []
+        if next.status == .escalated, previous.status != .escalated {
+            conversation.escalated = true
+            events.append(draft("conversation.escalated", ["by": .string(hubId)], account: conversation.account))
+        }
+        if next.assignedAgent != previous.assignedAgent || next.queue != previous.queue {
+            var data: [String: JSONValue] = ["by": .string(hubId)]
+            if let agent = next.assignedAgent { data["agent"] = .string(agent) }
+            if let queue = next.queue { data["queue"] = .string(queue) }
+            events.append(draft("conversation.assigned", data, account: conversation.account))
+        }
+        if next.status == .ended, previous.status != .ended {
+            conversation.endedAt = now
+            events.append(draft("conversation.ended", ["by": .string(hubId)], account: conversation.account))
+        }
+        conversation.state = next
+        if !events.isEmpty { try transaction.append(events, to: stream) }
+    }
+
+    /// A message as the hub keeps and forwards it.
+    struct Outgoing {
+        var id: String
+        var messageId: String?
+        var type: String
+        var sender: JSONValue
+        var senderType: String
+        var content: JSONValue
+        var redact: Bool
+    }
+
+    /// `message.routed`, the transcript row and one outbox row per recipient.
+    private func record(
+        _ message: Outgoing,
+        recipients: [Recipient],
+        in conversation: inout ConversationRow,
+        account: ResolvedAccount,
+        stream: String
+    ) throws {
+        conversation.messageCount += 1
+        let seq = conversation.messageCount
+        let deliveries = recipients.map { recipient in
+            (id: EventID.makeV5(name: "delivery:\(message.id):\(recipient.application):\(recipient.type)"), recipient)
+        }
+        try transaction.append(
+            [
+                draft(
+                    "message.routed",
+                    [
+                        "message": .string(message.id), "conversation": .string(conversation.id),
+                        "seq": .integer(seq), "state": .string(conversation.state.status.rawValue),
+                        "deliveries": .array(
+                            deliveries.map { delivery in
+                                var fields = delivery.1.json.objectValue ?? [:]
+                                fields["id"] = .string(delivery.id)
+                                fields["application"] = .string(delivery.1.application)
+                                return .object(fields)
+                            }
+                        ),
+                        "configuration": account.sourcesJSON,
+                    ],
+                    account: conversation.account
+                )
+            ],
+            to: stream
+        )
+        let position = transaction.lastPosition
+        var stored = message.content
+        if message.redact, case .object(var fields) = stored, fields["text"] != nil {
+            fields["text"] = "*****"
+            stored = .object(fields)
+        }
+        let recipientsJSON = JSONValue.array(recipients.map(\.json))
+        try ConversationProjection.insert(
+            MessageRow(
+                conversation: conversation.id,
+                seq: seq,
+                id: message.id,
+                messageId: message.messageId,
+                type: message.type,
+                senderType: message.senderType,
+                sender: message.sender,
+                recipients: recipientsJSON,
+                text: stored["text"]?.stringValue,
+                content: stored,
+                attributes: attributes,
+                transcript: ConversationRules.isTranscriptLine(message.type),
+                status: deliveries.isEmpty ? "discarded" : "accepted",
+                createdAt: now,
+                sentAt: nil,
+                hidden: false,
+                erased: false,
+                position: position
+            ),
+            connection
+        )
+        guard !deliveries.isEmpty else { return }
+        var single: [String: JSONValue] = [
+            "id": .string(message.id), "type": .object(["value": .string(message.type)]), "content": message.content,
+            "conversation": conversation.callbackJSON, "sender": message.sender,
+            "recipients": .object(["recipient": recipientsJSON]), "created": .string(Timestamp.format(now)),
+        ]
+        if let messageId = message.messageId { single["messageId"] = .string(messageId) }
+        for (id, recipient) in deliveries {
+            var batch: [JSONValue] = []
+            if message.type == "escalation.transfer" {
+                // The escalation agent gets the transcript so far with the escalation (spec §5.2).
+                batch = try ConversationProjection.messages(of: conversation.id, visibleOnly: true, connection)
+                    .filter { $0.id != message.id }
+                    .map { $0.callbackJSON(conversation: conversation) }
+            }
+            batch.append(.object(single))
+            var payload: [String: JSONValue] = ["messages": .object(["message": .array(batch)])]
+            if let attributes { payload["metadata"] = .object(["attributes": attributes]) }
+            try connection.run(
+                sql: """
+                    INSERT INTO deliveries (id, conversation, message, seq, application, role, sender_type, payload,
+                        state, next_attempt_at, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)
+                    """,
+                [
+                    id, conversation.id, message.id, seq, recipient.application, recipient.type, message.senderType,
+                    JSONValue.object(payload).text, now, now,
+                ]
+            )
+        }
+    }
+
+    private func draft(_ type: String, _ data: [String: JSONValue], account: String) -> EventDraft {
+        EventDraft(
+            type: type,
+            data: JSONValue.object(data).text,
+            account: account,
+            actor: caller.actor,
+            correlationId: caller.correlationId
+        )
+    }
+}
+
+extension MessageRow {
+    /// The message as a callback body item (spec §5.3).
+    func callbackJSON(conversation: ConversationRow) -> JSONValue {
+        var fields: [String: JSONValue] = [
+            "id": .string(id), "type": .object(["value": .string(type)]), "content": content,
+            "conversation": conversation.callbackJSON, "sender": sender,
+            "recipients": .object(["recipient": recipients]), "created": .string(Timestamp.format(createdAt)),
+        ]
+        if let messageId { fields["messageId"] = .string(messageId) }
+        if let sentAt { fields["sent"] = .string(Timestamp.format(sentAt)) }
+        return .object(fields)
+    }
+}
+
+extension APIError {
+    /// 400 `400-145`: a reference to something that does not exist.
+    static func unknownReference(_ attribute: String, _ message: String, _ value: String) -> APIError {
+        APIError(
+            statusCode: 400,
+            code: "400-145",
+            developerMessage: message,
+            details: [.init(key: attribute, value: value)]
+        )
+    }
+}

@@ -1,0 +1,337 @@
+import Foundation
+import HubDomain
+import HubSQLite
+
+/// A pending delivery: one message to one recipient role's callback (DESIGN.md §7).
+public struct PendingDelivery: Sendable, Equatable {
+    /// Also the `X-egain-request-id` of every attempt.
+    public var id: String
+    public var conversation: String
+    public var message: String
+    public var application: String
+    public var role: String
+    /// The callback body.
+    public var payload: String
+    /// Attempts made so far.
+    public var attempts: Int
+
+    /// Deliveries of one lane (conversation → application role) go out one at a time, in order.
+    public var lane: String { "\(conversation)|\(application)|\(role)" }
+    public var endpointKey: String { "\(application)|\(role)" }
+}
+
+/// Where and how to POST to a client application role, secrets opened (spec §3.1–§3.2, §5.1).
+public struct CallbackEndpoint: Sendable, Equatable {
+    public var url: String
+    /// `version` of the role (`v1`/`v3`).
+    public var version: String
+    /// The role's custom headers, values opened.
+    public var headers: [(name: String, value: String)]
+    public var authentication: CallbackAuthentication?
+
+    public static func == (lhs: CallbackEndpoint, rhs: CallbackEndpoint) -> Bool {
+        lhs.url == rhs.url && lhs.version == rhs.version && lhs.authentication == rhs.authentication
+            && lhs.headers.map(\.name) == rhs.headers.map(\.name)
+            && lhs.headers.map(\.value) == rhs.headers.map(\.value)
+    }
+}
+
+/// The Authentication resource a role names, secrets opened.
+public enum CallbackAuthentication: Sendable, Equatable {
+    case basic(username: String, password: String)
+    /// `key` identifies the resource version, for the token cache.
+    case oauth2(OAuth2Settings)
+}
+
+public struct OAuth2Settings: Sendable, Equatable {
+    public var key: String
+    public var tokenRequestUrl: String
+    public var method: String
+    public var headers: [Header]
+    public var payload: String
+    public var accessTokenPath: String
+
+    public struct Header: Sendable, Equatable {
+        public var name: String
+        public var value: String
+    }
+}
+
+/// The result of one delivery attempt.
+public struct DeliveryOutcome: Sendable, Equatable {
+    public enum Result: Sendable, Equatable {
+        /// 2xx.
+        case delivered
+        /// Failed; try again at this time (ms since 1970).
+        case retry(at: Int64)
+        /// Failed for good.
+        case failed
+    }
+
+    public var delivery: PendingDelivery
+    public var result: Result
+    /// The HTTP status, when a response came.
+    public var status: Int?
+    public var latencyMilliseconds: Int64
+    public var error: String?
+
+    public init(delivery: PendingDelivery, result: Result, status: Int?, latencyMilliseconds: Int64, error: String?) {
+        self.delivery = delivery
+        self.result = result
+        self.status = status
+        self.latencyMilliseconds = latencyMilliseconds
+        self.error = error
+    }
+}
+
+/// The deliveries outbox (a projection of `message.routed` and `delivery.*`) and the recording of
+/// attempts (DESIGN.md §4, §7). Since the outbox is derived from the log in the same transaction, a
+/// crash neither loses a pending delivery nor invents one.
+public struct Outbox: Sendable {
+    public let store: EventStore
+    let vault: SecretVault
+    let accounts = AccountDirectory()
+
+    public init(store: EventStore, vault: SecretVault) {
+        self.store = store
+        self.vault = vault
+    }
+
+    /// Pending deliveries due by `now` that head their lane (nothing earlier of the lane pending),
+    /// soonest first, skipping the lanes and endpoints given.
+    public func due(now: Int64, limit: Int, excludingLanes busy: Set<String>) async throws -> [PendingDelivery] {
+        try await store.pool.read { connection in
+            let statement = try connection.cachedStatement(
+                sql: """
+                    SELECT d.id, d.conversation, d.message, d.application, d.role, d.payload, d.attempts
+                    FROM deliveries d
+                    WHERE d.state = 'pending' AND d.next_attempt_at <= ?
+                        AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.conversation = d.conversation
+                            AND e.seq < d.seq AND e.state = 'pending' AND e.application = d.application
+                            AND e.role = d.role)
+                    ORDER BY d.next_attempt_at, d.seq LIMIT ?
+                    """
+            )
+            defer { statement.reset() }
+            try statement.bind([now, limit + busy.count])
+            var found: [PendingDelivery] = []
+            while try statement.step(), found.count < limit {
+                let delivery = PendingDelivery(
+                    id: statement.text(at: 0),
+                    conversation: statement.text(at: 1),
+                    message: statement.text(at: 2),
+                    application: statement.text(at: 3),
+                    role: statement.text(at: 4),
+                    payload: statement.optionalText(at: 5) ?? "{}",
+                    attempts: Int(statement.int64(at: 6))
+                )
+                if !busy.contains(delivery.lane) { found.append(delivery) }
+            }
+            return found
+        }
+    }
+
+    /// When the next pending delivery falls due (ms since 1970), if any is pending.
+    public func nextDue() async throws -> Int64? {
+        try await store.pool.read { connection in
+            try connection.singleInt64(sql: "SELECT min(next_attempt_at) FROM deliveries WHERE state = 'pending'")
+        }
+    }
+
+    /// The callback of a client application's role, with its headers and authentication opened;
+    /// `nil` when the application, the role or its callback no longer exists.
+    public func endpoint(application: String, role: String) async throws -> CallbackEndpoint? {
+        try await store.pool.read { connection in
+            guard let app = try ConfigurationStore.row(.clientApplication, id: application, connection)?.state,
+                let roleState = app["roles"]?.arrayValue?.first(where: { $0["name"]?.stringValue == role }),
+                let url = roleState["callback"]?.stringValue
+            else { return nil }
+            let appRecord = "clientApplication/\(application)"
+            var headers: [(name: String, value: String)] = []
+            for header in roleState["headers"]?.arrayValue ?? [] {
+                guard let name = header["name"]?.stringValue, let value = header["value"]?.stringValue else { continue }
+                headers.append((name, try self.open(value, record: appRecord, connection)))
+            }
+            var authentication: CallbackAuthentication?
+            if let authId = roleState.value(at: "authentication.id")?.stringValue,
+                let auth = try ConfigurationStore.row(.authentication, id: authId, connection),
+                auth.state["active"] != .bool(false)
+            {
+                let record = "authentication/\(authId)"
+                if let basic = auth.state["basicAuth"] {
+                    authentication = .basic(
+                        username: basic["username"]?.stringValue ?? "",
+                        password: try self.open(basic["password"]?.stringValue ?? "", record: record, connection)
+                    )
+                } else if let oauth = auth.state["oauth2"] {
+                    authentication = .oauth2(
+                        OAuth2Settings(
+                            key: "\(authId)@\(auth.modifiedAt)",
+                            tokenRequestUrl: oauth["tokenRequestUrl"]?.stringValue ?? "",
+                            method: oauth["method"]?.stringValue ?? "POST",
+                            headers: try (oauth["headers"]?.arrayValue ?? []).map { header in
+                                OAuth2Settings.Header(
+                                    name: header["name"]?.stringValue ?? "",
+                                    value: try self.open(header["value"]?.stringValue ?? "", record: record, connection)
+                                )
+                            },
+                            payload: try self.open(oauth["payload"]?.stringValue ?? "", record: record, connection),
+                            accessTokenPath: oauth["accessTokenPath"]?.stringValue ?? "access_token"
+                        )
+                    )
+                }
+            }
+            return CallbackEndpoint(
+                url: url,
+                version: roleState["version"]?.stringValue ?? "v3",
+                headers: headers,
+                authentication: authentication
+            )
+        }
+    }
+
+    private func open(_ value: String, record: String, _ connection: Connection) throws -> String {
+        SecretVault.isSealed(value) ? try vault.open(value, record: record, connection) : value
+    }
+
+    /// Records an attempt: `delivery.succeeded|attempted|failed` on the conversation's stream, the
+    /// outbox row moved on, the message's status updated; a message that failed for good makes the
+    /// hub send its sender an `error` message (spec §5.1 [P]).
+    public func record(_ outcome: DeliveryOutcome) async throws {
+        try await store.writer.perform { transaction in
+            let connection = transaction.connection
+            let delivery = outcome.delivery
+            guard
+                let state = try connection.singleText(
+                    sql: "SELECT state FROM deliveries WHERE id = ?",
+                    [delivery.id]
+                ), state == "pending"
+            else { return }
+            let attempt = delivery.attempts + 1
+            let type: String
+            var data: [String: JSONValue] = [
+                "delivery": .string(delivery.id), "message": .string(delivery.message),
+                "conversation": .string(delivery.conversation), "application": .string(delivery.application),
+                "role": .string(delivery.role), "attempt": .integer(Int64(attempt)),
+                "latencyMs": .integer(outcome.latencyMilliseconds),
+            ]
+            if let status = outcome.status { data["status"] = .integer(Int64(status)) }
+            if let error = outcome.error { data["error"] = .string(error) }
+            switch outcome.result {
+            case .delivered: type = "delivery.succeeded"
+            case .retry(let at):
+                type = "delivery.attempted"
+                data["nextAttemptAt"] = .string(Timestamp.format(at))
+            case .failed: type = "delivery.failed"
+            }
+            let account = try connection.singleText(
+                sql: "SELECT account FROM conversations WHERE id = ?",
+                [delivery.conversation]
+            )
+            try transaction.append(
+                [
+                    EventDraft(
+                        type: type,
+                        data: JSONValue.object(data).text,
+                        account: account,
+                        actor: "system",
+                        causationId: delivery.id
+                    )
+                ],
+                to: "conversation/\(delivery.conversation)"
+            )
+            let now = transaction.recordedAt
+            switch outcome.result {
+            case .retry(let at):
+                try connection.run(
+                    sql: """
+                        UPDATE deliveries SET attempts = ?, next_attempt_at = ?, last_status = ?, last_error = ?,
+                            last_latency_ms = ? WHERE id = ?
+                        """,
+                    [attempt, at, outcome.status, outcome.error, outcome.latencyMilliseconds, delivery.id]
+                )
+            case .delivered, .failed:
+                let finalState = outcome.result == .delivered ? "succeeded" : "failed"
+                try connection.run(
+                    sql: """
+                        UPDATE deliveries SET state = ?, attempts = ?, finished_at = ?, last_status = ?, last_error = ?,
+                            last_latency_ms = ?, payload = NULL WHERE id = ?
+                        """,
+                    [finalState, attempt, now, outcome.status, outcome.error, outcome.latencyMilliseconds, delivery.id]
+                )
+                try updateMessageStatus(delivery.message, now: now, connection)
+                if outcome.result == .failed {
+                    try reportFailure(delivery, transaction: transaction)
+                }
+            }
+        }
+    }
+
+    /// `sent` once every delivery of the message succeeded, `failed` once any failed.
+    private func updateMessageStatus(_ message: String, now: Int64, _ connection: Connection) throws {
+        try connection.run(
+            sql: """
+                UPDATE messages SET
+                    status = CASE
+                        WHEN EXISTS (SELECT 1 FROM deliveries WHERE message = ?1 AND state = 'failed') THEN 'failed'
+                        WHEN EXISTS (SELECT 1 FROM deliveries WHERE message = ?1 AND state = 'pending') THEN status
+                        ELSE 'sent' END,
+                    sent_at = CASE
+                        WHEN sent_at IS NULL AND NOT EXISTS (SELECT 1 FROM deliveries WHERE message = ?1
+                            AND state != 'succeeded') THEN ?2 ELSE sent_at END
+                WHERE id = ?1
+                """,
+            [message, now]
+        )
+    }
+
+    /// The hub tells the sender of an undeliverable message with an `error` message (spec §5.1, §5.4).
+    private func reportFailure(_ delivery: PendingDelivery, transaction: LogTransaction) throws {
+        let connection = transaction.connection
+        guard let conversation = try ConversationProjection.conversation(delivery.conversation, connection),
+            let senderType = try connection.singleText(
+                sql: "SELECT sender_type FROM messages WHERE id = ?",
+                [delivery.message]
+            ),
+            let sender = SenderType(rawValue: senderType),
+            let account = try accounts.account(id: conversation.account, connection)
+        else { return }
+        let plan = account.routing.plan
+        let recipient: Recipient? =
+            switch sender {
+            case .customer: plan.customer
+            case .customBot, .egainBot: plan.bot
+            case .customAgent, .egainAgent: conversation.escalated ? plan.escalationAgent : plan.agent
+            }
+        guard let recipient else { return }
+        let messageId = try connection.singleText(
+            sql: "SELECT message_id FROM messages WHERE id = ?",
+            [delivery.message]
+        )
+        var value: [String: JSONValue] = ["code": "delivery_failed"]
+        if let messageId { value["messageId"] = .string(messageId) }
+        let intake = MessageIntake(
+            transaction: transaction,
+            accounts: accounts,
+            vault: vault,
+            contactKeys: nil,
+            caller: .init(actor: "system", correlationId: delivery.id),
+            attributes: nil
+        )
+        var current = conversation
+        try intake.originate(
+            SystemMessage(
+                type: "error",
+                content: .object([
+                    "text": .string("Message \(messageId ?? delivery.message) could not be delivered."),
+                    "value": .object(value),
+                ]),
+                recipient: recipient
+            ),
+            in: &current,
+            account: account,
+            causedBy: delivery.message
+        )
+        try ConversationProjection.update(current, position: transaction.lastPosition, connection)
+    }
+}

@@ -1,0 +1,113 @@
+public import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+import Synchronization
+
+/// A request a ``CallbackServer`` received.
+public struct ReceivedCallback: Sendable {
+    public var method: String
+    public var path: String
+    public var headers: [String: String]
+    public var body: String
+
+    public func header(_ name: String) -> String? { headers[name.lowercased()] }
+}
+
+/// A real HTTP server on loopback that records every request and answers what the test says:
+/// stands in for client applications' callbacks and an OAuth2 token endpoint.
+public final class CallbackServer: Sendable {
+    /// Decides the status and body of a response from the request and how many requests the same
+    /// path had before it.
+    public typealias Responder = @Sendable (ReceivedCallback, Int) -> (status: Int, body: String)
+
+    private let received = Mutex<[ReceivedCallback]>([])
+    private let responder: Responder
+    public let port: Int
+
+    init(port: Int, responder: @escaping Responder) {
+        self.port = port
+        self.responder = responder
+    }
+
+    public var baseURL: String { "http://127.0.0.1:\(port)" }
+
+    /// Every request so far, oldest first.
+    public var requests: [ReceivedCallback] { received.withLock { $0 } }
+
+    /// Requests to one path.
+    public func requests(to path: String) -> [ReceivedCallback] { requests.filter { $0.path == path } }
+
+    /// Waits (polling) until `condition` holds over the requests, or fails after `timeout`.
+    public func waitFor(
+        timeout: Duration = .seconds(10),
+        _ what: String = "callbacks",
+        _ condition: @Sendable ([ReceivedCallback]) -> Bool
+    ) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while !condition(requests) {
+            guard ContinuousClock.now < deadline else { throw CallbackWaitTimeout(what: what, seen: requests.count) }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    func handle(_ request: Request) async throws -> Response {
+        let body = try await request.body.collect(upTo: 16 << 20)
+        var headers: [String: String] = [:]
+        for field in request.headers { headers[field.name.canonicalName] = field.value }
+        let callback = ReceivedCallback(
+            method: request.method.rawValue,
+            path: request.uri.path,
+            headers: headers,
+            body: String(buffer: body)
+        )
+        let count = received.withLock { list in
+            defer { list.append(callback) }
+            return list.filter { $0.path == callback.path }.count
+        }
+        let (status, text) = responder(callback, count)
+        return Response(
+            status: .init(code: status),
+            headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(string: text))
+        )
+    }
+}
+
+public struct CallbackWaitTimeout: Error, CustomStringConvertible {
+    public var what: String
+    public var seen: Int
+    public var description: String { "timed out waiting for \(what) (\(seen) requests seen)" }
+}
+
+/// Runs a ``CallbackServer`` on a free loopback port for the length of `body`.
+public func withCallbackServer<T: Sendable>(
+    responder: @escaping CallbackServer.Responder = { _, _ in (200, "{}") },
+    _ body: @Sendable (CallbackServer) async throws -> T
+) async throws -> T {
+    let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+    let holder = Mutex<CallbackServer?>(nil)
+    let router = Router()
+    router.on("**", method: .post) { request, _ in try await holder.withLock { $0 }!.handle(request) }
+    router.on("**", method: .get) { request, _ in try await holder.withLock { $0 }!.handle(request) }
+    router.on("**", method: .put) { request, _ in try await holder.withLock { $0 }!.handle(request) }
+    let app = Application(
+        router: router,
+        configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+        onServerRunning: { channel in
+            continuation.yield(channel.localAddress?.port ?? 0)
+            continuation.finish()
+        },
+        logger: Logger(label: "callbacks", factory: { _ in SwiftLogNoOpLogHandler() })
+    )
+    return try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { try await app.run() }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next() else { throw CallbackWaitTimeout(what: "server start", seen: 0) }
+        let server = CallbackServer(port: port, responder: responder)
+        holder.withLock { $0 = server }
+        defer { group.cancelAll() }
+        return try await body(server)
+    }
+}
