@@ -185,7 +185,8 @@ func messageBody(
     value: JSONValue? = nil,
     conversation: String? = nil,
     participant: JSONValue? = nil,
-    contact: String = "johnsmith@example.com"
+    contact: String = "johnsmith@example.com",
+    phone: String = "123456788"
 ) -> JSONValue {
     var content: [String: JSONValue] = [:]
     if let text { content["text"] = .string(text) }
@@ -201,7 +202,7 @@ func messageBody(
             "name": "John smith", "type": "individual",
             "contacts": .object([
                 "contact": .array([
-                    .object(["type": "phone", "subType": "mobile", "address": "123456788"]),
+                    .object(["type": "phone", "subType": "mobile", "address": .string(phone)]),
                     .object(["type": "email", "address": .string(contact)]),
                 ])
             ]),

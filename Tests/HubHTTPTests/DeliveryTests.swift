@@ -1,0 +1,139 @@
+import Foundation
+import HubDomain
+import HubStore
+import HubTestSupport
+import Testing
+
+/// Delivery against real callback servers: retries, OAuth2 refresh, failure reports, order.
+struct DeliveryTests {
+    let bot = JSONValue.object(["name": "custom_bot_participant"])
+
+    func deliveryEvents(_ hub: ConversationHub) async throws -> [JSONValue] {
+        try await hub.events().filter { $0.type.hasPrefix("delivery.") }.map { event in
+            var fields = try JSONValue.parse(event.data).objectValue ?? [:]
+            fields["type"] = .string(event.type)
+            return .object(fields)
+        }
+    }
+
+    @Test func aCallback401FetchesOneNewTokenAndRetriesOnce() async throws {
+        try await withConversationHub(responder: { request, count in
+            switch request.path {
+            case "/token": (200, #"{"data": {"accessToken": "token-\#(count + 1)"}}"#)
+            case "/custom_bot": count == 0 ? (401, "{}") : (200, "{}")
+            default: (200, "{}")
+            }
+        }) { hub in
+            _ = try await hub.sendAccepted(messageBody())
+            try await hub.callbacks.waitFor { $0.filter { $0.path == "/custom_bot" }.count == 2 }
+            let calls = hub.callbacks.requests(to: "/custom_bot")
+            #expect(calls.map { $0.header("authorization") } == ["Bearer token-1", "Bearer token-2"])
+            #expect(calls[0].header("x-egain-request-id") == calls[1].header("x-egain-request-id"))
+            #expect(hub.callbacks.requests(to: "/token").count == 2)
+            try await Task.sleep(for: .milliseconds(100))
+            let events = try await deliveryEvents(hub)
+            #expect(events.map { $0["type"]?.stringValue ?? "" } == ["delivery.attempted", "delivery.succeeded"])
+            #expect(events.first?["status"] == 401)
+            #expect(hub.callbacks.requests(to: "/custom_bot").count == 2)
+        }
+    }
+
+    @Test func aCallbackThatFailsTwiceIsDeliveredAfterBackoffWithTheSameRequestId() async throws {
+        try await withConversationHub(responder: { request, count in
+            switch request.path {
+            case "/token": (200, #"{"data": {"accessToken": "t"}}"#)
+            case "/custom_bot": count < 2 ? (503, "{}") : (200, "{}")
+            default: (200, "{}")
+            }
+        }) { hub in
+            let started = ContinuousClock.now
+            _ = try await hub.sendAccepted(messageBody())
+            try await hub.callbacks.waitFor { $0.filter { $0.path == "/custom_bot" }.count == 3 }
+            let elapsed = started.duration(to: .now)
+            let ids = Set(hub.callbacks.requests(to: "/custom_bot").compactMap { $0.header("x-egain-request-id") })
+            #expect(ids.count == 1)
+            // The schedule is 100 ms then 200 ms.
+            #expect(elapsed >= .milliseconds(300))
+            try await Task.sleep(for: .milliseconds(100))
+            let events = try await deliveryEvents(hub)
+            #expect(
+                events.map { $0["type"]?.stringValue ?? "" } == [
+                    "delivery.attempted", "delivery.attempted", "delivery.succeeded",
+                ]
+            )
+            #expect(events.map { $0["attempt"] } == [1, 2, 3])
+            #expect(events.allSatisfy { $0["latencyMs"] != nil })
+            #expect(hub.callbacks.requests(to: "/custom_bot").count == 3)
+        }
+    }
+
+    @Test func aCallbackThatNeverSucceedsFailsAndTheSenderGetsAnErrorMessage() async throws {
+        try await withConversationHub(responder: { request, _ in
+            switch request.path {
+            case "/token": (200, #"{"data": {"accessToken": "t"}}"#)
+            case "/custom_bot": (500, "{}")
+            default: (200, "{}")
+            }
+        }) { hub in
+            let accepted = try await hub.sendAccepted(messageBody(id: "customer-message-1"))
+            let conversation = try #require(accepted.first?.value(at: "conversation.id")?.stringValue)
+            try await hub.callbacks.waitFor { $0.contains { $0.path == "/customer" } }
+            #expect(hub.callbacks.requests(to: "/custom_bot").count == 3)
+            let error = try JSONValue.parse(hub.callbacks.requests(to: "/customer")[0].body)
+            let message = error.value(at: "messages")?["message"]?.arrayValue?.first
+            #expect(message?.value(at: "type.value") == "error")
+            #expect(message?.value(at: "sender.type") == "system")
+            #expect(message?.value(at: "content.value.messageId") == "customer-message-1")
+            let events = try await deliveryEvents(hub)
+            #expect(events.filter { $0["message"] == accepted.first?["id"] }.last?["type"] == "delivery.failed")
+            let (_, transcript) = try await hub.queryText("/v1/conversations/\(conversation)/transcript")
+            let lines = try JSONValue.parse(transcript)["messages"]?.arrayValue ?? []
+            #expect(lines.first?["status"] == "failed")
+            #expect(lines.last?.value(at: "type.value") == "error")
+        }
+    }
+
+    @Test func oneConversationsMessagesReachACallbackInOrderThroughARetry() async throws {
+        try await withConversationHub(responder: { request, count in
+            switch request.path {
+            case "/token": (200, #"{"data": {"accessToken": "t"}}"#)
+            case "/custom_bot": count == 0 ? (503, "{}") : (200, "{}")
+            default: (200, "{}")
+            }
+        }) { hub in
+            let first = try await hub.sendAccepted(messageBody(text: "m1"))
+            let conversation = try #require(first.first?.value(at: "conversation.id")?.stringValue)
+            for index in 2...5 {
+                _ = try await hub.sendAccepted(messageBody(text: "m\(index)", conversation: conversation))
+            }
+            try await hub.callbacks.waitFor { $0.filter { $0.path == "/custom_bot" }.count == 6 }
+            let texts = try hub.callbacks.requests(to: "/custom_bot").map {
+                try JSONValue.parse($0.body).value(at: "messages")?["message"]?.arrayValue?.last?
+                    .value(at: "content.text")?.stringValue ?? ""
+            }
+            #expect(texts == ["m1", "m1", "m2", "m3", "m4", "m5"])
+        }
+    }
+
+    @Test func aDeadEndpointDoesNotDelayAnotherEndpoint() async throws {
+        try await withConversationHub(
+            retrySchedule: [.seconds(30)],
+            responder: { request, _ in
+                switch request.path {
+                case "/token": (200, #"{"data": {"accessToken": "t"}}"#)
+                case "/custom_bot": (503, "{}")
+                default: (200, "{}")
+                }
+            }
+        ) { hub in
+            let first = try await hub.sendAccepted(messageBody(text: "to the dead bot"))
+            let conversation = try #require(first.first?.value(at: "conversation.id")?.stringValue)
+            _ = try await hub.sendAccepted(
+                messageBody(from: "custom_bot", text: "to the customer", conversation: conversation, participant: bot)
+            )
+            // The customer's callback gets its message while the bot's waits 30 s for its retry.
+            try await hub.callbacks.waitFor(timeout: .seconds(5)) { $0.contains { $0.path == "/customer" } }
+            #expect(hub.callbacks.requests(to: "/custom_bot").count == 1)
+        }
+    }
+}

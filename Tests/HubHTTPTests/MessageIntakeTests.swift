@@ -1,0 +1,216 @@
+import Foundation
+import HTTPTypes
+import HubDomain
+import HubStore
+import HubTestSupport
+import HummingbirdTesting
+import Testing
+
+/// `POST /conversations/messages`: idempotency, refusals, control messages, queries.
+struct MessageIntakeTests {
+    @Test func duplicateMessageIdsGiveOneMessageAndOneDeliveryAlsoWhenConcurrent() async throws {
+        try await withConversationHub { hub in
+            let body = messageBody(id: "retry-me")
+            let first = try await hub.sendAccepted(body)
+            let replies = try await withThrowingTaskGroup(of: [JSONValue].self) { group in
+                for _ in 0..<10 { group.addTask { try await hub.sendAccepted(body) } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(replies.allSatisfy { $0 == first })
+            // A concurrent burst of a fresh id: one winner, the same answer for all.
+            let fresh = messageBody(id: "burst")
+            let burst = try await withThrowingTaskGroup(of: [JSONValue].self) { group in
+                for _ in 0..<10 { group.addTask { try await hub.sendAccepted(fresh) } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(Set(burst.map { $0.map(\.text).joined() }).count == 1)
+            try await Task.sleep(for: .milliseconds(300))
+            let events = try await hub.events()
+            #expect(events.filter { $0.type == "message.received" }.count == 2)
+            #expect(events.filter { $0.type == "delivery.succeeded" }.count == 2)
+            #expect(hub.callbacks.requests(to: "/custom_bot").count == 2)
+        }
+    }
+
+    @Test func badBodiesGetTheirCodesAndNothingIsAppended() async throws {
+        try await withConversationHub { hub in
+            let accepted = try await hub.sendAccepted(messageBody())
+            let conversation = try #require(accepted.first?.value(at: "conversation.id")?.stringValue)
+            // Deliveries append on their own; count everything else.
+            func written() async throws -> Int {
+                try await hub.events().filter { !$0.type.hasPrefix("delivery.") }.count
+            }
+            func refused(_ body: String, _ status: Int, _ code: String) async throws {
+                let before = try await written()
+                let (actual, json) = try await hub.api.call(.post, "/conversations/messages", body)
+                #expect(actual == status, "\(body.prefix(80)): \(json?.text ?? "")")
+                #expect(json?["code"]?.stringValue == code, "\(body.prefix(80)): \(json?.text ?? "")")
+                #expect(try await written() == before)
+            }
+            func drop(_ key: String, from body: JSONValue) -> String {
+                guard case .object(var fields)? = body.value(at: "messages")?["message"]?.arrayValue?.first else {
+                    return ""
+                }
+                fields[key] = nil
+                return JSONValue.object(["messages": .object(["message": .array([.object(fields)])])]).text
+            }
+            try await refused("{not json", 400, "400-102")
+            try await refused(drop("type", from: messageBody()), 400, "400-143")
+            try await refused(drop("sender", from: messageBody()), 400, "400-143")
+            var unknownAccount = messageBody().text
+            unknownAccount = unknownAccount.replacingOccurrences(of: ConversationSetup.address, with: "999")
+            try await refused(unknownAccount, 400, "400-145")
+            try await refused(
+                messageBody(from: "custom_agent", conversation: UUID().uuidString.lowercased()).text,
+                400,
+                "400-145"
+            )
+            let one = messageBody().value(at: "messages")?["message"]?.arrayValue?.first ?? .null
+            let tooMany = JSONValue.object(["messages": .object(["message": .array(Array(repeating: one, count: 26))])])
+            try await refused(tooMany.text, 400, "400-102")
+            // The channel's inbound maxTextLength is 140.
+            try await refused(messageBody(text: String(repeating: "x", count: 141)).text, 400, "400-102")
+            try await refused(messageBody("agent.join", from: "customer").text, 403, "403-102")
+            // A request whose second message is refused writes neither.
+            let first = one
+            let second = messageBody("pagePush", from: "customer").value(at: "messages")?["message"]?.arrayValue?.first
+            try await refused(
+                JSONValue.object(["messages": .object(["message": .array([first, second ?? .null])])]).text,
+                403,
+                "403-102"
+            )
+            _ = try await hub.sendAccepted(messageBody("conversation.end", text: nil, conversation: conversation))
+            try await refused(messageBody(conversation: conversation).text, 400, "400-148")
+        }
+    }
+
+    /// Every sender a row of the matrix refuses gets 403-102 through the API.
+    @Test(arguments: MessagePermissions.messageTypes.sorted())
+    func theMatrixRefusesOverHTTP(_ type: String) async throws {
+        try await withConversationHub { hub in
+            let start = try await hub.sendAccepted(messageBody())
+            let conversation = try #require(start.first?.value(at: "conversation.id")?.stringValue)
+            for sender in SenderType.allCases where MessagePermissions.allows(sender, toSend: type) == false {
+                let (status, json) = try await hub.send(
+                    messageBody(
+                        type,
+                        from: sender.rawValue,
+                        text: "x",
+                        value: .object(["messageId": "m", "url": "https://example.com"]),
+                        conversation: sender == .customer ? nil : conversation
+                    )
+                )
+                #expect(status == 403, "\(sender.rawValue) sending \(type)")
+                #expect(json?["code"] == "403-102")
+            }
+        }
+    }
+
+    @Test func softDeleteHidesUndoRestoresAndPermanentDeleteErases() async throws {
+        try await withConversationHub { hub in
+            let first = try await hub.sendAccepted(messageBody(id: "c-1", text: "my card is 4111"))
+            let conversation = try #require(first.first?.value(at: "conversation.id")?.stringValue)
+            _ = try await hub.sendAccepted(messageBody(id: "c-2", text: "second", conversation: conversation))
+            func transcriptTexts() async throws -> [String] {
+                let (_, text) = try await hub.queryText("/v1/conversations/\(conversation)/transcript")
+                return try JSONValue.parse(text)["messages"]?.arrayValue?.compactMap {
+                    $0.value(at: "content.text")?.stringValue
+                } ?? []
+            }
+            let target = JSONValue.object(["messageId": "c-1"])
+            _ = try await hub.sendAccepted(
+                messageBody("delete.soft", id: "c-3", text: nil, value: target, conversation: conversation)
+            )
+            #expect(try await transcriptTexts() == ["second"])
+            _ = try await hub.sendAccepted(
+                messageBody("undo", id: "c-4", text: nil, value: target, conversation: conversation)
+            )
+            #expect(try await transcriptTexts() == ["my card is 4111", "second"])
+            _ = try await hub.sendAccepted(
+                messageBody("delete.permanent", id: "c-5", text: nil, value: target, conversation: conversation)
+            )
+            #expect(try await transcriptTexts() == ["second"])
+            let types = try await hub.events().map(\.type)
+            #expect(
+                types.filter { ["message.softDeleted", "message.restored", "message.erased"].contains($0) }.count == 3
+            )
+            // An unknown target is refused.
+            let (status, json) = try await hub.send(
+                messageBody("delete.soft", text: nil, value: .object(["messageId": "nope"]), conversation: conversation)
+            )
+            #expect(status == 400)
+            #expect(json?["code"] == "400-102")
+        }
+    }
+
+    @Test func redactedTextIsDeliveredOnceButStoredMasked() async throws {
+        try await withConversationHub { hub in
+            var body = messageBody(text: "my password is hunter2")
+            if case .object(var root) = body, case .object(var messages)? = root["messages"],
+                case .array(var items)? = messages["message"], case .object(var message) = items[0],
+                case .object(var content)? = message["content"]
+            {
+                content["redact"] = true
+                message["content"] = .object(content)
+                items[0] = .object(message)
+                messages["message"] = .array(items)
+                root["messages"] = .object(messages)
+                body = .object(root)
+            }
+            let accepted = try await hub.sendAccepted(body)
+            let conversation = try #require(accepted.first?.value(at: "conversation.id")?.stringValue)
+            try await hub.callbacks.waitFor { $0.contains { $0.path == "/custom_bot" } }
+            #expect(hub.callbacks.requests(to: "/custom_bot")[0].body.contains("hunter2"))
+            let (_, transcript) = try await hub.queryText("/v1/conversations/\(conversation)/transcript")
+            #expect(!transcript.contains("hunter2"))
+            #expect(transcript.contains("*****"))
+        }
+    }
+
+    @Test func theQueryAPIListsFiltersAndPagesConversations() async throws {
+        try await withConversationHub { hub in
+            var ids: [String] = []
+            for index in 0..<3 {
+                let accepted = try await hub.sendAccepted(
+                    messageBody(contact: "customer\(index)@example.com", phone: "555000\(index)")
+                )
+                ids.append(try #require(accepted.first?.value(at: "conversation.id")?.stringValue))
+            }
+            _ = try await hub.sendAccepted(messageBody("conversation.end", text: nil, conversation: ids[0]))
+            func list(_ query: String) async throws -> JSONValue {
+                let (status, text) = try await hub.queryText("/v1/conversations" + query)
+                #expect(status == 200, "\(query): \(text)")
+                return try JSONValue.parse(text)
+            }
+            func listedIds(_ page: JSONValue) -> [String] {
+                page["conversations"]?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? []
+            }
+            #expect(listedIds(try await list("")) == ids)
+            #expect(listedIds(try await list("?state=ended")) == [ids[0]])
+            #expect(listedIds(try await list("?contact=CUSTOMER1@example.com")) == [ids[1]])
+            #expect(listedIds(try await list("?account=\(hub.setup.account)&channelType=custom_channel")) == ids)
+            let firstPage = try await list("?limit=2")
+            #expect(listedIds(firstPage) == Array(ids[0..<2]))
+            let cursor = try #require(firstPage["nextCursor"]?.stringValue)
+            let secondPage = try await list("?limit=2&cursor=\(cursor)")
+            #expect(listedIds(secondPage) == [ids[2]])
+            #expect(secondPage["nextCursor"] == nil)
+            let (badStatus, badBody) = try await hub.queryText("/v1/conversations?state=sleeping")
+            #expect(badStatus == 400 && badBody.contains("400-102"))
+            // NDJSON: one line per transcript message.
+            let (status, ndjson) = try await hub.queryText(
+                "/v1/conversations/\(ids[1])/transcript",
+                accept: "application/x-ndjson"
+            )
+            #expect(status == 200)
+            #expect(ndjson.split(separator: "\n").count == 1)
+            // The eGain token lacks hubstore.query.
+            let (forbidden, _) = try await hub.api.client.execute(
+                uri: "/v1/conversations",
+                method: .get,
+                headers: [.authorization: "Bearer \(hub.api.token)"]
+            ) { (Int($0.status.code), 0) }
+            #expect(forbidden == 403)
+        }
+    }
+}
