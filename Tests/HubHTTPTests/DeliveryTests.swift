@@ -17,13 +17,14 @@ struct DeliveryTests {
     }
 
     @Test func aCallback401FetchesOneNewTokenAndRetriesOnce() async throws {
-        try await withConversationHub(responder: { request, count in
+        let responder: CallbackServer.Responder = { request, count in
             switch request.path {
             case "/token": (200, #"{"data": {"accessToken": "token-\#(count + 1)"}}"#)
             case "/custom_bot": count == 0 ? (401, "{}") : (200, "{}")
             default: (200, "{}")
             }
-        }) { hub in
+        }
+        try await withConversationHub(responder: responder) { hub in
             _ = try await hub.sendAccepted(messageBody())
             try await hub.callbacks.waitFor { $0.filter { $0.path == "/custom_bot" }.count == 2 }
             let calls = hub.callbacks.requests(to: "/custom_bot")
@@ -39,13 +40,14 @@ struct DeliveryTests {
     }
 
     @Test func aCallbackThatFailsTwiceIsDeliveredAfterBackoffWithTheSameRequestId() async throws {
-        try await withConversationHub(responder: { request, count in
+        let responder: CallbackServer.Responder = { request, count in
             switch request.path {
             case "/token": (200, #"{"data": {"accessToken": "t"}}"#)
             case "/custom_bot": count < 2 ? (503, "{}") : (200, "{}")
             default: (200, "{}")
             }
-        }) { hub in
+        }
+        try await withConversationHub(responder: responder) { hub in
             let started = ContinuousClock.now
             _ = try await hub.sendAccepted(messageBody())
             try await hub.callbacks.waitFor { $0.filter { $0.path == "/custom_bot" }.count == 3 }
@@ -68,13 +70,14 @@ struct DeliveryTests {
     }
 
     @Test func aCallbackThatNeverSucceedsFailsAndTheSenderGetsAnErrorMessage() async throws {
-        try await withConversationHub(responder: { request, _ in
+        let responder: CallbackServer.Responder = { request, _ in
             switch request.path {
             case "/token": (200, #"{"data": {"accessToken": "t"}}"#)
             case "/custom_bot": (500, "{}")
             default: (200, "{}")
             }
-        }) { hub in
+        }
+        try await withConversationHub(responder: responder) { hub in
             let accepted = try await hub.sendAccepted(messageBody(id: "customer-message-1"))
             let conversation = try #require(accepted.first?.value(at: "conversation.id")?.stringValue)
             try await hub.callbacks.waitFor { $0.contains { $0.path == "/customer" } }
@@ -94,13 +97,14 @@ struct DeliveryTests {
     }
 
     @Test func oneConversationsMessagesReachACallbackInOrderThroughARetry() async throws {
-        try await withConversationHub(responder: { request, count in
+        let responder: CallbackServer.Responder = { request, count in
             switch request.path {
             case "/token": (200, #"{"data": {"accessToken": "t"}}"#)
             case "/custom_bot": count == 0 ? (503, "{}") : (200, "{}")
             default: (200, "{}")
             }
-        }) { hub in
+        }
+        try await withConversationHub(responder: responder) { hub in
             let first = try await hub.sendAccepted(messageBody(text: "m1"))
             let conversation = try #require(first.first?.value(at: "conversation.id")?.stringValue)
             for index in 2...5 {
@@ -116,15 +120,16 @@ struct DeliveryTests {
     }
 
     @Test func aDeadEndpointDoesNotDelayAnotherEndpoint() async throws {
+        let responder: CallbackServer.Responder = { request, _ in
+            switch request.path {
+            case "/token": (200, #"{"data": {"accessToken": "t"}}"#)
+            case "/custom_bot": (503, "{}")
+            default: (200, "{}")
+            }
+        }
         try await withConversationHub(
             retrySchedule: [.seconds(30)],
-            responder: { request, _ in
-                switch request.path {
-                case "/token": (200, #"{"data": {"accessToken": "t"}}"#)
-                case "/custom_bot": (503, "{}")
-                default: (200, "{}")
-                }
-            }
+            responder: responder
         ) { hub in
             let first = try await hub.sendAccepted(messageBody(text: "to the dead bot"))
             let conversation = try #require(first.first?.value(at: "conversation.id")?.stringValue)
