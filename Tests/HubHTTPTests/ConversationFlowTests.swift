@@ -65,6 +65,7 @@ struct ConversationFlowTests {
                     && requests.filter { $0.path == "/custom_bot" }.count == 2
                     && requests.filter { $0.path == "/custom_agent" }.count == 2
             }
+            try await hub.waitForEvents { $0.filter { $0.type == "delivery.succeeded" }.count == 9 }
             func texts(_ path: String) throws -> [String] {
                 try callbacks.requests(to: path).map { request in
                     let body = try JSONValue.parse(request.body)

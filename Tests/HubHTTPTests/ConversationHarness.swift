@@ -34,6 +34,18 @@ struct ConversationHub {
     /// Events of the whole log.
     func events() async throws -> [RecordedEvent] { try await store.readAll(limit: 100_000) }
 
+    /// Waits (polling) until the log satisfies `condition`, or fails after `timeout`.
+    func waitForEvents(
+        timeout: Duration = .seconds(10),
+        _ condition: @Sendable ([RecordedEvent]) -> Bool
+    ) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while !condition(try await events()) {
+            guard ContinuousClock.now < deadline else { throw CallbackWaitTimeout(what: "events", seen: 0) }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
     /// A GET on the query API; returns status and the raw body.
     func queryText(_ path: String, accept: String = "application/json") async throws -> (Int, String) {
         try await query.client.execute(

@@ -31,7 +31,7 @@ struct DeliveryTests {
             #expect(calls.map { $0.header("authorization") } == ["Bearer token-1", "Bearer token-2"])
             #expect(calls[0].header("x-egain-request-id") == calls[1].header("x-egain-request-id"))
             #expect(hub.callbacks.requests(to: "/token").count == 2)
-            try await Task.sleep(for: .milliseconds(100))
+            try await hub.waitForEvents { $0.contains { $0.type == "delivery.succeeded" } }
             let events = try await deliveryEvents(hub)
             #expect(events.map { $0["type"]?.stringValue ?? "" } == ["delivery.attempted", "delivery.succeeded"])
             #expect(events.first?["status"] == 401)
@@ -56,7 +56,7 @@ struct DeliveryTests {
             #expect(ids.count == 1)
             // The schedule is 100 ms then 200 ms.
             #expect(elapsed >= .milliseconds(300))
-            try await Task.sleep(for: .milliseconds(100))
+            try await hub.waitForEvents { $0.contains { $0.type == "delivery.succeeded" } }
             let events = try await deliveryEvents(hub)
             #expect(
                 events.map { $0["type"]?.stringValue ?? "" } == [

@@ -79,6 +79,11 @@ public struct CallbackWaitTimeout: Error, CustomStringConvertible {
     public var what: String
     public var seen: Int
     public var description: String { "timed out waiting for \(what) (\(seen) requests seen)" }
+
+    public init(what: String, seen: Int) {
+        self.what = what
+        self.seen = seen
+    }
 }
 
 /// Runs a ``CallbackServer`` on a free loopback port for the length of `body`.
