@@ -100,6 +100,7 @@ let package = Package(
         .executableTarget(
             name: "HubStoreCLI",
             dependencies: [
+                "HubDelivery",
                 "HubHTTP",
                 "HubTools",
                 "HubStore",

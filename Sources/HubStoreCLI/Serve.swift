@@ -1,4 +1,5 @@
 import ArgumentParser
+import HubDelivery
 import HubHTTP
 import HubSQLite
 import HubStore
@@ -29,10 +30,19 @@ extension HubStoreCommand {
         )
         var synchronous: ConnectionConfiguration.Synchronous?
 
+        @Option(
+            name: .customLong("delivery-retries"),
+            help: """
+                Waits before each retry of a failed callback, comma-separated (ms, s, m); after the last \
+                the message is failed (env HUBSTORE_DELIVERY_RETRIES; default 1s,5s,30s,2m).
+                """
+        )
+        var deliveryRetries: String?
+
         @OptionGroup var logging: LoggingOptions
 
         func run() async throws {
-            let configuration = ServerConfiguration(
+            var configuration = ServerConfiguration(
                 host: try resolve(host, environment: "HUBSTORE_HOST", default: "127.0.0.1"),
                 port: try resolve(port, environment: "HUBSTORE_PORT", default: 8080),
                 store: EventStoreConfiguration(
@@ -40,6 +50,15 @@ extension HubStoreCommand {
                     synchronous: try resolve(synchronous, environment: "HUBSTORE_SYNCHRONOUS", default: .full)
                 )
             )
+            let retries = try resolve(
+                deliveryRetries,
+                environment: "HUBSTORE_DELIVERY_RETRIES",
+                default: "1s,5s,30s,2m"
+            )
+            guard let schedule = DeliveryConfiguration.parseSchedule(retries) else {
+                throw ValidationError("delivery retries must look like 1s,5s,30s,2m; got '\(retries)'")
+            }
+            configuration.delivery.retrySchedule = schedule
             guard (0...65535).contains(configuration.port) else {
                 throw ValidationError("port must be between 0 and 65535")
             }

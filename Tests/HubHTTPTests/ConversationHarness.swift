@@ -159,12 +159,15 @@ func withConversationHub(
                         let registry = ClientRegistry(store: store)
                         let (client, _) = try await registry.create(
                             name: "integrator",
-                            scopes: [.manage],
+                            scopes: [.manage, .interactionManage],
                             actor: "test"
                         )
                         let (analyst, _) = try await registry.create(name: "analyst", scopes: [.query], actor: "test")
                         try await app.test(.router) { client2 in
-                            let api = API(client: client2, token: tokens.issue(subject: client.id, scopes: [.manage]))
+                            let api = API(
+                                client: client2,
+                                token: tokens.issue(subject: client.id, scopes: [.manage, .interactionManage])
+                            )
                             let query = API(client: client2, token: tokens.issue(subject: analyst.id, scopes: [.query]))
                             let setup = try await ConversationSetup.make(api, callbacks: callbacks, botless: botless)
                             try await body(

@@ -11,9 +11,9 @@ struct ConversationController: Sendable {
 
     func register(on router: Router<HubRequestContext>) {
         let group = router.group(RouterPath(ConfigurationController.basePath + "/conversations"))
-        group.group().add(middleware: RequireScope(anyOf: .manage))
+        group.group().add(middleware: RequireScope(anyOf: .interactionManage))
             .post("/messages") { request, context in try await send(request, context) }
-        group.group().add(middleware: RequireScope(anyOf: .manage, .read))
+        group.group().add(middleware: RequireScope(anyOf: .interactionManage, .interactionRead))
             .get(":id") { request, context in try await get(request, context) }
     }
 

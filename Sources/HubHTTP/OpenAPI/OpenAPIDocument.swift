@@ -169,7 +169,7 @@ enum OpenAPIDocument {
                 method: "post",
                 path: "/conversation/conversationmgr/v3/conversations/messages",
                 summary: "Send messages: route them by orchestration and deliver them to callbacks",
-                scopes: [.manage],
+                scopes: [.interactionManage],
                 requestBody: .object([
                     "required": true,
                     "content": .object([
@@ -188,7 +188,7 @@ enum OpenAPIDocument {
                 method: "get",
                 path: "/conversation/conversationmgr/v3/conversations/{id}",
                 summary: "A completed conversation with its messages",
-                scopes: [.manage, .read],
+                scopes: [.interactionManage, .interactionRead],
                 responses: [
                     "200": "The conversation", "400": "Not a conversation id",
                     "404": "Unknown (404-101) or not completed (404-102)", "406": "Not JSON",

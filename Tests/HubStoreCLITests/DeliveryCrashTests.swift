@@ -1,0 +1,149 @@
+import Foundation
+import HubSQLite
+import HubTestSupport
+import Synchronization
+import Testing
+
+/// Deliveries pending when the server is killed go out after the restart: the outbox is a
+/// projection of the log, so none is lost and none invented.
+@Suite(.timeLimit(.minutes(3)))
+struct DeliveryCrashTests {
+    final class Switch: Sendable {
+        let up = Atomic<Bool>(false)
+    }
+
+    @Test func deliveriesPendingAtSIGKILLAreDeliveredAfterRestart() async throws {
+        let callbackSwitch = Switch()
+        let responder: CallbackServer.Responder = { _, _ in
+            callbackSwitch.up.load(ordering: .relaxed) ? (200, "{}") : (503, "{}")
+        }
+        try await withCallbackServer(responder: responder) { callbacks in
+            try await withTemporaryDirectory { directory in
+                let data = directory + "/data"
+                let arguments = ["serve", "--data", data, "--port", "0", "--delivery-retries", "4s"]
+                let server = try ChildProcess(arguments)
+                let port = try await listeningPort(server)
+                let token = try await ChildProcess.run([
+                    "token", "--data", data, "--scope",
+                    "app.conversation.conversationmgr.manage app.conversation.conversationmgr.interaction.manage",
+                ])
+                let api = HubAPI(port: port, token: token.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+                try await api.configureAgentOnlyAccount(callbacks: callbacks.baseURL)
+                let messages = 20
+                for index in 0..<messages {
+                    let (status, body) = try await api.post(
+                        "/conversations/messages",
+                        #"""
+                        {"messages": {"message": [{"messageId": "m-\#(index)", "type": {"value": "text"},
+                          "content": {"text": "message \#(index)"}, "sender": {"type": "customer"},
+                          "conversation": {"account": {"address": "555", "channel": {"type": "crash_channel"}},
+                            "customer": {"contacts": {"contact": [{"type": "email", "address": "c\#(index)@example.com"}]}}}}]}}
+                        """#
+                    )
+                    #expect(status == 202, "\(body)")
+                }
+                // Every first attempt failed (503) and was recorded; the retries are 4 s away.
+                try await waitUntil("first attempts recorded") {
+                    try countEvents(data, type: "delivery.attempted") == messages
+                }
+                server.signal(SIGKILL)
+                _ = try await server.waitForExit()
+                #expect(callbacks.requests.count == messages)
+
+                callbackSwitch.up.store(true, ordering: .relaxed)
+                let restarted = try ChildProcess(arguments)
+                _ = try await listeningPort(restarted)
+                try await waitUntil("deliveries after restart", timeout: .seconds(30)) {
+                    try countEvents(data, type: "delivery.succeeded") == messages
+                }
+                restarted.signal(SIGTERM)
+                #expect(try await restarted.waitForExit() == 0)
+
+                // Each message reached the callback once more, under its first request id.
+                let requests = callbacks.requests
+                #expect(requests.count == 2 * messages)
+                let ids = Dictionary(grouping: requests, by: { $0.header("x-egain-request-id") ?? "" })
+                #expect(ids.count == messages)
+                #expect(ids.values.allSatisfy { $0.count == 2 })
+                let texts = Set(requests.compactMap { $0.body.firstMatch(of: /message \d+/).map { String($0.0) } })
+                #expect(texts.count == messages)
+                // The log shows every attempt, and the chain verifies.
+                #expect(try countEvents(data, type: "delivery.attempted") == messages)
+                #expect(try countEvents(data, type: "delivery.failed") == 0)
+                let verify = try await ChildProcess.run(["verify", "--data", data])
+                #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+            }
+        }
+    }
+}
+
+func countEvents(_ data: String, type: String) throws -> Int {
+    let connection = try Connection(path: data + "/hub.sqlite", configuration: .init(mode: .readOnly))
+    defer { connection.close() }
+    return Int(try connection.singleInt64(sql: "SELECT count(*) FROM events WHERE type = ?", [type]) ?? 0)
+}
+
+func waitUntil(
+    _ what: String,
+    timeout: Duration = .seconds(15),
+    _ condition: () throws -> Bool
+) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while try !condition() {
+        guard ContinuousClock.now < deadline else { throw CallbackWaitTimeout(what: what, seen: 0) }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+}
+
+/// The eGain API of a hub running as a child process, over real sockets.
+struct HubAPI {
+    let port: Int
+    let token: String
+
+    func post(_ path: String, _ body: String) async throws -> (status: Int, body: String) {
+        try await httpRequest(
+            port: port,
+            path: "/conversation/conversationmgr/v3" + path,
+            method: "POST",
+            headers: ["Authorization": "Bearer \(token)", "Content-Type": "application/json"],
+            body: body
+        )
+    }
+
+    func create(_ segment: String, _ body: String) async throws -> String {
+        let (status, text) = try await post("/" + segment, body)
+        #expect(status == 201, "\(segment): \(text)")
+        return try #require(text.firstMatch(of: /"id":"([0-9a-f-]{36})"/).map { String($0.1) })
+    }
+
+    /// A customer app and an agent app whose callbacks are `callbacks/<role>`, and an account
+    /// (channel `crash_channel`, address `555`) that routes customers to the agent.
+    func configureAgentOnlyAccount(callbacks: String) async throws {
+        func app(_ name: String, _ role: String) -> String {
+            #"""
+            {"name": "\#(name)", "roles": [{"name": "\#(role)", "version": "v3", "callback": "\#(callbacks)/\#(role)",
+              "notificationEmail": "ops@example.com"}]}
+            """#
+        }
+        let customer = try await create("clientapplications", app("customer_app", "customer"))
+        let agent = try await create("clientapplications", app("agent_app", "custom_agent"))
+        let channel = try await create(
+            "channels",
+            #"{"type": "crash_channel", "displayName": "Crash", "icon": "iVBORw0KGgo="}"#
+        )
+        let orchestration = try await create(
+            "orchestrations",
+            #"""
+            {"name": "agents", "applications": {"agentConfiguration": {"agents": [{"id": "\#(agent)"}]},
+              "customerConfiguration": {"customer": {"id": "\#(customer)"}}}}
+            """#
+        )
+        _ = try await create(
+            "accounts",
+            #"""
+            {"name": "crash_account", "address": "555", "channel": {"id": "\#(channel)"},
+             "chatConfigurations": {"orchestration": {"id": "\#(orchestration)"}, "entryPoint": {"id": "1"}}}
+            """#
+        )
+    }
+}
