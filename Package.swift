@@ -90,9 +90,16 @@ let package = Package(
         .target(
             name: "HubTools",
             dependencies: [
+                "HubDelivery",
+                "HubDomain",
+                "HubHTTP",
                 "HubStore",
                 "HubSQLite",
                 "CHubSQLite",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

@@ -125,7 +125,7 @@ final class CallbackClient: Sendable {
         guard (200..<300).contains(Int(response.status.code)) else {
             throw TokenError("token endpoint answered \(response.status.code)")
         }
-        guard let json = try? JSONDecoder().decode(JSONValue.self, from: Data(body.readableBytesView)),
+        guard let json = try? JSONValue.parse(bytes: body.readableBytesView),
             let token = AccessTokenPath.extract(settings.accessTokenPath, from: json)
         else { throw TokenError("no token at accessTokenPath \(settings.accessTokenPath)") }
         return token

@@ -289,7 +289,7 @@ public struct ConfigurationStore: Sendable {
     }
 
     static func parse(_ text: String) throws -> JSONValue {
-        try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+        try JSONValue.parse(text)
     }
 }
 
@@ -302,23 +302,5 @@ extension APIError {
             developerMessage: "\(kind.displayName) with id \(id) was not found.",
             details: [.init(key: "id", value: id)]
         )
-    }
-}
-
-/// `2021-03-06T21:16:36.838Z`: ISO 8601 UTC with milliseconds (spec §1.3).
-public enum Timestamp {
-    public static func format(_ milliseconds: Int64) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        return formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
-    }
-
-    public static func milliseconds(_ text: String) -> Int64? {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let date = formatter.date(from: text) { return Int64((date.timeIntervalSince1970 * 1000).rounded()) }
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.date(from: text).map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) }
     }
 }

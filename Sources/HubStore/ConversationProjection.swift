@@ -184,6 +184,14 @@ enum ConversationProjection {
         )
     }
 
+    /// A message row by hub id.
+    static func message(_ id: String, _ connection: Connection) throws -> MessageRow? {
+        let statement = try connection.cachedStatement(sql: "SELECT \(messageColumns) FROM messages WHERE id = ?")
+        defer { statement.reset() }
+        try statement.bind([id])
+        return try statement.step() ? try decodeMessage(statement) : nil
+    }
+
     /// The conversation's messages in order; `visibleOnly` keeps transcript lines not hidden or erased.
     static func messages(of conversation: String, visibleOnly: Bool, _ connection: Connection) throws -> [MessageRow] {
         let filter = visibleOnly ? " AND transcript = 1 AND hidden = 0 AND erased = 0" : ""

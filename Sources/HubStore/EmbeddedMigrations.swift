@@ -194,10 +194,11 @@ extension EventStoreSchema {
                     PRIMARY KEY (conversation, seq)
                 ) STRICT;
 
-                CREATE INDEX messages_by_client_id ON messages (conversation, message_id);
 
                 -- The outbox: one row per (message, recipient) from message.routed; delivery.* events move it on.
-                -- `payload` is the callback body, kept until the delivery ends.
+                -- `payload` is the callback body when it cannot be rebuilt from the message row (a redacted text is
+                -- delivered once in the original; an escalation carries the transcript), kept until the delivery ends.
+                -- Only pending rows are indexed by time and lane, so those indexes stay small however long the history.
                 CREATE TABLE deliveries (
                     id              TEXT    PRIMARY KEY,
                     conversation    TEXT    NOT NULL,
@@ -218,8 +219,8 @@ extension EventStoreSchema {
                 ) STRICT;
 
                 CREATE INDEX deliveries_pending ON deliveries (next_attempt_at) WHERE state = 'pending';
+                CREATE INDEX deliveries_pending_lanes ON deliveries (conversation, application, role, seq) WHERE state = 'pending';
                 CREATE INDEX deliveries_by_message ON deliveries (message);
-                CREATE INDEX deliveries_by_conversation ON deliveries (conversation, seq);
 
                 """#
         ),

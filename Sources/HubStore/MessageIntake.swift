@@ -347,9 +347,8 @@ struct MessageIntake {
     ) throws {
         conversation.messageCount += 1
         let seq = conversation.messageCount
-        let deliveries = recipients.map { recipient in
-            (id: EventID.makeV5(name: "delivery:\(message.id):\(recipient.application):\(recipient.type)"), recipient)
-        }
+        // Time-ordered ids keep the outbox's primary key append-only.
+        let deliveries = recipients.map { recipient in (id: EventID.makeV7(), recipient) }
         try transaction.append(
             [
                 draft(
@@ -403,23 +402,27 @@ struct MessageIntake {
             connection
         )
         guard !deliveries.isEmpty else { return }
-        var single: [String: JSONValue] = [
-            "id": .string(message.id), "type": .object(["value": .string(message.type)]), "content": message.content,
-            "conversation": conversation.callbackJSON, "sender": message.sender,
-            "recipients": .object(["recipient": recipientsJSON]), "created": .string(Timestamp.format(now)),
-        ]
-        if let messageId = message.messageId { single["messageId"] = .string(messageId) }
-        for (id, recipient) in deliveries {
+        // The callback body is rebuilt from the message row at delivery time, except when the row
+        // cannot give it: a redacted text goes out once in the original, an escalation carries the
+        // transcript so far (spec §5.2).
+        var payload: String?
+        if message.redact || message.type == "escalation.transfer" {
+            var single: [String: JSONValue] = [
+                "id": .string(message.id), "type": .object(["value": .string(message.type)]),
+                "content": message.content, "conversation": conversation.callbackJSON, "sender": message.sender,
+                "recipients": .object(["recipient": recipientsJSON]), "created": .string(Timestamp.format(now)),
+            ]
+            if let messageId = message.messageId { single["messageId"] = .string(messageId) }
             var batch: [JSONValue] = []
             if message.type == "escalation.transfer" {
-                // The escalation agent gets the transcript so far with the escalation (spec §5.2).
                 batch = try ConversationProjection.messages(of: conversation.id, visibleOnly: true, connection)
                     .filter { $0.id != message.id }
                     .map { $0.callbackJSON(conversation: conversation) }
             }
             batch.append(.object(single))
-            var payload: [String: JSONValue] = ["messages": .object(["message": .array(batch)])]
-            if let attributes { payload["metadata"] = .object(["attributes": attributes]) }
+            payload = CallbackPayload.body(batch, attributes: attributes).text
+        }
+        for (id, recipient) in deliveries {
             try connection.run(
                 sql: """
                     INSERT INTO deliveries (id, conversation, message, seq, application, role, sender_type, payload,
@@ -428,7 +431,7 @@ struct MessageIntake {
                     """,
                 [
                     id, conversation.id, message.id, seq, recipient.application, recipient.type, message.senderType,
-                    JSONValue.object(payload).text, now, now,
+                    payload, now, now,
                 ]
             )
         }
@@ -442,6 +445,15 @@ struct MessageIntake {
             actor: caller.actor,
             correlationId: caller.correlationId
         )
+    }
+}
+
+/// The body of a callback POST (spec §5.3): `{"metadata"?, "messages": {"message": [...]}}`.
+enum CallbackPayload {
+    static func body(_ messages: [JSONValue], attributes: JSONValue?) -> JSONValue {
+        var payload: [String: JSONValue] = ["messages": .object(["message": .array(messages)])]
+        if let attributes { payload["metadata"] = .object(["attributes": attributes]) }
+        return .object(payload)
     }
 }
 

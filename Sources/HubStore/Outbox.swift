@@ -1,6 +1,7 @@
 import Foundation
 import HubDomain
 import HubSQLite
+import Synchronization
 
 /// A pending delivery: one message to one recipient role's callback (DESIGN.md §7).
 public struct PendingDelivery: Sendable, Equatable {
@@ -12,6 +13,8 @@ public struct PendingDelivery: Sendable, Equatable {
     public var role: String
     /// The callback body.
     public var payload: String
+    /// The conversation's account (for the attempt's event).
+    public var account: String?
     /// Attempts made so far.
     public var attempts: Int
 
@@ -91,6 +94,7 @@ public struct Outbox: Sendable {
     public let store: EventStore
     let vault: SecretVault
     let accounts = AccountDirectory()
+    private let endpoints = EndpointCache()
 
     public init(store: EventStore, vault: SecretVault) {
         self.store = store
@@ -106,28 +110,53 @@ public struct Outbox: Sendable {
                     SELECT d.id, d.conversation, d.message, d.application, d.role, d.payload, d.attempts
                     FROM deliveries d
                     WHERE d.state = 'pending' AND d.next_attempt_at <= ?
-                        AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.conversation = d.conversation
-                            AND e.seq < d.seq AND e.state = 'pending' AND e.application = d.application
-                            AND e.role = d.role)
-                    ORDER BY d.next_attempt_at, d.seq LIMIT ?
+                        AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.state = 'pending'
+                            AND e.conversation = d.conversation AND e.application = d.application
+                            AND e.role = d.role AND e.seq < d.seq)
+                    ORDER BY d.next_attempt_at LIMIT ?
                     """
             )
             defer { statement.reset() }
             try statement.bind([now, limit + busy.count])
-            var found: [PendingDelivery] = []
+            var found: [(delivery: PendingDelivery, stored: Bool)] = []
             while try statement.step(), found.count < limit {
+                let stored = statement.optionalText(at: 5)
                 let delivery = PendingDelivery(
                     id: statement.text(at: 0),
                     conversation: statement.text(at: 1),
                     message: statement.text(at: 2),
                     application: statement.text(at: 3),
                     role: statement.text(at: 4),
-                    payload: statement.optionalText(at: 5) ?? "{}",
+                    payload: stored ?? "",
+                    account: nil,
                     attempts: Int(statement.int64(at: 6))
                 )
-                if !busy.contains(delivery.lane) { found.append(delivery) }
+                if !busy.contains(delivery.lane) { found.append((delivery, stored != nil)) }
             }
-            return found
+            statement.reset()
+            // The body of most callbacks is the message row as it stands (spec §5.3).
+            var conversations: [String: ConversationRow] = [:]
+            return try found.map { entry in
+                var delivery = entry.delivery
+                let conversation: ConversationRow?
+                if let cached = conversations[delivery.conversation] {
+                    conversation = cached
+                } else {
+                    conversation = try ConversationProjection.conversation(delivery.conversation, connection)
+                    conversations[delivery.conversation] = conversation
+                }
+                delivery.account = conversation?.account
+                if !entry.stored, let conversation,
+                    let message = try ConversationProjection.message(delivery.message, connection)
+                {
+                    delivery.payload =
+                        CallbackPayload.body(
+                            [message.callbackJSON(conversation: conversation)],
+                            attributes: message.attributes
+                        ).text
+                }
+                return delivery
+            }
         }
     }
 
@@ -142,52 +171,68 @@ public struct Outbox: Sendable {
     /// `nil` when the application, the role or its callback no longer exists.
     public func endpoint(application: String, role: String) async throws -> CallbackEndpoint? {
         try await store.pool.read { connection in
-            guard let app = try ConfigurationStore.row(.clientApplication, id: application, connection)?.state,
-                let roleState = app["roles"]?.arrayValue?.first(where: { $0["name"]?.stringValue == role }),
-                let url = roleState["callback"]?.stringValue
-            else { return nil }
-            let appRecord = "clientApplication/\(application)"
-            var headers: [(name: String, value: String)] = []
-            for header in roleState["headers"]?.arrayValue ?? [] {
-                guard let name = header["name"]?.stringValue, let value = header["value"]?.stringValue else { continue }
-                headers.append((name, try self.open(value, record: appRecord, connection)))
-            }
-            var authentication: CallbackAuthentication?
-            if let authId = roleState.value(at: "authentication.id")?.stringValue,
-                let auth = try ConfigurationStore.row(.authentication, id: authId, connection),
-                auth.state["active"] != .bool(false)
-            {
-                let record = "authentication/\(authId)"
-                if let basic = auth.state["basicAuth"] {
-                    authentication = .basic(
-                        username: basic["username"]?.stringValue ?? "",
-                        password: try self.open(basic["password"]?.stringValue ?? "", record: record, connection)
-                    )
-                } else if let oauth = auth.state["oauth2"] {
-                    authentication = .oauth2(
-                        OAuth2Settings(
-                            key: "\(authId)@\(auth.modifiedAt)",
-                            tokenRequestUrl: oauth["tokenRequestUrl"]?.stringValue ?? "",
-                            method: oauth["method"]?.stringValue ?? "POST",
-                            headers: try (oauth["headers"]?.arrayValue ?? []).map { header in
-                                OAuth2Settings.Header(
-                                    name: header["name"]?.stringValue ?? "",
-                                    value: try self.open(header["value"]?.stringValue ?? "", record: record, connection)
-                                )
-                            },
-                            payload: try self.open(oauth["payload"]?.stringValue ?? "", record: record, connection),
-                            accessTokenPath: oauth["accessTokenPath"]?.stringValue ?? "access_token"
-                        )
-                    )
-                }
-            }
-            return CallbackEndpoint(
-                url: url,
-                version: roleState["version"]?.stringValue ?? "v3",
-                headers: headers,
-                authentication: authentication
-            )
+            let generation =
+                try connection.singleInt64(sql: "SELECT coalesce(max(position), 0) FROM config_history") ?? 0
+            let key = application + "|" + role
+            if let cached = self.endpoints.cached(key, generation: generation) { return cached }
+            let endpoint = try self.resolveEndpoint(application: application, role: role, connection)
+            self.endpoints.store(key, endpoint, generation: generation)
+            return endpoint
         }
+    }
+
+    private func resolveEndpoint(
+        application: String,
+        role: String,
+        _ connection: Connection
+    ) throws
+        -> CallbackEndpoint?
+    {
+        guard let app = try ConfigurationStore.row(.clientApplication, id: application, connection)?.state,
+            let roleState = app["roles"]?.arrayValue?.first(where: { $0["name"]?.stringValue == role }),
+            let url = roleState["callback"]?.stringValue
+        else { return nil }
+        let appRecord = "clientApplication/\(application)"
+        var headers: [(name: String, value: String)] = []
+        for header in roleState["headers"]?.arrayValue ?? [] {
+            guard let name = header["name"]?.stringValue, let value = header["value"]?.stringValue else { continue }
+            headers.append((name, try self.open(value, record: appRecord, connection)))
+        }
+        var authentication: CallbackAuthentication?
+        if let authId = roleState.value(at: "authentication.id")?.stringValue,
+            let auth = try ConfigurationStore.row(.authentication, id: authId, connection),
+            auth.state["active"] != .bool(false)
+        {
+            let record = "authentication/\(authId)"
+            if let basic = auth.state["basicAuth"] {
+                authentication = .basic(
+                    username: basic["username"]?.stringValue ?? "",
+                    password: try self.open(basic["password"]?.stringValue ?? "", record: record, connection)
+                )
+            } else if let oauth = auth.state["oauth2"] {
+                authentication = .oauth2(
+                    OAuth2Settings(
+                        key: "\(authId)@\(auth.modifiedAt)",
+                        tokenRequestUrl: oauth["tokenRequestUrl"]?.stringValue ?? "",
+                        method: oauth["method"]?.stringValue ?? "POST",
+                        headers: try (oauth["headers"]?.arrayValue ?? []).map { header in
+                            OAuth2Settings.Header(
+                                name: header["name"]?.stringValue ?? "",
+                                value: try self.open(header["value"]?.stringValue ?? "", record: record, connection)
+                            )
+                        },
+                        payload: try self.open(oauth["payload"]?.stringValue ?? "", record: record, connection),
+                        accessTokenPath: oauth["accessTokenPath"]?.stringValue ?? "access_token"
+                    )
+                )
+            }
+        }
+        return CallbackEndpoint(
+            url: url,
+            version: roleState["version"]?.stringValue ?? "v3",
+            headers: headers,
+            authentication: authentication
+        )
     }
 
     private func open(_ value: String, record: String, _ connection: Connection) throws -> String {
@@ -224,10 +269,12 @@ public struct Outbox: Sendable {
                 data["nextAttemptAt"] = .string(Timestamp.format(at))
             case .failed: type = "delivery.failed"
             }
-            let account = try connection.singleText(
-                sql: "SELECT account FROM conversations WHERE id = ?",
-                [delivery.conversation]
-            )
+            let account =
+                try delivery.account
+                ?? connection.singleText(
+                    sql: "SELECT account FROM conversations WHERE id = ?",
+                    [delivery.conversation]
+                )
             try transaction.append(
                 [
                     EventDraft(
@@ -333,5 +380,26 @@ public struct Outbox: Sendable {
             causedBy: delivery.message
         )
         try ConversationProjection.update(current, position: transaction.lastPosition, connection)
+    }
+}
+
+/// Resolved callback endpoints, valid while the configuration is unchanged (no new `config_history` row).
+final class EndpointCache: Sendable {
+    private struct State {
+        var generation: Int64 = -1
+        var entries: [String: CallbackEndpoint?] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    func cached(_ key: String, generation: Int64) -> CallbackEndpoint?? {
+        state.withLock { state in state.generation == generation ? state.entries[key] : nil }
+    }
+
+    func store(_ key: String, _ endpoint: CallbackEndpoint?, generation: Int64) {
+        state.withLock { state in
+            if state.generation != generation { state = State(generation: generation) }
+            state.entries[key] = .some(endpoint)
+        }
     }
 }

@@ -2,6 +2,7 @@ public import Crypto
 public import Foundation
 public import HubDomain
 public import HubStore
+import Synchronization
 
 /// What a verified bearer token says.
 public struct TokenClaims: Sendable, Equatable {
@@ -19,6 +20,8 @@ public struct TokenService: Sendable {
     public static let operatorSubject = "operator"
     static let issuer = "hubstore"
     private let keyBytes: [UInt8]
+    /// Tokens already verified, so a busy client's requests skip the HMAC and JSON work.
+    private let verified = VerifiedTokens()
 
     public init(masterKey: MasterKey) {
         keyBytes = masterKey.derivedKey(purpose: "hubstore.token-signing.v1").withUnsafeBytes { Array($0) }
@@ -46,6 +49,15 @@ public struct TokenService: Sendable {
 
     /// The claims of a token whose signature, issuer and expiry check out; `nil` otherwise.
     public func verify(_ token: String, now: Date = Date()) -> TokenClaims? {
+        if let claims = verified.claims(token) {
+            return Int64(now.timeIntervalSince1970) < claims.expiresAt ? claims : nil
+        }
+        guard let claims = verifySignatureAndClaims(token, now: now) else { return nil }
+        verified.insert(token, claims)
+        return claims
+    }
+
+    private func verifySignatureAndClaims(_ token: String, now: Date) -> TokenClaims? {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, let givenSignature = Base64URL.decode(parts[2]) else { return nil }
         let signingInput = parts[0] + "." + parts[1]
@@ -72,5 +84,20 @@ public struct TokenService: Sendable {
 
     private func signature(_ input: String) -> [UInt8] {
         Array(HMAC<SHA256>.authenticationCode(for: Array(input.utf8), using: key))
+    }
+}
+
+/// A bounded memo of verified tokens (emptied when full; tokens are re-verified after that).
+final class VerifiedTokens: Sendable {
+    private let entries = Mutex<[String: TokenClaims]>([:])
+    static let capacity = 4096
+
+    func claims(_ token: String) -> TokenClaims? { entries.withLock { $0[token] } }
+
+    func insert(_ token: String, _ claims: TokenClaims) {
+        entries.withLock { entries in
+            if entries.count >= Self.capacity { entries.removeAll(keepingCapacity: true) }
+            entries[token] = claims
+        }
     }
 }

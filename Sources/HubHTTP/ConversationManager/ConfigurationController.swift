@@ -163,7 +163,7 @@ struct ConfigurationController: Sendable {
             throw APIError.invalidValue("body", "the request body is larger than 1 MiB")
         }
         do {
-            return try JSONDecoder().decode(JSONValue.self, from: Data(buffer.readableBytesView))
+            return try JSONValue.parse(bytes: buffer.readableBytesView)
         } catch {
             throw APIError.invalidValue("body", "the request body is not valid JSON")
         }

@@ -1,0 +1,283 @@
+import AsyncHTTPClient
+import Foundation
+import HubDelivery
+import HubDomain
+public import HubHTTP
+public import HubSQLite
+public import HubStore
+public import Logging
+import NIOCore
+import NIOHTTP1
+import Synchronization
+
+/// `hubstore bench ingest`: durable ingest over HTTP (DESIGN.md §10). Starts a hub in this process,
+/// configures an account whose bot and customer callbacks are a local receiver, drives
+/// `POST /conversations/messages` over keep-alive HTTP from concurrent senders holding realistic
+/// conversations (customer and bot taking turns, 10–30 messages each), waits for the deliveries,
+/// then checks every acknowledged message is in its transcript.
+public struct IngestBenchmark: Sendable {
+    public struct Options: Sendable {
+        public var messages: Int
+        public var senders: Int
+        public var synchronous: ConnectionConfiguration.Synchronous
+        public var dataDirectory: String?
+
+        public init(
+            messages: Int,
+            senders: Int,
+            synchronous: ConnectionConfiguration.Synchronous,
+            dataDirectory: String?
+        ) {
+            self.messages = messages
+            self.senders = senders
+            self.synchronous = synchronous
+            self.dataDirectory = dataDirectory
+        }
+    }
+
+    public struct Result: Sendable {
+        public var acknowledged: Int
+        public var seconds: Double
+        public var p50Milliseconds: Double
+        public var p99Milliseconds: Double
+        public var maxMilliseconds: Double
+        public var deliveries: Int
+        public var deliverySeconds: Double
+        public var conversations: Int
+        public var missing: [String]
+        public var refused: Int
+
+        public var messagesPerSecond: Double { Double(acknowledged) / max(seconds, 1e-9) }
+        public var deliveriesPerSecond: Double { Double(deliveries) / max(deliverySeconds, 1e-9) }
+    }
+
+    public let options: Options
+
+    public init(options: Options) { self.options = options }
+
+    public func run(log: @escaping @Sendable (String) -> Void) async throws -> Result {
+        let temporary = options.dataDirectory == nil
+        let directory =
+            options.dataDirectory
+            ?? FileManager.default.temporaryDirectory
+            .appendingPathComponent("hubstore-bench-ingest-\(UUID().uuidString)").path
+        defer { if temporary { try? FileManager.default.removeItem(atPath: directory) } }
+        var configuration = ServerConfiguration(
+            port: 0,
+            store: EventStoreConfiguration(dataDirectory: directory, synchronous: options.synchronous)
+        )
+        configuration.delivery.maxConcurrentPerEndpoint = 64
+        let server = configuration
+        let logger = Logger(label: "hubstore", factory: { _ in SwiftLogNoOpLogHandler() })
+        let options = self.options
+        return try await CallbackReceiver.run({ _, _, _ in 200 }) { receiver in
+            try await InProcessHub.run(server, logger: logger) { hub in
+                let setup = try await Self.configure(hub, callbacks: receiver.baseURL)
+                log("configured account \(setup.account); \(options.senders) senders, \(options.messages) messages")
+                return try await Self.drive(hub, receiver: receiver, setup: setup, options: options, log: log)
+            }
+        }
+    }
+
+    struct Setup: Sendable {
+        var account: String
+        var participant: String
+    }
+
+    static func configure(_ hub: InProcessHub, callbacks: String) async throws -> Setup {
+        func app(_ name: String, _ role: String) -> String {
+            #"""
+            {"name": "\#(name)", "roles": [{"name": "\#(role)", "version": "v3", "callback": "\#(callbacks)/\#(role)",
+              "notificationEmail": "ops@example.com", "headers": [{"name": "X-Bench", "value": "1"}]}]}
+            """#
+        }
+        let customer = try await hub.create("clientapplications", app("bench_customer_app", "customer"))
+        let bot = try await hub.create("clientapplications", app("bench_bot_app", "custom_bot"))
+        let participant = try await hub.create(
+            "participants",
+            #"""
+            {"name": "bench_bot", "type": "custom_bot", "application": {"id": "\#(bot)"}, "options": [{"name": "k", "value": "v"}]}
+            """#
+        )
+        let channel = try await hub.create(
+            "channels",
+            #"{"type": "bench_channel", "displayName": "Bench", "icon": "iVBORw0KGgo="}"#
+        )
+        let orchestration = try await hub.create(
+            "orchestrations",
+            #"""
+            {"name": "bench_orchestration", "applications": {"botConfiguration": {"bots": [{"id": "\#(bot)",
+              "participant": {"id": "\#(participant)"}}]}, "customerConfiguration": {"customer": {"id": "\#(customer)"}}}}
+            """#
+        )
+        let account = try await hub.create(
+            "accounts",
+            #"""
+            {"name": "bench_account", "address": "bench", "channel": {"id": "\#(channel)"},
+             "chatConfigurations": {"timeout": 60, "orchestration": {"id": "\#(orchestration)"}, "entryPoint": {"id": "1"}}}
+            """#
+        )
+        return Setup(account: account, participant: participant)
+    }
+
+    /// What one sender saw.
+    struct SenderOutcome: Sendable {
+        var latencies: [Double] = []
+        /// Conversation id → hub message ids acknowledged in it.
+        var acknowledged: [String: [String]] = [:]
+        var refused = 0
+    }
+
+    static func drive(
+        _ hub: InProcessHub,
+        receiver: CallbackReceiver,
+        setup: Setup,
+        options: Options,
+        log: @escaping @Sendable (String) -> Void
+    ) async throws -> Result {
+        let remaining = Counter(options.messages)
+        let done = Counter(0)
+        let progress = ProgressReporter(label: "acknowledged", total: Int64(options.messages))
+        let receivedBefore = receiver.count
+        let started = ContinuousClock.now
+        let outcomes = try await withThrowingTaskGroup(of: SenderOutcome.self) { group in
+            for sender in 0..<options.senders {
+                group.addTask {
+                    var outcome = SenderOutcome()
+                    var generator = SystemRandomNumberGenerator()
+                    var conversationNumber = 0
+                    while remaining.value.load(ordering: .relaxed) > 0 {
+                        conversationNumber += 1
+                        let length = Int.random(in: 10...30, using: &generator)
+                        var conversation: String?
+                        for turn in 0..<length {
+                            guard remaining.value.subtract(1, ordering: .relaxed).oldValue > 0 else { break }
+                            let body = message(
+                                turn: turn,
+                                sender: sender,
+                                conversationNumber: conversationNumber,
+                                conversation: conversation,
+                                participant: setup.participant
+                            )
+                            let sent = ContinuousClock.now
+                            let (status, text) = try await hub.call(
+                                .POST,
+                                "/conversation/conversationmgr/v3/conversations/messages",
+                                body: body
+                            )
+                            outcome.latencies.append(AppendBenchmark.seconds(sent.duration(to: .now)) * 1000)
+                            guard status == 202, let reply = try? JSONValue.parse(text),
+                                let accepted = reply.value(at: "messages")?["message"]?.arrayValue?.first,
+                                let id = accepted["id"]?.stringValue,
+                                let conversationId = accepted.value(at: "conversation.id")?.stringValue
+                            else {
+                                outcome.refused += 1
+                                if outcome.refused <= 3 { log("refused (\(status)): \(text.prefix(200))") }
+                                break
+                            }
+                            conversation = conversationId
+                            outcome.acknowledged[conversationId, default: []].append(id)
+                            let count = done.value.add(1, ordering: .relaxed).newValue
+                            progress.update(Int64(count))
+                        }
+                    }
+                    return outcome
+                }
+            }
+            return try await group.reduce(into: [SenderOutcome]()) { $0.append($1) }
+        }
+        let elapsed = AppendBenchmark.seconds(started.duration(to: .now))
+        if let (_, metrics) = try? await hub.call(.GET, "/metrics") {
+            for line in metrics.split(separator: "\n")
+            where line.hasPrefix("hubstore_writer_batch_size_sum") || line.hasPrefix("hubstore_writer_batch_size_count")
+                || line.hasPrefix("hubstore_writer_commit_duration_seconds_sum")
+                || line.hasPrefix("hubstore_writer_commit_duration_seconds_count")
+            {
+                log(String(line))
+            }
+        }
+        let acknowledged = outcomes.reduce(0) { $0 + $1.acknowledged.values.reduce(0) { $0 + $1.count } }
+        progress.finish(Int64(acknowledged))
+        // Every acknowledged message is delivered once (customer messages to the bot, bot replies to the customer).
+        let deadline = ContinuousClock.now + .seconds(120)
+        while receiver.count - receivedBefore < acknowledged, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let deliverySeconds = AppendBenchmark.seconds(started.duration(to: .now))
+        let deliveries = receiver.count - receivedBefore
+        log("checking \(acknowledged) acknowledged messages against their transcripts")
+        var missing: [String] = []
+        var conversations = 0
+        for outcome in outcomes {
+            for (conversation, ids) in outcome.acknowledged {
+                conversations += 1
+                let (status, text) = try await hub.call(
+                    .GET,
+                    "/v1/conversations/\(conversation)/transcript",
+                    accept: "application/x-ndjson"
+                )
+                var present = Set<String>()
+                if status == 200 {
+                    for line in text.split(separator: "\n") {
+                        if let id = (try? JSONValue.parse(String(line)))?["id"]?.stringValue { present.insert(id) }
+                    }
+                }
+                missing.append(contentsOf: ids.filter { !present.contains($0) })
+            }
+        }
+        let latencies = outcomes.flatMap(\.latencies).sorted()
+        func percentile(_ p: Double) -> Double {
+            latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))]
+        }
+        return Result(
+            acknowledged: acknowledged,
+            seconds: elapsed,
+            p50Milliseconds: percentile(0.50),
+            p99Milliseconds: percentile(0.99),
+            maxMilliseconds: latencies.last ?? 0,
+            deliveries: deliveries,
+            deliverySeconds: deliverySeconds,
+            conversations: conversations,
+            missing: missing,
+            refused: outcomes.reduce(0) { $0 + $1.refused }
+        )
+    }
+
+    /// Turn 0 starts a conversation (a new customer); then bot and customer take turns.
+    static func message(
+        turn: Int,
+        sender: Int,
+        conversationNumber: Int,
+        conversation: String?,
+        participant: String
+    ) -> String {
+        let messageId = "\(sender)-\(conversationNumber)-\(turn)-\(UInt32.random(in: 0...UInt32.max))"
+        let text =
+            turn % 2 == 0
+            ? "Customer message \(turn): my order number is \(sender * 1000 + conversationNumber), where is it?"
+            : "Bot reply \(turn): let me look that up for you, one moment please."
+        if let conversation {
+            let senderJSON =
+                turn % 2 == 0
+                ? #"{"type": "customer"}"#
+                : #"{"type": "custom_bot", "participant": {"id": "\#(participant)", "name": "bench_bot"}}"#
+            return #"""
+                {"messages": {"message": [{"messageId": "\#(messageId)", "type": {"value": "text"},
+                  "content": {"text": "\#(text)"}, "conversation": {"id": "\#(conversation)"}, "sender": \#(senderJSON)}]}}
+                """#
+        }
+        return #"""
+            {"messages": {"message": [{"messageId": "\#(messageId)", "type": {"value": "text"},
+              "content": {"text": "\#(text)"}, "sender": {"type": "customer"},
+              "conversation": {"account": {"address": "bench", "channel": {"type": "bench_channel"}},
+                "customer": {"name": "Customer \#(sender)-\#(conversationNumber)", "contacts": {"contact": [
+                  {"type": "email", "address": "c\#(sender)-\#(conversationNumber)-\#(UInt32.random(in: 0...UInt32.max))@example.com"}]}}}}]}}
+            """#
+    }
+}
+
+/// An atomic integer that closures can capture.
+final class Counter: Sendable {
+    let value: Atomic<Int>
+    init(_ initial: Int) { value = Atomic(initial) }
+}
