@@ -70,7 +70,8 @@ public struct IngestBenchmark: Sendable {
         let server = configuration
         let logger = Logger(label: "hubstore", factory: { _ in SwiftLogNoOpLogHandler() })
         let options = self.options
-        return try await CallbackReceiver.run({ _, _, _ in 200 }) { receiver in
+        let accept: CallbackReceiver.Handler = { _, _, _ in 200 }
+        return try await CallbackReceiver.run(accept) { receiver in
             try await InProcessHub.run(server, logger: logger) { hub in
                 let setup = try await Self.configure(hub, callbacks: receiver.baseURL)
                 log("configured account \(setup.account); \(options.senders) senders, \(options.messages) messages")
