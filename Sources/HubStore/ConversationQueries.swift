@@ -181,8 +181,10 @@ extension MessageRow {
 
     /// `customer (John smith)`, `custom_bot (bot name)`, `system`.
     var senderLabel: String {
-        let name = sender.value(at: "participant.name")?.stringValue
-        return name.map { "\(senderType) (\($0))" } ?? senderType
+        guard let name = sender.value(at: "participant.name")?.stringValue, name != senderType else {
+            return senderType
+        }
+        return "\(senderType) (\(name))"
     }
 
     /// A one-line rendering of a message without text: its type and the value's gist.

@@ -8,10 +8,10 @@ struct HubStoreCommand: AsyncParsableCommand {
         abstract: "A self-hosted conversation hub backend on an event log in SQLite.",
         discussion: """
             Every flag of `serve` also reads an environment variable (HUBSTORE_DATA, HUBSTORE_HOST, \
-            HUBSTORE_PORT, HUBSTORE_SYNCHRONOUS, HUBSTORE_LOG_LEVEL, HUBSTORE_LOG_FORMAT); a flag wins \
+            HUBSTORE_PORT, HUBSTORE_SYNCHRONOUS, HUBSTORE_DELIVERY_RETRIES, HUBSTORE_LOG_LEVEL, HUBSTORE_LOG_FORMAT); a flag wins \
             over its variable, and the variable over the default.
             """,
         version: "0.1.0",
-        subcommands: [Serve.self, Clients.self, Token.self, Verify.self, Bench.self]
+        subcommands: [Serve.self, Demo.self, Clients.self, Token.self, Verify.self, Bench.self]
     )
 }
