@@ -133,6 +133,7 @@ struct DeliveryTests {
         ) { hub in
             let first = try await hub.sendAccepted(messageBody(text: "to the dead bot"))
             let conversation = try #require(first.first?.value(at: "conversation.id")?.stringValue)
+            try await hub.callbacks.waitFor { $0.contains { $0.path == "/custom_bot" } }
             _ = try await hub.sendAccepted(
                 messageBody(from: "custom_bot", text: "to the customer", conversation: conversation, participant: bot)
             )
