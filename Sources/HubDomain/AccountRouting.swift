@@ -155,3 +155,49 @@ extension JSONValue {
         }
     }
 }
+
+extension AttachmentPolicy {
+    /// Refuses a file the policy does not take (spec §6.1 [P]): attachments disabled, larger than
+    /// `maxSize`, an extension outside an allow list or inside a block list, or no extension at all.
+    public func check(name: String, size: Int64) throws(APIError) {
+        guard enabled else { throw APIError.invalidValue("channel.type", "the channel does not take attachments") }
+        if let maxSize, size > maxSize {
+            throw APIError.invalidValue("size", "\(size) bytes is more than the channel's limit of \(maxSize)")
+        }
+        guard let fileExtension = MediaType.fileExtension(of: name) else {
+            throw APIError.invalidValue("name", "a file name needs an extension, e.g. bird.jpg")
+        }
+        if !extensions.isEmpty, allow != extensions.contains(fileExtension) {
+            throw APIError.invalidValue("name", "the channel does not take .\(fileExtension) files")
+        }
+    }
+}
+
+/// Media types implied by file extensions (spec §6.1 [P]: the content type follows from the name).
+public enum MediaType {
+    static let byExtension: [String: String] = [
+        "jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif", "webp": "image/webp",
+        "svg": "image/svg+xml", "bmp": "image/bmp", "tif": "image/tiff", "tiff": "image/tiff", "pdf": "application/pdf",
+        "txt": "text/plain", "csv": "text/csv", "html": "text/html", "json": "application/json",
+        "xml": "application/xml", "zip": "application/zip", "mp3": "audio/mpeg", "wav": "audio/wav",
+        "ogg": "audio/ogg", "mp4": "video/mp4", "mov": "video/quicktime", "webm": "video/webm",
+        "doc": "application/msword",
+        "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "xls": "application/vnd.ms-excel",
+        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "ppt": "application/vnd.ms-powerpoint",
+        "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    ]
+
+    /// The lower-cased extension of a file name (`bird.JPG` → `jpg`), if it has one.
+    public static func fileExtension(of name: String) -> String? {
+        guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return nil }
+        let ext = name[name.index(after: dot)...].lowercased()
+        return ext.isEmpty ? nil : ext
+    }
+
+    /// The media type of a file name; `application/octet-stream` when the extension is unknown.
+    public static func forFileName(_ name: String) -> String {
+        fileExtension(of: name).flatMap { byExtension[$0] } ?? "application/octet-stream"
+    }
+}

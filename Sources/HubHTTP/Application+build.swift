@@ -23,7 +23,9 @@ public func buildRouter(
         AuthenticationMiddleware(
             tokens: tokens,
             clients: clients,
-            openPaths: ["/healthz", "/readyz", "/oauth2/token"]
+            openPaths: [
+                "/healthz", "/readyz", "/oauth2/token", AssetController.uploadPath, AssetController.downloadPath,
+            ]
         )
     }
     OperationsController(store: store, metrics: metrics).register(on: router)
@@ -35,7 +37,9 @@ public func buildRouter(
         conversations: ConversationStore(store: store, vault: vault, contactKeys: contactKeys),
         queries: queries
     ).register(on: router)
-    ConversationQueryController(queries: queries).register(on: router)
+    let assets = AssetStore(store: store)
+    AssetController(assets: assets, signer: AssetURLSigner(masterKey: masterKey)).register(on: router)
+    ConversationQueryController(queries: queries, assets: assets).register(on: router)
     let openAPI = ByteBuffer(string: OpenAPIDocument.json.text)
     router.get("/openapi.json") { _, _ in
         Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: openAPI))

@@ -34,7 +34,20 @@ struct MessageIntake {
         )
         let stream = "conversation/\(conversation.id)"
         let hubId = EventID.makeV7()
-        let content = message.body["content"] ?? .object([:])
+        var content = message.body["content"] ?? .object([:])
+        if !message.attachments.isEmpty, case .object(var fields) = content {
+            // Each asset must be uploaded; the callback carries {id, name, size, contentType} (spec §6.4).
+            let attached = try AssetStore.attach(
+                message.attachments,
+                conversation: conversation.id,
+                message: hubId,
+                path: path,
+                caller: caller,
+                transaction
+            )
+            fields["attachments"] = .object(["attachment": .array(attached)])
+            content = .object(fields)
+        }
         var sender = message.body["sender"] ?? .object(["type": .string(message.senderType.rawValue)])
         if message.senderType == .customer, sender["participant"] == nil,
             let name = conversation.customerState?["name"], case .object(var fields) = sender

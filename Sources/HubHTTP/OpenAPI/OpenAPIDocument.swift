@@ -196,6 +196,67 @@ enum OpenAPIDocument {
                 parameters: [pathID]
             ),
             Operation(
+                method: "post",
+                path: "/conversation/conversationmgr/v3/assets",
+                summary: "Request a signed upload URL for an attachment (channel policy checked)",
+                scopes: [.interactionManage],
+                requestBody: .object([
+                    "required": true,
+                    "content": .object([
+                        "application/json": .object(["schema": .object(["$ref": "#/components/schemas/AssetRequest"])])
+                    ]),
+                ]),
+                responses: ["200": "{id, contentUrl, contentUrlExpiry}", "400": "Invalid or refused by the channel"]
+            ),
+            Operation(
+                method: "post",
+                path: "/conversation/conversationmgr/v3/assets/upload",
+                summary: "Upload the bytes to a signed URL (no bearer token; the signature authorises)",
+                scopes: nil,
+                responses: ["204": "Stored", "400": "Size or type differ from the request", "401": "Bad signature"],
+                parameters: [queryParameter("signature", "From contentUrl", required: true)]
+            ),
+            Operation(
+                method: "put",
+                path: "/conversation/conversationmgr/v3/assets/upload",
+                summary: "Upload the bytes to a signed URL (as POST)",
+                scopes: nil,
+                responses: ["204": "Stored", "400": "Size or type differ from the request", "401": "Bad signature"],
+                parameters: [queryParameter("signature", "From contentUrl", required: true)]
+            ),
+            Operation(
+                method: "get",
+                path: "/conversation/conversationmgr/v3/assets/download",
+                summary: "Download an asset through its signed URL (no bearer token)",
+                scopes: nil,
+                responses: ["200": "The bytes", "401": "Bad signature", "404": "Not uploaded or deleted"],
+                parameters: [queryParameter("signature", "From GET /assets/{id}", required: true)]
+            ),
+            Operation(
+                method: "get",
+                path: "/conversation/conversationmgr/v3/assets/{id}",
+                summary: "An asset's metadata and a signed download URL",
+                scopes: [.interactionManage, .interactionRead],
+                responses: ["200": "{id, name, size, contentType, contentUrl, contentUrlExpiry}", "404": "Unknown"],
+                parameters: [pathID]
+            ),
+            Operation(
+                method: "delete",
+                path: "/conversation/conversationmgr/v3/assets/{id}",
+                summary: "Delete an asset not used in any message",
+                scopes: [.interactionManage],
+                responses: ["204": "Deleted", "400": "Used in a message (400-147)", "404": "Unknown"],
+                parameters: [pathID]
+            ),
+            Operation(
+                method: "get",
+                path: "/v1/assets",
+                summary: "The assets attached to a conversation",
+                scopes: [.query],
+                responses: ["200": "{assets: [...]}", "400": "conversation missing"],
+                parameters: [queryParameter("conversation", "Conversation id", required: true)]
+            ),
+            Operation(
                 method: "get",
                 path: "/v1/conversations",
                 summary: "Conversations in start order, filtered, with cursor pagination",
@@ -271,6 +332,7 @@ enum OpenAPIDocument {
         var schemas: [String: JSONValue] = ["Error": errorSchema]
         for kind in ResourceKind.allCases { schemas[kind.rawValue] = jsonSchema(.object(kind.schema.fields)) }
         schemas["RequestMessages"] = jsonSchema(.object(RequestMessages.schema.fields))
+        schemas["AssetRequest"] = jsonSchema(.object(AssetController.requestSchema.fields))
         return .object([
             "openapi": "3.1.0",
             "info": .object([

@@ -9,10 +9,12 @@ import NIOCore
 /// as JSON, NDJSON (`Accept: application/x-ndjson`) or plain text (`Accept: text/plain`).
 struct ConversationQueryController: Sendable {
     let queries: ConversationQueries
+    let assets: AssetStore
 
     func register(on router: Router<HubRequestContext>) {
         let group = router.group("/v1").add(middleware: RequireScope(anyOf: .query))
         group.get("/conversations") { request, _ in try await list(request) }
+        group.get("/assets") { request, _ in try await listAssets(request) }
         group.get("/conversations/:id/transcript") { request, context in try await transcript(request, context) }
     }
 
@@ -59,6 +61,16 @@ struct ConversationQueryController: Sendable {
             body["nextCursor"] = .string(Base64URL.encode(Array("\(startedAt):\(id)".utf8)))
         }
         return ConfigurationController.json(.ok, .object(body))
+    }
+
+    /// `GET /v1/assets?conversation=`: the assets attached to a conversation.
+    private func listAssets(_ request: Request) async throws -> Response {
+        try ConfigurationController.refuseQueryParameters(request, allowed: ["conversation"])
+        try ConfigurationController.requireAcceptsJSON(request)
+        guard let conversation = request.uri.queryParameters["conversation"].map(String.init), !conversation.isEmpty
+        else { throw APIError.missingAttribute("conversation") }
+        let records = try await assets.list(conversation: conversation)
+        return ConfigurationController.json(.ok, .object(["assets": .array(records.map(\.json))]))
     }
 
     private func transcript(_ request: Request, _ context: HubRequestContext) async throws -> Response {

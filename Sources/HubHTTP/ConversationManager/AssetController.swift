@@ -1,0 +1,148 @@
+import Foundation
+import HTTPTypes
+import HubDomain
+import HubStore
+import Hummingbird
+import NIOCore
+
+/// Assets (spec §6): `POST /assets` (a signed upload URL), the upload itself (`POST`/`PUT` on that
+/// URL), `GET /assets/{id}` (metadata and a signed download URL), the download, `DELETE /assets/{id}`.
+/// The upload and download paths take no bearer token: their signature is the authorisation.
+struct AssetController: Sendable {
+    static let uploadPath = ConfigurationController.basePath + "/assets/upload"
+    static let downloadPath = ConfigurationController.basePath + "/assets/download"
+    let assets: AssetStore
+    let signer: AssetURLSigner
+
+    static let requestSchema = Schema([
+        Field("channel", .object([Field("type", .string(max: 255), required: true)]), required: true),
+        Field(
+            "sender",
+            .object([Field("type", .enumeration(SenderType.allCases.map(\.rawValue)), required: true)]),
+            required: true
+        ),
+        Field("name", .string(max: 255), required: true),
+        Field("size", .number(min: 1), required: true),
+    ])
+
+    func register(on router: Router<HubRequestContext>) {
+        let group = router.group(RouterPath(ConfigurationController.basePath + "/assets"))
+        group.post("/upload") { request, context in try await upload(request, context, method: "POST") }
+        group.put("/upload") { request, context in try await upload(request, context, method: "PUT") }
+        group.get("/download") { request, _ in try await download(request) }
+        group.group().add(middleware: RequireScope(anyOf: .interactionManage))
+            .post { request, context in try await requestURL(request, context) }
+            .delete(":id") { request, context in try await delete(request, context) }
+        group.group().add(middleware: RequireScope(anyOf: .interactionManage, .interactionRead))
+            .get(":id") { request, context in try await get(request, context) }
+    }
+
+    private func requestURL(_ request: Request, _ context: HubRequestContext) async throws -> Response {
+        try ConfigurationController.refuseQueryParameters(request, allowed: [])
+        let body = try Self.requestSchema.validate(try await ConfigurationController.jsonBody(request))
+        guard let name = body["name"]?.stringValue, let size = body["size"]?.doubleValue,
+            size == size.rounded(), let senderText = body.value(at: "sender.type")?.stringValue,
+            let sender = SenderType(rawValue: senderText), let channel = body.value(at: "channel.type")?.stringValue
+        else { throw APIError.invalidValue("size", "must be a whole number of bytes") }
+        let asset = try await assets.request(
+            channelType: channel,
+            senderType: sender,
+            name: name,
+            size: Int64(size),
+            caller: ConfigurationController.caller(request, context)
+        )
+        let (signature, expiresAt) = signer.sign(method: "POST", asset: asset)
+        return ConfigurationController.json(
+            .ok,
+            .object([
+                "id": .string(asset.id),
+                "contentUrl": .string(Self.url(request, Self.uploadPath, signature)),
+                "contentUrlExpiry": .string(Timestamp.format(expiresAt)),
+            ])
+        )
+    }
+
+    private func upload(_ request: Request, _ context: HubRequestContext, method: String) async throws -> Response {
+        let claims = try verifiedSignature(request, method: "POST")
+        let bytes: ByteBuffer
+        do {
+            bytes = try await request.body.collect(upTo: Int(claims.size) + 1)
+        } catch {
+            throw APIError.invalidValue("body", "more bytes sent than the \(claims.size) declared")
+        }
+        try await assets.upload(
+            id: claims.assetId,
+            bytes: Array(bytes.readableBytesView),
+            contentType: request.headers[.contentType] ?? "",
+            caller: .init(actor: "signed-url", correlationId: EventID.makeV7())
+        )
+        return Response(status: .noContent)
+    }
+
+    private func download(_ request: Request) async throws -> Response {
+        let claims = try verifiedSignature(request, method: "GET")
+        guard let asset = try await assets.get(claims.assetId), asset.state != "deleted", let hash = asset.sha256
+        else { throw APIError.assetNotFound(claims.assetId) }
+        let files = assets.files
+        let bytes = try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try files.read(sha256: hash) }) }
+        }
+        let fileName = asset.name.replacingOccurrences(of: "\"", with: "")
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: asset.contentType, .contentDisposition: "attachment; filename=\"\(fileName)\"",
+            ],
+            body: .init(byteBuffer: ByteBuffer(bytes: bytes))
+        )
+    }
+
+    private func get(_ request: Request, _ context: HubRequestContext) async throws -> Response {
+        try ConfigurationController.refuseQueryParameters(request, allowed: [])
+        try ConfigurationController.requireAcceptsJSON(request)
+        let id = try Self.id(context)
+        guard let asset = try await assets.get(id), asset.state != "deleted" else { throw APIError.assetNotFound(id) }
+        let (signature, expiresAt) = signer.sign(method: "GET", asset: asset)
+        return ConfigurationController.json(
+            .ok,
+            .object([
+                "id": .string(asset.id), "name": .string(asset.name), "size": .integer(asset.size),
+                "contentType": .string(asset.contentType),
+                "contentUrl": .string(Self.url(request, Self.downloadPath, signature)),
+                "contentUrlExpiry": .string(Timestamp.format(expiresAt)),
+            ])
+        )
+    }
+
+    private func delete(_ request: Request, _ context: HubRequestContext) async throws -> Response {
+        try ConfigurationController.refuseQueryParameters(request, allowed: [])
+        try await assets.delete(id: try Self.id(context), caller: ConfigurationController.caller(request, context))
+        return Response(status: .noContent)
+    }
+
+    private func verifiedSignature(_ request: Request, method: String) throws -> AssetURLSigner.Claims {
+        guard let signature = request.uri.queryParameters["signature"].map(String.init),
+            let claims = signer.verify(signature), claims.method == method
+        else {
+            throw APIError(
+                statusCode: 401,
+                code: "401-104",
+                developerMessage: "The URL's signature is missing, invalid or expired; request a new URL."
+            )
+        }
+        return claims
+    }
+
+    static func id(_ context: HubRequestContext) throws -> String {
+        let id = context.parameters.get("id") ?? ""
+        guard Schema.isUUID(id) else { throw APIError.assetNotFound(id) }
+        return id.lowercased()
+    }
+
+    /// An absolute URL on this hub, as the caller reached it (`Host`, `X-Forwarded-Proto`).
+    static func url(_ request: Request, _ path: String, _ signature: String) -> String {
+        let host = request.head.authority ?? "localhost"
+        let scheme = request.headers[HTTPField.Name("X-Forwarded-Proto")!] ?? "http"
+        return "\(scheme)://\(host)\(path)?signature=\(signature)"
+    }
+}

@@ -1,0 +1,307 @@
+import Foundation
+public import HubDomain
+import HubSQLite
+
+/// An asset as the index holds it.
+public struct AssetRecord: Sendable, Equatable {
+    public var id: String
+    public var name: String
+    public var contentType: String
+    public var size: Int64
+    public var senderType: String
+    public var channelType: String
+    public var sha256: String?
+    public var state: String
+    public var conversation: String?
+    public var message: String?
+    public var createdAt: Int64
+    public var uploadedAt: Int64?
+
+    /// `{id, name, size, contentType}`, as callbacks carry an attachment (spec §6.4).
+    public var attachmentJSON: JSONValue {
+        .object([
+            "id": .string(id), "name": .string(name), "size": .integer(size), "contentType": .string(contentType),
+        ])
+    }
+
+    /// The query API's view.
+    public var json: JSONValue {
+        var fields = attachmentJSON.objectValue ?? [:]
+        fields["state"] = .string(state)
+        fields["sender"] = .object(["type": .string(senderType)])
+        fields["channel"] = .object(["type": .string(channelType)])
+        fields["created"] = .string(Timestamp.format(createdAt))
+        if let sha256 { fields["sha256"] = .string(sha256) }
+        if let conversation { fields["conversation"] = .object(["id": .string(conversation)]) }
+        if let message { fields["message"] = .object(["id": .string(message)]) }
+        if let uploadedAt { fields["uploaded"] = .string(Timestamp.format(uploadedAt)) }
+        return .object(fields)
+    }
+}
+
+/// Assets (spec §6, DESIGN.md §8): requested with a declared name and size, uploaded once (bytes
+/// content-addressed and fsynced before `asset.uploaded` commits), attached to messages, deleted
+/// while unused. Events go to the stream `asset/<id>`; `assets` is their index.
+public struct AssetStore: Sendable {
+    public let store: EventStore
+    public let files: AssetFiles
+
+    public init(store: EventStore) {
+        self.store = store
+        self.files = AssetFiles(dataDirectory: store.directory)
+    }
+
+    /// `POST /assets`: checks the channel's attachment policy for the sender's side and records the request.
+    public func request(
+        channelType: String,
+        senderType: SenderType,
+        name: String,
+        size: Int64,
+        caller: ConfigurationStore.Caller
+    ) async throws -> AssetRecord {
+        let id = EventID.makeV7()
+        return try await store.writer.perform { transaction in
+            let connection = transaction.connection
+            guard
+                let channelText = try connection.singleText(
+                    sql: "SELECT state FROM config_resources WHERE kind = 'channel' AND unique_key = ?",
+                    [channelType.lowercased()]
+                ),
+                case let channel = try JSONValue.parse(channelText), channel["active"] != .bool(false)
+            else {
+                throw APIError.unknownReference(
+                    "channel.type",
+                    "No active channel has type '\(channelType)'.",
+                    channelType
+                )
+            }
+            let rules = ChannelRules(channel)
+            let policy = senderType == .customer ? rules.inboundAttachments : rules.outboundAttachments
+            try policy.check(name: name, size: size)
+            let record = AssetRecord(
+                id: id,
+                name: name,
+                contentType: MediaType.forFileName(name),
+                size: size,
+                senderType: senderType.rawValue,
+                channelType: rules.type,
+                sha256: nil,
+                state: "requested",
+                conversation: nil,
+                message: nil,
+                createdAt: transaction.recordedAt,
+                uploadedAt: nil
+            )
+            let result = try transaction.append(
+                [
+                    Self.draft(
+                        "asset.requested",
+                        [
+                            "id": .string(id), "name": .string(name), "size": .integer(size),
+                            "contentType": .string(record.contentType),
+                            "sender": .object(["type": .string(senderType.rawValue)]),
+                            "channel": .object(["type": .string(rules.type)]),
+                        ],
+                        caller
+                    )
+                ],
+                to: "asset/\(id)",
+                expectedVersion: .noStream
+            )
+            try connection.run(
+                sql: """
+                    INSERT INTO assets (id, name, content_type, size, sender_type, channel_type, state, requested_by,
+                        created_at, position)
+                    VALUES (?, ?, ?, ?, ?, ?, 'requested', ?, ?, ?)
+                    """,
+                [
+                    id, name, record.contentType, size, senderType.rawValue, rules.type, caller.actor,
+                    transaction.recordedAt, result.positions[0],
+                ]
+            )
+            return record
+        }
+    }
+
+    /// The upload: the declared size and content type must match; the bytes are stored durably
+    /// before `asset.uploaded` is appended.
+    public func upload(
+        id: String,
+        bytes: [UInt8],
+        contentType: String,
+        caller: ConfigurationStore.Caller
+    )
+        async throws
+    {
+        guard let record = try await get(id) else { throw APIError.assetNotFound(id) }
+        guard record.state == "requested" else {
+            throw APIError.invalidValue("id", "asset \(id) was already uploaded")
+        }
+        guard Int64(bytes.count) == record.size else {
+            throw APIError.invalidValue("body", "\(bytes.count) bytes sent; \(record.size) were declared")
+        }
+        let sent = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        guard sent.lowercased() == record.contentType else {
+            throw APIError.invalidValue("Content-Type", "must be \(record.contentType), as declared by the name")
+        }
+        let files = self.files
+        let hash = try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try files.store(bytes) }) }
+        }
+        try await store.writer.perform { transaction in
+            guard
+                try transaction.connection.singleText(sql: "SELECT state FROM assets WHERE id = ?", [id])
+                    == "requested"
+            else { throw APIError.invalidValue("id", "asset \(id) was already uploaded") }
+            let result = try transaction.append(
+                [
+                    Self.draft(
+                        "asset.uploaded",
+                        [
+                            "id": .string(id), "sha256": .string(hash), "size": .integer(record.size),
+                            "contentType": .string(record.contentType), "name": .string(record.name),
+                        ],
+                        caller
+                    )
+                ],
+                to: "asset/\(id)"
+            )
+            try transaction.connection.run(
+                sql: "UPDATE assets SET state = 'uploaded', sha256 = ?, uploaded_at = ?, position = ? WHERE id = ?",
+                [hash, transaction.recordedAt, result.positions[0], id]
+            )
+        }
+    }
+
+    /// `DELETE /assets/{id}`: refused once attached (400-147).
+    public func delete(id: String, caller: ConfigurationStore.Caller) async throws {
+        try await store.writer.perform { transaction in
+            guard let record = try Self.record(id, transaction.connection), record.state != "deleted" else {
+                throw APIError.assetNotFound(id)
+            }
+            guard record.state != "attached" else {
+                throw APIError(
+                    statusCode: 400,
+                    code: "400-147",
+                    developerMessage: "Asset \(id) is used in a message and cannot be deleted.",
+                    details: [.init(key: "id", value: id)]
+                )
+            }
+            let result = try transaction.append(
+                [Self.draft("asset.deleted", ["id": .string(id)], caller)],
+                to: "asset/\(id)"
+            )
+            try transaction.connection.run(
+                sql: "UPDATE assets SET state = 'deleted', position = ? WHERE id = ?",
+                [result.positions[0], id]
+            )
+        }
+    }
+
+    /// An asset by id (deleted ones included, with state `deleted`).
+    public func get(_ id: String) async throws -> AssetRecord? {
+        try await store.pool.read { connection in try Self.record(id.lowercased(), connection) }
+    }
+
+    /// The assets attached to a conversation, oldest first.
+    public func list(conversation: String) async throws -> [AssetRecord] {
+        try await store.pool.read { connection in
+            let statement = try connection.cachedStatement(
+                sql: "SELECT \(Self.columns) FROM assets WHERE conversation = ? ORDER BY created_at, id"
+            )
+            defer { statement.reset() }
+            try statement.bind([conversation.lowercased()])
+            var records: [AssetRecord] = []
+            while try statement.step() { records.append(Self.decode(statement)) }
+            return records
+        }
+    }
+
+    /// Attaches uploaded assets to a message, inside the writer's transaction (spec §6.4 [P]);
+    /// returns what the callback carries for each.
+    static func attach(
+        _ ids: [String],
+        conversation: String,
+        message: String,
+        path: String,
+        caller: ConfigurationStore.Caller,
+        _ transaction: LogTransaction
+    ) throws -> [JSONValue] {
+        try ids.map { id in
+            guard let record = try record(id.lowercased(), transaction.connection),
+                record.state == "uploaded" || record.state == "attached"
+            else {
+                throw APIError.unknownReference(
+                    path + ".content.attachments.attachment",
+                    "Asset \(id) does not exist or has not been uploaded.",
+                    id
+                )
+            }
+            let result = try transaction.append(
+                [
+                    draft(
+                        "asset.attached",
+                        ["id": .string(record.id), "conversation": .string(conversation), "message": .string(message)],
+                        caller
+                    )
+                ],
+                to: "asset/\(record.id)"
+            )
+            try transaction.connection.run(
+                sql: "UPDATE assets SET state = 'attached', conversation = ?, message = ?, position = ? WHERE id = ?",
+                [conversation, message, result.positions[0], record.id]
+            )
+            return record.attachmentJSON
+        }
+    }
+
+    static let columns = """
+        id, name, content_type, size, sender_type, channel_type, sha256, state, conversation, message, created_at,
+        uploaded_at
+        """
+
+    static func record(_ id: String, _ connection: Connection) throws -> AssetRecord? {
+        let statement = try connection.cachedStatement(sql: "SELECT \(columns) FROM assets WHERE id = ?")
+        defer { statement.reset() }
+        try statement.bind([id])
+        return try statement.step() ? decode(statement) : nil
+    }
+
+    static func decode(_ statement: Statement) -> AssetRecord {
+        AssetRecord(
+            id: statement.text(at: 0),
+            name: statement.text(at: 1),
+            contentType: statement.text(at: 2),
+            size: statement.int64(at: 3),
+            senderType: statement.text(at: 4),
+            channelType: statement.text(at: 5),
+            sha256: statement.optionalText(at: 6),
+            state: statement.text(at: 7),
+            conversation: statement.optionalText(at: 8),
+            message: statement.optionalText(at: 9),
+            createdAt: statement.int64(at: 10),
+            uploadedAt: statement.optionalInt64(at: 11)
+        )
+    }
+
+    static func draft(_ type: String, _ data: [String: JSONValue], _ caller: ConfigurationStore.Caller) -> EventDraft {
+        EventDraft(
+            type: type,
+            data: JSONValue.object(data).text,
+            actor: caller.actor,
+            correlationId: caller.correlationId
+        )
+    }
+}
+
+extension APIError {
+    /// 404 `404-101` for an asset.
+    public static func assetNotFound(_ id: String) -> APIError {
+        APIError(
+            statusCode: 404,
+            code: "404-101",
+            developerMessage: "Asset with id \(id) was not found.",
+            details: [.init(key: "id", value: id)]
+        )
+    }
+}
