@@ -40,6 +40,8 @@ struct ReadmeTests {
             #expect(result.stdout.contains(#""account":{"#))
             #expect(result.stdout.contains(#""name":"order_bot""#))
             #expect(!result.stdout.contains("s3cret"))
+            #expect(result.stdout.contains(#""messageId":"m-1","status":"accepted""#), "\(result.stdout)")
+            #expect(result.stdout.contains(#""conversations":[{"#), "\(result.stdout)")
             #expect(!result.stdout.contains(#""code":"#), "an API error: \(result.stdout)")
             server.signal(SIGTERM)
             #expect(try await server.waitForExit() == 0)
