@@ -105,8 +105,9 @@ public struct ChannelRules: Sendable, Equatable {
                 "text is \(text.count) characters; the channel allows at most \(limit)"
             )
         }
+        // `richMessageTypes` names them bare (`quickreply`); the full type name is accepted too.
         if toCustomer, message.type.hasPrefix("richMessage."), let allowed = richMessageTypes,
-            !allowed.contains(message.type)
+            !allowed.contains(message.type), !allowed.contains(String(message.type.dropFirst("richMessage.".count)))
         {
             throw APIError.invalidValue(path + ".type.value", "the channel does not allow \(message.type)")
         }

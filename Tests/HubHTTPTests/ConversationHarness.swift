@@ -104,7 +104,7 @@ struct ConversationSetup {
             #"""
             {"type": "custom_channel", "displayName": "Custom", "icon": "iVBORw0KGgo=",
              "restrictions": {"inbound": {"maxTextLength": 140, "features": ["typing_events"]},
-                              "outbound": {"maxTextLength": 1000, "richMessageTypes": ["richMessage.quickreply"]}}}
+                              "outbound": {"maxTextLength": 1000, "richMessageTypes": ["quickreply"]}}}
             """#
         )
         let applications =
