@@ -50,6 +50,8 @@ struct MessageRow: Sendable {
     var sentAt: Int64?
     var hidden: Bool
     var erased: Bool
+    /// Deliveries not yet finished.
+    var deliveriesPending: Int = 0
     var position: Int64
 }
 
@@ -144,14 +146,15 @@ enum ConversationProjection {
         try connection.run(
             sql: """
                 INSERT INTO messages (conversation, seq, id, message_id, type, sender_type, sender, recipients, text,
-                    content, attributes, transcript, status, created_at, sent_at, hidden, erased, position)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?)
+                    content, attributes, transcript, status, created_at, sent_at, hidden, erased, deliveries_pending,
+                    position)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?, ?)
                 """,
             [
                 message.conversation, message.seq, message.id, message.messageId, message.type, message.senderType,
                 message.sender.text, message.recipients.text, message.text, message.content.text,
                 message.attributes?.text, message.transcript, message.status, message.createdAt, message.sentAt,
-                message.position,
+                message.deliveriesPending, message.position,
             ]
         )
     }

@@ -165,13 +165,14 @@ extension EventStoreSchema {
                     last_activity   INTEGER NOT NULL,
                     message_count   INTEGER NOT NULL DEFAULT 0,
                     position        INTEGER NOT NULL
-                ) STRICT;
+                ) STRICT, WITHOUT ROWID;
 
                 CREATE INDEX conversations_by_started ON conversations (started_at, id);
                 CREATE INDEX conversations_by_account ON conversations (account, started_at, id);
                 CREATE INDEX conversations_by_customer ON conversations (customer, started_at);
 
-                -- One row per message, inbound or hub-originated, in conversation order.
+                -- One row per message, inbound or hub-originated, in conversation order (clustered by conversation,
+                -- so a transcript is one range read).
                 CREATE TABLE messages (
                     conversation TEXT    NOT NULL,
                     seq          INTEGER NOT NULL,
@@ -190,9 +191,11 @@ extension EventStoreSchema {
                     sent_at      INTEGER,
                     hidden       INTEGER NOT NULL DEFAULT 0,
                     erased       INTEGER NOT NULL DEFAULT 0,
+                    -- Deliveries of the message not yet finished; `sent` when the last succeeds.
+                    deliveries_pending INTEGER NOT NULL DEFAULT 0,
                     position     INTEGER NOT NULL,
                     PRIMARY KEY (conversation, seq)
-                ) STRICT;
+                ) STRICT, WITHOUT ROWID;
 
 
                 -- The outbox: one row per (message, recipient) from message.routed; delivery.* events move it on.
@@ -216,11 +219,10 @@ extension EventStoreSchema {
                     last_status     INTEGER,
                     last_error      TEXT,
                     last_latency_ms INTEGER
-                ) STRICT;
+                ) STRICT, WITHOUT ROWID;
 
                 CREATE INDEX deliveries_pending ON deliveries (next_attempt_at) WHERE state = 'pending';
                 CREATE INDEX deliveries_pending_lanes ON deliveries (conversation, application, role, seq) WHERE state = 'pending';
-                CREATE INDEX deliveries_by_message ON deliveries (message);
 
                 """#
         ),

@@ -410,6 +410,7 @@ struct MessageIntake {
                 sentAt: nil,
                 hidden: false,
                 erased: false,
+                deliveriesPending: deliveries.count,
                 position: position
             ),
             connection

@@ -306,7 +306,7 @@ public struct Outbox: Sendable {
                         """,
                     [finalState, attempt, now, outcome.status, outcome.error, outcome.latencyMilliseconds, delivery.id]
                 )
-                try updateMessageStatus(delivery.message, now: now, connection)
+                try updateMessageStatus(delivery.message, delivered: outcome.result == .delivered, now: now, connection)
                 if outcome.result == .failed {
                     try reportFailure(delivery, transaction: transaction)
                 }
@@ -314,22 +314,25 @@ public struct Outbox: Sendable {
         }
     }
 
-    /// `sent` once every delivery of the message succeeded, `failed` once any failed.
-    private func updateMessageStatus(_ message: String, now: Int64, _ connection: Connection) throws {
-        try connection.run(
-            sql: """
-                UPDATE messages SET
-                    status = CASE
-                        WHEN EXISTS (SELECT 1 FROM deliveries WHERE message = ?1 AND state = 'failed') THEN 'failed'
-                        WHEN EXISTS (SELECT 1 FROM deliveries WHERE message = ?1 AND state = 'pending') THEN status
-                        ELSE 'sent' END,
-                    sent_at = CASE
-                        WHEN sent_at IS NULL AND NOT EXISTS (SELECT 1 FROM deliveries WHERE message = ?1
-                            AND state != 'succeeded') THEN ?2 ELSE sent_at END
-                WHERE id = ?1
-                """,
-            [message, now]
-        )
+    /// `sent` once every delivery of the message succeeded, `failed` once any failed (the row counts
+    /// its unfinished deliveries, so this is one indexed update).
+    private func updateMessageStatus(_ message: String, delivered: Bool, now: Int64, _ connection: Connection) throws {
+        if delivered {
+            try connection.run(
+                sql: """
+                    UPDATE messages SET deliveries_pending = deliveries_pending - 1,
+                        status = CASE WHEN status = 'failed' OR deliveries_pending > 1 THEN status ELSE 'sent' END,
+                        sent_at = CASE WHEN status = 'failed' OR deliveries_pending > 1 THEN sent_at ELSE ?2 END
+                    WHERE id = ?1
+                    """,
+                [message, now]
+            )
+        } else {
+            try connection.run(
+                sql: "UPDATE messages SET deliveries_pending = deliveries_pending - 1, status = 'failed' WHERE id = ?",
+                [message]
+            )
+        }
     }
 
     /// The hub tells the sender of an undeliverable message with an `error` message (spec §5.1, §5.4).
