@@ -171,8 +171,7 @@ extension EventStoreSchema {
                 CREATE INDEX conversations_by_account ON conversations (account, started_at, id);
                 CREATE INDEX conversations_by_customer ON conversations (customer, started_at);
 
-                -- One row per message, inbound or hub-originated, in conversation order (clustered by conversation,
-                -- so a transcript is one range read).
+                -- One row per message, inbound or hub-originated, in conversation order.
                 CREATE TABLE messages (
                     conversation TEXT    NOT NULL,
                     seq          INTEGER NOT NULL,
@@ -195,7 +194,7 @@ extension EventStoreSchema {
                     deliveries_pending INTEGER NOT NULL DEFAULT 0,
                     position     INTEGER NOT NULL,
                     PRIMARY KEY (conversation, seq)
-                ) STRICT, WITHOUT ROWID;
+                ) STRICT;
 
 
                 -- The outbox: one row per (message, recipient) from message.routed; delivery.* events move it on.
@@ -219,7 +218,7 @@ extension EventStoreSchema {
                     last_status     INTEGER,
                     last_error      TEXT,
                     last_latency_ms INTEGER
-                ) STRICT, WITHOUT ROWID;
+                ) STRICT;
 
                 CREATE INDEX deliveries_pending ON deliveries (next_attempt_at) WHERE state = 'pending';
                 CREATE INDEX deliveries_pending_lanes ON deliveries (conversation, application, role, seq) WHERE state = 'pending';
