@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 public import HubStore
 public import Logging
+public import Metrics
 import NIOCore
 public import ServiceLifecycle
 import Synchronization
@@ -22,6 +23,7 @@ public final class DeliveryService: Service, Sendable {
     private let wake = WakeSignal()
     private let stopping = Atomic<Bool>(false)
     private let inFlight = Mutex(InFlight())
+    private let metrics: DeliveryMetrics
 
     private struct InFlight {
         var lanes: Set<String> = []
@@ -29,11 +31,18 @@ public final class DeliveryService: Service, Sendable {
         var total = 0
     }
 
-    public init(store: EventStore, vault: SecretVault, configuration: DeliveryConfiguration = .init(), logger: Logger) {
+    public init(
+        store: EventStore,
+        vault: SecretVault,
+        configuration: DeliveryConfiguration = .init(),
+        logger: Logger,
+        metricsFactory: any MetricsFactory = NOOPMetricsHandler.instance
+    ) {
         self.store = store
         self.outbox = Outbox(store: store, vault: vault)
         self.configuration = configuration
         self.logger = logger
+        self.metrics = DeliveryMetrics(factory: metricsFactory)
     }
 
     public func run() async throws {
@@ -154,6 +163,7 @@ public final class DeliveryService: Service, Sendable {
                         error: response.error
                     )
                 )
+                metrics.record(result, latencyMilliseconds: response.latencyMilliseconds)
                 if result == .failed {
                     logger.warning(
                         "delivery failed for good",
@@ -174,4 +184,29 @@ public final class DeliveryService: Service, Sendable {
     }
 
     static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+}
+
+/// `hubstore_delivery_attempts_total{outcome="succeeded|retry|failed"}` and the attempts' latency.
+struct DeliveryMetrics: Sendable {
+    let succeeded: Counter
+    let retried: Counter
+    let failed: Counter
+    let latency: Metrics.Timer
+
+    init(factory: any MetricsFactory) {
+        let label = "hubstore_delivery_attempts_total"
+        succeeded = Counter(label: label, dimensions: [("outcome", "succeeded")], factory: factory)
+        retried = Counter(label: label, dimensions: [("outcome", "retry")], factory: factory)
+        failed = Counter(label: label, dimensions: [("outcome", "failed")], factory: factory)
+        latency = Metrics.Timer(label: "hubstore_delivery_latency_seconds", dimensions: [], factory: factory)
+    }
+
+    func record(_ result: DeliveryOutcome.Result, latencyMilliseconds: Int64) {
+        switch result {
+        case .delivered: succeeded.increment()
+        case .retry: retried.increment()
+        case .failed: failed.increment()
+        }
+        latency.recordMilliseconds(latencyMilliseconds)
+    }
 }

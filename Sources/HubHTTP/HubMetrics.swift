@@ -18,6 +18,10 @@ public struct HubMetrics: Sendable {
             .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
             .seconds(1),
         ]
+        factory.durationHistogramBuckets["hubstore_delivery_latency_seconds"] = [
+            .milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+            .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5),
+        ]
         self.factory = factory
         queueDepth = registry.makeGauge(
             descriptor: .init(

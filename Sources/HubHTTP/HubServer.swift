@@ -65,7 +65,8 @@ public enum HubServer {
                             store: store,
                             vault: SecretVault(masterKey: masterKey),
                             configuration: configuration.delivery,
-                            logger: logger
+                            logger: logger,
+                            metricsFactory: metrics.factory
                         )
                     ),
                     .init(service: application),

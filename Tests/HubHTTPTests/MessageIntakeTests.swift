@@ -157,6 +157,45 @@ struct MessageIntakeTests {
         }
     }
 
+    @Test func aCustomerContinuesTheOpenConversationUntilTheAccountTimeout() async throws {
+        try await withConversationHub { hub in
+            let channel = try await hub.api.create(
+                "channels",
+                #"{"type": "quick_channel", "displayName": "Quick", "icon": "iVBORw0KGgo="}"#
+            )
+            _ = try await hub.api.create(
+                "accounts",
+                #"""
+                {"name": "quick_account", "address": "777", "channel": {"id": "\#(channel)"},
+                 "chatConfigurations": {"timeout": 0.02, "orchestration": {"id": "\#(hub.setup.orchestration)"},
+                                        "entryPoint": {"id": "1"}}}
+                """#
+            )
+            func send() async throws -> String? {
+                var text = messageBody().text
+                text = text.replacingOccurrences(of: ConversationSetup.address, with: "777")
+                    .replacingOccurrences(of: "custom_channel", with: "quick_channel")
+                let (status, json) = try await hub.api.call(.post, "/conversations/messages", text)
+                #expect(status == 202, "\(json?.text ?? "")")
+                return json?.value(at: "messages")?["message"]?.arrayValue?.first?.value(at: "conversation.id")?
+                    .stringValue
+            }
+            // The timeout is 0.02 minutes (1.2 s): a quick second message continues, a late one starts anew.
+            let first = try await send()
+            let second = try await send()
+            #expect(first != nil && second == first)
+            try await Task.sleep(for: .milliseconds(1500))
+            let third = try await send()
+            #expect(third != nil && third != first)
+            // A customer of another account, or with other contacts, never joins it.
+            let elsewhere = try await hub.sendAccepted(messageBody())
+            #expect(elsewhere.first?.value(at: "conversation.id")?.stringValue != third)
+            // A malformed conversation id is a 400, an unknown one a 404.
+            #expect(try await hub.api.call(.get, "/conversations/not-a-uuid").status == 400)
+            #expect(try await hub.api.call(.get, "/conversations/\(UUID().uuidString)").status == 404)
+        }
+    }
+
     @Test func redactedTextIsDeliveredOnceButStoredMasked() async throws {
         try await withConversationHub { hub in
             var body = messageBody(text: "my password is hunter2")

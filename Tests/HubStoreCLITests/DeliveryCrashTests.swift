@@ -56,6 +56,14 @@ struct DeliveryCrashTests {
                 try await waitUntil("deliveries after restart", timeout: .seconds(30)) {
                     try countEvents(data, type: "delivery.succeeded") == messages
                 }
+                // Prometheus counts the restarted server's attempts.
+                let admin = try await ChildProcess.run(["token", "--data", data, "--scope", "hubstore.admin"])
+                let metrics = try await httpGet(
+                    port: try await listeningPort(restarted),
+                    path: "/metrics",
+                    headers: ["Authorization": "Bearer " + admin.stdout.trimmingCharacters(in: .whitespacesAndNewlines)]
+                )
+                #expect(metrics.body.contains(#"hubstore_delivery_attempts_total{outcome="succeeded"} \#(messages)"#))
                 restarted.signal(SIGTERM)
                 #expect(try await restarted.waitForExit() == 0)
 
