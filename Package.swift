@@ -122,7 +122,8 @@ let package = Package(
             name: "HubTestSupport",
             dependencies: [
                 "HubStore",
-                .product(name: "Hummingbird", package: "hummingbird"),
+                "HubTools",
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Tests/HubTestSupport",
             swiftSettings: swiftSettings

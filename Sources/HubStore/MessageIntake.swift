@@ -390,50 +390,43 @@ struct MessageIntake {
             fields["text"] = "*****"
             stored = .object(fields)
         }
-        let recipientsJSON = JSONValue.array(recipients.map(\.json))
-        try ConversationProjection.insert(
-            MessageRow(
-                conversation: conversation.id,
-                seq: seq,
-                id: message.id,
-                messageId: message.messageId,
-                type: message.type,
-                senderType: message.senderType,
-                sender: message.sender,
-                recipients: recipientsJSON,
-                text: stored["text"]?.stringValue,
-                content: stored,
-                attributes: attributes,
-                transcript: ConversationRules.isTranscriptLine(message.type),
-                status: deliveries.isEmpty ? "discarded" : "accepted",
-                createdAt: now,
-                sentAt: nil,
-                hidden: false,
-                erased: false,
-                deliveriesPending: deliveries.count,
-                position: position
-            ),
-            connection
+        let row = MessageRow(
+            conversation: conversation.id,
+            seq: seq,
+            id: message.id,
+            messageId: message.messageId,
+            type: message.type,
+            senderType: message.senderType,
+            sender: message.sender,
+            recipients: .array(recipients.map(\.json)),
+            text: stored["text"]?.stringValue,
+            content: stored,
+            attributes: attributes,
+            transcript: ConversationRules.isTranscriptLine(message.type),
+            status: deliveries.isEmpty ? "discarded" : "accepted",
+            createdAt: now,
+            sentAt: nil,
+            hidden: false,
+            erased: false,
+            deliveriesPending: deliveries.count,
+            position: position
         )
+        try ConversationProjection.insert(row, connection)
         guard !deliveries.isEmpty else { return }
         // The callback body is rebuilt from the message row at delivery time, except when the row
         // cannot give it: a redacted text goes out once in the original, an escalation carries the
         // transcript so far (spec §5.2).
         var payload: String?
         if message.redact || message.type == "escalation.transfer" {
-            var single: [String: JSONValue] = [
-                "id": .string(message.id), "type": .object(["value": .string(message.type)]),
-                "content": message.content, "conversation": conversation.callbackJSON, "sender": message.sender,
-                "recipients": .object(["recipient": recipientsJSON]), "created": .string(Timestamp.format(now)),
-            ]
-            if let messageId = message.messageId { single["messageId"] = .string(messageId) }
+            var original = row
+            original.content = message.content
             var batch: [JSONValue] = []
             if message.type == "escalation.transfer" {
                 batch = try ConversationProjection.messages(of: conversation.id, visibleOnly: true, connection)
                     .filter { $0.id != message.id }
                     .map { $0.callbackJSON(conversation: conversation) }
             }
-            batch.append(.object(single))
+            batch.append(original.callbackJSON(conversation: conversation))
             payload = CallbackPayload.body(batch, attributes: attributes).text
         }
         for (id, recipient) in deliveries {

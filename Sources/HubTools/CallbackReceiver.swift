@@ -4,10 +4,15 @@ import Logging
 public import NIOCore
 import Synchronization
 
-/// Small callback servers on loopback standing in for client applications (`bench ingest`, `demo`):
-/// each POST is handed to `handle`, which answers a status; receivers count what they got.
+/// Small HTTP servers on loopback standing in for client applications (`bench ingest`, `demo`, the
+/// tests' callback servers): each request is handed to `handle`, which answers a status and a JSON
+/// body; receivers count what they got.
 public final class CallbackReceiver: Sendable {
-    public typealias Handler = @Sendable (_ path: String, _ headers: [String: String], _ body: ByteBuffer) async -> Int
+    /// Gets the method, path, headers (lower-cased names) and body; answers a status and a body.
+    public typealias Handler =
+        @Sendable (
+            _ method: String, _ path: String, _ headers: [String: String], _ body: ByteBuffer
+        ) async -> (status: Int, body: String)
 
     private let received = Atomic<Int>(0)
     public let port: Int
@@ -26,13 +31,19 @@ public final class CallbackReceiver: Sendable {
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let holder = Mutex<CallbackReceiver?>(nil)
         let router = Router()
-        router.post("**") { request, _ -> HTTPResponse.Status in
+        let respond: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, _ in
             let bytes = try await request.body.collect(upTo: 16 << 20)
             var headers: [String: String] = [:]
             for field in request.headers { headers[field.name.canonicalName] = field.value }
             holder.withLock { $0 }?.received.add(1, ordering: .relaxed)
-            return HTTPResponse.Status(code: await handle(request.uri.path, headers, bytes))
+            let (status, body) = await handle(request.method.rawValue, request.uri.path, headers, bytes)
+            return Response(
+                status: HTTPResponse.Status(code: status),
+                headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: body))
+            )
         }
+        for method in [HTTPRequest.Method.post, .put, .get] { router.on("**", method: method, use: respond) }
         let app = Application(
             router: router,
             configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "receiver"),

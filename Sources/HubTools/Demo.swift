@@ -48,7 +48,7 @@ public struct Demo: Sendable {
         let logger = Logger(label: "hubstore", factory: { _ in SwiftLogNoOpLogHandler() })
         let mailbox = Mailbox()
         @Sendable func receiver(_ role: String) -> CallbackReceiver.Handler {
-            { _, headers, body in
+            { _, _, headers, body in
                 let json = (try? JSONValue.parse(bytes: body.readableBytesView)) ?? .null
                 let last = json.value(at: "messages")?["message"]?.arrayValue?.last
                 mailbox.deliver(
@@ -59,7 +59,7 @@ public struct Demo: Sendable {
                         requestId: headers["x-egain-request-id"] ?? ""
                     )
                 )
-                return 200
+                return (200, "{}")
             }
         }
         let customerHandler = receiver("customer")

@@ -70,7 +70,7 @@ public struct IngestBenchmark: Sendable {
         let server = configuration
         let logger = Logger(label: "hubstore", factory: { _ in SwiftLogNoOpLogHandler() })
         let options = self.options
-        let accept: CallbackReceiver.Handler = { _, _, _ in 200 }
+        let accept: CallbackReceiver.Handler = { _, _, _, _ in (200, "{}") }
         return try await CallbackReceiver.run(accept) { receiver in
             try await InProcessHub.run(server, logger: logger) { hub in
                 let setup = try await Self.configure(hub, callbacks: receiver.baseURL)

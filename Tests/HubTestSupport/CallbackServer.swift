@@ -1,8 +1,6 @@
 public import Foundation
-import Hummingbird
-import Logging
+import HubTools
 import NIOCore
-import ServiceLifecycle
 import Synchronization
 
 /// A request a ``CallbackServer`` received.
@@ -52,26 +50,13 @@ public final class CallbackServer: Sendable {
         }
     }
 
-    func handle(_ request: Request) async throws -> Response {
-        let body = try await request.body.collect(upTo: 16 << 20)
-        var headers: [String: String] = [:]
-        for field in request.headers { headers[field.name.canonicalName] = field.value }
-        let callback = ReceivedCallback(
-            method: request.method.rawValue,
-            path: request.uri.path,
-            headers: headers,
-            body: String(buffer: body)
-        )
+    func handle(method: String, path: String, headers: [String: String], body: ByteBuffer) -> (Int, String) {
+        let callback = ReceivedCallback(method: method, path: path, headers: headers, body: String(buffer: body))
         let count = received.withLock { list in
             defer { list.append(callback) }
             return list.filter { $0.path == callback.path }.count
         }
-        let (status, text) = responder(callback, count)
-        return Response(
-            status: .init(code: status),
-            headers: [.contentType: "application/json"],
-            body: .init(byteBuffer: ByteBuffer(string: text))
-        )
+        return responder(callback, count)
     }
 }
 
@@ -91,28 +76,13 @@ public func withCallbackServer<T: Sendable>(
     responder: @escaping CallbackServer.Responder = { _, _ in (200, "{}") },
     _ body: @Sendable (CallbackServer) async throws -> T
 ) async throws -> T {
-    let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
     let holder = Mutex<CallbackServer?>(nil)
-    let router = Router()
-    router.on("**", method: .post) { request, _ in try await holder.withLock { $0 }!.handle(request) }
-    router.on("**", method: .get) { request, _ in try await holder.withLock { $0 }!.handle(request) }
-    router.on("**", method: .put) { request, _ in try await holder.withLock { $0 }!.handle(request) }
-    let app = Application(
-        router: router,
-        configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-        onServerRunning: { channel in
-            continuation.yield(channel.localAddress?.port ?? 0)
-            continuation.finish()
-        },
-        logger: Logger(label: "callbacks", factory: { _ in SwiftLogNoOpLogHandler() })
-    )
-    return try await withThrowingTaskGroup(of: Void.self) { group in
-        group.addTask { try await app.run() }
-        var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next() else { throw CallbackWaitTimeout(what: "server start", seen: 0) }
-        let server = CallbackServer(port: port, responder: responder)
+    let handler: CallbackReceiver.Handler = { method, path, headers, bytes in
+        holder.withLock { $0 }?.handle(method: method, path: path, headers: headers, body: bytes) ?? (503, "{}")
+    }
+    return try await CallbackReceiver.run(handler) { receiver in
+        let server = CallbackServer(port: receiver.port, responder: responder)
         holder.withLock { $0 = server }
-        defer { group.cancelAll() }
         return try await body(server)
     }
 }
