@@ -30,6 +30,9 @@ extension HubStoreCommand.Bench {
         @Option(help: "Keep the hub's data in this directory (default: a temporary one, removed).")
         var data: String?
 
+        @Flag(help: "Skip the reference (the same senders doing GET /healthz).")
+        var noReference = false
+
         @Flag(help: "Print the result as one JSON object on standard output.")
         var json = false
 
@@ -39,14 +42,20 @@ extension HubStoreCommand.Bench {
 
         func run() async throws {
             let benchmark = IngestBenchmark(
-                options: .init(messages: messages, senders: senders, synchronous: synchronous, dataDirectory: data)
+                options: .init(
+                    messages: messages,
+                    senders: senders,
+                    synchronous: synchronous,
+                    dataDirectory: data,
+                    includeReference: !noReference
+                )
             )
             let result = try await failingClearly {
                 try await benchmark.run(log: { HubStoreCommand.Bench.Append.log($0) })
             }
             let targetMet = result.messagesPerSecond >= 5000 && result.p99Milliseconds < 50
             if json {
-                let object: [String: Any] = [
+                var object: [String: Any] = [
                     "messages": result.acknowledged, "senders": senders, "synchronous": synchronous.rawValue,
                     "seconds": (result.seconds * 100).rounded() / 100,
                     "messages_per_s": result.messagesPerSecond.rounded(),
@@ -57,34 +66,55 @@ extension HubStoreCommand.Bench {
                     "conversations": result.conversations, "missing": result.missing.count,
                     "refused": result.refused, "target_met": targetMet,
                 ]
+                if let reference = result.reference {
+                    object["reference_requests_per_s"] = reference.requestsPerSecond.rounded()
+                    object["reference_p99_ms"] = (reference.p99Milliseconds * 100).rounded() / 100
+                    object["ratio"] = (result.messagesPerSecond / reference.requestsPerSecond * 1000).rounded() / 1000
+                }
                 let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
                 print(String(decoding: data, as: UTF8.self))
             } else {
-                print(
-                    [
-                        "messages: \(result.acknowledged) acknowledged in \(result.conversations) conversations, "
-                            + "\(senders) senders, synchronous=\(synchronous.rawValue)",
+                var lines = [
+                    "messages: \(result.acknowledged) acknowledged in \(result.conversations) conversations, "
+                        + "\(senders) senders, synchronous=\(synchronous.rawValue)",
+                    String(
+                        format: "ingest:     %8.0f messages/s (%.2f s)",
+                        result.messagesPerSecond,
+                        result.seconds
+                    ),
+                    String(
+                        format: "latency:    p50 %.2f ms, p99 %.2f ms, max %.2f ms",
+                        result.p50Milliseconds,
+                        result.p99Milliseconds,
+                        result.maxMilliseconds
+                    ),
+                    String(
+                        format: "deliveries: %8d, %.0f/s (from the first request to the last delivery)",
+                        result.deliveries,
+                        result.deliveriesPerSecond
+                    ),
+                    "missing from transcripts: \(result.missing.count)"
+                        + (result.refused > 0 ? ", refused: \(result.refused)" : ""),
+                    "target (>= 5000 messages/s, p99 < 50 ms): " + (targetMet ? "met" : "NOT met"),
+                ]
+                if let reference = result.reference {
+                    lines.insert(
                         String(
-                            format: "ingest:     %8.0f messages/s (%.2f s)",
-                            result.messagesPerSecond,
-                            result.seconds
+                            format: "reference:  %8.0f requests/s, p99 %.2f ms (GET /healthz, same senders and client)",
+                            reference.requestsPerSecond,
+                            reference.p99Milliseconds
                         ),
+                        at: 3
+                    )
+                    lines.insert(
                         String(
-                            format: "latency:    p50 %.2f ms, p99 %.2f ms, max %.2f ms",
-                            result.p50Milliseconds,
-                            result.p99Milliseconds,
-                            result.maxMilliseconds
+                            format: "ratio ingest / reference: %.1f %%",
+                            result.messagesPerSecond / reference.requestsPerSecond * 100
                         ),
-                        String(
-                            format: "deliveries: %8d, %.0f/s (from the first request to the last delivery)",
-                            result.deliveries,
-                            result.deliveriesPerSecond
-                        ),
-                        "missing from transcripts: \(result.missing.count)"
-                            + (result.refused > 0 ? ", refused: \(result.refused)" : ""),
-                        "target (>= 5000 messages/s, p99 < 50 ms): " + (targetMet ? "met" : "NOT met"),
-                    ].joined(separator: "\n")
-                )
+                        at: 4
+                    )
+                }
+                print(lines.joined(separator: "\n"))
             }
             if !result.missing.isEmpty {
                 for id in result.missing.prefix(20) { FileHandle.standardError.write(Data("missing: \(id)\n".utf8)) }

@@ -21,17 +21,21 @@ public struct IngestBenchmark: Sendable {
         public var senders: Int
         public var synchronous: ConnectionConfiguration.Synchronous
         public var dataDirectory: String?
+        /// Also measure the HTTP reference (`GET /healthz`) first.
+        public var includeReference: Bool
 
         public init(
             messages: Int,
             senders: Int,
             synchronous: ConnectionConfiguration.Synchronous,
-            dataDirectory: String?
+            dataDirectory: String?,
+            includeReference: Bool = true
         ) {
             self.messages = messages
             self.senders = senders
             self.synchronous = synchronous
             self.dataDirectory = dataDirectory
+            self.includeReference = includeReference
         }
     }
 
@@ -46,9 +50,18 @@ public struct IngestBenchmark: Sendable {
         public var conversations: Int
         public var missing: [String]
         public var refused: Int
+        /// The reference measured in the same run: the same senders and client doing `GET /healthz`
+        /// (no body, no token, no writer): what HTTP alone costs on this machine.
+        public var reference: Reference?
 
         public var messagesPerSecond: Double { Double(acknowledged) / max(seconds, 1e-9) }
         public var deliveriesPerSecond: Double { Double(deliveries) / max(deliverySeconds, 1e-9) }
+    }
+
+    /// Requests/s and p99 of the reference workload.
+    public struct Reference: Sendable {
+        public var requestsPerSecond: Double
+        public var p99Milliseconds: Double
     }
 
     public let options: Options
@@ -73,11 +86,48 @@ public struct IngestBenchmark: Sendable {
         let accept: CallbackReceiver.Handler = { _, _, _, _ in (200, "{}") }
         return try await CallbackReceiver.run(accept) { receiver in
             try await InProcessHub.run(server, logger: logger) { hub in
+                let reference = options.includeReference ? try await Self.reference(hub, options: options) : nil
+                if let reference {
+                    log(
+                        String(
+                            format: "reference: GET /healthz %.0f requests/s, p99 %.2f ms",
+                            reference.requestsPerSecond,
+                            reference.p99Milliseconds
+                        )
+                    )
+                }
                 let setup = try await Self.configure(hub, callbacks: receiver.baseURL)
                 log("configured account \(setup.account); \(options.senders) senders, \(options.messages) messages")
-                return try await Self.drive(hub, receiver: receiver, setup: setup, options: options, log: log)
+                var result = try await Self.drive(hub, receiver: receiver, setup: setup, options: options, log: log)
+                result.reference = reference
+                return result
             }
         }
+    }
+
+    /// The same senders doing `GET /healthz` for as many requests as messages (at most 20,000).
+    static func reference(_ hub: InProcessHub, options: Options) async throws -> Reference {
+        let remaining = Counter(min(options.messages, 20_000))
+        let started = ContinuousClock.now
+        let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
+            for _ in 0..<options.senders {
+                group.addTask {
+                    var latencies: [Double] = []
+                    while remaining.value.subtract(1, ordering: .relaxed).oldValue > 0 {
+                        let sent = ContinuousClock.now
+                        _ = try await hub.call(.GET, "/healthz")
+                        latencies.append(AppendBenchmark.seconds(sent.duration(to: .now)) * 1000)
+                    }
+                    return latencies
+                }
+            }
+            return try await group.reduce(into: [Double]()) { $0 += $1 }.sorted()
+        }
+        let elapsed = AppendBenchmark.seconds(started.duration(to: .now))
+        return Reference(
+            requestsPerSecond: Double(latencies.count) / max(elapsed, 1e-9),
+            p99Milliseconds: latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, latencies.count * 99 / 100)]
+        )
     }
 
     struct Setup: Sendable {
@@ -189,13 +239,20 @@ public struct IngestBenchmark: Sendable {
         }
         let elapsed = AppendBenchmark.seconds(started.duration(to: .now))
         if let (_, metrics) = try? await hub.call(.GET, "/metrics") {
-            for line in metrics.split(separator: "\n")
-            where line.hasPrefix("hubstore_writer_batch_size_sum") || line.hasPrefix("hubstore_writer_batch_size_count")
-                || line.hasPrefix("hubstore_writer_commit_duration_seconds_sum")
-                || line.hasPrefix("hubstore_writer_commit_duration_seconds_count")
-            {
-                log(String(line))
+            func value(_ name: String) -> Double {
+                metrics.split(separator: "\n").first { $0.hasPrefix(name + " ") }
+                    .flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
             }
+            let batches = value("hubstore_writer_batch_size_count")
+            let commitSeconds = value("hubstore_writer_commit_duration_seconds_sum")
+            log(
+                String(
+                    format: "writer: %.0f batches, %.1f commands each, %.1f ms each (queueing, commands and commit)",
+                    batches,
+                    value("hubstore_writer_batch_size_sum") / max(batches, 1),
+                    commitSeconds * 1000 / max(batches, 1)
+                )
+            )
         }
         let acknowledged = outcomes.reduce(0) { $0 + $1.acknowledged.values.reduce(0) { $0 + $1.count } }
         progress.finish(Int64(acknowledged))
