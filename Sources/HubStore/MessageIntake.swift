@@ -77,10 +77,6 @@ struct MessageIntake {
             idempotencyKey: message.idempotencyKey
         )
         try applyControl(message, conversation: conversation, by: hubId, path: path, stream: stream)
-        if case .object(var fields) = sender, fields["participant"] == nil, message.senderType != .customer {
-            fields["participant"] = .object([:])
-            sender = .object(fields)
-        }
         try record(
             Outgoing(
                 id: hubId,
@@ -91,9 +87,9 @@ struct MessageIntake {
                 content: content,
                 redact: message.redact
             ),
-            recipients: decision.recipients.filter {
-                _ in account.routing.channel.delivers(message.type, from: message.senderType)
-            },
+            // Typing events toward a side whose channel features leave them out are recorded, not delivered.
+            recipients: account.routing.channel.delivers(message.type, from: message.senderType)
+                ? decision.recipients : [],
             in: &conversation,
             account: account,
             stream: stream

@@ -196,6 +196,50 @@ struct MessageIntakeTests {
         }
     }
 
+    @Test func typingEventsAreRecordedButNotDeliveredWhereTheChannelLeavesThemOut() async throws {
+        try await withConversationHub { hub in
+            let channel = try await hub.api.create(
+                "channels",
+                #"""
+                {"type": "quiet_channel", "displayName": "Quiet", "icon": "iVBORw0KGgo=",
+                 "restrictions": {"outbound": {"features": ["richText"]}}}
+                """#
+            )
+            _ = try await hub.api.create(
+                "accounts",
+                #"""
+                {"name": "quiet_account", "address": "888", "channel": {"id": "\#(channel)"},
+                 "chatConfigurations": {"orchestration": {"id": "\#(hub.setup.orchestration)"}, "entryPoint": {"id": "1"}}}
+                """#
+            )
+            let start = messageBody().text.replacingOccurrences(of: ConversationSetup.address, with: "888")
+                .replacingOccurrences(of: "custom_channel", with: "quiet_channel")
+            let (_, started) = try await hub.api.call(.post, "/conversations/messages", start)
+            let conversation = try #require(
+                started?.value(at: "messages")?["message"]?.arrayValue?.first?.value(at: "conversation.id")?.stringValue
+            )
+            _ = try await hub.sendAccepted(
+                messageBody("typing.start", from: "custom_bot", text: nil, conversation: conversation)
+            )
+            _ = try await hub.sendAccepted(messageBody(from: "custom_bot", text: "Hello", conversation: conversation))
+            try await hub.callbacks.waitFor { $0.contains { $0.path == "/customer" } }
+            try await Task.sleep(for: .milliseconds(200))
+            let types = try hub.callbacks.requests(to: "/customer").map {
+                try JSONValue.parse($0.body).value(at: "messages")?["message"]?.arrayValue?.first?.value(
+                    at: "type.value"
+                )
+            }
+            #expect(types == ["text"])
+            // Recorded in the log, not a transcript line.
+            #expect(
+                try await hub.events().contains { $0.type == "message.received" && $0.stream.hasSuffix(conversation) }
+            )
+            let (_, transcript) = try await hub.queryText("/v1/conversations/\(conversation)/transcript")
+            let lines = try JSONValue.parse(transcript)["messages"]?.arrayValue ?? []
+            #expect(lines.compactMap { $0.value(at: "type.value")?.stringValue } == ["text", "text"])
+        }
+    }
+
     @Test func redactedTextIsDeliveredOnceButStoredMasked() async throws {
         try await withConversationHub { hub in
             var body = messageBody(text: "my password is hunter2")
