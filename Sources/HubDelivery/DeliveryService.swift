@@ -22,6 +22,8 @@ public final class DeliveryService: Service, Sendable {
     private let logger: Logger
     private let wake = WakeSignal()
     private let stopping = Atomic<Bool>(false)
+    /// When the next pending delivery falls due (ms since 1970), for the ticker.
+    private let nextDue = Atomic<Int64>(0)
     private let inFlight = Mutex(InFlight())
     private let metrics: DeliveryMetrics
 
@@ -63,33 +65,37 @@ public final class DeliveryService: Service, Sendable {
     }
 
     private func loop(_ callbacks: CallbackClient) async {
-        await withTaskGroup(of: Void.self) { watcher in
+        await withTaskGroup(of: Void.self) { helpers in
             // Every commit may have added deliveries.
-            watcher.addTask {
+            helpers.addTask {
                 var seen = self.store.headPosition
                 while let position = await self.store.waitForCommit(beyond: seen) {
                     seen = position
                     self.wake.signal()
                 }
             }
+            // Retries fall due without a commit: a ticker wakes the loop by then (at least every 250 ms).
+            helpers.addTask {
+                while !Task.isCancelled {
+                    let until = self.nextDue.load(ordering: .relaxed) - Self.now()
+                    try? await Task.sleep(for: .milliseconds(min(max(until, 5), 250)))
+                    self.wake.signal()
+                }
+            }
             await withDiscardingTaskGroup { attempts in
                 while !stopping.load(ordering: .relaxed), !Task.isCancelled {
-                    var wait = Duration.seconds(1)
                     do {
                         for delivery in try await takeDue() {
                             attempts.addTask { await self.attempt(delivery, callbacks) }
                         }
-                        if let next = try await outbox.nextDue() {
-                            let until = next - Self.now()
-                            wait = .milliseconds(min(1000, max(until, 1)))
-                        }
+                        nextDue.store(try await outbox.nextDue() ?? Int64.max / 2, ordering: .relaxed)
                     } catch {
                         logger.error("delivery: reading the outbox failed", metadata: ["error": "\(error)"])
                     }
-                    await wake.wait(timeout: wait)
+                    await wake.wait()
                 }
             }
-            watcher.cancelAll()
+            helpers.cancelAll()
         }
     }
 

@@ -22,28 +22,25 @@ final class WakeSignal: Sendable {
         waiter?.resume()
     }
 
-    /// Returns after a signal, after `timeout`, or when the task is cancelled.
-    func wait(timeout: Duration) async {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                if (try? await Task.sleep(for: timeout)) != nil { self.signal() }
-            }
-            await withTaskCancellationHandler {
-                await withCheckedContinuation { continuation in
-                    let immediate = state.withLock { state -> Bool in
-                        if state.pending || Task.isCancelled {
-                            state.pending = false
-                            return true
-                        }
-                        state.waiter = continuation
-                        return false
+    /// Returns after a signal, or when the task is cancelled.
+    ///
+    /// No timeout of its own: a sleep cancelled at every wake-up churns the dispatch timers of the
+    /// Linux runtime; a ticker task signals instead (see ``DeliveryService``).
+    func wait() async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let immediate = state.withLock { state -> Bool in
+                    if state.pending || Task.isCancelled {
+                        state.pending = false
+                        return true
                     }
-                    if immediate { continuation.resume() }
+                    state.waiter = continuation
+                    return false
                 }
-            } onCancel: {
-                self.signal()
+                if immediate { continuation.resume() }
             }
-            group.cancelAll()
+        } onCancel: {
+            self.signal()
         }
     }
 }
