@@ -268,14 +268,16 @@ final class Mailbox: Sendable {
 
     func deliver(_ message: Demo.Received) { received.withLock { $0.append(message) } }
 
-    /// Waits (at most 10 s) for `role` to receive a message of `type`; takes it and what came before it.
+    /// Waits (at most 10 s) for `role` to receive a message of `type`; takes it and what that role got before it.
     func expect(_ role: String, _ type: String, _ say: @Sendable (String) -> Void) async throws {
         let deadline = ContinuousClock.now + .seconds(10)
         while ContinuousClock.now < deadline {
+            // Parties receive concurrently: take this role's messages up to the match, leave the others'.
             let found = received.withLock { list -> Demo.Received? in
                 guard let index = list.firstIndex(where: { $0.role == role && $0.type == type }) else { return nil }
-                defer { list.removeSubrange(...index) }
-                return list[index]
+                let match = list[index]
+                list = list.enumerated().filter { $0.offset > index || $0.element.role != role }.map(\.element)
+                return match
             }
             if let found {
                 say("  -> \(role) app received \(type)" + (found.text.map { ": \($0)" } ?? ""))
