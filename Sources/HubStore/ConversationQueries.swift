@@ -106,7 +106,7 @@ public struct ConversationQueries: Sendable {
             let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
             let statement = try connection.prepare(
                 sql: """
-                    SELECT \(ConversationProjection.conversationColumns.split(separator: ",").map { "c." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", "))
+                    SELECT \(ConversationProjection.conversationColumns)
                     FROM conversations c \(whereClause) ORDER BY c.started_at, c.id LIMIT ?
                     """
             )

@@ -13,8 +13,8 @@ extension HubStoreCommand.Bench {
                 POST /conversations/messages over keep-alive HTTP from --senders concurrent senders, each \
                 holding conversations of 10 to 30 messages (customer and bot taking turns). Prints \
                 acknowledged messages/s, p50/p99 latency and deliveries/s, then checks that every \
-                acknowledged message is in its transcript; a loss is printed and exits 1. Target \
-                (issue 5): at least 5,000 messages/s with p99 under 50 ms.
+                acknowledged message is in its transcript; a loss is printed and exits 1. Target: \
+                at least 5,000 messages/s with p99 under 50 ms.
                 """
         )
 
