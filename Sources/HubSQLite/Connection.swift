@@ -71,6 +71,12 @@ public final class Connection {
         if let synchronous = configuration.synchronous {
             try execute(sql: "PRAGMA synchronous = \(synchronous.rawValue.uppercased())")
         }
+        if configuration.memoryTempStore {
+            try execute(sql: "PRAGMA temp_store = MEMORY")
+        }
+        if let pages = configuration.walAutocheckpointPages {
+            try execute(sql: "PRAGMA wal_autocheckpoint = \(pages)")
+        }
     }
 
     /// Finalizes cached statements and closes the connection. Safe to call twice.

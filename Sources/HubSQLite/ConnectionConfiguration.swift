@@ -28,18 +28,28 @@ public struct ConnectionConfiguration: Sendable {
     public var synchronous: Synchronous?
     /// `PRAGMA foreign_keys`.
     public var foreignKeys: Bool
+    /// `PRAGMA temp_store = MEMORY`: savepoints' sub-journals stay in memory instead of spilling to a
+    /// temporary file once they pass 64 KiB (a writer running each command under a savepoint would
+    /// otherwise write every page it touches twice).
+    public var memoryTempStore: Bool
+    /// `PRAGMA wal_autocheckpoint` in pages; `nil` leaves SQLite's default (1,000).
+    public var walAutocheckpointPages: Int?
 
     public init(
         mode: Mode = .readWrite(create: true),
         busyTimeout: Duration = .seconds(5),
         journalModeWAL: Bool = false,
         synchronous: Synchronous? = nil,
-        foreignKeys: Bool = true
+        foreignKeys: Bool = true,
+        memoryTempStore: Bool = false,
+        walAutocheckpointPages: Int? = nil
     ) {
         self.mode = mode
         self.busyTimeout = busyTimeout
         self.journalModeWAL = journalModeWAL
         self.synchronous = synchronous
         self.foreignKeys = foreignKeys
+        self.memoryTempStore = memoryTempStore
+        self.walAutocheckpointPages = walAutocheckpointPages
     }
 }

@@ -42,7 +42,12 @@ public final class DatabasePool: Sendable {
                 mode: .readWrite(create: true),
                 busyTimeout: configuration.writerBusyTimeout,
                 journalModeWAL: true,
-                synchronous: configuration.synchronous
+                synchronous: configuration.synchronous,
+                // The writer runs every command under a savepoint: its sub-journal must not spill to disk.
+                memoryTempStore: true,
+                // Hot pages (the log's tail, open conversations' index leaves) are rewritten by many
+                // commits in a row; a longer checkpoint interval copies each of them back once.
+                walAutocheckpointPages: 4000
             ),
             label: "hubstore.sqlite.writer"
         )

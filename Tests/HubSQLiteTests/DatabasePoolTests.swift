@@ -24,4 +24,14 @@ struct DatabasePoolTests {
             await #expect(throws: SQLiteError.self) { try await pool.read { _ in 0 } }
         }
     }
+
+    @Test func theWriterKeepsSubJournalsInMemoryAndCheckpointsEvery4000Pages() async throws {
+        try await withTemporaryDirectory { directory in
+            let pool = try await DatabasePool(path: directory + "/p.sqlite", configuration: .init(readerCount: 1))
+            // temp_store 2 = MEMORY; SQLite's default (0) spills a savepoint's sub-journal to a file.
+            #expect(try await pool.writer.perform { try $0.singleInt64(sql: "PRAGMA temp_store") } == 2)
+            #expect(try await pool.writer.perform { try $0.singleInt64(sql: "PRAGMA wal_autocheckpoint") } == 4000)
+            await pool.close()
+        }
+    }
 }
