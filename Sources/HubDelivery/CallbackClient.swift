@@ -33,9 +33,9 @@ final class CallbackClient: Sendable {
         self.timeout = timeout
     }
 
-    /// Sends one delivery; with OAuth2, a 401 fetches a new token and sends once more. Returns every
+    /// Sends one call; with OAuth2, a 401 fetches a new token and sends once more. Returns every
     /// response in order (one, or two after a refresh).
-    func send(_ delivery: PendingDelivery, to endpoint: CallbackEndpoint) async -> [CallbackResponse] {
+    func send(_ call: DeliveryCall, to endpoint: CallbackEndpoint) async -> [CallbackResponse] {
         var responses: [CallbackResponse] = []
         var refreshed = false
         while true {
@@ -53,7 +53,7 @@ final class CallbackClient: Sendable {
                 )
                 return responses
             }
-            let response = await post(delivery, to: endpoint, authorization: authorization, started: started)
+            let response = await post(call, to: endpoint, authorization: authorization, started: started)
             responses.append(response)
             if response.status == 401, case .oauth2 = endpoint.authentication, !refreshed {
                 refreshed = true
@@ -64,7 +64,7 @@ final class CallbackClient: Sendable {
     }
 
     private func post(
-        _ delivery: PendingDelivery,
+        _ call: DeliveryCall,
         to endpoint: CallbackEndpoint,
         authorization: String?,
         started: ContinuousClock.Instant
@@ -72,10 +72,10 @@ final class CallbackClient: Sendable {
         var request = HTTPClientRequest(url: endpoint.url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
-        request.headers.add(name: "X-egain-request-id", value: delivery.id)
+        request.headers.add(name: "X-egain-request-id", value: call.requestId)
         for header in endpoint.headers { request.headers.replaceOrAdd(name: header.name, value: header.value) }
         if let authorization { request.headers.replaceOrAdd(name: "Authorization", value: authorization) }
-        request.body = .bytes(ByteBuffer(string: delivery.payload))
+        request.body = .bytes(ByteBuffer(string: call.payload))
         do {
             let response = try await client.execute(request, timeout: .init(timeout))
             _ = try? await response.body.collect(upTo: 1 << 20)

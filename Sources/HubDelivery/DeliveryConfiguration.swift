@@ -6,22 +6,28 @@ public struct DeliveryConfiguration: Sendable {
     public var retrySchedule: [Duration]
     /// Per attempt (the callback must answer within 5 s).
     public var timeout: Duration
-    /// Attempts in flight at once, over all endpoints.
+    /// Calls in flight at once, over all endpoints.
     public var maxConcurrent: Int
-    /// Attempts in flight at once to one endpoint (application role), so a slow endpoint cannot take
+    /// Calls in flight at once to one endpoint (application role), so a slow endpoint cannot take
     /// every slot.
     public var maxConcurrentPerEndpoint: Int
+    /// Messages one callback POST may carry (spec §5.3: "one or more messages per call"). Messages
+    /// due together for one application role, of different conversations, share a call; 1 sends
+    /// each message alone. 25, as a request to the hub may carry.
+    public var maxMessagesPerCall: Int
 
     public init(
         retrySchedule: [Duration] = [.seconds(1), .seconds(5), .seconds(30), .seconds(120)],
         timeout: Duration = .seconds(5),
         maxConcurrent: Int = 128,
-        maxConcurrentPerEndpoint: Int = 32
+        maxConcurrentPerEndpoint: Int = 32,
+        maxMessagesPerCall: Int = 25
     ) {
         self.retrySchedule = retrySchedule
         self.timeout = timeout
         self.maxConcurrent = maxConcurrent
         self.maxConcurrentPerEndpoint = maxConcurrentPerEndpoint
+        self.maxMessagesPerCall = maxMessagesPerCall
     }
 
     /// Parses `1s,5s,30s,2m` (units ms, s, m; a bare number is seconds).

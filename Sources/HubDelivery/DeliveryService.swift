@@ -13,8 +13,10 @@ import Synchronization
 /// Each lane (conversation → application role) has at most one delivery in flight and its next one
 /// waits until the current one succeeded or failed for good, so one callback receives a
 /// conversation's messages in order; lanes are independent, and each endpoint has its own cap on
-/// attempts in flight, so a slow or dead endpoint does not hold up the others. The outbox lives in
-/// the database, so deliveries pending at a crash go out after the restart.
+/// calls in flight, so a slow or dead endpoint does not hold up the others. Deliveries due together
+/// to one endpoint share a call (up to ``DeliveryConfiguration/maxMessagesPerCall``), so under load
+/// the number of POSTs grows far slower than the number of messages. The outbox lives in the
+/// database, so deliveries pending at a crash go out after the restart.
 public final class DeliveryService: Service, Sendable {
     private let outbox: Outbox
     private let store: EventStore
@@ -85,8 +87,8 @@ public final class DeliveryService: Service, Sendable {
             await withDiscardingTaskGroup { attempts in
                 while !stopping.load(ordering: .relaxed), !Task.isCancelled {
                     do {
-                        for delivery in try await takeDue() {
-                            attempts.addTask { await self.attempt(delivery, callbacks) }
+                        for call in try await takeDue() {
+                            attempts.addTask { await self.attempt(call, callbacks) }
                         }
                         nextDue.store(try await outbox.nextDue() ?? Int64.max / 2, ordering: .relaxed)
                     } catch {
@@ -99,91 +101,102 @@ public final class DeliveryService: Service, Sendable {
         }
     }
 
-    /// Due deliveries that fit the free slots; their lanes and endpoints are marked busy.
-    private func takeDue() async throws -> [PendingDelivery] {
-        let (free, busy) = inFlight.withLock { ($0.total, $0.lanes) }
-        let room = configuration.maxConcurrent - free
+    /// Due deliveries grouped into calls that fit the free slots; their lanes and endpoints are marked busy.
+    private func takeDue() async throws -> [DeliveryCall] {
+        let (calls, busy) = inFlight.withLock { ($0.total, $0.lanes) }
+        let room = configuration.maxConcurrent - calls
         guard room > 0 else { return [] }
-        let due = try await outbox.due(now: Self.now(), limit: room, excludingLanes: busy)
+        let perCall = max(1, configuration.maxMessagesPerCall)
+        let due = try await outbox.due(now: Self.now(), limit: room * perCall, excludingLanes: busy)
         return inFlight.withLock { state in
-            var taken: [PendingDelivery] = []
-            for delivery in due where !state.lanes.contains(delivery.lane) {
-                let endpoint = state.perEndpoint[delivery.endpointKey, default: 0]
+            var taken: [DeliveryCall] = []
+            for call in DeliveryCall.group(due, maximum: perCall)
+            where !call.deliveries.contains(where: { state.lanes.contains($0.lane) }) {
+                let endpoint = state.perEndpoint[call.endpointKey, default: 0]
                 guard endpoint < configuration.maxConcurrentPerEndpoint, state.total < configuration.maxConcurrent
                 else { continue }
-                state.lanes.insert(delivery.lane)
-                state.perEndpoint[delivery.endpointKey] = endpoint + 1
+                for delivery in call.deliveries { state.lanes.insert(delivery.lane) }
+                state.perEndpoint[call.endpointKey] = endpoint + 1
                 state.total += 1
-                taken.append(delivery)
+                taken.append(call)
             }
             return taken
         }
     }
 
-    private func release(_ delivery: PendingDelivery) {
+    private func release(_ call: DeliveryCall) {
         inFlight.withLock { state in
-            state.lanes.remove(delivery.lane)
-            state.perEndpoint[delivery.endpointKey, default: 1] -= 1
+            for delivery in call.deliveries { state.lanes.remove(delivery.lane) }
+            state.perEndpoint[call.endpointKey, default: 1] -= 1
             state.total -= 1
         }
         wake.signal()
     }
 
-    /// One attempt (two when an OAuth2 token had to be refreshed), each recorded.
-    private func attempt(_ delivery: PendingDelivery, _ callbacks: CallbackClient) async {
-        defer { release(delivery) }
-        var current = delivery
-        do {
-            guard let endpoint = try await outbox.endpoint(application: delivery.application, role: delivery.role)
-            else {
-                try await outbox.record(
-                    DeliveryOutcome(
-                        delivery: current,
-                        result: .failed,
-                        status: nil,
-                        latencyMilliseconds: 0,
-                        error: "client application \(delivery.application) has no \(delivery.role) role callback"
-                    )
+    /// One attempt of a call (two when an OAuth2 token had to be refreshed), each recorded for every
+    /// delivery the call carries.
+    private func attempt(_ call: DeliveryCall, _ callbacks: CallbackClient) async {
+        defer { release(call) }
+        var current = call.deliveries
+        func outcomes(_ result: DeliveryOutcome.Result, _ response: CallbackResponse) -> [DeliveryOutcome] {
+            current.map { delivery in
+                DeliveryOutcome(
+                    delivery: delivery,
+                    request: call.requestId,
+                    result: result,
+                    status: response.status,
+                    latencyMilliseconds: response.latencyMilliseconds,
+                    error: response.error
                 )
+            }
+        }
+        do {
+            guard let endpoint = try await outbox.endpoint(application: call.application, role: call.role) else {
+                let missing = CallbackResponse(
+                    status: nil,
+                    latencyMilliseconds: 0,
+                    error: "client application \(call.application) has no \(call.role) role callback"
+                )
+                try await outbox.record(outcomes(.failed, missing))
                 return
             }
-            let responses = await callbacks.send(delivery, to: endpoint)
+            let responses = await callbacks.send(call, to: endpoint)
             for (index, response) in responses.enumerated() {
+                // The deliveries of a call were all tried as often (a call is retried whole).
+                let attempts = current.map(\.attempts).max() ?? 0
                 let result: DeliveryOutcome.Result
                 if response.isSuccess {
                     result = .delivered
                 } else if index < responses.count - 1 {
                     result = .retry(at: Self.now())  // 401: a new token, sent again at once
-                } else if response.isRetryable, current.attempts < configuration.retrySchedule.count {
-                    let wait = configuration.retrySchedule[current.attempts]
+                } else if response.isRetryable, attempts < configuration.retrySchedule.count {
+                    let wait = configuration.retrySchedule[attempts]
                     result = .retry(at: Self.now() + wait.milliseconds)
                 } else {
                     result = .failed
                 }
-                try await outbox.record(
-                    DeliveryOutcome(
-                        delivery: current,
-                        result: result,
-                        status: response.status,
-                        latencyMilliseconds: response.latencyMilliseconds,
-                        error: response.error
-                    )
+                try await outbox.record(outcomes(result, response))
+                metrics.record(
+                    result,
+                    calls: 1,
+                    messages: current.count,
+                    latencyMilliseconds: response.latencyMilliseconds
                 )
-                metrics.record(result, latencyMilliseconds: response.latencyMilliseconds)
                 if result == .failed {
                     logger.warning(
                         "delivery failed for good",
                         metadata: [
-                            "delivery": "\(delivery.id)", "application": "\(delivery.application)",
+                            "request": "\(call.requestId)", "messages": "\(current.count)",
+                            "application": "\(call.application)",
                             "status": "\(response.status.map(String.init) ?? "-")",
                             "error": "\(response.error ?? "-")",
                         ]
                     )
                 }
-                current.attempts += 1
+                for index in current.indices { current[index].attempts += 1 }
             }
         } catch {
-            // Not recorded (the writer is stopping or overloaded): the delivery stays pending.
+            // Not recorded (the writer is stopping or overloaded): the deliveries stay pending.
             logger.warning("delivery: recording an attempt failed", metadata: ["error": "\(error)"])
             try? await Task.sleep(for: .seconds(1))
         }
@@ -192,11 +205,14 @@ public final class DeliveryService: Service, Sendable {
     static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 }
 
-/// `hubstore_delivery_attempts_total{outcome="succeeded|retry|failed"}` and the attempts' latency.
+/// `hubstore_delivery_attempts_total{outcome="succeeded|retry|failed"}` (per message),
+/// `hubstore_delivery_calls_total` and `hubstore_delivery_messages_per_call`, and the calls' latency.
 struct DeliveryMetrics: Sendable {
     let succeeded: Counter
     let retried: Counter
     let failed: Counter
+    let calls: Counter
+    let messagesPerCall: Recorder
     let latency: Metrics.Timer
 
     init(factory: any MetricsFactory) {
@@ -204,15 +220,19 @@ struct DeliveryMetrics: Sendable {
         succeeded = Counter(label: label, dimensions: [("outcome", "succeeded")], factory: factory)
         retried = Counter(label: label, dimensions: [("outcome", "retry")], factory: factory)
         failed = Counter(label: label, dimensions: [("outcome", "failed")], factory: factory)
+        calls = Counter(label: "hubstore_delivery_calls_total", dimensions: [], factory: factory)
+        messagesPerCall = Recorder(label: "hubstore_delivery_messages_per_call", dimensions: [], factory: factory)
         latency = Metrics.Timer(label: "hubstore_delivery_latency_seconds", dimensions: [], factory: factory)
     }
 
-    func record(_ result: DeliveryOutcome.Result, latencyMilliseconds: Int64) {
+    func record(_ result: DeliveryOutcome.Result, calls count: Int, messages: Int, latencyMilliseconds: Int64) {
         switch result {
-        case .delivered: succeeded.increment()
-        case .retry: retried.increment()
-        case .failed: failed.increment()
+        case .delivered: succeeded.increment(by: messages)
+        case .retry: retried.increment(by: messages)
+        case .failed: failed.increment(by: messages)
         }
+        calls.increment(by: count)
+        messagesPerCall.record(messages)
         latency.recordMilliseconds(latencyMilliseconds)
     }
 }

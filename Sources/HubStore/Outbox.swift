@@ -18,12 +18,13 @@ public struct Outbox: Sendable {
     }
 
     /// Pending deliveries due by `now` that head their lane (nothing earlier of the lane pending),
-    /// soonest first, skipping the lanes and endpoints given.
+    /// soonest first, skipping the lanes given; each with its callback item rebuilt from the message
+    /// row unless the outbox keeps its body.
     public func due(now: Int64, limit: Int, excludingLanes busy: Set<String>) async throws -> [PendingDelivery] {
         try await store.pool.read { connection in
             let statement = try connection.cachedStatement(
                 sql: """
-                    SELECT d.id, d.conversation, d.message, d.application, d.role, d.payload, d.attempts
+                    SELECT d.id, d.conversation, d.message, d.application, d.role, d.payload, d.attempts, d.request
                     FROM deliveries d
                     WHERE d.state = 'pending' AND d.next_attempt_at <= ?
                         AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.state = 'pending'
@@ -34,26 +35,26 @@ public struct Outbox: Sendable {
             )
             defer { statement.reset() }
             try statement.bind([now, limit + busy.count])
-            var found: [(delivery: PendingDelivery, stored: Bool)] = []
+            var found: [PendingDelivery] = []
             while try statement.step(), found.count < limit {
-                let stored = statement.optionalText(at: 5)
                 let delivery = PendingDelivery(
                     id: statement.text(at: 0),
                     conversation: statement.text(at: 1),
                     message: statement.text(at: 2),
                     application: statement.text(at: 3),
                     role: statement.text(at: 4),
-                    payload: stored ?? "",
+                    storedPayload: statement.optionalText(at: 5),
                     account: nil,
-                    attempts: Int(statement.int64(at: 6))
+                    attempts: Int(statement.int64(at: 6)),
+                    request: statement.optionalText(at: 7)
                 )
-                if !busy.contains(delivery.lane) { found.append((delivery, stored != nil)) }
+                if !busy.contains(delivery.lane) { found.append(delivery) }
             }
             statement.reset()
             // The body of most callbacks is the message row as it stands (spec §5.3).
             var conversations: [String: ConversationRow] = [:]
-            return try found.map { entry in
-                var delivery = entry.delivery
+            return try found.map { delivery in
+                var delivery = delivery
                 let conversation: ConversationRow?
                 if let cached = conversations[delivery.conversation] {
                     conversation = cached
@@ -62,14 +63,11 @@ public struct Outbox: Sendable {
                     conversations[delivery.conversation] = conversation
                 }
                 delivery.account = conversation?.account
-                if !entry.stored, let conversation,
+                if delivery.storedPayload == nil, let conversation,
                     let message = try ConversationProjection.message(delivery.message, connection)
                 {
-                    delivery.payload =
-                        CallbackPayload.body(
-                            [message.callbackJSON(conversation: conversation)],
-                            attributes: message.attributes
-                        ).text
+                    delivery.item = message.callbackJSON(conversation: conversation)
+                    delivery.attributes = message.attributes
                 }
                 return delivery
             }
@@ -155,77 +153,87 @@ public struct Outbox: Sendable {
         SecretVault.isSealed(value) ? try vault.open(value, record: record, connection) : value
     }
 
-    /// Records an attempt: `delivery.succeeded|attempted|failed` on the conversation's stream, the
-    /// outbox row moved on, the message's status updated; a message that failed for good makes the
-    /// hub send its sender an `error` message (spec §5.1 [P]).
-    public func record(_ outcome: DeliveryOutcome) async throws {
+    /// Records the attempts of one call, in one command: per delivery `delivery.succeeded|attempted|failed`
+    /// on its conversation's stream, the outbox row moved on, the message's status updated; a message
+    /// that failed for good makes the hub send its sender an `error` message (spec §5.1 [P]).
+    public func record(_ outcomes: [DeliveryOutcome]) async throws {
         try await store.writer.perform { transaction in
-            let connection = transaction.connection
-            let delivery = outcome.delivery
-            guard
-                let state = try connection.singleText(
-                    sql: "SELECT state FROM deliveries WHERE id = ?",
-                    [delivery.id]
-                ), state == "pending"
-            else { return }
-            let attempt = delivery.attempts + 1
-            let type: String
-            var data: [String: JSONValue] = [
-                "delivery": .string(delivery.id), "message": .string(delivery.message),
-                "conversation": .string(delivery.conversation), "application": .string(delivery.application),
-                "role": .string(delivery.role), "attempt": .integer(Int64(attempt)),
-                "latencyMs": .integer(outcome.latencyMilliseconds),
-            ]
-            if let status = outcome.status { data["status"] = .integer(Int64(status)) }
-            if let error = outcome.error { data["error"] = .string(error) }
-            switch outcome.result {
-            case .delivered: type = "delivery.succeeded"
-            case .retry(let at):
-                type = "delivery.attempted"
-                data["nextAttemptAt"] = .string(Timestamp.format(at))
-            case .failed: type = "delivery.failed"
-            }
-            let account =
-                try delivery.account
-                ?? connection.singleText(
-                    sql: "SELECT account FROM conversations WHERE id = ?",
-                    [delivery.conversation]
-                )
-            try transaction.append(
-                [
-                    EventDraft(
-                        type: type,
-                        data: JSONValue.object(data).text,
-                        account: account,
-                        actor: "system",
-                        causationId: delivery.id
-                    )
-                ],
-                to: "conversation/\(delivery.conversation)"
+            for outcome in outcomes { try record(outcome, transaction) }
+        }
+    }
+
+    private func record(_ outcome: DeliveryOutcome, _ transaction: LogTransaction) throws {
+        let connection = transaction.connection
+        let delivery = outcome.delivery
+        guard
+            let state = try connection.singleText(
+                sql: "SELECT state FROM deliveries WHERE id = ?",
+                [delivery.id]
+            ), state == "pending"
+        else { return }
+        let attempt = delivery.attempts + 1
+        let type: String
+        var data: [String: JSONValue] = [
+            "delivery": .string(delivery.id), "message": .string(delivery.message),
+            "conversation": .string(delivery.conversation), "application": .string(delivery.application),
+            "role": .string(delivery.role), "attempt": .integer(Int64(attempt)),
+            "request": .string(outcome.request), "latencyMs": .integer(outcome.latencyMilliseconds),
+        ]
+        if let status = outcome.status { data["status"] = .integer(Int64(status)) }
+        if let error = outcome.error { data["error"] = .string(error) }
+        switch outcome.result {
+        case .delivered: type = "delivery.succeeded"
+        case .retry(let at):
+            type = "delivery.attempted"
+            data["nextAttemptAt"] = .string(Timestamp.format(at))
+        case .failed: type = "delivery.failed"
+        }
+        let account =
+            try delivery.account
+            ?? connection.singleText(
+                sql: "SELECT account FROM conversations WHERE id = ?",
+                [delivery.conversation]
             )
-            let now = transaction.recordedAt
-            switch outcome.result {
-            case .retry(let at):
-                try connection.run(
-                    sql: """
-                        UPDATE deliveries SET attempts = ?, next_attempt_at = ?, last_status = ?, last_error = ?,
-                            last_latency_ms = ? WHERE id = ?
-                        """,
-                    [attempt, at, outcome.status, outcome.error, outcome.latencyMilliseconds, delivery.id]
+        try transaction.append(
+            [
+                EventDraft(
+                    type: type,
+                    data: JSONValue.object(data).text,
+                    account: account,
+                    actor: "system",
+                    causationId: delivery.id
                 )
-            case .delivered, .failed:
-                let finalState = outcome.result == .delivered ? "succeeded" : "failed"
-                try connection.run(
-                    sql: """
-                        UPDATE deliveries SET state = ?, attempts = ?, finished_at = ?, last_status = ?, last_error = ?,
-                            last_latency_ms = ?, payload = NULL WHERE id = ?
-                        """,
-                    [finalState, attempt, now, outcome.status, outcome.error, outcome.latencyMilliseconds, delivery.id]
-                )
-                try updateMessageStatus(delivery.message, delivered: outcome.result == .delivered, now: now, connection)
-                if outcome.result == .failed {
-                    try reportFailure(delivery, transaction: transaction)
-                }
+            ],
+            to: "conversation/\(delivery.conversation)"
+        )
+        let now = transaction.recordedAt
+        switch outcome.result {
+        case .retry(let at):
+            try connection.run(
+                sql: """
+                    UPDATE deliveries SET attempts = ?, next_attempt_at = ?, request = ?, last_status = ?,
+                        last_error = ?, last_latency_ms = ? WHERE id = ?
+                    """,
+                [
+                    attempt, at, outcome.request, outcome.status, outcome.error, outcome.latencyMilliseconds,
+                    delivery.id,
+                ]
+            )
+        case .delivered, .failed:
+            let finalState = outcome.result == .delivered ? "succeeded" : "failed"
+            try connection.run(
+                sql: """
+                    UPDATE deliveries SET state = ?, attempts = ?, finished_at = ?, request = ?, last_status = ?,
+                        last_error = ?, last_latency_ms = ?, payload = NULL WHERE id = ?
+                    """,
+                [
+                    finalState, attempt, now, outcome.request, outcome.status, outcome.error,
+                    outcome.latencyMilliseconds, delivery.id,
+                ]
+            )
+            try updateMessageStatus(delivery.message, delivered: outcome.result == .delivered, now: now, connection)
+            if outcome.result == .failed {
+                try reportFailure(delivery, transaction: transaction)
             }
         }
     }

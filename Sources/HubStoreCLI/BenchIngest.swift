@@ -63,6 +63,7 @@ extension HubStoreCommand.Bench {
                     "p99_ms": (result.p99Milliseconds * 100).rounded() / 100,
                     "max_ms": (result.maxMilliseconds * 100).rounded() / 100,
                     "deliveries": result.deliveries, "deliveries_per_s": result.deliveriesPerSecond.rounded(),
+                    "delivery_calls": result.deliveryCalls,
                     "conversations": result.conversations, "missing": result.missing.count,
                     "refused": result.refused, "target_met": targetMet,
                 ]
@@ -89,9 +90,10 @@ extension HubStoreCommand.Bench {
                         result.maxMilliseconds
                     ),
                     String(
-                        format: "deliveries: %8d, %.0f/s (from the first request to the last delivery)",
+                        format: "deliveries: %8d, %.0f/s (from the first request to the last delivery), in %d calls",
                         result.deliveries,
-                        result.deliveriesPerSecond
+                        result.deliveriesPerSecond,
+                        result.deliveryCalls
                     ),
                     "missing from transcripts: \(result.missing.count)"
                         + (result.refused > 0 ? ", refused: \(result.refused)" : ""),

@@ -39,6 +39,16 @@ extension HubStoreCommand {
         )
         var deliveryRetries: String?
 
+        @Option(
+            name: .customLong("delivery-batch"),
+            help: """
+                Most messages one callback POST carries: messages due together for one application role \
+                share a call (spec: one or more messages per call); 1 sends each alone \
+                (env HUBSTORE_DELIVERY_BATCH; default 25).
+                """
+        )
+        var deliveryBatch: Int?
+
         @OptionGroup var logging: LoggingOptions
 
         func run() async throws {
@@ -59,6 +69,14 @@ extension HubStoreCommand {
                 throw ValidationError("delivery retries must look like 1s,5s,30s,2m; got '\(retries)'")
             }
             configuration.delivery.retrySchedule = schedule
+            configuration.delivery.maxMessagesPerCall = try resolve(
+                deliveryBatch,
+                environment: "HUBSTORE_DELIVERY_BATCH",
+                default: 25
+            )
+            guard (1...25).contains(configuration.delivery.maxMessagesPerCall) else {
+                throw ValidationError("delivery batch must be between 1 and 25")
+            }
             guard (0...65535).contains(configuration.port) else {
                 throw ValidationError("port must be between 0 and 65535")
             }

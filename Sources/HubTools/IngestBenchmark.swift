@@ -45,7 +45,9 @@ public struct IngestBenchmark: Sendable {
         public var p50Milliseconds: Double
         public var p99Milliseconds: Double
         public var maxMilliseconds: Double
+        /// Messages the receiver got, and the callback POSTs that carried them.
         public var deliveries: Int
+        public var deliveryCalls: Int
         public var deliverySeconds: Double
         public var conversations: Int
         public var missing: [String]
@@ -83,7 +85,13 @@ public struct IngestBenchmark: Sendable {
         let server = configuration
         let logger = Logger(label: "hubstore", factory: { _ in SwiftLogNoOpLogHandler() })
         let options = self.options
-        let accept: CallbackReceiver.Handler = { _, _, _, _ in (200, "{}") }
+        // A callback body carries one or more messages (spec §5.3): the receiver counts messages.
+        let delivered = Counter(0)
+        let accept: CallbackReceiver.Handler = { _, _, _, body in
+            let messages = (try? JSONValue.parse(bytes: body.readableBytesView))?.value(at: "messages")?["message"]
+            delivered.value.add(messages?.arrayValue?.count ?? 0, ordering: .relaxed)
+            return (200, "{}")
+        }
         return try await CallbackReceiver.run(accept) { receiver in
             try await InProcessHub.run(server, logger: logger) { hub in
                 let reference = options.includeReference ? try await Self.reference(hub, options: options) : nil
@@ -98,7 +106,14 @@ public struct IngestBenchmark: Sendable {
                 }
                 let setup = try await Self.configure(hub, callbacks: receiver.baseURL)
                 log("configured account \(setup.account); \(options.senders) senders, \(options.messages) messages")
-                var result = try await Self.drive(hub, receiver: receiver, setup: setup, options: options, log: log)
+                var result = try await Self.drive(
+                    hub,
+                    receiver: receiver,
+                    delivered: delivered,
+                    setup: setup,
+                    options: options,
+                    log: log
+                )
                 result.reference = reference
                 return result
             }
@@ -182,6 +197,7 @@ public struct IngestBenchmark: Sendable {
     static func drive(
         _ hub: InProcessHub,
         receiver: CallbackReceiver,
+        delivered: Counter,
         setup: Setup,
         options: Options,
         log: @escaping @Sendable (String) -> Void
@@ -189,7 +205,8 @@ public struct IngestBenchmark: Sendable {
         let remaining = Counter(options.messages)
         let done = Counter(0)
         let progress = ProgressReporter(label: "acknowledged", total: Int64(options.messages))
-        let receivedBefore = receiver.count
+        let receivedBefore = delivered.value.load(ordering: .relaxed)
+        let callsBefore = receiver.count
         let started = ContinuousClock.now
         let outcomes = try await withThrowingTaskGroup(of: SenderOutcome.self) { group in
             for sender in 0..<options.senders {
@@ -258,11 +275,12 @@ public struct IngestBenchmark: Sendable {
         progress.finish(Int64(acknowledged))
         // Every acknowledged message is delivered once (customer messages to the bot, bot replies to the customer).
         let deadline = ContinuousClock.now + .seconds(120)
-        while receiver.count - receivedBefore < acknowledged, ContinuousClock.now < deadline {
+        while delivered.value.load(ordering: .relaxed) - receivedBefore < acknowledged, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(20))
         }
         let deliverySeconds = AppendBenchmark.seconds(started.duration(to: .now))
-        let deliveries = receiver.count - receivedBefore
+        let deliveries = delivered.value.load(ordering: .relaxed) - receivedBefore
+        let calls = receiver.count - callsBefore
         log("checking \(acknowledged) acknowledged messages against their transcripts")
         var missing: [String] = []
         var conversations = 0
@@ -294,6 +312,7 @@ public struct IngestBenchmark: Sendable {
             p99Milliseconds: percentile(0.99),
             maxMilliseconds: latencies.last ?? 0,
             deliveries: deliveries,
+            deliveryCalls: calls,
             deliverySeconds: deliverySeconds,
             conversations: conversations,
             missing: missing,

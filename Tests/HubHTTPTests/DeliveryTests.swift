@@ -142,4 +142,38 @@ struct DeliveryTests {
             #expect(hub.callbacks.requests(to: "/custom_bot").count == 1)
         }
     }
+
+    @Test func messagesDueTogetherShareACallAndAFailedCallIsRetriedWhole() async throws {
+        let responder: CallbackServer.Responder = { request, count in
+            switch request.path {
+            case "/token": (200, #"{"data": {"accessToken": "t"}}"#)
+            case "/custom_bot": count == 0 ? (503, "{}") : (200, "{}")
+            default: (200, "{}")
+            }
+        }
+        try await withConversationHub(responder: responder) { hub in
+            // One request, three customers: three conversations whose first messages commit together.
+            let messages = (1...3).flatMap { index in
+                messageBody(text: "from customer \(index)", contact: "c\(index)@example.com", phone: "55500\(index)")
+                    .value(at: "messages")?["message"]?.arrayValue ?? []
+            }
+            let accepted = try await hub.sendAccepted(.object(["messages": .object(["message": .array(messages)])]))
+            #expect(Set(accepted.compactMap { $0.value(at: "conversation.id")?.stringValue }).count == 3)
+            try await hub.callbacks.waitFor { $0.filter { $0.path == "/custom_bot" }.count == 2 }
+            let calls = hub.callbacks.requests(to: "/custom_bot")
+            let texts = try calls.map { call in
+                try JSONValue.parse(call.body).value(at: "messages")?["message"]?.arrayValue?
+                    .compactMap { $0.value(at: "content.text")?.stringValue } ?? []
+            }
+            #expect(texts == Array(repeating: ["from customer 1", "from customer 2", "from customer 3"], count: 2))
+            #expect(calls[0].header("x-egain-request-id") == calls[1].header("x-egain-request-id"))
+            try await hub.waitForEvents { $0.filter { $0.type == "delivery.succeeded" }.count == 3 }
+            let events = try await deliveryEvents(hub)
+            #expect(events.filter { $0["type"] == "delivery.attempted" }.count == 3)
+            #expect(
+                Set(events.compactMap { $0["request"]?.stringValue }) == [calls[0].header("x-egain-request-id") ?? ""]
+            )
+            #expect(Set(events.compactMap { $0["conversation"]?.stringValue }).count == 3)
+        }
+    }
 }
