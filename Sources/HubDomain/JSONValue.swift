@@ -31,7 +31,26 @@ public enum JSONValue: Sendable, Equatable, Hashable {
 
     /// The value at a dotted path (`a.b.c`), if every step is an object.
     public func value(at path: String) -> JSONValue? {
-        path.split(separator: ".").reduce(Optional(self)) { value, key in value?[String(key)] }
+        // Walks the path's segments in place: no array of substrings per lookup (a request's
+        // validation makes dozens of these).
+        var current = self
+        var segmentStart = path.startIndex
+        var index = path.startIndex
+        while index < path.endIndex {
+            if path[index] == "." {
+                if index > segmentStart {
+                    guard let next = current[String(path[segmentStart..<index])] else { return nil }
+                    current = next
+                }
+                segmentStart = path.index(after: index)
+            }
+            index = path.index(after: index)
+        }
+        if segmentStart < path.endIndex {
+            guard let next = current[String(path[segmentStart...])] else { return nil }
+            current = next
+        }
+        return current
     }
 
     /// Compact JSON text with sorted keys.

@@ -39,4 +39,17 @@ struct JSONTextTests {
         let object: JSONValue = .object(["b": 1, "a": .array([.null, true, .double(1.5)]), "c": .object([:])])
         #expect(object.text == #"{"a":[null,true,1.5],"b":1,"c":{}}"#)
     }
+
+    @Test func valueAtWalksDottedPaths() throws {
+        let value = try JSONValue.parse(#"{"a": {"b": {"c": 1}, "d": [true]}, "e": "x"}"#)
+        #expect(value.value(at: "a.b.c") == .integer(1))
+        #expect(value.value(at: "e") == .string("x"))
+        #expect(value.value(at: "a.d") == .array([.bool(true)]))
+        #expect(value.value(at: "a.b") == .object(["c": .integer(1)]))
+        #expect(value.value(at: "") == value)
+        #expect(value.value(at: "a..b.c") == .integer(1))
+        #expect(value.value(at: "a.x") == nil)
+        #expect(value.value(at: "e.f") == nil)
+        #expect(value.value(at: "a.b.c.d") == nil)
+    }
 }

@@ -183,9 +183,11 @@ struct AuthenticationTests {
                             #expect(json(response.body)["userMessage"] == nil)
                         }
                     }
-                    try await http.execute(uri: "/metrics", method: .get, headers: [.authorization: "Bearer \(valid)"])
-                    {
-                        #expect($0.status == .ok)
+                    // The scheme is case-insensitive; blanks around the token are ignored.
+                    for header in ["Bearer \(valid)", "bEaReR \t \(valid)  "] {
+                        try await http.execute(uri: "/metrics", method: .get, headers: [.authorization: header]) {
+                            #expect($0.status == .ok, "\(header)")
+                        }
                     }
                     // Probes stay open.
                     try await http.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
