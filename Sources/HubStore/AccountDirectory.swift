@@ -47,7 +47,7 @@ final class AccountDirectory: Sendable {
     func account(channelType: String, address: String, _ connection: Connection) throws -> ResolvedAccount? {
         let route = channelType + "\u{1}" + address
         try refresh(connection)
-        if let id = cache.withLock({ $0.byRoute[route] }) { return try account(id: id, connection) }
+        if let id = cache.withLock({ $0.byRoute[route] }) { return try account(id: id, connection, refreshed: true) }
         guard
             let id = try connection.singleText(
                 sql: """
@@ -61,12 +61,12 @@ final class AccountDirectory: Sendable {
             )
         else { return nil }
         cache.withLock { $0.byRoute[route] = id }
-        return try account(id: id, connection)
+        return try account(id: id, connection, refreshed: true)
     }
 
     /// An account by id, resolved with everything its orchestration names; `nil` when it was deleted.
-    func account(id: String, _ connection: Connection) throws -> ResolvedAccount? {
-        try refresh(connection)
+    func account(id: String, _ connection: Connection, refreshed: Bool = false) throws -> ResolvedAccount? {
+        if !refreshed { try refresh(connection) }
         if let cached = cache.withLock({ $0.byId[id] }) { return cached }
         guard let resolved = try resolve(id: id, connection) else { return nil }
         cache.withLock { $0.byId[id] = resolved }

@@ -20,6 +20,9 @@ public final class LogTransaction {
     public var lastPosition: Int64 { tipPosition }
     /// Events appended by the batch so far (for metrics).
     private(set) var appendedCount = 0
+    /// The last version of each stream appended to in this transaction, so a command appending to
+    /// one stream several times reads its version once.
+    private var streamVersions: [String: Int64] = [:]
 
     init(
         connection: Connection,
@@ -36,7 +39,8 @@ public final class LogTransaction {
 
     /// The stream's last version (0 when the stream has no events).
     public func version(of stream: String) throws(SQLiteError) -> Int64 {
-        try EventLog.version(of: stream, connection)
+        if let known = streamVersions[stream] { return known }
+        return try EventLog.version(of: stream, connection)
     }
 
     /// Events of a stream, including those appended earlier in this transaction.
@@ -56,17 +60,20 @@ public final class LogTransaction {
     ///
     /// - Throws: ``EventStoreError/wrongExpectedVersion(stream:expected:actual:)``,
     ///   ``EventStoreError/eventTooLarge(size:limit:)``, ``EventStoreError/invalidEvent(_:)``, or a storage error.
+    /// `knownNew`: the caller already looked the key up in this transaction and found nothing, so the
+    /// lookup is not repeated (the unique index still refuses a duplicate).
     @discardableResult
     public func append(
         _ drafts: [EventDraft],
         to stream: String,
         expectedVersion: ExpectedVersion = .any,
-        idempotencyKey: String? = nil
+        idempotencyKey: String? = nil,
+        knownNew: Bool = false
     ) throws -> AppendResult {
         let ids: [String]
         if let idempotencyKey {
             ids = drafts.indices.map { EventID.makeV5(name: "\(idempotencyKey)#\($0)") }
-            if let replay = try replayed(ids: ids) { return replay }
+            if !knownNew, let replay = try replayed(ids: ids) { return replay }
         } else {
             ids = drafts.map { _ in EventID.makeV7() }
         }
@@ -110,6 +117,7 @@ public final class LogTransaction {
             tipPosition = event.position
             tipHash = event.hash
             appendedCount += 1
+            streamVersions[stream] = event.version
             result.positions.append(event.position)
             result.versions.append(event.version)
         }
@@ -123,6 +131,8 @@ public final class LogTransaction {
             return try connection.savepoint("command") { try body(self) }
         } catch {
             (tipPosition, tipHash, appendedCount) = saved
+            // What the rolled-back command appended is gone: read versions from the table again.
+            streamVersions.removeAll()
             throw error
         }
     }

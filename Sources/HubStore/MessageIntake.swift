@@ -67,14 +67,18 @@ struct MessageIntake {
         var received: [String: JSONValue] = [
             "id": .string(hubId), "conversation": .string(conversation.id), "messageId": .string(message.messageId),
             "type": .object(["value": .string(message.type)]), "sender": loggedSender,
-            "content": .string(try vault.seal(content.text, record: "message/\(hubId)", connection, now: now)),
+            "content": .string(
+                try vault.seal(content.text, record: "message/\(hubId)", connection, now: now, newRecord: true)
+            ),
         ]
         if let created = message.body["created"] { received["created"] = created }
         if let attributes { received["attributes"] = attributes }
         try transaction.append(
             [draft("message.received", received, account: conversation.account)],
             to: stream,
-            idempotencyKey: message.idempotencyKey
+            idempotencyKey: message.idempotencyKey,
+            // `replay(_:)` above already looked the key up in this transaction.
+            knownNew: true
         )
         try applyControl(message, conversation: conversation, by: hubId, path: path, stream: stream)
         try record(

@@ -24,8 +24,16 @@ public struct SecretVault: Sendable {
 
     /// Seals `plaintext` under the data key of `record`, creating the key on first use.
     /// Runs inside the writer's transaction.
-    public func seal(_ plaintext: String, record: String, _ connection: Connection, now: Int64) throws -> String {
-        let key = try dataKey(record: record, connection, now: now)
+    public func seal(
+        _ plaintext: String,
+        record: String,
+        _ connection: Connection,
+        now: Int64,
+        newRecord: Bool = false
+    ) throws -> String {
+        let key =
+            try newRecord
+            ? newDataKey(record: record, connection, now: now) : dataKey(record: record, connection, now: now)
         let box = try AES.GCM.seal(Array(plaintext.utf8), using: key)
         guard let combined = box.combined else { throw SealingError.failed }
         return Self.prefix + combined.base64EncodedString()
@@ -44,6 +52,11 @@ public struct SecretVault: Sendable {
 
     private func dataKey(record: String, _ connection: Connection, now: Int64) throws -> SymmetricKey {
         if let wrapped = try wrappedKey(record: record, connection) { return try unwrap(wrapped) }
+        return try newDataKey(record: record, connection, now: now)
+    }
+
+    /// A key for a record that has none yet (the INSERT fails on a duplicate rather than replacing it).
+    private func newDataKey(record: String, _ connection: Connection, now: Int64) throws -> SymmetricKey {
         let key = SymmetricKey(size: .bits256)
         let box = try AES.GCM.seal(key.withUnsafeBytes { Array($0) }, using: wrappingKey)
         guard let combined = box.combined else { throw SealingError.failed }

@@ -5,6 +5,8 @@ import HubTestSupport
 import HubTools
 import Testing
 
+private struct RolledBack: Error {}
+
 struct AppendTests {
     @Test func appendsGetGaplessPositionsVersionsAndAVerifiableChain() async throws {
         try await withTemporaryDirectory { directory in
@@ -131,6 +133,28 @@ struct AppendTests {
                 let events = try await store.readAll()
                 #expect(events.count == 20)
                 #expect(events.map(\.position) == Array(1...20))
+            }
+            #expect(try await ChainVerifier(databasePath: directory + "/hub.sqlite").verify().isIntact)
+        }
+    }
+
+    @Test func aRolledBackCommandLeavesNoGapInItsStreamsVersions() async throws {
+        try await withTemporaryDirectory { directory in
+            try await withStore(directory) { store in
+                // Commands queued together share a batch; every other one appends to the shared stream
+                // and then fails, so its savepoint is rolled back between its batch-mates' appends.
+                await withTaskGroup(of: Void.self) { group in
+                    for index in 0..<40 {
+                        group.addTask {
+                            _ = try? await store.writer.perform { transaction in
+                                try transaction.append([draft()], to: "shared/1")
+                                if index % 2 == 1 { throw RolledBack() }
+                            }
+                        }
+                    }
+                }
+                let versions = try await store.readStream("shared/1").map(\.version)
+                #expect(versions == Array(Int64(1)...20))
             }
             #expect(try await ChainVerifier(databasePath: directory + "/hub.sqlite").verify().isIntact)
         }
