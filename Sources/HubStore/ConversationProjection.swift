@@ -164,6 +164,9 @@ enum ConversationProjection {
         transcript, status, created_at, sent_at, hidden, erased, position
         """
 
+    /// What ``MessageRow/callbackText(_:conversation:)`` reads, and the attributes after it.
+    static let callbackColumns = "id, message_id, type, content, sender, recipients, created_at, sent_at, attributes"
+
     static func decodeMessage(_ statement: Statement) throws -> MessageRow {
         MessageRow(
             conversation: statement.text(at: 0),

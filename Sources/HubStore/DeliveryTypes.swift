@@ -12,8 +12,8 @@ public struct PendingDelivery: Sendable, Equatable {
     /// The whole callback body, when the outbox keeps one (a redacted text in the original, an
     /// escalation with the transcript so far): such a delivery travels alone.
     public var storedPayload: String?
-    /// The message as a callback body item (spec §5.3), rebuilt from its row.
-    public var item: JSONValue?
+    /// The message as a callback body item (spec §5.3), rebuilt from its row: JSON text.
+    public var item: String?
     /// The `metadata.attributes` the message was sent with.
     public var attributes: JSONValue?
     /// The conversation's account (for the attempt's event).
@@ -70,7 +70,7 @@ public struct DeliveryCall: Sendable, Equatable {
     public static func group(_ deliveries: [PendingDelivery], maximum: Int) -> [DeliveryCall] {
         var calls: [DeliveryCall] = []
         var open: [String: Int] = [:]  // grouping key → index in `calls` of the call still taking messages
-        var items: [[JSONValue]] = []
+        var items: [[String]] = []
         for delivery in deliveries {
             let key: String?
             if let request = delivery.request {
@@ -82,7 +82,7 @@ public struct DeliveryCall: Sendable, Equatable {
             }
             if let key, let index = open[key], key.hasPrefix("retry|") || calls[index].deliveries.count < maximum {
                 calls[index].deliveries.append(delivery)
-                items[index].append(delivery.item ?? .null)
+                items[index].append(delivery.item ?? "null")
                 continue
             }
             calls.append(
@@ -94,12 +94,11 @@ public struct DeliveryCall: Sendable, Equatable {
                     payload: delivery.storedPayload ?? ""
                 )
             )
-            items.append([delivery.item ?? .null])
+            items.append([delivery.item ?? "null"])
             if let key { open[key] = calls.count - 1 }
         }
         for index in calls.indices where calls[index].deliveries[0].storedPayload == nil {
-            calls[index].payload =
-                CallbackPayload.body(items[index], attributes: calls[index].deliveries[0].attributes).text
+            calls[index].payload = CallbackPayload.text(items[index], attributes: calls[index].deliveries[0].attributes)
         }
         return calls
     }

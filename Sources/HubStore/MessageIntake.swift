@@ -462,9 +462,32 @@ enum CallbackPayload {
         if let attributes { payload["metadata"] = .object(["attributes": attributes]) }
         return .object(payload)
     }
+
+    /// The same body from items that are JSON text already, written as ``body(_:attributes:)`` writes
+    /// it (keys sorted, compact).
+    static func text(_ items: [String], attributes: JSONValue?) -> String {
+        var text = #"{"messages":{"message":["# + items.joined(separator: ",") + "]}"
+        if let attributes { text += #","metadata":{"attributes":"# + attributes.text + "}" }
+        return text + "}"
+    }
 }
 
 extension MessageRow {
+    /// The callback body item (spec §5.3) spliced from a messages row's stored JSON text, without
+    /// parsing it: the same text ``callbackJSON(conversation:)`` writes. `statement` selected
+    /// ``ConversationProjection/callbackColumns``.
+    static func callbackText(_ statement: Statement, conversation: String) -> String {
+        func string(_ value: String) -> String { JSONValue.string(value).text }
+        var text = #"{"content":"# + statement.text(at: 3) + #","conversation":"# + conversation
+        text += #","created":"# + string(Timestamp.format(statement.int64(at: 6)))
+        text += #","id":"# + string(statement.text(at: 0))
+        if let messageId = statement.optionalText(at: 1) { text += #","messageId":"# + string(messageId) }
+        text += #","recipients":{"recipient":"# + statement.text(at: 5) + "}"
+        text += #","sender":"# + statement.text(at: 4)
+        if let sent = statement.optionalInt64(at: 7) { text += #","sent":"# + string(Timestamp.format(sent)) }
+        return text + #","type":{"value":"# + string(statement.text(at: 2)) + "}}"
+    }
+
     /// The message as a callback body item (spec §5.3).
     func callbackJSON(conversation: ConversationRow) -> JSONValue {
         var fields: [String: JSONValue] = [

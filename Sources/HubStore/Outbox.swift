@@ -51,23 +51,31 @@ public struct Outbox: Sendable {
                 if !busy.contains(delivery.lane) { found.append(delivery) }
             }
             statement.reset()
-            // The body of most callbacks is the message row as it stands (spec §5.3).
-            var conversations: [String: ConversationRow] = [:]
+            // The body of most callbacks is the message row as it stands (spec §5.3), spliced from the
+            // row's JSON text.
+            var conversations: [String: (row: ConversationRow, json: String)?] = [:]
+            let message = try connection.cachedStatement(
+                sql: "SELECT \(ConversationProjection.callbackColumns) FROM messages WHERE id = ?"
+            )
+            defer { message.reset() }
             return try found.map { delivery in
                 var delivery = delivery
-                let conversation: ConversationRow?
+                let conversation: (row: ConversationRow, json: String)?
                 if let cached = conversations[delivery.conversation] {
                     conversation = cached
                 } else {
                     conversation = try ConversationProjection.conversation(delivery.conversation, connection)
+                        .map { ($0, $0.callbackJSON.text) }
                     conversations[delivery.conversation] = conversation
                 }
-                delivery.account = conversation?.account
-                if delivery.storedPayload == nil, let conversation,
-                    let message = try ConversationProjection.message(delivery.message, connection)
-                {
-                    delivery.item = message.callbackJSON(conversation: conversation)
-                    delivery.attributes = message.attributes
+                delivery.account = conversation?.row.account
+                if delivery.storedPayload == nil, let conversation {
+                    message.reset()
+                    try message.bind([delivery.message])
+                    if try message.step() {
+                        delivery.item = MessageRow.callbackText(message, conversation: conversation.json)
+                        delivery.attributes = try message.optionalText(at: 8).map(JSONValue.parse)
+                    }
                 }
                 return delivery
             }

@@ -22,7 +22,7 @@ struct DeliveryCallTests {
             attempts: request == nil ? 0 : 1
         )
         delivery.storedPayload = stored
-        delivery.item = .object(["id": .string("m-" + id)])
+        delivery.item = #"{"id":"m-\#(id)"}"#
         delivery.attributes = attributes
         delivery.request = request
         return delivery
