@@ -12,8 +12,26 @@ struct ResolvedAccount: Sendable {
     /// `(kind, id, position)` of the account, its channel, orchestration, client applications and participants.
     var sources: [(kind: ResourceKind, id: String, position: Int64)]
 
-    /// `{"account": {"id", "position"}, ...}` as `message.routed` records it.
-    var sourcesJSON: JSONValue {
+    /// `{"account": {"id", "position"}, ...}` as `message.routed` records it: JSON text, made once
+    /// when the account is resolved.
+    var sourcesText: String
+
+    init(
+        id: String,
+        address: String,
+        active: Bool,
+        routing: AccountRouting,
+        sources: [(kind: ResourceKind, id: String, position: Int64)]
+    ) {
+        self.id = id
+        self.address = address
+        self.active = active
+        self.routing = routing
+        self.sources = sources
+        self.sourcesText = Self.sourcesJSON(sources).text
+    }
+
+    static func sourcesJSON(_ sources: [(kind: ResourceKind, id: String, position: Int64)]) -> JSONValue {
         var fields: [String: JSONValue] = [:]
         var applications: [JSONValue] = []
         var participants: [JSONValue] = []

@@ -41,7 +41,10 @@ public struct ConversationStore: Sendable {
         _ request: RequestMessages,
         caller: ConfigurationStore.Caller
     ) async throws -> [AcceptedMessage] {
-        try await store.writer.perform { transaction in
+        // The hub ids and the sealing of the contents are made here, in parallel with other requests,
+        // so the writer's serial work per message is smaller.
+        let prepared = try request.messages.map { try PreparedContent($0, vault: vault) }
+        return try await store.writer.perform { transaction in
             let intake = MessageIntake(
                 transaction: transaction,
                 accounts: accounts,
@@ -51,7 +54,7 @@ public struct ConversationStore: Sendable {
                 attributes: request.attributes
             )
             return try request.messages.enumerated().map { index, message in
-                try intake.receive(message, path: "messages.message[\(index)]")
+                try intake.receive(message, path: "messages.message[\(index)]", prepared: prepared[index])
             }
         }
     }

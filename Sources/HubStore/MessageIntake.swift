@@ -20,7 +20,7 @@ struct MessageIntake {
     private var connection: Connection { transaction.connection }
     private var now: Int64 { transaction.recordedAt }
 
-    func receive(_ message: IncomingMessage, path: String) throws -> AcceptedMessage {
+    func receive(_ message: IncomingMessage, path: String, prepared: PreparedContent) throws -> AcceptedMessage {
         if let original = try replay(message) { return original }
         var (conversation, account) = try locate(message, path: path)
         try account.routing.channel.check(message, path: path)
@@ -33,7 +33,7 @@ struct MessageIntake {
             now: now
         )
         let stream = "conversation/\(conversation.id)"
-        let hubId = EventID.makeV7()
+        let hubId = prepared.hubId
         var content = message.body["content"] ?? .object([:])
         if !message.attachments.isEmpty, case .object(var fields) = content {
             // Each asset must be uploaded; the callback carries {id, name, size, contentType} (spec §6.4).
@@ -64,12 +64,24 @@ struct MessageIntake {
             )
             loggedSender = .object(fields)
         }
+        let sealedContent: String
+        if let seal = prepared.seal, message.attachments.isEmpty {
+            try vault.store(seal, record: "message/\(hubId)", connection, now: now)
+            sealedContent = seal.sealed
+        } else {
+            // Attachments changed the content inside the transaction: sealed here.
+            sealedContent = try vault.seal(
+                content.text,
+                record: "message/\(hubId)",
+                connection,
+                now: now,
+                newRecord: true
+            )
+        }
         var received: [String: JSONValue] = [
             "id": .string(hubId), "conversation": .string(conversation.id), "messageId": .string(message.messageId),
             "type": .object(["value": .string(message.type)]), "sender": loggedSender,
-            "content": .string(
-                try vault.seal(content.text, record: "message/\(hubId)", connection, now: now, newRecord: true)
-            ),
+            "content": .string(sealedContent),
         ]
         if let created = message.body["created"] { received["created"] = created }
         if let attributes { received["attributes"] = attributes }
@@ -362,24 +374,28 @@ struct MessageIntake {
         let seq = conversation.messageCount
         // Time-ordered ids keep the outbox's primary key append-only.
         let deliveries = recipients.map { recipient in (id: EventID.makeV7(), recipient) }
+        // Keys in sorted order, as JSONValue writes them; the configuration's text is made once per
+        // account resolution and spliced in.
+        let routedDeliveries = JSONValue.array(
+            deliveries.map { delivery in
+                var fields = delivery.1.json.objectValue ?? [:]
+                fields["id"] = .string(delivery.id)
+                fields["application"] = .string(delivery.1.application)
+                return .object(fields)
+            }
+        )
+        let routed =
+            #"{"configuration":"# + account.sourcesText + #","conversation":"# + JSONValue.string(conversation.id).text
+            + #","deliveries":"# + routedDeliveries.text + #","message":"# + JSONValue.string(message.id).text
+            + #","seq":\#(seq),"state":"# + JSONValue.string(conversation.state.status.rawValue).text + "}"
         try transaction.append(
             [
-                draft(
-                    "message.routed",
-                    [
-                        "message": .string(message.id), "conversation": .string(conversation.id),
-                        "seq": .integer(seq), "state": .string(conversation.state.status.rawValue),
-                        "deliveries": .array(
-                            deliveries.map { delivery in
-                                var fields = delivery.1.json.objectValue ?? [:]
-                                fields["id"] = .string(delivery.id)
-                                fields["application"] = .string(delivery.1.application)
-                                return .object(fields)
-                            }
-                        ),
-                        "configuration": account.sourcesJSON,
-                    ],
-                    account: conversation.account
+                EventDraft(
+                    type: "message.routed",
+                    data: routed,
+                    account: conversation.account,
+                    actor: caller.actor,
+                    correlationId: caller.correlationId
                 )
             ],
             to: stream
@@ -452,6 +468,21 @@ struct MessageIntake {
             actor: caller.actor,
             correlationId: caller.correlationId
         )
+    }
+}
+
+/// What a message's intake can do before the writer's transaction: its hub id, and its content
+/// sealed under a new key (DESIGN.md §6).
+struct PreparedContent: Sendable {
+    var hubId: String
+    /// `nil` for message types whose content is changed in the transaction (attachments).
+    var seal: PreparedSeal?
+
+    init(_ message: IncomingMessage, vault: SecretVault) throws {
+        hubId = EventID.makeV7()
+        seal =
+            message.attachments.isEmpty
+            ? try vault.sealUnderNewKey((message.body["content"] ?? .object([:])).text) : nil
     }
 }
 

@@ -50,6 +50,24 @@ public struct SecretVault: Sendable {
         return String(decoding: plaintext, as: UTF8.self)
     }
 
+    /// Seals under a key made here, before the record exists: the cryptography can run outside the
+    /// writer, which then only stores the wrapped key with ``store(_:record:_:now:)``.
+    public func sealUnderNewKey(_ plaintext: String) throws -> PreparedSeal {
+        let key = SymmetricKey(size: .bits256)
+        let wrapped = try AES.GCM.seal(key.withUnsafeBytes { Array($0) }, using: wrappingKey)
+        let box = try AES.GCM.seal(Array(plaintext.utf8), using: key)
+        guard let wrappedKey = wrapped.combined, let combined = box.combined else { throw SealingError.failed }
+        return PreparedSeal(sealed: Self.prefix + combined.base64EncodedString(), wrappedKey: Array(wrappedKey))
+    }
+
+    /// Stores the key of a prepared seal under its record (which must not have a key yet).
+    public func store(_ prepared: PreparedSeal, record: String, _ connection: Connection, now: Int64) throws {
+        try connection.run(
+            sql: "INSERT INTO vault_keys (id, wrapped, created_at) VALUES (?, ?, ?)",
+            [record, prepared.wrappedKey, now]
+        )
+    }
+
     private func dataKey(record: String, _ connection: Connection, now: Int64) throws -> SymmetricKey {
         if let wrapped = try wrappedKey(record: record, connection) { return try unwrap(wrapped) }
         return try newDataKey(record: record, connection, now: now)
@@ -83,6 +101,13 @@ public struct SecretVault: Sendable {
     enum SealingError: Error {
         case failed, notSealed, keyDestroyed
     }
+}
+
+/// A text sealed under a new key, and that key wrapped, before the key's record is stored.
+public struct PreparedSeal: Sendable {
+    /// `$sealed:v1:` + the sealed box.
+    public var sealed: String
+    var wrappedKey: [UInt8]
 }
 
 extension JSONValue {

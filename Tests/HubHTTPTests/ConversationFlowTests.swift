@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import HubDomain
+import HubSQLite
 import HubStore
 import HubTestSupport
 import Testing
@@ -139,6 +140,17 @@ struct ConversationFlowTests {
             let sources = try JSONValue.parse(routed.data)
             #expect(sources.value(at: "configuration.account.id")?.stringValue == hub.setup.account)
             #expect(sources.value(at: "configuration.orchestration.position")?.doubleValue ?? 0 > 0)
+            // The content opens with the message's own key (sealed before the writer's transaction).
+            let received = try JSONValue.parse(try #require(events.first { $0.type == "message.received" }).data)
+            let vault = SecretVault(masterKey: try MasterKey.load(directory: hub.store.directory, environment: [:]))
+            let opened = try await hub.store.pool.read { connection in
+                try vault.open(
+                    received["content"]?.stringValue ?? "",
+                    record: "message/\(received["id"]?.stringValue ?? "")",
+                    connection
+                )
+            }
+            #expect(try JSONValue.parse(opened)["text"] == "I need help with my order.")
         }
     }
 }
