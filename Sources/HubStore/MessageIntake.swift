@@ -78,15 +78,17 @@ struct MessageIntake {
                 newRecord: true
             )
         }
-        var received: [String: JSONValue] = [
-            "id": .string(hubId), "conversation": .string(conversation.id), "messageId": .string(message.messageId),
-            "type": .object(["value": .string(message.type)]), "sender": loggedSender,
-            "content": .string(sealedContent),
+        var received: [(key: String, json: String)] = [
+            ("id", JSONValue.string(hubId).text), ("conversation", JSONValue.string(conversation.id).text),
+            ("messageId", JSONValue.string(message.messageId).text),
+            ("type", JSONValue.object(["value": .string(message.type)]).text), ("sender", loggedSender.text),
+            // A sealed text is the prefix and base64: nothing in it needs escaping.
+            ("content", "\"" + sealedContent + "\""),
         ]
-        if let created = message.body["created"] { received["created"] = created }
-        if let attributes { received["attributes"] = attributes }
+        if let created = message.body["created"] { received.append(("created", created.text)) }
+        if let attributes { received.append(("attributes", attributes.text)) }
         try transaction.append(
-            [draft("message.received", received, account: conversation.account)],
+            [draft("message.received", text: JSONValue.objectText(received), account: conversation.account)],
             to: stream,
             idempotencyKey: message.idempotencyKey,
             // `replay(_:)` above already looked the key up in this transaction.
@@ -374,8 +376,7 @@ struct MessageIntake {
         let seq = conversation.messageCount
         // Time-ordered ids keep the outbox's primary key append-only.
         let deliveries = recipients.map { recipient in (id: EventID.makeV7(), recipient) }
-        // Keys in sorted order, as JSONValue writes them; the configuration's text is made once per
-        // account resolution and spliced in.
+        // The configuration's text is made once per account resolution and spliced in.
         let routedDeliveries = JSONValue.array(
             deliveries.map { delivery in
                 var fields = delivery.1.json.objectValue ?? [:]
@@ -384,22 +385,12 @@ struct MessageIntake {
                 return .object(fields)
             }
         )
-        let routed =
-            #"{"configuration":"# + account.sourcesText + #","conversation":"# + JSONValue.string(conversation.id).text
-            + #","deliveries":"# + routedDeliveries.text + #","message":"# + JSONValue.string(message.id).text
-            + #","seq":\#(seq),"state":"# + JSONValue.string(conversation.state.status.rawValue).text + "}"
-        try transaction.append(
-            [
-                EventDraft(
-                    type: "message.routed",
-                    data: routed,
-                    account: conversation.account,
-                    actor: caller.actor,
-                    correlationId: caller.correlationId
-                )
-            ],
-            to: stream
-        )
+        let routed = JSONValue.objectText([
+            ("configuration", account.sourcesText), ("conversation", JSONValue.string(conversation.id).text),
+            ("deliveries", routedDeliveries.text), ("message", JSONValue.string(message.id).text),
+            ("seq", String(seq)), ("state", JSONValue.string(conversation.state.status.rawValue).text),
+        ])
+        try transaction.append([draft("message.routed", text: routed, account: conversation.account)], to: stream)
         let position = transaction.lastPosition
         var stored = message.content
         if message.redact, case .object(var fields) = stored, fields["text"] != nil {
@@ -461,13 +452,11 @@ struct MessageIntake {
     }
 
     private func draft(_ type: String, _ data: [String: JSONValue], account: String) -> EventDraft {
-        EventDraft(
-            type: type,
-            data: JSONValue.object(data).text,
-            account: account,
-            actor: caller.actor,
-            correlationId: caller.correlationId
-        )
+        draft(type, text: JSONValue.object(data).text, account: account)
+    }
+
+    private func draft(_ type: String, text: String, account: String) -> EventDraft {
+        EventDraft(type: type, data: text, account: account, actor: caller.actor, correlationId: caller.correlationId)
     }
 }
 

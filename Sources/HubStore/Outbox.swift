@@ -173,27 +173,51 @@ public struct Outbox: Sendable {
     private func record(_ outcome: DeliveryOutcome, _ transaction: LogTransaction) throws {
         let connection = transaction.connection
         let delivery = outcome.delivery
-        guard
-            let state = try connection.singleText(
-                sql: "SELECT state FROM deliveries WHERE id = ?",
-                [delivery.id]
-            ), state == "pending"
-        else { return }
         let attempt = delivery.attempts + 1
+        let now = transaction.recordedAt
+        // The outbox row moves on only while it is pending; an outcome for a finished delivery (a
+        // duplicate) changes nothing and records nothing.
+        switch outcome.result {
+        case .retry(let at):
+            try connection.run(
+                sql: """
+                    UPDATE deliveries SET attempts = ?, next_attempt_at = ?, request = ?, last_status = ?,
+                        last_error = ?, last_latency_ms = ? WHERE id = ? AND state = 'pending'
+                    """,
+                [
+                    attempt, at, outcome.request, outcome.status, outcome.error, outcome.latencyMilliseconds,
+                    delivery.id,
+                ]
+            )
+        case .delivered, .failed:
+            let finalState = outcome.result == .delivered ? "succeeded" : "failed"
+            try connection.run(
+                sql: """
+                    UPDATE deliveries SET state = ?, attempts = ?, finished_at = ?, request = ?, last_status = ?,
+                        last_error = ?, last_latency_ms = ?, payload = NULL WHERE id = ? AND state = 'pending'
+                    """,
+                [
+                    finalState, attempt, now, outcome.request, outcome.status, outcome.error,
+                    outcome.latencyMilliseconds, delivery.id,
+                ]
+            )
+        }
+        guard connection.changesCount == 1 else { return }
         let type: String
-        var data: [String: JSONValue] = [
-            "delivery": .string(delivery.id), "message": .string(delivery.message),
-            "conversation": .string(delivery.conversation), "application": .string(delivery.application),
-            "role": .string(delivery.role), "attempt": .integer(Int64(attempt)),
-            "request": .string(outcome.request), "latencyMs": .integer(outcome.latencyMilliseconds),
+        var data: [(key: String, json: String)] = [
+            ("delivery", JSONValue.string(delivery.id).text), ("message", JSONValue.string(delivery.message).text),
+            ("conversation", JSONValue.string(delivery.conversation).text),
+            ("application", JSONValue.string(delivery.application).text),
+            ("role", JSONValue.string(delivery.role).text), ("attempt", String(attempt)),
+            ("request", JSONValue.string(outcome.request).text), ("latencyMs", String(outcome.latencyMilliseconds)),
         ]
-        if let status = outcome.status { data["status"] = .integer(Int64(status)) }
-        if let error = outcome.error { data["error"] = .string(error) }
+        if let status = outcome.status { data.append(("status", String(status))) }
+        if let error = outcome.error { data.append(("error", JSONValue.string(error).text)) }
         switch outcome.result {
         case .delivered: type = "delivery.succeeded"
         case .retry(let at):
             type = "delivery.attempted"
-            data["nextAttemptAt"] = .string(Timestamp.format(at))
+            data.append(("nextAttemptAt", JSONValue.string(Timestamp.format(at)).text))
         case .failed: type = "delivery.failed"
         }
         let account =
@@ -206,7 +230,7 @@ public struct Outbox: Sendable {
             [
                 EventDraft(
                     type: type,
-                    data: JSONValue.object(data).text,
+                    data: JSONValue.objectText(data),
                     account: account,
                     actor: "system",
                     causationId: delivery.id
@@ -214,35 +238,13 @@ public struct Outbox: Sendable {
             ],
             to: "conversation/\(delivery.conversation)"
         )
-        let now = transaction.recordedAt
         switch outcome.result {
-        case .retry(let at):
-            try connection.run(
-                sql: """
-                    UPDATE deliveries SET attempts = ?, next_attempt_at = ?, request = ?, last_status = ?,
-                        last_error = ?, last_latency_ms = ? WHERE id = ?
-                    """,
-                [
-                    attempt, at, outcome.request, outcome.status, outcome.error, outcome.latencyMilliseconds,
-                    delivery.id,
-                ]
-            )
-        case .delivered, .failed:
-            let finalState = outcome.result == .delivered ? "succeeded" : "failed"
-            try connection.run(
-                sql: """
-                    UPDATE deliveries SET state = ?, attempts = ?, finished_at = ?, request = ?, last_status = ?,
-                        last_error = ?, last_latency_ms = ?, payload = NULL WHERE id = ?
-                    """,
-                [
-                    finalState, attempt, now, outcome.request, outcome.status, outcome.error,
-                    outcome.latencyMilliseconds, delivery.id,
-                ]
-            )
-            try updateMessageStatus(delivery.message, delivered: outcome.result == .delivered, now: now, connection)
-            if outcome.result == .failed {
-                try reportFailure(delivery, transaction: transaction)
-            }
+        case .retry: break
+        case .delivered:
+            try updateMessageStatus(delivery.message, delivered: true, now: now, connection)
+        case .failed:
+            try updateMessageStatus(delivery.message, delivered: false, now: now, connection)
+            try reportFailure(delivery, transaction: transaction)
         }
     }
 
