@@ -8,7 +8,7 @@ struct HubStoreCommand: AsyncParsableCommand {
         abstract: "A self-hosted conversation hub backend on an event log in SQLite.",
         discussion: """
             Every flag of `serve` also reads an environment variable (HUBSTORE_DATA, HUBSTORE_HOST, \
-            HUBSTORE_PORT, HUBSTORE_SYNCHRONOUS, HUBSTORE_DELIVERY_RETRIES, HUBSTORE_LOG_LEVEL, HUBSTORE_LOG_FORMAT); a flag wins \
+            HUBSTORE_PORT, HUBSTORE_SYNCHRONOUS, HUBSTORE_DELIVERY_RETRIES, HUBSTORE_DELIVERY_BATCH, HUBSTORE_LOG_LEVEL, HUBSTORE_LOG_FORMAT); a flag wins \
             over its variable, and the variable over the default.
             """,
         version: "0.1.0",

@@ -85,6 +85,8 @@ struct ServeCommandTests {
         (["serve", "--synchronous", "sometimes"], "sometimes"),
         (["serve", "--port", "70000"], "port must be between 0 and 65535"),
         (["serve", "--log-level", "loud"], "loud"),
+        (["serve", "--delivery-batch", "26"], "delivery batch must be between 1 and 25"),
+        (["serve", "--delivery-retries", "1s,soon"], "delivery retries must look like 1s,5s,30s,2m"),
     ])
     func badFlagsGiveAClearMessage(_ arguments: [String], _ message: String) async throws {
         try await withTemporaryDirectory { directory in
