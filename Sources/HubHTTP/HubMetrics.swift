@@ -13,6 +13,7 @@ public struct HubMetrics: Sendable {
         self.registry = registry
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.valueHistogramBuckets["hubstore_writer_batch_size"] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]
+        factory.valueHistogramBuckets["hubstore_delivery_messages_per_call"] = [1, 2, 4, 8, 16, 25]
         factory.durationHistogramBuckets["hubstore_writer_commit_duration_seconds"] = [
             .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
             .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),

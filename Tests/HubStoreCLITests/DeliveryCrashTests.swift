@@ -64,6 +64,8 @@ struct DeliveryCrashTests {
                     headers: ["Authorization": "Bearer " + admin.stdout.trimmingCharacters(in: .whitespacesAndNewlines)]
                 )
                 #expect(metrics.body.contains(#"hubstore_delivery_attempts_total{outcome="succeeded"} \#(messages)"#))
+                #expect(metrics.body.contains("hubstore_delivery_calls_total "))
+                #expect(metrics.body.contains(#"hubstore_delivery_messages_per_call_bucket{le="25"#))
                 restarted.signal(SIGTERM)
                 #expect(try await restarted.waitForExit() == 0)
 
