@@ -8,6 +8,18 @@ import Testing
 struct DeliveryTests {
     let bot = JSONValue.object(["name": "custom_bot_participant"])
 
+    /// The token endpoint hands out a token; the bot's callback answers 503 to its first `failures`
+    /// calls, then 200.
+    static func botFailing(first failures: Int) -> CallbackServer.Responder {
+        { request, count in
+            switch request.path {
+            case "/token": (200, #"{"data": {"accessToken": "t"}}"#)
+            case "/custom_bot": count < failures ? (503, "{}") : (200, "{}")
+            default: (200, "{}")
+            }
+        }
+    }
+
     func deliveryEvents(_ hub: ConversationHub) async throws -> [JSONValue] {
         try await hub.events().filter { $0.type.hasPrefix("delivery.") }.map { event in
             var fields = try JSONValue.parse(event.data).objectValue ?? [:]
@@ -40,13 +52,7 @@ struct DeliveryTests {
     }
 
     @Test func aCallbackThatFailsTwiceIsDeliveredAfterBackoffWithTheSameRequestId() async throws {
-        let responder: CallbackServer.Responder = { request, count in
-            switch request.path {
-            case "/token": (200, #"{"data": {"accessToken": "t"}}"#)
-            case "/custom_bot": count < 2 ? (503, "{}") : (200, "{}")
-            default: (200, "{}")
-            }
-        }
+        let responder = Self.botFailing(first: 2)
         try await withConversationHub(responder: responder) { hub in
             let started = ContinuousClock.now
             _ = try await hub.sendAccepted(messageBody())
@@ -97,13 +103,7 @@ struct DeliveryTests {
     }
 
     @Test func oneConversationsMessagesReachACallbackInOrderThroughARetry() async throws {
-        let responder: CallbackServer.Responder = { request, count in
-            switch request.path {
-            case "/token": (200, #"{"data": {"accessToken": "t"}}"#)
-            case "/custom_bot": count == 0 ? (503, "{}") : (200, "{}")
-            default: (200, "{}")
-            }
-        }
+        let responder = Self.botFailing(first: 1)
         try await withConversationHub(responder: responder) { hub in
             let first = try await hub.sendAccepted(messageBody(text: "m1"))
             let conversation = try #require(first.first?.value(at: "conversation.id")?.stringValue)
@@ -144,13 +144,7 @@ struct DeliveryTests {
     }
 
     @Test func messagesDueTogetherShareACallAndAFailedCallIsRetriedWhole() async throws {
-        let responder: CallbackServer.Responder = { request, count in
-            switch request.path {
-            case "/token": (200, #"{"data": {"accessToken": "t"}}"#)
-            case "/custom_bot": count == 0 ? (503, "{}") : (200, "{}")
-            default: (200, "{}")
-            }
-        }
+        let responder = Self.botFailing(first: 1)
         try await withConversationHub(responder: responder) { hub in
             // One request, three customers: three conversations whose first messages commit together.
             let messages = (1...3).flatMap { index in
