@@ -217,7 +217,7 @@ public struct Demo: Sendable {
         // The last delivery events commit just after the callbacks answered.
         var deliveries: [String] = []
         for _ in 0..<100 {
-            deliveries = try deliveryLog(conversation)
+            deliveries = try await deliveryLog(conversation)
             if deliveries.count >= 8 { break }
             try await Task.sleep(for: .milliseconds(50))
         }
@@ -231,13 +231,22 @@ public struct Demo: Sendable {
         return Report(conversation: conversation, transcript: transcript, deliveries: deliveries, verify: verify)
     }
 
-    /// `delivery.*` events of the conversation, one line each.
-    func deliveryLog(_ conversation: String) throws -> [String] {
-        let connection = try Connection(
+    /// `delivery.*` events of the conversation, one line each (read on a connection's own queue, not on
+    /// the cooperative thread pool).
+    func deliveryLog(_ conversation: String) async throws -> [String] {
+        let reader = try await SerializedConnection(
             path: DataDirectory(path: dataDirectory).databasePath,
-            configuration: .init(mode: .readOnly)
+            configuration: .init(mode: .readOnly),
+            label: "hubstore.demo.reader"
         )
-        defer { connection.close() }
+        let lines: Result<[String], any Error> = await Result {
+            try await reader.perform { connection in try Self.deliveryLines(conversation, connection) }
+        }
+        await reader.close()
+        return try lines.get()
+    }
+
+    private static func deliveryLines(_ conversation: String, _ connection: Connection) throws -> [String] {
         let statement = try connection.prepare(
             sql: """
                 SELECT e.position, e.recorded_at, e.type, e.data, m.type, m.sender_type FROM events e
