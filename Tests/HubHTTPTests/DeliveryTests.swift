@@ -8,13 +8,13 @@ import Testing
 struct DeliveryTests {
     let bot = JSONValue.object(["name": "custom_bot_participant"])
 
-    /// The token endpoint hands out a token; the bot's callback answers 503 to its first `failures`
-    /// calls, then 200.
-    static func botFailing(first failures: Int) -> CallbackServer.Responder {
+    /// The token endpoint hands out a token; the bot's callback answers `status` to its first `failures`
+    /// calls (all of them by default), then 200.
+    static func botFailing(first failures: Int = .max, status: Int = 503) -> CallbackServer.Responder {
         { request, count in
             switch request.path {
             case "/token": (200, #"{"data": {"accessToken": "t"}}"#)
-            case "/custom_bot": count < failures ? (503, "{}") : (200, "{}")
+            case "/custom_bot": count < failures ? (status, "{}") : (200, "{}")
             default: (200, "{}")
             }
         }
@@ -76,13 +76,7 @@ struct DeliveryTests {
     }
 
     @Test func aCallbackThatNeverSucceedsFailsAndTheSenderGetsAnErrorMessage() async throws {
-        let responder: CallbackServer.Responder = { request, _ in
-            switch request.path {
-            case "/token": (200, #"{"data": {"accessToken": "t"}}"#)
-            case "/custom_bot": (500, "{}")
-            default: (200, "{}")
-            }
-        }
+        let responder = Self.botFailing(status: 500)
         try await withConversationHub(responder: responder) { hub in
             let accepted = try await hub.sendAccepted(messageBody(id: "customer-message-1"))
             let conversation = try #require(accepted.first?.value(at: "conversation.id")?.stringValue)
@@ -120,13 +114,7 @@ struct DeliveryTests {
     }
 
     @Test func aDeadEndpointDoesNotDelayAnotherEndpoint() async throws {
-        let responder: CallbackServer.Responder = { request, _ in
-            switch request.path {
-            case "/token": (200, #"{"data": {"accessToken": "t"}}"#)
-            case "/custom_bot": (503, "{}")
-            default: (200, "{}")
-            }
-        }
+        let responder = Self.botFailing(status: 503)
         try await withConversationHub(
             retrySchedule: [.seconds(30)],
             responder: responder
