@@ -15,8 +15,9 @@ public final class Connection {
     private var isClosed = false
 
     /// Opens a connection and runs the set-up sequence: busy timeout, double-quoted string
-    /// literals off, foreign keys, extended result codes, WAL (when asked) and synchronous, then a
-    /// format check so a file that is not a database fails here rather than at first use.
+    /// literals off, foreign keys, recursive triggers, extended result codes, WAL (when asked) and
+    /// synchronous, then a format check so a file that is not a database fails here rather than at
+    /// first use.
     ///
     /// - Throws: ``SQLiteError`` (for example `SQLITE_NOTADB` or `SQLITE_CANTOPEN`).
     public init(path: String, configuration: ConnectionConfiguration = .init()) throws(SQLiteError) {
@@ -62,6 +63,9 @@ public final class Connection {
         // Format check: a file that is not a database fails here with SQLITE_NOTADB.
         try execute(sql: "SELECT count(*) FROM sqlite_master")
         try execute(sql: "PRAGMA foreign_keys = \(configuration.foreignKeys ? "ON" : "OFF")")
+        // The rows an INSERT OR REPLACE deletes fire DELETE triggers only with recursive triggers on:
+        // that is what refuses a REPLACE over an append-only row.
+        try execute(sql: "PRAGMA recursive_triggers = ON")
         if configuration.journalModeWAL {
             let mode = try singleText(sql: "PRAGMA journal_mode = WAL")
             guard mode?.lowercased() == "wal" else {

@@ -34,4 +34,24 @@ struct DatabasePoolTests {
             await pool.close()
         }
     }
+
+    @Test func insertOrReplaceFiresDeleteTriggers() async throws {
+        try await withTemporaryDirectory { directory in
+            let connection = try Connection(path: directory + "/c.sqlite")
+            defer { connection.close() }
+            #expect(try connection.singleInt64(sql: "PRAGMA recursive_triggers") == 1)
+            try connection.execute(
+                sql: """
+                    CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT);
+                    CREATE TRIGGER t_no_delete BEFORE DELETE ON t BEGIN SELECT RAISE(ABORT, 'no delete'); END;
+                    INSERT INTO t VALUES (1, 'a');
+                    """
+            )
+            let error = #expect(throws: SQLiteError.self) {
+                try connection.execute(sql: "INSERT OR REPLACE INTO t VALUES (1, 'b')")
+            }
+            #expect(error?.code == .constraint)
+            #expect(try connection.singleText(sql: "SELECT v FROM t WHERE k = 1") == "a")
+        }
+    }
 }
