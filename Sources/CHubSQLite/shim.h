@@ -2,6 +2,8 @@
 #define CHUBSQLITE_SHIM_H
 
 #include <sqlite3.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 // SQLITE_TRANSIENT is a function-pointer-cast macro that Swift cannot import.
 static inline sqlite3_destructor_type hub_sqlite_transient(void) {
@@ -12,6 +14,11 @@ static inline sqlite3_destructor_type hub_sqlite_transient(void) {
 // integer options (SQLITE_DBCONFIG_DQS_DDL, SQLITE_DBCONFIG_DQS_DML, ...).
 static inline int hub_sqlite_db_config_int(sqlite3 *db, int op, int value) {
     return sqlite3_db_config(db, op, value, (int *)0);
+}
+
+// The kernel's id of the calling thread (setpriority takes it); glibc's gettid() needs _GNU_SOURCE.
+static inline long hub_current_thread_id(void) {
+    return syscall(SYS_gettid);
 }
 
 #endif

@@ -36,6 +36,8 @@ public enum HubServer {
                 "readers": "\(configuration.store.readerCount)",
                 "batch.max": "\(configuration.store.maxBatchSize)",
                 "queue.capacity": "\(configuration.store.queueCapacity)",
+                // Whether the writer's thread got its higher scheduling weight (root or CAP_SYS_NICE).
+                "writer.priority": "\(store.pool.writer.priorityRaised ? "raised" : "default")",
                 "sqlite.version": "\(EventStore.sqliteVersion)",
                 "log.position": "\(store.headPosition)",
             ]

@@ -3,18 +3,45 @@
 /// Every access is a closure-scoped unit of work run on the connection's dispatch queue, so one
 /// executor hop covers many statements, and no SQLite call runs on the cooperative thread pool.
 public actor SerializedConnection {
-    private let executor: DispatchQueueExecutor
+    private let executor: any SerialExecutor
     private var connection: Connection?
     /// The path of the database file.
     public nonisolated let path: String
+    /// Whether the connection's own thread got the higher scheduling weight it asked for
+    /// (``Placement/ownThread(niceness:)``); false on a queue.
+    public nonisolated let priorityRaised: Bool
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor {
         executor.asUnownedSerialExecutor()
     }
 
-    /// Opens the connection on its own queue.
-    public init(path: String, configuration: ConnectionConfiguration, label: String) async throws(SQLiteError) {
-        self.executor = DispatchQueueExecutor(label: label)
+    /// Where the connection's work runs.
+    public enum Placement: Sendable {
+        /// A serial `DispatchQueue` of its own (worker threads come from Dispatch's pool).
+        case queue
+        /// One thread of its own, which asks for a scheduling weight of `nice` = `niceness` (negative
+        /// is higher; needs root or `CAP_SYS_NICE`, and falls back to the default weight).
+        case ownThread(niceness: Int32)
+    }
+
+    /// Opens the connection on its own queue or thread.
+    public init(
+        path: String,
+        configuration: ConnectionConfiguration,
+        label: String,
+        placement: Placement = .queue
+    ) async throws(SQLiteError) {
+        switch placement {
+        case .queue:
+            self.executor = DispatchQueueExecutor(label: label)
+            self.priorityRaised = false
+        case .ownThread(let niceness):
+            guard let thread = ThreadExecutor(niceness: niceness) else {
+                throw SQLiteError(code: .error, message: "could not start the thread of \(label)")
+            }
+            self.executor = thread
+            self.priorityRaised = thread.priorityRaised
+        }
         self.path = path
         try await open(configuration)
     }

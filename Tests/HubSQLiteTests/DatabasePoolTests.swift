@@ -1,8 +1,18 @@
 import HubSQLite
 import HubTestSupport
+import Synchronization
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 private struct Refused: Error {}
+
+/// The threads a connection's calls ran on.
+private final class ThreadSet: Sendable {
+    let threads = Mutex<Set<pthread_t>>([])
+}
 
 struct DatabasePoolTests {
     @Test func readersSeeCommittedWritesAndKeepASnapshot() async throws {
@@ -31,6 +41,25 @@ struct DatabasePoolTests {
             // temp_store 2 = MEMORY; SQLite's default (0) spills a savepoint's sub-journal to a file.
             #expect(try await pool.writer.perform { try $0.singleInt64(sql: "PRAGMA temp_store") } == 2)
             #expect(try await pool.writer.perform { try $0.singleInt64(sql: "PRAGMA wal_autocheckpoint") } == 4000)
+            await pool.close()
+        }
+    }
+
+    @Test func theWriterRunsEveryCallOnOneThreadOfItsOwn() async throws {
+        try await withTemporaryDirectory { directory in
+            let pool = try await DatabasePool(path: directory + "/p.sqlite", configuration: .init(readerCount: 1))
+            let seen = ThreadSet()
+            await withTaskGroup(of: Void.self) { group in
+                for _ in 0..<32 {
+                    group.addTask {
+                        _ = try? await pool.writer.perform { _ in
+                            seen.threads.withLock { _ = $0.insert(pthread_self()) }
+                        }
+                    }
+                }
+            }
+            // 32 calls from concurrent tasks, one thread; a DispatchQueue would have used several.
+            #expect(seen.threads.withLock { $0.count } == 1)
             await pool.close()
         }
     }
