@@ -48,21 +48,22 @@ struct MessageIntake {
             fields["attachments"] = .object(["attachment": .array(attached)])
             content = .object(fields)
         }
+        // Customer identity and every message's content are sealed in the log (DESIGN.md §6). A
+        // participant the customer's app sent is sealed under the customer's key; one the hub adds
+        // below is not logged at all, since `conversation.started` holds it sealed already.
         var sender = message.body["sender"] ?? .object(["type": .string(message.senderType.rawValue)])
-        if message.senderType == .customer, sender["participant"] == nil,
-            let name = conversation.customerState?["name"], case .object(var fields) = sender
-        {
-            // The customer's name, as the spec's stored messages show it (§4.4).
-            fields["participant"] = .object(["name": name])
-            sender = .object(fields)
-        }
-        // Customer identity and every message's content are sealed in the log (DESIGN.md §6).
         var loggedSender = sender
         if message.senderType == .customer, let participant = sender["participant"], case .object(var fields) = sender {
             fields["participant"] = .string(
                 try vault.seal(participant.text, record: "customer/\(conversation.customer)", connection, now: now)
             )
             loggedSender = .object(fields)
+        } else if message.senderType == .customer, let name = conversation.customerState?["name"],
+            case .object(var fields) = sender
+        {
+            // The customer's name, as the spec's stored messages show it (§4.4).
+            fields["participant"] = .object(["name": name])
+            sender = .object(fields)
         }
         let sealedContent: String
         if let seal = prepared.seal, message.attachments.isEmpty {
