@@ -71,9 +71,7 @@ public final class LogWriter: Service, Sendable {
         // new commands are refused, and the loop ends once the queue is drained.
         await withTaskCancellationHandler {
             await withGracefulShutdownHandler {
-                while let first = await queue.nextBatch(maximum: configuration.maxBatchSize) {
-                    await commit(await gatherMore(first))
-                }
+                await loop(on: pool.writer)
             } onGracefulShutdown: {
                 self.queue.close()
             }
@@ -83,11 +81,23 @@ public final class LogWriter: Service, Sendable {
         logger.debug("writer stopped", metadata: ["db.position": "\(notifier.committed)"])
     }
 
+    /// The batch loop, isolated to the writer's connection: waiting for commands, gathering,
+    /// executing and committing all happen on the writer's own thread, so the serial section never
+    /// queues for the cooperative pool behind request handlers between two batches.
+    private func loop(on writer: isolated SerializedConnection) async {
+        while let first = await queue.nextBatch(maximum: configuration.maxBatchSize) {
+            commit(await gatherMore(first), on: writer)
+        }
+    }
+
     /// Lets a batch grow while commands keep arriving: callers answered by the last commit are
     /// re-submitting right now, and one more fsync for a handful of them would halve throughput.
     /// Waits in short slices and stops at the first slice that brings nothing (so a lone caller waits
     /// one slice), when the batch is full, or after ``EventStoreConfiguration/batchWait`` in all.
-    private func gatherMore(_ first: [any PendingCommand]) async -> [any PendingCommand] {
+    private func gatherMore(
+        _ first: [any PendingCommand],
+        isolation: isolated (any Actor)? = #isolation
+    ) async -> [any PendingCommand] {
         var batch = first
         let maximum = configuration.maxBatchSize
         guard configuration.batchWait > .zero, batch.count < maximum else { return batch }
@@ -108,14 +118,14 @@ public final class LogWriter: Service, Sendable {
         queue.close()
     }
 
-    private func commit(_ batch: [any PendingCommand]) async {
+    private func commit(_ batch: [any PendingCommand], on writer: isolated SerializedConnection) {
         let started = ContinuousClock.now
         let limits = configuration.limits
         let outcome: Result<(position: Int64, appended: Int), any Error>
         do {
             let recordedAt = Int64(Date().timeIntervalSince1970 * 1000)
             outcome = .success(
-                try await pool.writer.perform { connection in
+                try writer.perform { connection in
                     try connection.transaction(.immediate) {
                         // The tip is read inside the write lock, so a short-lived writer of another
                         // process (`hubstore clients create` beside a server) chains correctly too.

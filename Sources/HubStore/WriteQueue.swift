@@ -42,7 +42,8 @@ final class WriteQueue: Sendable {
 
     /// Takes up to `maximum` queued commands, waiting while the queue is empty.
     /// Returns `nil` once the queue is closed and drained.
-    func nextBatch(maximum: Int) async -> [any PendingCommand]? {
+    /// Runs on the caller's executor (the writer's thread), not on the cooperative pool.
+    func nextBatch(maximum: Int, isolation: isolated (any Actor)? = #isolation) async -> [any PendingCommand]? {
         while true {
             enum Step {
                 case batch([any PendingCommand])
