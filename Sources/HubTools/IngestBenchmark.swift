@@ -121,25 +121,17 @@ public struct IngestBenchmark: Sendable {
         }
     }
 
-    /// The same senders doing `GET /healthz` for as many requests as messages (at most 20,000).
+    /// The same senders and client doing `GET /healthz` for as many requests as messages (at most 20,000).
     static func reference(_ hub: InProcessHub, options: Options) async throws -> Reference {
         let remaining = Counter(min(options.messages, 20_000))
         let started = ContinuousClock.now
-        let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
-            for _ in 0..<options.senders {
-                group.addTask {
-                    var latencies: [Double] = []
-                    while remaining.value.subtract(1, ordering: .relaxed).oldValue > 0 {
-                        let sent = ContinuousClock.now
-                        _ = try await hub.call(.GET, "/healthz")
-                        latencies.append(AppendBenchmark.seconds(sent.duration(to: .now)) * 1000)
-                    }
-                    return latencies
-                }
-            }
-            return try await group.reduce(into: [Double]()) { $0 += $1 }.sorted()
-        }
+        let scripts = try await LoadClient.run(
+            (0..<options.senders).map { _ in HealthCheck(remaining: remaining) },
+            port: hub.port,
+            token: hub.token
+        )
         let elapsed = AppendBenchmark.seconds(started.duration(to: .now))
+        let latencies = scripts.flatMap(\.latencies).sorted()
         return Reference(
             requestsPerSecond: Double(latencies.count) / max(elapsed, 1e-9),
             p99Milliseconds: latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, latencies.count * 99 / 100)]
@@ -187,6 +179,74 @@ public struct IngestBenchmark: Sendable {
         return Setup(account: account, participant: participant)
     }
 
+    /// One sender: conversations of 10–30 messages, customer and bot taking turns, one request at a
+    /// time, until the benchmark's messages are used up.
+    struct Sender: LoadScript {
+        let sender: Int
+        let participant: String
+        let remaining: Counter
+        let done: Counter
+        let progress: ProgressReporter
+        let log: @Sendable (String) -> Void
+        var outcome = SenderOutcome()
+        var conversationNumber = 0
+        var length = 0
+        var turn = 0
+        var conversation: String?
+
+        mutating func next() -> (method: HTTPMethod, path: String, body: String?)? {
+            if turn >= length {
+                conversationNumber += 1
+                length = Int.random(in: 10...30)
+                turn = 0
+                conversation = nil
+            }
+            guard remaining.value.subtract(1, ordering: .relaxed).oldValue > 0 else { return nil }
+            let body = message(
+                turn: turn,
+                sender: sender,
+                conversationNumber: conversationNumber,
+                conversation: conversation,
+                participant: participant
+            )
+            return (.POST, "/conversation/conversationmgr/v3/conversations/messages", body)
+        }
+
+        mutating func received(status: Int, body: ByteBuffer, milliseconds: Double) {
+            outcome.latencies.append(milliseconds)
+            let text = String(buffer: body)
+            guard status == 202, let reply = try? JSONValue.parse(text),
+                let accepted = reply.value(at: "messages")?["message"]?.arrayValue?.first,
+                let id = accepted["id"]?.stringValue,
+                let conversationId = accepted.value(at: "conversation.id")?.stringValue
+            else {
+                outcome.refused += 1
+                if outcome.refused <= 3 { log("refused (\(status)): \(text.prefix(200))") }
+                // A refused message ends its conversation; the next request starts another.
+                turn = length
+                return
+            }
+            conversation = conversationId
+            outcome.acknowledged[conversationId, default: []].append(id)
+            turn += 1
+            progress.update(Int64(done.value.add(1, ordering: .relaxed).newValue))
+        }
+    }
+
+    /// The reference's sender: `GET /healthz` until the requests are used up.
+    struct HealthCheck: LoadScript {
+        let remaining: Counter
+        var latencies: [Double] = []
+
+        mutating func next() -> (method: HTTPMethod, path: String, body: String?)? {
+            remaining.value.subtract(1, ordering: .relaxed).oldValue > 0 ? (.GET, "/healthz", nil) : nil
+        }
+
+        mutating func received(status: Int, body: ByteBuffer, milliseconds: Double) {
+            latencies.append(milliseconds)
+        }
+    }
+
     /// What one sender saw.
     struct SenderOutcome: Sendable {
         var latencies: [Double] = []
@@ -209,52 +269,20 @@ public struct IngestBenchmark: Sendable {
         let receivedBefore = delivered.value.load(ordering: .relaxed)
         let callsBefore = receiver.count
         let started = ContinuousClock.now
-        let outcomes = try await withThrowingTaskGroup(of: SenderOutcome.self) { group in
-            for sender in 0..<options.senders {
-                group.addTask {
-                    var outcome = SenderOutcome()
-                    var generator = SystemRandomNumberGenerator()
-                    var conversationNumber = 0
-                    while remaining.value.load(ordering: .relaxed) > 0 {
-                        conversationNumber += 1
-                        let length = Int.random(in: 10...30, using: &generator)
-                        var conversation: String?
-                        for turn in 0..<length {
-                            guard remaining.value.subtract(1, ordering: .relaxed).oldValue > 0 else { break }
-                            let body = message(
-                                turn: turn,
-                                sender: sender,
-                                conversationNumber: conversationNumber,
-                                conversation: conversation,
-                                participant: setup.participant
-                            )
-                            let sent = ContinuousClock.now
-                            let (status, text) = try await hub.call(
-                                .POST,
-                                "/conversation/conversationmgr/v3/conversations/messages",
-                                body: body
-                            )
-                            outcome.latencies.append(AppendBenchmark.seconds(sent.duration(to: .now)) * 1000)
-                            guard status == 202, let reply = try? JSONValue.parse(text),
-                                let accepted = reply.value(at: "messages")?["message"]?.arrayValue?.first,
-                                let id = accepted["id"]?.stringValue,
-                                let conversationId = accepted.value(at: "conversation.id")?.stringValue
-                            else {
-                                outcome.refused += 1
-                                if outcome.refused <= 3 { log("refused (\(status)): \(text.prefix(200))") }
-                                break
-                            }
-                            conversation = conversationId
-                            outcome.acknowledged[conversationId, default: []].append(id)
-                            let count = done.value.add(1, ordering: .relaxed).newValue
-                            progress.update(Int64(count))
-                        }
-                    }
-                    return outcome
-                }
-            }
-            return try await group.reduce(into: [SenderOutcome]()) { $0.append($1) }
-        }
+        let outcomes = try await LoadClient.run(
+            (0..<options.senders).map { sender in
+                Sender(
+                    sender: sender,
+                    participant: setup.participant,
+                    remaining: remaining,
+                    done: done,
+                    progress: progress,
+                    log: log
+                )
+            },
+            port: hub.port,
+            token: hub.token
+        ).map(\.outcome)
         let elapsed = AppendBenchmark.seconds(started.duration(to: .now))
         if let (_, metrics) = try? await hub.call(.GET, "/metrics") {
             func value(_ name: String) -> Double {
