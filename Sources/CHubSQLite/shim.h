@@ -2,6 +2,7 @@
 #define CHUBSQLITE_SHIM_H
 
 #include <sqlite3.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -19,6 +20,11 @@ static inline int hub_sqlite_db_config_int(sqlite3 *db, int op, int value) {
 // The kernel's id of the calling thread (setpriority takes it); glibc's gettid() needs _GNU_SOURCE.
 static inline long hub_current_thread_id(void) {
     return syscall(SYS_gettid);
+}
+
+// Names the calling thread (at most 15 bytes are kept); prctl is variadic, which Swift cannot call.
+static inline void hub_set_current_thread_name(const char *name) {
+    prctl(PR_SET_NAME, name, 0, 0, 0);
 }
 
 #endif

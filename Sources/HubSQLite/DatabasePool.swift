@@ -52,7 +52,7 @@ public final class DatabasePool: Sendable {
             label: "hubstore.sqlite.writer",
             // The writer is the serial section every write waits on: its own thread, with a higher
             // scheduling weight where the process may raise it.
-            placement: .ownThread(niceness: -10)
+            placement: .ownThread(name: "hubstore-writer", niceness: -10)
         )
         var readers: [SerializedConnection] = []
         do {

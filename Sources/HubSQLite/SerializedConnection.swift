@@ -8,7 +8,7 @@ public actor SerializedConnection {
     /// The path of the database file.
     public nonisolated let path: String
     /// Whether the connection's own thread got the higher scheduling weight it asked for
-    /// (``Placement/ownThread(niceness:)``); false on a queue.
+    /// (``Placement/ownThread(name:niceness:)``); false on a queue.
     public nonisolated let priorityRaised: Bool
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor {
@@ -21,7 +21,7 @@ public actor SerializedConnection {
         case queue
         /// One thread of its own, which asks for a scheduling weight of `nice` = `niceness` (negative
         /// is higher; needs root or `CAP_SYS_NICE`, and falls back to the default weight).
-        case ownThread(niceness: Int32)
+        case ownThread(name: String, niceness: Int32)
     }
 
     /// Opens the connection on its own queue or thread.
@@ -35,8 +35,8 @@ public actor SerializedConnection {
         case .queue:
             self.executor = DispatchQueueExecutor(label: label)
             self.priorityRaised = false
-        case .ownThread(let niceness):
-            guard let thread = ThreadExecutor(niceness: niceness) else {
+        case .ownThread(let name, let niceness):
+            guard let thread = ThreadExecutor(name: name, niceness: niceness) else {
                 throw SQLiteError(code: .error, message: "could not start the thread of \(label)")
             }
             self.executor = thread

@@ -30,12 +30,20 @@ final class ThreadExecutor: SerialExecutor {
     /// Whether the thread got the higher scheduling weight it asked for.
     var priorityRaised: Bool { state.priorityRaised.load(ordering: .relaxed) }
 
-    /// Starts the thread; returns once it runs. `nil` when the thread cannot be created.
-    init?(niceness: Int32) {
+    /// Starts the thread, named `name` (at most 15 bytes are kept: `top -H` and `ps -L` show it);
+    /// returns once it runs. `nil` when the thread cannot be created.
+    init?(name: String, niceness: Int32) {
         let state = State()
         self.state = state
         let unowned = UnownedSerialExecutorBox()
-        let context = Unmanaged.passRetained(ThreadStart(state: state, niceness: niceness, executor: unowned))
+        let context = Unmanaged.passRetained(
+            ThreadStart(
+                state: state,
+                name: String(decoding: name.utf8.prefix(15), as: UTF8.self),
+                niceness: niceness,
+                executor: unowned
+            )
+        )
         var thread = pthread_t()
         guard pthread_create(&thread, nil, threadExecutorMain, context.toOpaque()) == 0 else {
             context.release()
@@ -65,6 +73,7 @@ final class ThreadExecutor: SerialExecutor {
     /// The thread's loop: raise its weight, then run jobs in order until the executor is released.
     fileprivate static func run(_ start: ThreadStart) {
         let state = start.state
+        hub_set_current_thread_name(start.name)
         state.priorityRaised.store(
             setpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(hub_current_thread_id()), start.niceness) == 0,
             ordering: .relaxed
@@ -89,11 +98,13 @@ final class ThreadExecutor: SerialExecutor {
 /// What the new thread needs: handed over retained, released by the thread.
 private final class ThreadStart: @unchecked Sendable {
     let state: ThreadExecutor.State
+    let name: String
     let niceness: Int32
     let executor: UnownedSerialExecutorBox
 
-    init(state: ThreadExecutor.State, niceness: Int32, executor: UnownedSerialExecutorBox) {
+    init(state: ThreadExecutor.State, name: String, niceness: Int32, executor: UnownedSerialExecutorBox) {
         self.state = state
+        self.name = name
         self.niceness = niceness
         self.executor = executor
     }

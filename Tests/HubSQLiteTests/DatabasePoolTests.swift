@@ -1,3 +1,4 @@
+import Foundation
 import HubSQLite
 import HubTestSupport
 import Synchronization
@@ -60,6 +61,11 @@ struct DatabasePoolTests {
             }
             // 32 calls from concurrent tasks, one thread; a DispatchQueue would have used several.
             #expect(seen.threads.withLock { $0.count } == 1)
+            // Named, so that `top -H` shows it.
+            let name = try await pool.writer.perform { _ in
+                try String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)
+            }
+            #expect(name == "hubstore-writer\n")
             await pool.close()
         }
     }
