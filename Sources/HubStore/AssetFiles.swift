@@ -15,7 +15,7 @@ public struct AssetFiles: Sendable {
 
     /// Stores `bytes` durably; returns their SHA-256 (hex). Storing the same bytes twice keeps one file.
     public func store(_ bytes: [UInt8]) throws -> String {
-        let hash = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        let hash = SHA256.hash(data: bytes).hexEncoded
         let target = path(sha256: hash)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         if FileManager.default.fileExists(atPath: target) { return hash }

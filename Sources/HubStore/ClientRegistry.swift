@@ -71,8 +71,8 @@ public struct ClientRegistry: Sendable {
             id: id,
             name: name,
             scopes: scopes.sorted().map(\.rawValue),
-            secretSalt: hex(salt),
-            secretHash: hex(Self.hash(secret: secret, salt: salt))
+            secretSalt: salt.hexEncoded,
+            secretHash: Self.hash(secret: secret, salt: salt).hexEncoded
         )
         let data = String(decoding: try JSONEncoder.sorted.encode(created), as: UTF8.self)
         let recordedAt = try await store.writer.perform { transaction in
@@ -191,10 +191,6 @@ public struct ClientRegistry: Sendable {
     static func randomToken(bytes: Int) -> String {
         Base64URL.encode(randomBytes(bytes))
     }
-}
-
-private func hex(_ bytes: [UInt8]) -> String {
-    bytes.map { String(format: "%02x", $0) }.joined()
 }
 
 extension JSONEncoder {

@@ -15,6 +15,6 @@ public struct ContactKeys: Sendable {
     public func key(_ address: String) -> String {
         let normalised = address.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
         let code = HMAC<SHA256>.authenticationCode(for: Array(normalised.utf8), using: SymmetricKey(data: keyBytes))
-        return code.map { String(format: "%02x", $0) }.joined()
+        return code.hexEncoded
     }
 }

@@ -1,0 +1,13 @@
+import Testing
+
+@testable import HubStore
+
+struct HexTests {
+    @Test func bytesBecomeTwoLowerCaseDigitsEach() {
+        #expect([UInt8]().hexEncoded == "")
+        #expect([0x00, 0x0f, 0xa5, 0xff].hexEncoded == "000fa5ff")
+        let all = (0...255).map(UInt8.init).hexEncoded
+        #expect(all.count == 512)
+        #expect(all.hasPrefix("000102030405060708090a0b0c0d0e0f10") && all.hasSuffix("fafbfcfdfeff"))
+    }
+}
