@@ -17,6 +17,12 @@ static inline int hub_sqlite_db_config_int(sqlite3 *db, int op, int value) {
     return sqlite3_db_config(db, op, value, (int *)0);
 }
 
+// sqlite3_config is variadic too. Memory statistics take a global mutex on every allocation; the
+// hub never reads them. Only takes effect before SQLite initialises (returns SQLITE_MISUSE after).
+static inline int hub_sqlite_disable_memory_statistics(void) {
+    return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 // The kernel's id of the calling thread (setpriority takes it); glibc's gettid() needs _GNU_SOURCE.
 static inline long hub_current_thread_id(void) {
     return syscall(SYS_gettid);

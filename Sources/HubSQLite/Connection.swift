@@ -26,6 +26,7 @@ public final class Connection {
         case .readOnly: flags |= SQLITE_OPEN_READONLY
         case .readWrite(let create): flags |= SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0)
         }
+        _ = sqliteProcessConfiguration
         var database: OpaquePointer?
         let code = sqlite3_open_v2(path, &database, flags, nil)
         guard code == SQLITE_OK, let database else {
@@ -217,3 +218,9 @@ extension Connection: Sendable {}
 
 /// The version of the linked SQLite library, e.g. `3.40.1`.
 public var sqliteLibraryVersion: String { String(cString: sqlite3_libversion()) }
+
+/// Process-wide SQLite settings, made once before the first connection initialises SQLite: memory
+/// statistics off, so allocations do not take SQLite's global mutex.
+private let sqliteProcessConfiguration: Void = {
+    _ = hub_sqlite_disable_memory_statistics()
+}()

@@ -1,3 +1,4 @@
+import CHubSQLite
 import Foundation
 import HubSQLite
 import HubTestSupport
@@ -126,6 +127,16 @@ struct ConnectionTests {
             defer { reader.close() }
             let error = #expect(throws: SQLiteError.self) { try reader.execute(sql: "INSERT INTO t VALUES (1)") }
             #expect(error?.code == .readOnly)
+        }
+    }
+
+    @Test func sqliteKeepsNoMemoryStatistics() async throws {
+        try await withTemporaryDirectory { directory in
+            let connection = try Connection(path: directory + "/m.sqlite")
+            defer { connection.close() }
+            try connection.execute(sql: "CREATE TABLE t (v TEXT); INSERT INTO t VALUES (zeroblob(100000));")
+            // With statistics on, every allocation takes SQLite's global mutex to count it.
+            #expect(sqlite3_memory_used() == 0)
         }
     }
 }
