@@ -11,9 +11,9 @@ import Glibc
 /// The single writer is the hub's serial section (DESIGN.md §1): while it waits for a core, every
 /// caller waits. A `DispatchQueue` runs its jobs on whichever worker thread is free, so nothing
 /// about the writer can be set per thread. Here one thread runs every job, and it asks the kernel
-/// once for a higher scheduling weight (`niceness`, a negative `nice` value). That needs root or
-/// `CAP_SYS_NICE` (systemd: `Nice=` or `LimitNICE=`); without it the thread keeps the default weight
-/// and ``priorityRaised`` is false.
+/// once for a higher scheduling weight (`niceness`, a negative `nice` value). That needs root,
+/// `CAP_SYS_NICE`, or a nice limit that allows it (systemd: `LimitNICE=-10`); without it the thread
+/// keeps the default weight and ``priorityRaised`` is false.
 ///
 /// The thread ends when the executor is released.
 final class ThreadExecutor: SerialExecutor {
