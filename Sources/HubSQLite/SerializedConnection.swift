@@ -1,7 +1,8 @@
 /// A connection confined to its own serial executor.
 ///
-/// Every access is a closure-scoped unit of work run on the connection's dispatch queue, so one
-/// executor hop covers many statements, and no SQLite call runs on the cooperative thread pool.
+/// Every access is a closure-scoped unit of work run on the connection's dispatch queue (or, for the
+/// writer, its own thread), so one executor hop covers many statements, and no SQLite call runs on the
+/// cooperative thread pool.
 public actor SerializedConnection {
     private let executor: any SerialExecutor
     private var connection: Connection?
@@ -19,8 +20,9 @@ public actor SerializedConnection {
     public enum Placement: Sendable {
         /// A serial `DispatchQueue` of its own (worker threads come from Dispatch's pool).
         case queue
-        /// One thread of its own, which asks for a scheduling weight of `nice` = `niceness` (negative
-        /// is higher; needs root or `CAP_SYS_NICE`, and falls back to the default weight).
+        /// One thread of its own, named `name`, which asks for a scheduling weight of `nice` =
+        /// `niceness` (negative is higher; needs root, `CAP_SYS_NICE` or a nice limit that allows it,
+        /// and falls back to the default weight).
         case ownThread(name: String, niceness: Int32)
     }
 
