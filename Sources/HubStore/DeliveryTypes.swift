@@ -1,5 +1,3 @@
-public import HubDomain
-
 // The values the outbox hands to the delivery workers and takes back from them.
 
 /// A pending delivery: one message to one recipient role's callback (DESIGN.md §7).
@@ -14,8 +12,8 @@ public struct PendingDelivery: Sendable, Equatable {
     public var storedPayload: String?
     /// The message as a callback body item (spec §5.3), rebuilt from its row: JSON text.
     public var item: String?
-    /// The `metadata.attributes` the message was sent with.
-    public var attributes: JSONValue?
+    /// The `metadata.attributes` the message was sent with, as the row stores them (JSON text).
+    public var attributesText: String?
     /// The conversation's account (for the attempt's event).
     public var account: String?
     /// Attempts made so far.
@@ -78,7 +76,7 @@ public struct DeliveryCall: Sendable, Equatable {
             } else if delivery.storedPayload != nil || maximum <= 1 {
                 key = nil
             } else {
-                key = "new|" + delivery.endpointKey + "|" + (delivery.attributes?.text ?? "")
+                key = "new|" + delivery.endpointKey + "|" + (delivery.attributesText ?? "")
             }
             if let key, let index = open[key], key.hasPrefix("retry|") || calls[index].deliveries.count < maximum {
                 calls[index].deliveries.append(delivery)
@@ -98,7 +96,10 @@ public struct DeliveryCall: Sendable, Equatable {
             if let key { open[key] = calls.count - 1 }
         }
         for index in calls.indices where calls[index].deliveries[0].storedPayload == nil {
-            calls[index].payload = CallbackPayload.text(items[index], attributes: calls[index].deliveries[0].attributes)
+            calls[index].payload = CallbackPayload.text(
+                items[index],
+                attributesText: calls[index].deliveries[0].attributesText
+            )
         }
         return calls
     }

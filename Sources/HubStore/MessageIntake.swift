@@ -486,9 +486,10 @@ enum CallbackPayload {
 
     /// The same body from items that are JSON text already, written as ``body(_:attributes:)`` writes
     /// it (keys sorted, compact).
-    static func text(_ items: [String], attributes: JSONValue?) -> String {
+    /// `attributesText` is JSON text as ``JSONValue/text`` writes it (the messages row stores it so).
+    static func text(_ items: [String], attributesText: String?) -> String {
         var text = #"{"messages":{"message":["# + items.joined(separator: ",") + "]}"
-        if let attributes { text += #","metadata":{"attributes":"# + attributes.text + "}" }
+        if let attributesText { text += #","metadata":{"attributes":"# + attributesText + "}" }
         return text + "}"
     }
 }

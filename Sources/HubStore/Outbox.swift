@@ -74,7 +74,7 @@ public struct Outbox: Sendable {
                     try message.bind([delivery.message])
                     if try message.step() {
                         delivery.item = MessageRow.callbackText(message, conversation: conversation.json)
-                        delivery.attributes = try message.optionalText(at: 8).map(JSONValue.parse)
+                        delivery.attributesText = message.optionalText(at: 8)
                     }
                 }
                 return delivery

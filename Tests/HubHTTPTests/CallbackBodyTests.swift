@@ -52,7 +52,7 @@ struct CallbackBodyTests {
             let items = pairs.map(\.0)
             let attributes: JSONValue = .array([.object(["name": "k1", "value": "v1"])])
             #expect(
-                CallbackPayload.text(items, attributes: attributes)
+                CallbackPayload.text(items, attributesText: attributes.text)
                     == CallbackPayload.body(try items.map { try JSONValue.parse($0) }, attributes: attributes).text
             )
         }

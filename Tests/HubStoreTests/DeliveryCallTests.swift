@@ -23,7 +23,7 @@ struct DeliveryCallTests {
         )
         delivery.storedPayload = stored
         delivery.item = #"{"id":"m-\#(id)"}"#
-        delivery.attributes = attributes
+        delivery.attributesText = attributes?.text
         delivery.request = request
         return delivery
     }
