@@ -13,65 +13,85 @@ public var hubstoreBinary: String {
 
 /// A child process whose output is collected as it arrives.
 ///
-/// `@unchecked Sendable`: `Process` is not marked Sendable, but after `run()` this type only reads its
-/// pid and sends signals by pid; the collected output and exit status are behind mutexes.
-public final class ChildProcess: @unchecked Sendable {
-    private let process: Process
-    private let stdoutBuffer = Mutex<[UInt8]>([])
-    private let stderrBuffer = Mutex<[UInt8]>([])
-    private let exit = Mutex<(status: Int32?, waiters: [CheckedContinuation<Int32, Never>])>((nil, []))
+/// Started with `posix_spawn`, its pipes read and its exit awaited by threads of its own. Foundation's
+/// `Process` (pipe readability handlers, its SIGCHLD source) crashed the test process now and then on
+/// this toolchain, inside `Process.run()` or libdispatch's event loop.
+public final class ChildProcess: Sendable {
+    public let pid: Int32
+    private let stdoutBuffer = OutputBuffer()
+    private let stderrBuffer = OutputBuffer()
+    private let exit = ExitStatus()
 
     /// Starts `executable` with `arguments`; `environment` entries are added to this process's.
     public init(_ arguments: [String], executable: String = hubstoreBinary, environment: [String: String] = [:]) throws
     {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let stdout = Pipe()
-        let stderr = Pipe()
-        process.standardOutput = stdout
-        process.standardError = stderr
-        process.standardInput = FileHandle.nullDevice
-        self.process = process
-        let collect: @Sendable (borrowing Mutex<[UInt8]>, FileHandle) -> Void = { buffer, handle in
-            let data = handle.availableData
-            if data.isEmpty {
-                handle.readabilityHandler = nil
-            } else {
-                buffer.withLock { $0.append(contentsOf: data) }
+        // Close-on-exec from the start, so a child spawned at the same time by another test does not
+        // inherit our write ends (the readers would then wait for its exit).
+        var stdoutPipe: [Int32] = [0, 0]
+        var stderrPipe: [Int32] = [0, 0]
+        let kind = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+        guard socketpair(AF_UNIX, kind, 0, &stdoutPipe) == 0, socketpair(AF_UNIX, kind, 0, &stderrPipe) == 0 else {
+            throw ChildProcessError.exited("socketpair failed: errno \(errno)")
+        }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, stdoutPipe[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, stderrPipe[1], 2)
+        let merged = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        let envp = merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            for pointer in argv + envp { free(pointer) }
+        }
+        var pid: pid_t = 0
+        let code = posix_spawn(&pid, executable, &actions, nil, argv, envp)
+        close(stdoutPipe[1])
+        close(stderrPipe[1])
+        guard code == 0 else {
+            close(stdoutPipe[0])
+            close(stderrPipe[0])
+            throw ChildProcessError.exited("posix_spawn \(executable) failed: errno \(code)")
+        }
+        self.pid = pid
+        let spawned = pid
+        for (descriptor, buffer) in [(stdoutPipe[0], stdoutBuffer), (stderrPipe[0], stderrBuffer)] {
+            Thread.detachNewThread { [buffer] in
+                var chunk = [UInt8](repeating: 0, count: 65536)
+                while true {
+                    let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+                    if count < 0, errno == EINTR { continue }
+                    guard count > 0 else { break }
+                    buffer.bytes.withLock { $0.append(contentsOf: chunk[0..<count]) }
+                }
+                close(descriptor)
             }
         }
-        stdout.fileHandleForReading.readabilityHandler = { [self] in collect(self.stdoutBuffer, $0) }
-        stderr.fileHandleForReading.readabilityHandler = { [self] in collect(self.stderrBuffer, $0) }
-        process.terminationHandler = { [self] process in
-            let waiters = self.exit.withLock { state in
-                state.status = process.terminationStatus
-                defer { state.waiters = [] }
-                return state.waiters
-            }
-            for waiter in waiters { waiter.resume(returning: process.terminationStatus) }
+        Thread.detachNewThread { [exit] in
+            var status: Int32 = 0
+            while waitpid(spawned, &status, 0) < 0, errno == EINTR {}
+            // The exit code, or the signal number if it was killed (as Foundation's terminationStatus).
+            let code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : status & 0x7f
+            exit.code.withLock { $0 = code }
         }
-        try process.run()
     }
 
-    public var pid: Int32 { process.processIdentifier }
-
     /// Everything written to standard output so far.
-    public var standardOutput: String { String(decoding: stdoutBuffer.withLock { $0 }, as: UTF8.self) }
+    public var standardOutput: String { String(decoding: stdoutBuffer.bytes.withLock { $0 }, as: UTF8.self) }
     /// Everything written to standard error so far.
-    public var standardError: String { String(decoding: stderrBuffer.withLock { $0 }, as: UTF8.self) }
+    public var standardError: String { String(decoding: stderrBuffer.bytes.withLock { $0 }, as: UTF8.self) }
 
     /// Sends a signal (SIGTERM, SIGKILL, ...).
     public func signal(_ signal: Int32) {
-        kill(process.processIdentifier, signal)
+        kill(pid, signal)
     }
 
     /// Waits for the process to exit and returns its status (the signal number if it was killed).
     public func waitForExit(timeout: Duration = .seconds(60)) async throws -> Int32 {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
-            if let status = exit.withLock({ $0.status }) {
+            if let status = exit.code.withLock({ $0 }) {
                 // Let the pipes drain what the process wrote last.
                 try await Task.sleep(for: .milliseconds(50))
                 return status
@@ -90,7 +110,7 @@ public final class ChildProcess: @unchecked Sendable {
     ) async throws {
         let deadline = ContinuousClock.now + timeout
         while !condition(self) {
-            if exit.withLock({ $0.status }) != nil, !condition(self) {
+            if exit.code.withLock({ $0 }) != nil, !condition(self) {
                 throw ChildProcessError.exited("process exited before \(description); stderr: \(standardError)")
             }
             guard ContinuousClock.now < deadline else {
@@ -110,6 +130,16 @@ public final class ChildProcess: @unchecked Sendable {
         let status = try await child.waitForExit()
         return (status, child.standardOutput, child.standardError)
     }
+}
+
+/// Output collected from one of a child's pipes.
+private final class OutputBuffer: Sendable {
+    let bytes = Mutex<[UInt8]>([])
+}
+
+/// A child's exit status, once it exited.
+private final class ExitStatus: Sendable {
+    let code = Mutex<Int32?>(nil)
 }
 
 public enum ChildProcessError: Error, CustomStringConvertible {
