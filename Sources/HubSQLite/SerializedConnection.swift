@@ -5,12 +5,13 @@
 /// cooperative thread pool.
 public actor SerializedConnection {
     private let executor: any SerialExecutor
+    private nonisolated let thread: ThreadExecutor?
     private var connection: Connection?
     /// The path of the database file.
     public nonisolated let path: String
     /// Whether the connection's own thread got the higher scheduling weight it asked for
     /// (``Placement/ownThread(name:niceness:)``); false on a queue.
-    public nonisolated let priorityRaised: Bool
+    public nonisolated var priorityRaised: Bool { thread?.priorityRaised ?? false }
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor {
         executor.asUnownedSerialExecutor()
@@ -36,13 +37,13 @@ public actor SerializedConnection {
         switch placement {
         case .queue:
             self.executor = DispatchQueueExecutor(label: label)
-            self.priorityRaised = false
+            self.thread = nil
         case .ownThread(let name, let niceness):
             guard let thread = ThreadExecutor(name: name, niceness: niceness) else {
                 throw SQLiteError(code: .error, message: "could not start the thread of \(label)")
             }
             self.executor = thread
-            self.priorityRaised = thread.priorityRaised
+            self.thread = thread
         }
         self.path = path
         try await open(configuration)

@@ -24,14 +24,14 @@ final class ThreadExecutor: SerialExecutor {
         let queue = Mutex<(jobs: [UnownedJob], stopped: Bool)>(([], false))
         let wake = DispatchSemaphore(value: 0)
         let priorityRaised = Atomic<Bool>(false)
-        let started = DispatchSemaphore(value: 0)
     }
 
-    /// Whether the thread got the higher scheduling weight it asked for.
+    /// Whether the thread got the higher scheduling weight it asked for: known once the thread has run
+    /// its first job (it asks before running any).
     var priorityRaised: Bool { state.priorityRaised.load(ordering: .relaxed) }
 
     /// Starts the thread, named `name` (at most 15 bytes are kept: `top -H` and `ps -L` show it);
-    /// returns once it runs. `nil` when the thread cannot be created.
+    /// returns without waiting for it. `nil` when the thread cannot be created.
     init?(name: String, niceness: Int32) {
         let state = State()
         self.state = state
@@ -52,7 +52,6 @@ final class ThreadExecutor: SerialExecutor {
         pthread_detach(thread)
         unowned.executor = UnownedSerialExecutor(ordinary: self)
         unowned.ready.signal()
-        state.started.wait()
     }
 
     deinit {
@@ -80,7 +79,6 @@ final class ThreadExecutor: SerialExecutor {
         )
         start.executor.ready.wait()
         guard let executor = start.executor.executor else { return }
-        state.started.signal()
         var jobs: [UnownedJob] = []
         while true {
             state.wake.wait()
