@@ -63,8 +63,9 @@ public struct DeliveryCall: Sendable, Equatable {
     public var endpointKey: String { "\(application)|\(role)" }
 
     /// Groups due deliveries into calls, keeping their order: deliveries already tried keep the call
-    /// they were tried in; new ones to the same application role and with the same attributes share a
-    /// call of up to `maximum` messages; a delivery with a stored body travels alone.
+    /// they were tried in; new ones to the same application role, of the same account and with the same
+    /// attributes share a call of up to `maximum` messages (so each attempt's event has one account); a
+    /// delivery with a stored body travels alone.
     public static func group(_ deliveries: [PendingDelivery], maximum: Int) -> [DeliveryCall] {
         var calls: [DeliveryCall] = []
         var open: [String: Int] = [:]  // grouping key → index in `calls` of the call still taking messages
@@ -76,7 +77,9 @@ public struct DeliveryCall: Sendable, Equatable {
             } else if delivery.storedPayload != nil || maximum <= 1 {
                 key = nil
             } else {
-                key = "new|" + delivery.endpointKey + "|" + (delivery.attributesText ?? "")
+                key =
+                    "new|" + delivery.endpointKey + "|" + (delivery.account ?? "") + "|"
+                    + (delivery.attributesText ?? "")
             }
             if let key, let index = open[key], key.hasPrefix("retry|") || calls[index].deliveries.count < maximum {
                 calls[index].deliveries.append(delivery)

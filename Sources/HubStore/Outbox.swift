@@ -161,22 +161,90 @@ public struct Outbox: Sendable {
         SecretVault.isSealed(value) ? try vault.open(value, record: record, connection) : value
     }
 
-    /// Records the attempts of one call, in one command: per delivery `delivery.succeeded|attempted|failed`
-    /// on its conversation's stream, the outbox row moved on, the message's status updated; a message
-    /// that failed for good makes the hub send its sender an `error` message (spec §5.1 [P]).
+    /// Records one attempt of a call (one POST), in one command: the outbox rows of the deliveries it
+    /// carried move on, one `delivery.succeeded|attempted|failed` event on the call's stream
+    /// (`delivery/<X-egain-request-id>`, one version per attempt) lists them, and each message's status
+    /// is updated; a message that failed for good makes the hub send its sender an `error` message
+    /// (spec §5.1 [P]). `outcomes` are the call's deliveries, all with the call's request, result and
+    /// response.
     public func record(_ outcomes: [DeliveryOutcome]) async throws {
-        try await store.writer.perform { transaction in
-            for outcome in outcomes { try record(outcome, transaction) }
+        guard !outcomes.isEmpty else { return }
+        try await store.writer.perform { transaction in try record(outcomes, transaction) }
+    }
+
+    private func record(_ outcomes: [DeliveryOutcome], _ transaction: LogTransaction) throws {
+        let connection = transaction.connection
+        let now = transaction.recordedAt
+        let call = outcomes[0]
+        // The outbox row moves on only while it is pending; an outcome for a finished delivery (a
+        // duplicate) changes nothing and records nothing.
+        var moved: [DeliveryOutcome] = []
+        for outcome in outcomes {
+            try moveOn(outcome, now: now, connection)
+            if connection.changesCount == 1 { moved.append(outcome) }
+        }
+        guard !moved.isEmpty else { return }
+        // The deliveries of a call were all tried as often (a call is retried whole).
+        let attempt = moved.map(\.delivery.attempts).max().map { $0 + 1 } ?? 1
+        var data: [(key: String, json: String)] = [
+            ("request", JSONValue.string(call.request).text),
+            ("application", JSONValue.string(call.delivery.application).text),
+            ("role", JSONValue.string(call.delivery.role).text), ("attempt", String(attempt)),
+            ("latencyMs", String(call.latencyMilliseconds)),
+        ]
+        if let status = call.status { data.append(("status", String(status))) }
+        if let error = call.error { data.append(("error", JSONValue.string(error).text)) }
+        let type: String
+        switch call.result {
+        case .delivered: type = "delivery.succeeded"
+        case .retry(let at):
+            type = "delivery.attempted"
+            data.append(("nextAttemptAt", JSONValue.string(Timestamp.format(at)).text))
+        case .failed: type = "delivery.failed"
+        }
+        let items = moved.map { outcome in
+            JSONValue.objectText([
+                ("delivery", JSONValue.string(outcome.delivery.id).text),
+                ("message", JSONValue.string(outcome.delivery.message).text),
+                ("conversation", JSONValue.string(outcome.delivery.conversation).text),
+            ])
+        }
+        data.append(("deliveries", "[" + items.joined(separator: ",") + "]"))
+        // A call carries one account's messages (``DeliveryCall/group(_:maximum:)``).
+        let account =
+            try call.delivery.account
+            ?? connection.singleText(
+                sql: "SELECT account FROM conversations WHERE id = ?",
+                [call.delivery.conversation]
+            )
+        try transaction.append(
+            [
+                EventDraft(
+                    type: type,
+                    data: JSONValue.objectText(data),
+                    account: account,
+                    actor: "system",
+                    causationId: call.request
+                )
+            ],
+            to: "delivery/\(call.request)"
+        )
+        for outcome in moved {
+            switch outcome.result {
+            case .retry: break
+            case .delivered:
+                try updateMessageStatus(outcome.delivery.message, delivered: true, now: now, connection)
+            case .failed:
+                try updateMessageStatus(outcome.delivery.message, delivered: false, now: now, connection)
+                try reportFailure(outcome.delivery, transaction: transaction)
+            }
         }
     }
 
-    private func record(_ outcome: DeliveryOutcome, _ transaction: LogTransaction) throws {
-        let connection = transaction.connection
+    /// The delivery's outbox row after an attempt: pending with its next time, or finished.
+    private func moveOn(_ outcome: DeliveryOutcome, now: Int64, _ connection: Connection) throws {
         let delivery = outcome.delivery
         let attempt = delivery.attempts + 1
-        let now = transaction.recordedAt
-        // The outbox row moves on only while it is pending; an outcome for a finished delivery (a
-        // duplicate) changes nothing and records nothing.
         switch outcome.result {
         case .retry(let at):
             try connection.run(
@@ -201,50 +269,6 @@ public struct Outbox: Sendable {
                     outcome.latencyMilliseconds, delivery.id,
                 ]
             )
-        }
-        guard connection.changesCount == 1 else { return }
-        let type: String
-        var data: [(key: String, json: String)] = [
-            ("delivery", JSONValue.string(delivery.id).text), ("message", JSONValue.string(delivery.message).text),
-            ("conversation", JSONValue.string(delivery.conversation).text),
-            ("application", JSONValue.string(delivery.application).text),
-            ("role", JSONValue.string(delivery.role).text), ("attempt", String(attempt)),
-            ("request", JSONValue.string(outcome.request).text), ("latencyMs", String(outcome.latencyMilliseconds)),
-        ]
-        if let status = outcome.status { data.append(("status", String(status))) }
-        if let error = outcome.error { data.append(("error", JSONValue.string(error).text)) }
-        switch outcome.result {
-        case .delivered: type = "delivery.succeeded"
-        case .retry(let at):
-            type = "delivery.attempted"
-            data.append(("nextAttemptAt", JSONValue.string(Timestamp.format(at)).text))
-        case .failed: type = "delivery.failed"
-        }
-        let account =
-            try delivery.account
-            ?? connection.singleText(
-                sql: "SELECT account FROM conversations WHERE id = ?",
-                [delivery.conversation]
-            )
-        try transaction.append(
-            [
-                EventDraft(
-                    type: type,
-                    data: JSONValue.objectText(data),
-                    account: account,
-                    actor: "system",
-                    causationId: delivery.id
-                )
-            ],
-            to: "conversation/\(delivery.conversation)"
-        )
-        switch outcome.result {
-        case .retry: break
-        case .delivered:
-            try updateMessageStatus(delivery.message, delivered: true, now: now, connection)
-        case .failed:
-            try updateMessageStatus(delivery.message, delivered: false, now: now, connection)
-            try reportFailure(delivery, transaction: transaction)
         }
     }
 

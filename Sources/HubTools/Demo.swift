@@ -231,7 +231,7 @@ public struct Demo: Sendable {
         return Report(conversation: conversation, transcript: transcript, deliveries: deliveries, verify: verify)
     }
 
-    /// `delivery.*` events of the conversation, one line each (read on a connection's own queue, not on
+    /// The attempts of the conversation's deliveries, one line per message and `delivery.*` event (read on a connection's own queue, not on
     /// the cooperative thread pool).
     func deliveryLog(_ conversation: String) async throws -> [String] {
         let reader = try await SerializedConnection(
@@ -249,12 +249,15 @@ public struct Demo: Sendable {
     private static func deliveryLines(_ conversation: String, _ connection: Connection) throws -> [String] {
         let statement = try connection.prepare(
             sql: """
-                SELECT e.position, e.recorded_at, e.type, e.data, m.type, m.sender_type FROM events e
-                LEFT JOIN messages m ON m.id = json_extract(e.data, '$.message')
-                WHERE e.stream = ? AND e.type LIKE 'delivery.%' ORDER BY e.position
+                SELECT e.position, e.recorded_at, e.type, e.data, m.type, m.sender_type
+                FROM events e, json_each(e.data, '$.deliveries') d
+                LEFT JOIN messages m ON m.id = json_extract(d.value, '$.message')
+                WHERE e.stream >= 'delivery/' AND e.stream < 'delivery0'
+                    AND json_extract(d.value, '$.conversation') = ?
+                ORDER BY e.position, m.seq
                 """
         )
-        try statement.bind(["conversation/\(conversation)"])
+        try statement.bind([conversation])
         var lines: [String] = []
         while try statement.step() {
             let data = (try? JSONValue.parse(statement.text(at: 3))) ?? .null

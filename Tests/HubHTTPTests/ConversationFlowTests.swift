@@ -66,7 +66,7 @@ struct ConversationFlowTests {
                     && requests.filter { $0.path == "/custom_bot" }.count == 2
                     && requests.filter { $0.path == "/custom_agent" }.count == 2
             }
-            try await hub.waitForEvents { $0.filter { $0.type == "delivery.succeeded" }.count == 9 }
+            try await hub.waitForEvents { $0.deliveries("delivery.succeeded") == 9 }
             func texts(_ path: String) throws -> [String] {
                 try callbacks.requests(to: path).map { request in
                     let body = try JSONValue.parse(request.body)
@@ -126,12 +126,15 @@ struct ConversationFlowTests {
             #expect(textStatus == 200)
             #expect(text.contains("customer (John smith): I need help with my order."))
             #expect(text.contains("custom_agent: Alice here. Your order ships today."))
-            let events = try await hub.events().filter { $0.stream == "conversation/\(conversation)" }
+            let log = try await hub.events()
+            let events = log.filter { $0.stream == "conversation/\(conversation)" }
             let types = events.map(\.type)
             #expect(types.first == "conversation.started")
             #expect(types.filter { $0 == "message.received" }.count == 8)
             #expect(types.filter { $0 == "message.originated" }.count == 1)
-            #expect(types.filter { $0 == "delivery.succeeded" }.count == 9)
+            // Each attempt is one event on its call's stream, listing the deliveries it carried.
+            #expect(log.deliveries("delivery.succeeded", conversation: conversation) == 9)
+            #expect(!types.contains { $0.hasPrefix("delivery.") })
             #expect(types.contains("conversation.escalated") && types.contains("conversation.assigned"))
             #expect(types.contains("conversation.ended"))
             // Content and identity are sealed in the log.

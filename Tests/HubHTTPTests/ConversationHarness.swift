@@ -237,3 +237,16 @@ func messageBody(
         ])
     ])
 }
+
+extension RecordedEvent {
+    /// The deliveries a `delivery.*` event lists: one per message the attempted call carried.
+    var deliveries: [JSONValue] { ((try? JSONValue.parse(data))?["deliveries"]?.arrayValue) ?? [] }
+}
+
+extension [RecordedEvent] {
+    /// Deliveries listed by events of `type`, optionally only those of one conversation.
+    func deliveries(_ type: String, conversation: String? = nil) -> Int {
+        filter { $0.type == type }.flatMap(\.deliveries)
+            .filter { conversation == nil || $0["conversation"]?.stringValue == conversation }.count
+    }
+}

@@ -88,7 +88,14 @@ struct DeliveryTests {
             #expect(message?.value(at: "sender.type") == "system")
             #expect(message?.value(at: "content.value.messageId") == "customer-message-1")
             let events = try await deliveryEvents(hub)
-            #expect(events.filter { $0["message"] == accepted.first?["id"] }.last?["type"] == "delivery.failed")
+            let carrying = events.filter { event in
+                event["deliveries"]?.arrayValue?.contains { $0["message"] == accepted.first?["id"] } == true
+            }
+            #expect(
+                carrying.map { $0["type"]?.stringValue ?? "" } == [
+                    "delivery.attempted", "delivery.attempted", "delivery.failed",
+                ]
+            )
             let (_, transcript) = try await hub.queryText("/v1/conversations/\(conversation)/transcript")
             let lines = try JSONValue.parse(transcript)["messages"]?.arrayValue ?? []
             #expect(lines.first?["status"] == "failed")
@@ -149,13 +156,20 @@ struct DeliveryTests {
             }
             #expect(texts == Array(repeating: ["from customer 1", "from customer 2", "from customer 3"], count: 2))
             #expect(calls[0].header("x-egain-request-id") == calls[1].header("x-egain-request-id"))
-            try await hub.waitForEvents { $0.filter { $0.type == "delivery.succeeded" }.count == 3 }
+            try await hub.waitForEvents { $0.deliveries("delivery.succeeded") == 3 }
+            // One event per POST, on the call's stream, listing the three deliveries it carried.
+            let recorded = try await hub.events().filter { $0.type.hasPrefix("delivery.") }
+            let request = calls[0].header("x-egain-request-id") ?? ""
+            #expect(recorded.map(\.type) == ["delivery.attempted", "delivery.succeeded"])
+            #expect(recorded.map(\.stream) == ["delivery/\(request)", "delivery/\(request)"])
+            #expect(recorded.map(\.version) == [1, 2])
             let events = try await deliveryEvents(hub)
-            #expect(events.filter { $0["type"] == "delivery.attempted" }.count == 3)
-            #expect(
-                Set(events.compactMap { $0["request"]?.stringValue }) == [calls[0].header("x-egain-request-id") ?? ""]
-            )
-            #expect(Set(events.compactMap { $0["conversation"]?.stringValue }).count == 3)
+            #expect(events.map { $0["request"]?.stringValue } == [request, request])
+            #expect(events.map { $0["attempt"] } == [1, 2])
+            let conversations = events.map { event in
+                Set(event["deliveries"]?.arrayValue?.compactMap { $0["conversation"]?.stringValue } ?? [])
+            }
+            #expect(conversations.map(\.count) == [3, 3])
         }
     }
 }

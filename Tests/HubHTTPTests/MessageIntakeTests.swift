@@ -24,11 +24,11 @@ struct MessageIntakeTests {
                 return try await group.reduce(into: []) { $0.append($1) }
             }
             #expect(Set(burst.map { $0.map(\.text).joined() }).count == 1)
-            try await hub.waitForEvents { $0.filter { $0.type == "delivery.succeeded" }.count >= 2 }
+            try await hub.waitForEvents { $0.deliveries("delivery.succeeded") >= 2 }
             try await Task.sleep(for: .milliseconds(200))
             let events = try await hub.events()
             #expect(events.filter { $0.type == "message.received" }.count == 2)
-            #expect(events.filter { $0.type == "delivery.succeeded" }.count == 2)
+            #expect(events.deliveries("delivery.succeeded") == 2)
             #expect(hub.callbacks.requests(to: "/custom_bot").count == 2)
         }
     }
