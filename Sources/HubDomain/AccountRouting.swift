@@ -50,6 +50,9 @@ public struct AccountRouting: Sendable, Equatable {
                 application: bot.value(at: "onEscalation.agent.id")?.stringValue,
                 roles: agentRoles
             )
+            let botConfiguration = configured?.value(at: "botConfiguration")
+            plan.forwardTranscript = botConfiguration?["forwardTranscript"] == .bool(true)
+            plan.bypassBotMinutes = botConfiguration?["bypassVaDuration"]?.doubleValue
         }
         let firstAgent = configured?.value(at: "agentConfiguration")?["agents"]?.arrayValue?.first
         plan.agent = recipient(application: firstAgent?["id"]?.stringValue, roles: agentRoles)

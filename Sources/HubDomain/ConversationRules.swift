@@ -61,17 +61,27 @@ public struct RoutingPlan: Sendable, Equatable {
     /// `agentConfiguration.agents[0]` when there is no bot.
     public var agent: Recipient?
     public var customer: Recipient?
+    /// `botConfiguration.forwardTranscript`: a bot session that ends without escalation, with a
+    /// customer who has a contact, is forwarded to the escalation agent application as a transcript.
+    public var forwardTranscript: Bool
+    /// `botConfiguration.bypassVaDuration` (minutes): a customer back within it of their previous
+    /// conversation goes straight to the escalation agent application.
+    public var bypassBotMinutes: Double?
 
     public init(
         bot: Recipient? = nil,
         escalationAgent: Recipient? = nil,
         agent: Recipient? = nil,
-        customer: Recipient? = nil
+        customer: Recipient? = nil,
+        forwardTranscript: Bool = false,
+        bypassBotMinutes: Double? = nil
     ) {
         self.bot = bot
         self.escalationAgent = escalationAgent
         self.agent = agent
         self.customer = customer
+        self.forwardTranscript = forwardTranscript
+        self.bypassBotMinutes = bypassBotMinutes
     }
 }
 
@@ -88,11 +98,24 @@ public struct SystemMessage: Sendable, Equatable {
     public var type: String
     public var content: JSONValue
     public var recipient: Recipient
+    /// The conversation's transcript as the `text` (filled in by the intake, which reads it): the
+    /// forwarded transcript of a bot session (spec §5.2 item 6).
+    public var carriesTranscript: Bool
+    /// The callback's `metadata.attributes` for this message.
+    public var attributes: JSONValue?
 
-    public init(type: String, content: JSONValue, recipient: Recipient) {
+    public init(
+        type: String,
+        content: JSONValue,
+        recipient: Recipient,
+        carriesTranscript: Bool = false,
+        attributes: JSONValue? = nil
+    ) {
         self.type = type
         self.content = content
         self.recipient = recipient
+        self.carriesTranscript = carriesTranscript
+        self.attributes = attributes
     }
 }
 
@@ -107,7 +130,21 @@ public enum ConversationRules {
         return Double(now - state.lastActivity) < timeoutMinutes * 60_000
     }
 
+    /// Whether a new conversation of a returning customer skips the bot (`bypassVaDuration`): the
+    /// orchestration has a bot and an escalation agent, and the customer's previous conversation with
+    /// the account had its last message less than the duration ago.
+    public static func bypassesBot(plan: RoutingPlan, previousActivity: Int64?, now: Int64) -> Bool {
+        guard plan.bot != nil, plan.escalationAgent != nil, let minutes = plan.bypassBotMinutes, minutes > 0,
+            let previousActivity
+        else { return false }
+        return Double(now - previousActivity) < minutes * 60_000
+    }
+
+    /// The `metadata.attributes` that flag a forwarded transcript (spec §5.2 item 6).
+    public static let transcriptAttributes: JSONValue = .array([.object(["name": "transcript", "value": "true"])])
+
     /// Routes one message of `type` from `sender` in a conversation standing at `state`.
+    /// `customerIdentifiable`: the conversation's customer has at least one contact.
     ///
     /// - Throws: `400-148` when the conversation has ended; `403-102`/`400-102` from the permission matrix.
     public static func route(
@@ -116,7 +153,8 @@ public enum ConversationRules {
         content: JSONValue = .null,
         state: ConversationState,
         plan: RoutingPlan,
-        now: Int64
+        now: Int64,
+        customerIdentifiable: Bool = false
     ) throws(APIError) -> RoutingDecision {
         try MessagePermissions.check(sender, toSend: type)
         guard state.status != .ended else {
@@ -133,6 +171,20 @@ public enum ConversationRules {
             // Ended by any party; the other side is told.
             next.status = .ended
             recipients = [sender == .customer ? handler : plan.customer].compactMap { $0 }
+            // A bot session that ends without escalation: its transcript goes to the escalation agent.
+            if state.status == .active, plan.bot != nil, plan.forwardTranscript, customerIdentifiable,
+                let agent = plan.escalationAgent
+            {
+                system.append(
+                    SystemMessage(
+                        type: "text",
+                        content: .object([:]),
+                        recipient: agent,
+                        carriesTranscript: true,
+                        attributes: transcriptAttributes
+                    )
+                )
+            }
         case (.customer, _):
             recipients = [handler].compactMap { $0 }
         case (_, "escalation.transfer") where sender.isBot && state.status == .active:

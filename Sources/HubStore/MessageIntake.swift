@@ -30,7 +30,9 @@ struct MessageIntake {
             content: message.body["content"] ?? .null,
             state: conversation.state,
             plan: account.routing.plan,
-            now: now
+            now: now,
+            customerIdentifiable: conversation.customerState?.value(at: "contacts")?["contact"]?.arrayValue?.isEmpty
+                == false
         )
         let stream = "conversation/\(conversation.id)"
         let hubId = prepared.hubId
@@ -104,6 +106,7 @@ struct MessageIntake {
                 sender: sender,
                 senderType: message.senderType.rawValue,
                 content: content,
+                attributes: attributes,
                 redact: message.redact
             ),
             // Typing events toward a side whose channel features leave them out are recorded, not delivered.
@@ -137,6 +140,15 @@ struct MessageIntake {
     ) throws {
         let id = EventID.makeV7()
         let stream = "conversation/\(conversation.id)"
+        var content = system.content
+        var loggedContent = system.content
+        if system.carriesTranscript {
+            // The customer's words: sealed in the log like any message's content (DESIGN.md §6).
+            content = .object(["text": .string(try transcriptText(of: conversation.id))])
+            loggedContent = .string(
+                try vault.seal(content.text, record: "message/\(id)", connection, now: now, newRecord: true)
+            )
+        }
         try transaction.append(
             [
                 draft(
@@ -144,7 +156,7 @@ struct MessageIntake {
                     [
                         "id": .string(id), "conversation": .string(conversation.id),
                         "type": .object(["value": .string(system.type)]), "sender": .object(["type": "system"]),
-                        "content": system.content, "causedBy": .string(cause),
+                        "content": loggedContent, "causedBy": .string(cause),
                     ],
                     account: conversation.account
                 )
@@ -158,7 +170,8 @@ struct MessageIntake {
                 type: system.type,
                 sender: .object(["type": "system", "participant": .object(["name": "system"])]),
                 senderType: "system",
-                content: system.content,
+                content: content,
+                attributes: system.attributes ?? attributes,
                 redact: false
             ),
             recipients: [system.recipient],
@@ -166,6 +179,13 @@ struct MessageIntake {
             account: account,
             stream: stream
         )
+    }
+
+    /// The conversation's transcript as plain text, one line per visible message: time, sender, text.
+    private func transcriptText(of conversation: String) throws -> String {
+        try ConversationProjection.messages(of: conversation, visibleOnly: true, connection).map { message in
+            "\(Timestamp.format(message.createdAt)) \(message.senderLabel): \(message.text ?? message.summaryText)"
+        }.joined(separator: "\n")
     }
 
     // MARK: - Steps
@@ -229,20 +249,49 @@ struct MessageIntake {
         {
             return (open, account)
         }
-        return (try start(message, account: account, customer: customer.id, contactKeys: keys), account)
+        return (
+            try start(
+                message,
+                account: account,
+                customer: customer.id,
+                returning: !customer.isNew,
+                contactKeys: keys
+            ), account
+        )
     }
 
-    /// `conversation.started`: the customer's identity sealed under the customer's key.
+    /// `conversation.started`: the customer's identity sealed under the customer's key. A customer back
+    /// within the orchestration's `bypassVaDuration` of their previous conversation skips the bot: the
+    /// conversation starts escalated (`conversation.escalated` with `bypassedBot`), so their messages go
+    /// to the escalation agent application (spec §5.2 item 6).
     private func start(
         _ message: IncomingMessage,
         account: ResolvedAccount,
         customer: String,
+        returning: Bool,
         contactKeys: [String]
     ) throws -> ConversationRow {
         let id = EventID.makeV7()
         let firstContact = message.customer?.value(at: "contacts")?["contact"]?.arrayValue?.first
         let contact = [firstContact?["type"]?.stringValue, firstContact?["subType"]?.stringValue]
             .compactMap { $0 }.joined(separator: ".")
+        var previous: (id: String, lastActivity: Int64)?
+        if returning, account.routing.plan.bypassBotMinutes != nil {
+            let statement = try connection.cachedStatement(
+                sql: """
+                    SELECT id, last_activity FROM conversations WHERE customer = ? AND account = ?
+                    ORDER BY started_at DESC LIMIT 1
+                    """
+            )
+            defer { statement.reset() }
+            try statement.bind([customer, account.id])
+            if try statement.step() { previous = (statement.text(at: 0), statement.int64(at: 1)) }
+        }
+        let bypass = ConversationRules.bypassesBot(
+            plan: account.routing.plan,
+            previousActivity: previous?.lastActivity,
+            now: now
+        )
         let row = ConversationRow(
             id: id,
             account: account.id,
@@ -253,8 +302,8 @@ struct MessageIntake {
             customerState: message.customer,
             contact: contact.isEmpty ? nil : contact,
             origin: "egain",
-            state: ConversationState(status: .active, lastActivity: now),
-            escalated: false,
+            state: ConversationState(status: bypass ? .escalated : .active, lastActivity: now),
+            escalated: bypass,
             startedAt: now,
             endedAt: nil,
             messageCount: 0
@@ -277,12 +326,18 @@ struct MessageIntake {
         ]
         if let entryPoint = row.entryPoint { data["entryPoint"] = .object(["id": .string(entryPoint)]) }
         if let contact = row.contact { data["conversationContact"] = .string(contact) }
-        let result = try transaction.append(
-            [draft("conversation.started", data, account: account.id)],
-            to: "conversation/\(id)",
-            expectedVersion: .noStream
-        )
-        try ConversationProjection.insert(row, position: result.positions[0], connection)
+        var drafts = [draft("conversation.started", data, account: account.id)]
+        if bypass, let previous {
+            drafts.append(
+                draft(
+                    "conversation.escalated",
+                    ["bypassedBot": true, "previousConversation": .string(previous.id)],
+                    account: account.id
+                )
+            )
+        }
+        let result = try transaction.append(drafts, to: "conversation/\(id)", expectedVersion: .noStream)
+        try ConversationProjection.insert(row, position: result.positions[result.positions.count - 1], connection)
         return row
     }
 
@@ -362,6 +417,8 @@ struct MessageIntake {
         var sender: JSONValue
         var senderType: String
         var content: JSONValue
+        /// The callback's `metadata.attributes`.
+        var attributes: JSONValue?
         var redact: Bool
     }
 
@@ -409,7 +466,7 @@ struct MessageIntake {
             recipients: .array(recipients.map(\.json)),
             text: stored["text"]?.stringValue,
             content: stored,
-            attributes: attributes,
+            attributes: message.attributes,
             transcript: ConversationRules.isTranscriptLine(message.type),
             status: deliveries.isEmpty ? "discarded" : "accepted",
             createdAt: now,
@@ -435,7 +492,7 @@ struct MessageIntake {
                     .map { $0.callbackJSON(conversation: conversation) }
             }
             batch.append(original.callbackJSON(conversation: conversation))
-            payload = CallbackPayload.body(batch, attributes: attributes).text
+            payload = CallbackPayload.body(batch, attributes: message.attributes).text
         }
         for (id, recipient) in deliveries {
             try connection.run(

@@ -92,3 +92,61 @@ struct ConversationRulesTests {
         #expect(ConversationRules.isTranscriptLine("text"))
     }
 }
+
+/// `forwardTranscript` and `bypassVaDuration` (spec §5.2 item 6).
+struct BotOptionRulesTests {
+    let bot = Recipient(application: "bot-app", type: "custom_bot", participant: "bot-participant")
+    let agent = Recipient(application: "agent-app", type: "custom_agent")
+    let customer = Recipient(application: "customer-app", type: "customer")
+
+    func plan(forward: Bool = false, bypass: Double? = nil) -> RoutingPlan {
+        RoutingPlan(
+            bot: bot,
+            escalationAgent: agent,
+            customer: customer,
+            forwardTranscript: forward,
+            bypassBotMinutes: bypass
+        )
+    }
+
+    @Test(arguments: [
+        (true, ConversationState.Status.active, true, true),
+        (false, .active, true, false),
+        (true, .escalated, true, false),
+        (true, .active, false, false),
+    ])
+    func anEndedBotSessionForwardsItsTranscript(
+        forward: Bool,
+        status: ConversationState.Status,
+        identifiable: Bool,
+        forwarded: Bool
+    ) throws {
+        let decision = try ConversationRules.route(
+            "conversation.end",
+            from: .customBot,
+            state: ConversationState(status: status, lastActivity: 0),
+            plan: plan(forward: forward),
+            now: 10,
+            customerIdentifiable: identifiable
+        )
+        let transcripts = decision.systemMessages.filter(\.carriesTranscript)
+        #expect(transcripts.count == (forwarded ? 1 : 0))
+        if forwarded {
+            #expect(transcripts[0].recipient == agent)
+            #expect(transcripts[0].type == "text")
+            #expect(transcripts[0].attributes == ConversationRules.transcriptAttributes)
+        }
+    }
+
+    @Test func aReturningCustomerBypassesTheBotWithinTheDuration() {
+        let minute: Int64 = 60_000
+        #expect(ConversationRules.bypassesBot(plan: plan(bypass: 5), previousActivity: 0, now: 4 * minute))
+        #expect(!ConversationRules.bypassesBot(plan: plan(bypass: 5), previousActivity: 0, now: 5 * minute))
+        #expect(!ConversationRules.bypassesBot(plan: plan(bypass: 5), previousActivity: nil, now: 1))
+        #expect(!ConversationRules.bypassesBot(plan: plan(bypass: nil), previousActivity: 0, now: 1))
+        #expect(!ConversationRules.bypassesBot(plan: plan(bypass: 0), previousActivity: 0, now: 1))
+        var withoutAgent = plan(bypass: 5)
+        withoutAgent.escalationAgent = nil
+        #expect(!ConversationRules.bypassesBot(plan: withoutAgent, previousActivity: 0, now: 1))
+    }
+}

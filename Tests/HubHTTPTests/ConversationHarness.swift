@@ -64,7 +64,13 @@ struct ConversationSetup {
         account = ""
     static let address = "123456789"
 
-    static func make(_ api: API, callbacks: CallbackServer, botless: Bool = false) async throws -> ConversationSetup {
+    /// `botOptions`: more fields of `botConfiguration`, as JSON members followed by a comma.
+    static func make(
+        _ api: API,
+        callbacks: CallbackServer,
+        botless: Bool = false,
+        botOptions: String = ""
+    ) async throws -> ConversationSetup {
         var setup = ConversationSetup()
         let base = callbacks.baseURL
         let basic = try await api.create(
@@ -110,7 +116,7 @@ struct ConversationSetup {
         let applications =
             botless
             ? #"{"agentConfiguration": {"agents": [{"id": "\#(setup.agentApp)"}]},"#
-            : #"{"botConfiguration": {"bots": [{"id": "\#(setup.botApp)", "participant": {"id": "\#(setup.participant)"}, "onEscalation": {"agent": {"id": "\#(setup.agentApp)"}}}]},"#
+            : #"{"botConfiguration": {\#(botOptions)"bots": [{"id": "\#(setup.botApp)", "participant": {"id": "\#(setup.participant)"}, "onEscalation": {"agent": {"id": "\#(setup.agentApp)"}}}]},"#
         setup.orchestration = try await api.create(
             "orchestrations",
             #"""
@@ -138,6 +144,7 @@ let defaultResponder: CallbackServer.Responder = { request, count in
 func withConversationHub(
     retrySchedule: [Duration] = [.milliseconds(100), .milliseconds(200)],
     botless: Bool = false,
+    botOptions: String = "",
     responder: @escaping CallbackServer.Responder = defaultResponder,
     _ body: @Sendable (ConversationHub) async throws -> Void
 ) async throws {
@@ -169,7 +176,12 @@ func withConversationHub(
                                 token: tokens.issue(subject: client.id, scopes: [.manage, .interactionManage])
                             )
                             let query = API(client: client2, token: tokens.issue(subject: analyst.id, scopes: [.query]))
-                            let setup = try await ConversationSetup.make(api, callbacks: callbacks, botless: botless)
+                            let setup = try await ConversationSetup.make(
+                                api,
+                                callbacks: callbacks,
+                                botless: botless,
+                                botOptions: botOptions
+                            )
                             try await body(
                                 ConversationHub(
                                     api: api,

@@ -1,0 +1,116 @@
+import Foundation
+import HubDomain
+import HubStore
+import HubTestSupport
+import Testing
+
+/// The orchestration's bot options (spec §5.2 item 6): `forwardTranscript` and `bypassVaDuration`.
+struct BotSessionTests {
+    let bot = JSONValue.object(["name": "custom_bot_participant"])
+
+    @Test func aBotSessionEndedWithoutEscalationForwardsItsTranscriptToTheAgent() async throws {
+        try await withConversationHub(botOptions: #""forwardTranscript": true,"#) { hub in
+            let first = try await hub.sendAccepted(messageBody(text: "Where is my parcel?"))
+            let conversation = try #require(first.first?.value(at: "conversation.id")?.stringValue)
+            _ = try await hub.sendAccepted(
+                messageBody(from: "custom_bot", text: "It left today.", conversation: conversation, participant: bot)
+            )
+            _ = try await hub.sendAccepted(
+                messageBody("conversation.end", from: "custom_bot", text: nil, conversation: conversation)
+            )
+            try await hub.callbacks.waitFor { $0.contains { $0.path == "/custom_agent" } }
+            let calls = hub.callbacks.requests(to: "/custom_agent")
+            #expect(calls.count == 1)
+            let body = try JSONValue.parse(calls[0].body)
+            #expect(body.value(at: "metadata")?["attributes"] == ConversationRules.transcriptAttributes)
+            let message = try #require(body.value(at: "messages")?["message"]?.arrayValue?.first)
+            #expect(message.value(at: "type.value") == "text")
+            #expect(message.value(at: "sender.type") == "system")
+            let text = message.value(at: "content.text")?.stringValue ?? ""
+            #expect(text.contains("customer (John smith): Where is my parcel?"))
+            #expect(text.contains("It left today."))
+            // The transcript holds the customer's words: sealed in the log.
+            try await hub.waitForEvents { $0.contains { $0.type == "message.originated" } }
+            let originated = try await hub.events().filter { $0.type == "message.originated" }
+            #expect(originated.count == 1)
+            #expect(!originated[0].data.contains("Where is my parcel"))
+        }
+    }
+
+    @Test func noTranscriptIsForwardedWithoutTheOptionOrAfterAnEscalation() async throws {
+        try await withConversationHub { hub in
+            let first = try await hub.sendAccepted(messageBody(text: "Hello"))
+            let conversation = try #require(first.first?.value(at: "conversation.id")?.stringValue)
+            _ = try await hub.sendAccepted(
+                messageBody("conversation.end", from: "custom_bot", text: nil, conversation: conversation)
+            )
+            try await hub.callbacks.waitFor { $0.contains { $0.path == "/customer" } }
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(hub.callbacks.requests(to: "/custom_agent").isEmpty)
+        }
+        try await withConversationHub(botOptions: #""forwardTranscript": true,"#) { hub in
+            let first = try await hub.sendAccepted(messageBody(text: "Hello"))
+            let conversation = try #require(first.first?.value(at: "conversation.id")?.stringValue)
+            _ = try await hub.sendAccepted(
+                messageBody("escalation.transfer", from: "custom_bot", text: "human", conversation: conversation)
+            )
+            _ = try await hub.sendAccepted(
+                messageBody("conversation.end", from: "custom_agent", text: nil, conversation: conversation)
+            )
+            try await hub.callbacks.waitFor { $0.filter { $0.path == "/customer" }.count == 2 }
+            try await Task.sleep(for: .milliseconds(300))
+            // Only the escalation itself reached the agent.
+            let calls = hub.callbacks.requests(to: "/custom_agent")
+            #expect(calls.count == 1)
+            #expect(calls.allSatisfy { !$0.body.contains(#""transcript""#) })
+        }
+    }
+
+    @Test func aCustomerBackWithinTheBypassDurationGoesStraightToTheAgent() async throws {
+        try await withConversationHub(botOptions: #""bypassVaDuration": 10,"#) { hub in
+            let first = try await hub.sendAccepted(messageBody(text: "First visit"))
+            let previous = try #require(first.first?.value(at: "conversation.id")?.stringValue)
+            _ = try await hub.sendAccepted(messageBody("conversation.end", text: nil, conversation: previous))
+            let second = try await hub.sendAccepted(messageBody(text: "Back again"))
+            let conversation = try #require(second.first?.value(at: "conversation.id")?.stringValue)
+            #expect(conversation != previous)
+            try await hub.callbacks.waitFor {
+                $0.contains { $0.path == "/custom_agent" } && $0.filter { $0.path == "/custom_bot" }.count == 2
+            }
+            let texts = try hub.callbacks.requests(to: "/custom_agent").map {
+                try JSONValue.parse($0.body).value(at: "messages")?["message"]?.arrayValue?.first?
+                    .value(at: "content.text")?.stringValue
+            }
+            #expect(texts == ["Back again"])
+            // The bot got the first visit only (its message and its end).
+            let botTexts = try hub.callbacks.requests(to: "/custom_bot").compactMap {
+                try JSONValue.parse($0.body).value(at: "messages")?["message"]?.arrayValue?.first?
+                    .value(at: "content.text")?.stringValue
+            }
+            #expect(botTexts == ["First visit"])
+            let events = try await hub.events().filter { $0.stream == "conversation/\(conversation)" }
+            let escalated = try #require(events.first { $0.type == "conversation.escalated" })
+            #expect(try JSONValue.parse(escalated.data)["previousConversation"]?.stringValue == previous)
+            let (_, summary) = try await hub.queryText("/v1/conversations/\(conversation)/transcript")
+            #expect(try JSONValue.parse(summary).value(at: "conversation.escalated") == true)
+        }
+    }
+
+    @Test func aNewCustomerOrOneBackAfterTheDurationTalksToTheBot() async throws {
+        try await withConversationHub(botOptions: #""bypassVaDuration": 10,"#) { hub in
+            _ = try await hub.sendAccepted(messageBody(text: "Hi", contact: "new@example.com", phone: "555000"))
+            try await hub.callbacks.waitFor { $0.contains { $0.path == "/custom_bot" } }
+            #expect(hub.callbacks.requests(to: "/custom_agent").isEmpty)
+        }
+        try await withConversationHub(botOptions: #""bypassVaDuration": 0.0001,"#) { hub in
+            let first = try await hub.sendAccepted(messageBody(text: "First visit"))
+            let previous = try #require(first.first?.value(at: "conversation.id")?.stringValue)
+            _ = try await hub.sendAccepted(messageBody("conversation.end", text: nil, conversation: previous))
+            // 0.0001 minutes = 6 ms.
+            try await Task.sleep(for: .milliseconds(50))
+            _ = try await hub.sendAccepted(messageBody(text: "Back later"))
+            try await hub.callbacks.waitFor { $0.filter { $0.path == "/custom_bot" }.count == 3 }
+            #expect(hub.callbacks.requests(to: "/custom_agent").isEmpty)
+        }
+    }
+}
