@@ -11,7 +11,8 @@ struct DeliveryCallTests {
         role: String = "custom_bot",
         stored: String? = nil,
         attributes: JSONValue? = nil,
-        request: String? = nil
+        request: String? = nil,
+        account: String = "account-1"
     ) -> PendingDelivery {
         var delivery = PendingDelivery(
             id: id,
@@ -25,6 +26,7 @@ struct DeliveryCallTests {
         delivery.item = #"{"id":"m-\#(id)"}"#
         delivery.attributesText = attributes?.text
         delivery.request = request
+        delivery.account = account
         return delivery
     }
 
@@ -40,16 +42,18 @@ struct DeliveryCallTests {
         #expect(ids(DeliveryCall.group(due, maximum: 1)) == due.map { [$0.id] })
     }
 
-    @Test func rolesAttributesAndStoredBodiesSeparateCalls() {
+    @Test func rolesAccountsAttributesAndStoredBodiesSeparateCalls() {
         let due = [
             delivery("d1", conversation: "c1"),
             delivery("d2", conversation: "c2", application: "customer-app", role: "customer"),
             delivery("d3", conversation: "c3", attributes: .array([.object(["name": "k", "value": "v"])])),
             delivery("d4", conversation: "c4", stored: #"{"messages":{"message":[]}}"#),
             delivery("d5", conversation: "c5"),
+            delivery("d6", conversation: "c6", account: "account-2"),
         ]
         let calls = DeliveryCall.group(due, maximum: 25)
-        #expect(ids(calls) == [["d1", "d5"], ["d2"], ["d3"], ["d4"]])
+        // Each call's attempt event belongs to one account.
+        #expect(ids(calls) == [["d1", "d5"], ["d2"], ["d3"], ["d4"], ["d6"]])
         #expect(calls[3].payload == #"{"messages":{"message":[]}}"#)
         #expect((try? JSONValue.parse(calls[2].payload))?.value(at: "metadata.attributes") != nil)
     }
