@@ -172,7 +172,8 @@ struct MessageIntake {
                 senderType: "system",
                 content: content,
                 attributes: system.attributes ?? attributes,
-                redact: false
+                redact: false,
+                transcriptLine: !system.carriesTranscript
             ),
             recipients: [system.recipient],
             in: &conversation,
@@ -420,6 +421,9 @@ struct MessageIntake {
         /// The callback's `metadata.attributes`.
         var attributes: JSONValue?
         var redact: Bool
+        /// `false` for a message that is not a line of its conversation's transcript although its type
+        /// would be: a forwarded transcript.
+        var transcriptLine = true
     }
 
     /// `message.routed`, the transcript row and one outbox row per recipient.
@@ -467,7 +471,7 @@ struct MessageIntake {
             text: stored["text"]?.stringValue,
             content: stored,
             attributes: message.attributes,
-            transcript: ConversationRules.isTranscriptLine(message.type),
+            transcript: message.transcriptLine && ConversationRules.isTranscriptLine(message.type),
             status: deliveries.isEmpty ? "discarded" : "accepted",
             createdAt: now,
             sentAt: nil,

@@ -34,6 +34,12 @@ struct BotSessionTests {
             let originated = try await hub.events().filter { $0.type == "message.originated" }
             #expect(originated.count == 1)
             #expect(!originated[0].data.contains("Where is my parcel"))
+            // Not a line of the conversation's own transcript.
+            let (_, transcript) = try await hub.queryText(
+                "/v1/conversations/\(conversation)/transcript",
+                accept: "text/plain"
+            )
+            #expect(transcript.components(separatedBy: "Where is my parcel?").count == 2)
         }
     }
 
