@@ -133,22 +133,20 @@ public final class DeliveryService: Service, Sendable {
         wake.signal()
     }
 
-    /// One attempt of a call (two when an OAuth2 token had to be refreshed), each recorded for every
-    /// delivery the call carries.
+    /// One attempt of a call (two when an OAuth2 token had to be refreshed), each recorded as one event
+    /// listing the deliveries the call carries.
     private func attempt(_ call: DeliveryCall, _ callbacks: CallbackClient) async {
         defer { release(call) }
         var current = call.deliveries
-        func outcomes(_ result: DeliveryOutcome.Result, _ response: CallbackResponse) -> [DeliveryOutcome] {
-            current.map { delivery in
-                DeliveryOutcome(
-                    delivery: delivery,
-                    request: call.requestId,
-                    result: result,
-                    status: response.status,
-                    latencyMilliseconds: response.latencyMilliseconds,
-                    error: response.error
-                )
-            }
+        func outcome(_ result: DeliveryOutcome.Result, _ response: CallbackResponse) -> DeliveryOutcome {
+            DeliveryOutcome(
+                deliveries: current,
+                request: call.requestId,
+                result: result,
+                status: response.status,
+                latencyMilliseconds: response.latencyMilliseconds,
+                error: response.error
+            )
         }
         do {
             guard let endpoint = try await outbox.endpoint(application: call.application, role: call.role) else {
@@ -157,7 +155,7 @@ public final class DeliveryService: Service, Sendable {
                     latencyMilliseconds: 0,
                     error: "client application \(call.application) has no \(call.role) role callback"
                 )
-                try await outbox.record(outcomes(.failed, missing))
+                try await outbox.record(outcome(.failed, missing))
                 return
             }
             let responses = await callbacks.send(call, to: endpoint)
@@ -175,7 +173,7 @@ public final class DeliveryService: Service, Sendable {
                 } else {
                     result = .failed
                 }
-                try await outbox.record(outcomes(result, response))
+                try await outbox.record(outcome(result, response))
                 metrics.record(
                     result,
                     calls: 1,

@@ -19,6 +19,11 @@ struct ConversationRow: Sendable {
     var endedAt: Int64?
     var messageCount: Int64
 
+    /// Whether the customer gave at least one contact (an identifiable customer, spec §5.2 item 6).
+    var customerHasContact: Bool {
+        customerState?.value(at: "contacts")?["contact"]?.arrayValue?.isEmpty == false
+    }
+
     /// `conversation` of a callback body (spec §5.3): id, account, entry point, customer.
     var callbackJSON: JSONValue {
         var fields: [String: JSONValue] = [

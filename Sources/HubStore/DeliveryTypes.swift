@@ -145,7 +145,7 @@ public struct OAuth2Settings: Sendable, Equatable {
     }
 }
 
-/// The result of one delivery attempt.
+/// The result of one attempt of a call: one POST and the deliveries it carried.
 public struct DeliveryOutcome: Sendable, Equatable {
     public enum Result: Sendable, Equatable {
         /// 2xx.
@@ -156,8 +156,9 @@ public struct DeliveryOutcome: Sendable, Equatable {
         case failed
     }
 
-    public var delivery: PendingDelivery
-    /// The `X-egain-request-id` of the call (kept on the delivery when it will be retried).
+    /// The deliveries the call carried, as they stood before this attempt.
+    public var deliveries: [PendingDelivery]
+    /// The `X-egain-request-id` of the call (kept on the deliveries when they will be retried).
     public var request: String
     public var result: Result
     /// The HTTP status, when a response came.
@@ -166,14 +167,14 @@ public struct DeliveryOutcome: Sendable, Equatable {
     public var error: String?
 
     public init(
-        delivery: PendingDelivery,
+        deliveries: [PendingDelivery],
         request: String,
         result: Result,
         status: Int?,
         latencyMilliseconds: Int64,
         error: String?
     ) {
-        self.delivery = delivery
+        self.deliveries = deliveries
         self.request = request
         self.result = result
         self.status = status

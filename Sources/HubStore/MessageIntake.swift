@@ -31,8 +31,7 @@ struct MessageIntake {
             state: conversation.state,
             plan: account.routing.plan,
             now: now,
-            customerIdentifiable: conversation.customerState?.value(at: "contacts")?["contact"]?.arrayValue?.isEmpty
-                == false
+            customerIdentifiable: conversation.customerHasContact
         )
         let stream = "conversation/\(conversation.id)"
         let hubId = prepared.hubId

@@ -165,58 +165,52 @@ public struct Outbox: Sendable {
     /// carried move on, one `delivery.succeeded|attempted|failed` event on the call's stream
     /// (`delivery/<X-egain-request-id>`, one version per attempt) lists them, and each message's status
     /// is updated; a message that failed for good makes the hub send its sender an `error` message
-    /// (spec §5.1 [P]). `outcomes` are the call's deliveries, all with the call's request, result and
-    /// response.
-    public func record(_ outcomes: [DeliveryOutcome]) async throws {
-        guard !outcomes.isEmpty else { return }
-        try await store.writer.perform { transaction in try record(outcomes, transaction) }
+    /// (spec §5.1 [P]).
+    public func record(_ outcome: DeliveryOutcome) async throws {
+        guard !outcome.deliveries.isEmpty else { return }
+        try await store.writer.perform { transaction in try record(outcome, transaction) }
     }
 
-    private func record(_ outcomes: [DeliveryOutcome], _ transaction: LogTransaction) throws {
+    private func record(_ outcome: DeliveryOutcome, _ transaction: LogTransaction) throws {
         let connection = transaction.connection
         let now = transaction.recordedAt
-        let call = outcomes[0]
-        // The outbox row moves on only while it is pending; an outcome for a finished delivery (a
-        // duplicate) changes nothing and records nothing.
-        var moved: [DeliveryOutcome] = []
-        for outcome in outcomes {
-            try moveOn(outcome, now: now, connection)
-            if connection.changesCount == 1 { moved.append(outcome) }
+        // The outbox row moves on only while it is pending; a delivery already finished (a duplicate
+        // outcome) changes nothing and is not recorded again.
+        var moved: [PendingDelivery] = []
+        for delivery in outcome.deliveries {
+            try moveOn(delivery, outcome, now: now, connection)
+            if connection.changesCount == 1 { moved.append(delivery) }
         }
-        guard !moved.isEmpty else { return }
+        guard let first = moved.first else { return }
         // The deliveries of a call were all tried as often (a call is retried whole).
-        let attempt = moved.map(\.delivery.attempts).max().map { $0 + 1 } ?? 1
+        let attempt = (moved.map(\.attempts).max() ?? 0) + 1
         var data: [(key: String, json: String)] = [
-            ("request", JSONValue.string(call.request).text),
-            ("application", JSONValue.string(call.delivery.application).text),
-            ("role", JSONValue.string(call.delivery.role).text), ("attempt", String(attempt)),
-            ("latencyMs", String(call.latencyMilliseconds)),
+            ("request", JSONValue.string(outcome.request).text),
+            ("application", JSONValue.string(first.application).text),
+            ("role", JSONValue.string(first.role).text), ("attempt", String(attempt)),
+            ("latencyMs", String(outcome.latencyMilliseconds)),
         ]
-        if let status = call.status { data.append(("status", String(status))) }
-        if let error = call.error { data.append(("error", JSONValue.string(error).text)) }
+        if let status = outcome.status { data.append(("status", String(status))) }
+        if let error = outcome.error { data.append(("error", JSONValue.string(error).text)) }
         let type: String
-        switch call.result {
+        switch outcome.result {
         case .delivered: type = "delivery.succeeded"
         case .retry(let at):
             type = "delivery.attempted"
             data.append(("nextAttemptAt", JSONValue.string(Timestamp.format(at)).text))
         case .failed: type = "delivery.failed"
         }
-        let items = moved.map { outcome in
+        let items = moved.map { delivery in
             JSONValue.objectText([
-                ("delivery", JSONValue.string(outcome.delivery.id).text),
-                ("message", JSONValue.string(outcome.delivery.message).text),
-                ("conversation", JSONValue.string(outcome.delivery.conversation).text),
+                ("delivery", JSONValue.string(delivery.id).text), ("message", JSONValue.string(delivery.message).text),
+                ("conversation", JSONValue.string(delivery.conversation).text),
             ])
         }
         data.append(("deliveries", "[" + items.joined(separator: ",") + "]"))
         // A call carries one account's messages (``DeliveryCall/group(_:maximum:)``).
         let account =
-            try call.delivery.account
-            ?? connection.singleText(
-                sql: "SELECT account FROM conversations WHERE id = ?",
-                [call.delivery.conversation]
-            )
+            try first.account
+            ?? connection.singleText(sql: "SELECT account FROM conversations WHERE id = ?", [first.conversation])
         try transaction.append(
             [
                 EventDraft(
@@ -224,26 +218,30 @@ public struct Outbox: Sendable {
                     data: JSONValue.objectText(data),
                     account: account,
                     actor: "system",
-                    causationId: call.request
+                    causationId: outcome.request
                 )
             ],
-            to: "delivery/\(call.request)"
+            to: "delivery/\(outcome.request)"
         )
-        for outcome in moved {
+        for delivery in moved {
             switch outcome.result {
             case .retry: break
             case .delivered:
-                try updateMessageStatus(outcome.delivery.message, delivered: true, now: now, connection)
+                try updateMessageStatus(delivery.message, delivered: true, now: now, connection)
             case .failed:
-                try updateMessageStatus(outcome.delivery.message, delivered: false, now: now, connection)
-                try reportFailure(outcome.delivery, transaction: transaction)
+                try updateMessageStatus(delivery.message, delivered: false, now: now, connection)
+                try reportFailure(delivery, transaction: transaction)
             }
         }
     }
 
-    /// The delivery's outbox row after an attempt: pending with its next time, or finished.
-    private func moveOn(_ outcome: DeliveryOutcome, now: Int64, _ connection: Connection) throws {
-        let delivery = outcome.delivery
+    /// A delivery's outbox row after an attempt: pending with its next time, or finished.
+    private func moveOn(
+        _ delivery: PendingDelivery,
+        _ outcome: DeliveryOutcome,
+        now: Int64,
+        _ connection: Connection
+    ) throws {
         let attempt = delivery.attempts + 1
         switch outcome.result {
         case .retry(let at):

@@ -231,8 +231,8 @@ public struct Demo: Sendable {
         return Report(conversation: conversation, transcript: transcript, deliveries: deliveries, verify: verify)
     }
 
-    /// The attempts of the conversation's deliveries, one line per message and `delivery.*` event (read on a connection's own queue, not on
-    /// the cooperative thread pool).
+    /// The attempts of the conversation's deliveries, one line per message and `delivery.*` event (read
+    /// on a connection's own queue, not on the cooperative thread pool).
     func deliveryLog(_ conversation: String) async throws -> [String] {
         let reader = try await SerializedConnection(
             path: DataDirectory(path: dataDirectory).databasePath,
