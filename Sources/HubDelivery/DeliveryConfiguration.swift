@@ -1,4 +1,5 @@
 import Foundation
+import HubDomain
 
 /// How delivery workers behave (DESIGN.md §7, spec §5.1 [P]).
 public struct DeliveryConfiguration: Sendable {
@@ -30,18 +31,13 @@ public struct DeliveryConfiguration: Sendable {
         self.maxMessagesPerCall = maxMessagesPerCall
     }
 
-    /// Parses `1s,5s,30s,2m` (units ms, s, m; a bare number is seconds).
+    /// Parses `1s,5s,30s,2m` (units ms, s, m, h; a bare number is seconds).
     public static func parseSchedule(_ text: String) -> [Duration]? {
         let parts = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         var schedule: [Duration] = []
         for part in parts {
-            let (number, unit): (Substring, Substring) =
-                if part.hasSuffix("ms") { (part.dropLast(2), "ms") } else if part.hasSuffix("s") {
-                    (part.dropLast(), "s")
-                } else if part.hasSuffix("m") { (part.dropLast(), "m") } else { (Substring(part), "s") }
-            guard let value = Double(number), value >= 0 else { return nil }
-            let milliseconds = unit == "ms" ? value : unit == "s" ? value * 1000 : value * 60_000
-            schedule.append(.milliseconds(Int64(milliseconds)))
+            guard let wait = DurationText.parse(part) else { return nil }
+            schedule.append(wait)
         }
         return schedule
     }

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import HubDomain
 public import HubStore
 public import Logging
 public import Metrics

@@ -71,6 +71,14 @@ public enum HubServer {
                             metricsFactory: metrics.factory
                         )
                     ),
+                    .init(
+                        service: AssetExpiry(
+                            assets: AssetStore(store: store),
+                            lifetime: configuration.assetLifetime,
+                            interval: min(configuration.assetLifetime, .seconds(60)),
+                            logger: logger
+                        )
+                    ),
                     .init(service: application),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],

@@ -7,16 +7,20 @@ public struct ServerConfiguration: Sendable {
     public var port: Int
     public var store: EventStoreConfiguration
     public var delivery: DeliveryConfiguration
+    /// How long an asset may stay unused (requested or uploaded, not attached) before it expires.
+    public var assetLifetime: Duration
 
     public init(
         host: String = "127.0.0.1",
         port: Int = 8080,
         store: EventStoreConfiguration,
-        delivery: DeliveryConfiguration = .init()
+        delivery: DeliveryConfiguration = .init(),
+        assetLifetime: Duration = .seconds(24 * 3600)
     ) {
         self.host = host
         self.port = port
         self.store = store
         self.delivery = delivery
+        self.assetLifetime = assetLifetime
     }
 }

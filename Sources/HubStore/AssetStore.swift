@@ -187,15 +187,47 @@ public struct AssetStore: Sendable {
                     details: [.init(key: "id", value: id)]
                 )
             }
-            let result = try transaction.append(
-                [Self.draft("asset.deleted", ["id": .string(id)], caller)],
-                to: "asset/\(id)"
-            )
-            try transaction.connection.run(
-                sql: "UPDATE assets SET state = 'deleted', position = ? WHERE id = ?",
-                [result.positions[0], id]
-            )
+            try Self.markDeleted(id, ["id": .string(id)], caller, transaction)
         }
+    }
+
+    /// Unused assets (requested or uploaded, never attached) created before `cutoff` (ms since 1970)
+    /// expire: `asset.deleted` with `"reason": "expired"` by `system`, at most `limit` per call, oldest
+    /// first (spec §6.1 [P]: unused assets expire after 24 h). Returns how many expired.
+    public func expireUnused(createdBefore cutoff: Int64, limit: Int = 500) async throws -> Int {
+        try await store.writer.perform { transaction in
+            let statement = try transaction.connection.cachedStatement(
+                sql: """
+                    SELECT id FROM assets WHERE state IN ('requested', 'uploaded') AND created_at < ?
+                    ORDER BY created_at LIMIT ?
+                    """
+            )
+            var ids: [String] = []
+            do {
+                defer { statement.reset() }
+                try statement.bind([cutoff, limit])
+                while try statement.step() { ids.append(statement.text(at: 0)) }
+            }
+            let system = ConfigurationStore.Caller(actor: "system", correlationId: nil)
+            for id in ids {
+                try Self.markDeleted(id, ["id": .string(id), "reason": "expired"], system, transaction)
+            }
+            return ids.count
+        }
+    }
+
+    /// `asset.deleted` and the index row's state.
+    private static func markDeleted(
+        _ id: String,
+        _ data: [String: JSONValue],
+        _ caller: ConfigurationStore.Caller,
+        _ transaction: LogTransaction
+    ) throws {
+        let result = try transaction.append([draft("asset.deleted", data, caller)], to: "asset/\(id)")
+        try transaction.connection.run(
+            sql: "UPDATE assets SET state = 'deleted', position = ? WHERE id = ?",
+            [result.positions[0], id]
+        )
     }
 
     /// An asset by id (deleted ones included, with state `deleted`).

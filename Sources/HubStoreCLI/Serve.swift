@@ -1,5 +1,6 @@
 import ArgumentParser
 import HubDelivery
+import HubDomain
 import HubHTTP
 import HubSQLite
 import HubStore
@@ -49,6 +50,15 @@ extension HubStoreCommand {
         )
         var deliveryBatch: Int?
 
+        @Option(
+            name: .customLong("asset-lifetime"),
+            help: """
+                How long an asset may stay unused (requested or uploaded, never attached to a message) \
+                before it expires (ms, s, m, h; env HUBSTORE_ASSET_LIFETIME; default 24h).
+                """
+        )
+        var assetLifetime: String?
+
         @OptionGroup var logging: LoggingOptions
 
         func run() async throws {
@@ -77,6 +87,11 @@ extension HubStoreCommand {
             guard (1...25).contains(configuration.delivery.maxMessagesPerCall) else {
                 throw ValidationError("delivery batch must be between 1 and 25")
             }
+            let lifetime = try resolve(assetLifetime, environment: "HUBSTORE_ASSET_LIFETIME", default: "24h")
+            guard let assetLifetime = DurationText.parse(lifetime), assetLifetime > .zero else {
+                throw ValidationError("asset lifetime must look like 24h, 90m or 30s; got '\(lifetime)'")
+            }
+            configuration.assetLifetime = assetLifetime
             guard (0...65535).contains(configuration.port) else {
                 throw ValidationError("port must be between 0 and 65535")
             }

@@ -4,6 +4,7 @@ import HubDomain
 import HubStore
 import HubTestSupport
 import HummingbirdTesting
+import Logging
 import NIOCore
 import Testing
 
@@ -163,6 +164,55 @@ struct AssetTests {
             #expect(try await hub.api.call(.delete, "/assets/\(id)").status == 204)
             #expect(try await hub.api.call(.get, "/assets/\(id)").status == 404)
             #expect(try await hub.api.call(.delete, "/assets/\(id)").status == 404)
+        }
+    }
+
+    @Test func unusedAssetsExpireAndAttachedOnesStay() async throws {
+        try await withConversationHub { hub in
+            let bytes = Array("%PDF-1.4 kept".utf8)
+            var ids: [String] = []
+            for name in ["requested.pdf", "uploaded.pdf", "attached.pdf"] {
+                let (_, requested) = try await requestUpload(hub, name: name, size: bytes.count)
+                ids.append(try #require(requested?["id"]?.stringValue))
+                if name != "requested.pdf" {
+                    let url = try #require(requested?["contentUrl"]?.stringValue)
+                    let upload = try await raw(hub, url, method: .post, contentType: "application/pdf", body: bytes)
+                    #expect(upload.status == 204)
+                }
+            }
+            let start = try await hub.sendAccepted(messageBody())
+            let conversation = try #require(start.first?.value(at: "conversation.id")?.stringValue)
+            _ = try await hub.sendAccepted(
+                Self.addAttachment(
+                    ids[2],
+                    to: messageBody(from: "custom_bot", text: "file", conversation: conversation)
+                )
+            )
+            let assets = AssetStore(store: hub.store)
+            // Nothing is old enough yet.
+            let hourAgo = Int64(Date().timeIntervalSince1970 * 1000) - 3_600_000
+            #expect(try await assets.expireUnused(createdBefore: hourAgo) == 0)
+            // The service, with a lifetime of 50 ms, expires the two unused ones.
+            let expiry = AssetExpiry(
+                assets: assets,
+                lifetime: .milliseconds(50),
+                interval: .milliseconds(20),
+                logger: Logger(label: "expiry", factory: { _ in SwiftLogNoOpLogHandler() })
+            )
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await expiry.run() }
+                defer { group.cancelAll() }
+                try await hub.waitForEvents { events in
+                    events.filter { $0.type == "asset.deleted" }.count == 2
+                }
+            }
+            #expect(try await hub.api.call(.get, "/assets/\(ids[0])").status == 404)
+            #expect(try await hub.api.call(.get, "/assets/\(ids[1])").status == 404)
+            #expect(try await hub.api.call(.get, "/assets/\(ids[2])").status == 200)
+            let deleted = try await hub.events().filter { $0.type == "asset.deleted" }
+            #expect(Set(deleted.map(\.stream)) == ["asset/\(ids[0])", "asset/\(ids[1])"])
+            #expect(deleted.allSatisfy { $0.actor == "system" })
+            #expect(try deleted.allSatisfy { try JSONValue.parse($0.data)["reason"] == "expired" })
         }
     }
 

@@ -1,0 +1,23 @@
+import HubDomain
+import Testing
+
+struct DurationTextTests {
+    @Test(arguments: [
+        ("250ms", Duration.milliseconds(250)), ("5s", .seconds(5)), ("2m", .seconds(120)), ("24h", .seconds(86_400)),
+        ("1.5s", .milliseconds(1500)), ("7", .seconds(7)),
+    ])
+    func parsesUnits(_ text: String, _ expected: Duration) {
+        #expect(DurationText.parse(text) == expected)
+    }
+
+    @Test(arguments: ["", "soon", "-1s", "1d", "inf", "5 s"])
+    func refusesTheRest(_ text: String) {
+        #expect(DurationText.parse(text) == nil)
+    }
+
+    @Test func millisecondsTruncate() {
+        #expect(Duration.milliseconds(1500).milliseconds == 1500)
+        #expect(Duration.microseconds(2999).milliseconds == 2)
+        #expect(Duration.seconds(86_400).milliseconds == 86_400_000)
+    }
+}
