@@ -34,6 +34,22 @@ struct ConversationRow: Sendable {
         if let customerState { fields["customer"] = customerState }
         return .object(fields)
     }
+
+    /// The columns ``callbackText(_:)`` reads, in order.
+    static let callbackColumns = "id, account, account_address, channel_type, entry_point, customer_state"
+
+    /// ``callbackJSON`` as text, spliced from a conversations row without parsing its customer
+    /// (the row stores it as ``JSONValue/text`` writes it); `statement` selected ``callbackColumns``.
+    static func callbackText(_ statement: Statement) -> String {
+        func string(_ value: String) -> String { JSONValue.string(value).text }
+        var text = #"{"account":{"address":"# + string(statement.text(at: 2))
+        text += #","channel":{"type":"# + string(statement.text(at: 3)) + "}}"
+        if let customer = statement.optionalText(at: 5) { text += #","customer":"# + customer }
+        if let entryPoint = statement.optionalText(at: 4) {
+            text += #","entryPoint":{"id":"# + string(entryPoint) + "}"
+        }
+        return text + #","id":"# + string(statement.text(at: 0)) + "}"
+    }
 }
 
 /// A message row of the transcript projection.

@@ -53,22 +53,29 @@ public struct Outbox: Sendable {
             statement.reset()
             // The body of most callbacks is the message row as it stands (spec §5.3), spliced from the
             // row's JSON text.
-            var conversations: [String: (row: ConversationRow, json: String)?] = [:]
+            var conversations: [String: (account: String, json: String)?] = [:]
+            let conversationRow = try connection.cachedStatement(
+                sql: "SELECT \(ConversationRow.callbackColumns) FROM conversations WHERE id = ?"
+            )
+            defer { conversationRow.reset() }
             let message = try connection.cachedStatement(
                 sql: "SELECT \(ConversationProjection.callbackColumns) FROM messages WHERE id = ?"
             )
             defer { message.reset() }
             return try found.map { delivery in
                 var delivery = delivery
-                let conversation: (row: ConversationRow, json: String)?
+                let conversation: (account: String, json: String)?
                 if let cached = conversations[delivery.conversation] {
                     conversation = cached
                 } else {
-                    conversation = try ConversationProjection.conversation(delivery.conversation, connection)
-                        .map { ($0, $0.callbackJSON.text) }
+                    conversationRow.reset()
+                    try conversationRow.bind([delivery.conversation])
+                    conversation =
+                        try conversationRow.step()
+                        ? (conversationRow.text(at: 1), ConversationRow.callbackText(conversationRow)) : nil
                     conversations[delivery.conversation] = conversation
                 }
-                delivery.account = conversation?.row.account
+                delivery.account = conversation?.account
                 if delivery.storedPayload == nil, let conversation {
                     message.reset()
                     try message.bind([delivery.message])
