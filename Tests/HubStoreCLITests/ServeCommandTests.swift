@@ -41,8 +41,11 @@ struct ServeCommandTests {
             #expect(start?["synchronous"] as? String == "full")
             #expect(start?["data"] as? String == data)
 
+            let stopping = ContinuousClock.now
             server.signal(SIGTERM)
             #expect(try await server.waitForExit() == 0)
+            // No service keeps the shutdown waiting (the periodic ones end their wait at once).
+            #expect(stopping.duration(to: .now) < .seconds(5))
             #expect(server.standardError.contains("hubstore stopped"))
             // The WAL was checkpointed and truncated at close.
             let wal = (try? FileManager.default.attributesOfItem(atPath: data + "/hub.sqlite-wal")[.size] as? Int) ?? 0
