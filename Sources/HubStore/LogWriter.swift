@@ -85,27 +85,31 @@ public final class LogWriter: Service, Sendable {
     /// executing and committing all happen on the writer's own thread, so the serial section never
     /// queues for the cooperative pool behind request handlers between two batches.
     private func loop(on writer: isolated SerializedConnection) async {
-        while let first = await queue.nextBatch(maximum: configuration.maxBatchSize) {
-            commit(await gatherMore(first), on: writer)
+        while let next = await queue.nextBatch(maximum: configuration.maxBatchSize) {
+            // Commands that queued while the last batch committed form the next batch as they are: the
+            // writer is the bottleneck then, and waiting for more would only lengthen every cycle.
+            commit(next.waited ? gatherMore(next.commands) : next.commands, on: writer)
         }
     }
 
-    /// Lets a batch grow while commands keep arriving: callers answered by the last commit are
-    /// re-submitting right now, and one more fsync for a handful of them would halve throughput.
-    /// Waits in short slices and stops at the first slice that brings nothing (so a lone caller waits
-    /// one slice), when the batch is full, or after ``EventStoreConfiguration/batchWait`` in all.
-    private func gatherMore(
-        _ first: [any PendingCommand],
-        isolation: isolated (any Actor)? = #isolation
-    ) async -> [any PendingCommand] {
+    /// After an idle writer got its first command, lets the batch grow while commands keep arriving:
+    /// callers answered by the last commit are re-submitting right now, and one more fsync for a
+    /// handful of them would halve throughput. Waits for each next command at most a slice (50 µs),
+    /// and stops at the first slice that brings nothing (so a lone caller waits one slice), when the
+    /// batch is full, or after ``EventStoreConfiguration/batchWait`` in all.
+    ///
+    /// The waits block the writer's own thread: they are far shorter than a timer's hop through the
+    /// cooperative pool would be.
+    private func gatherMore(_ first: [any PendingCommand]) -> [any PendingCommand] {
         var batch = first
         let maximum = configuration.maxBatchSize
         guard configuration.batchWait > .zero, batch.count < maximum else { return batch }
         let clock = ContinuousClock()
         let deadline = clock.now + configuration.batchWait
         let slice = min(configuration.batchWait, .microseconds(50))
-        while batch.count < maximum, clock.now < deadline {
-            try? await Task.sleep(for: slice)
+        while batch.count < maximum {
+            let remaining = clock.now.duration(to: deadline)
+            guard remaining > .zero, queue.waitForArrival(timeout: min(slice, remaining)) else { break }
             let more = queue.takeMore(maximum: maximum - batch.count)
             if more.isEmpty { break }
             batch += more
