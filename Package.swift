@@ -33,6 +33,10 @@ let package = Package(
             providers: [.apt(["libsqlite3-dev"])]
         ),
         .target(
+            name: "CHubWALBuffer",
+            linkerSettings: [.linkedLibrary("sqlite3")]
+        ),
+        .target(
             name: "HubDomain",
             swiftSettings: swiftSettings
         ),
@@ -40,6 +44,7 @@ let package = Package(
             name: "HubSQLite",
             dependencies: [
                 "CHubSQLite",
+                "CHubWALBuffer",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings

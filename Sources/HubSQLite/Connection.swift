@@ -1,4 +1,5 @@
 import CHubSQLite
+import CHubWALBuffer
 
 /// One SQLite connection.
 ///
@@ -28,7 +29,11 @@ public final class Connection {
         }
         _ = sqliteProcessConfiguration
         var database: OpaquePointer?
-        let code = sqlite3_open_v2(path, &database, flags, nil)
+        // Only where every commit syncs the WAL: the sync writes the buffer out and reports a failed
+        // write before the commit is published, as the write itself would have.
+        let buffered = configuration.bufferWALWrites && configuration.synchronous == .full && walBufferRegistered
+        let vfs = buffered ? HUB_WAL_BUFFER_VFS_NAME : nil
+        let code = sqlite3_open_v2(path, &database, flags, vfs)
         guard code == SQLITE_OK, let database else {
             let message = database.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(code))
             // The handle is allocated even when opening fails, and must still be closed.
@@ -145,6 +150,15 @@ public final class Connection {
         try statement.execute()
     }
 
+    /// The name of the VFS the connection opened its files through (`unix` by default).
+    public var vfsName: String {
+        var vfs: UnsafeMutablePointer<sqlite3_vfs>?
+        guard sqlite3_file_control(handle, "main", SQLITE_FCNTL_VFS_POINTER, &vfs) == SQLITE_OK,
+            let name = vfs?.pointee.zName
+        else { return "" }
+        return String(cString: name)
+    }
+
     /// The rowid of the last inserted row.
     public var lastInsertedRowID: Int64 { sqlite3_last_insert_rowid(handle) }
 
@@ -224,3 +238,7 @@ public var sqliteLibraryVersion: String { String(cString: sqlite3_libversion()) 
 private let sqliteProcessConfiguration: Void = {
     _ = hub_sqlite_disable_memory_statistics()
 }()
+
+/// Whether the `hubstore-wal-buffer` VFS is available (registered once per process); without it a
+/// connection asking for buffered WAL writes uses the default VFS.
+private let walBufferRegistered: Bool = hub_wal_buffer_register() == SQLITE_OK

@@ -34,6 +34,12 @@ public struct ConnectionConfiguration: Sendable {
     public var memoryTempStore: Bool
     /// `PRAGMA wal_autocheckpoint` in pages; `nil` leaves SQLite's default (1,000).
     public var walAutocheckpointPages: Int?
+    /// Gather each commit's writes to the WAL file into one write (the `hubstore-wal-buffer` VFS):
+    /// SQLite writes every frame as two writes, a 24-byte header and the page. The bytes reach the
+    /// file before it is synced or read and before the commit becomes visible, so durability and
+    /// what other connections see are unchanged. For the connection that writes, and only with
+    /// `synchronous` `.full` (ignored otherwise).
+    public var bufferWALWrites: Bool
 
     public init(
         mode: Mode = .readWrite(create: true),
@@ -42,7 +48,8 @@ public struct ConnectionConfiguration: Sendable {
         synchronous: Synchronous? = nil,
         foreignKeys: Bool = true,
         memoryTempStore: Bool = false,
-        walAutocheckpointPages: Int? = nil
+        walAutocheckpointPages: Int? = nil,
+        bufferWALWrites: Bool = false
     ) {
         self.mode = mode
         self.busyTimeout = busyTimeout
@@ -51,5 +58,6 @@ public struct ConnectionConfiguration: Sendable {
         self.foreignKeys = foreignKeys
         self.memoryTempStore = memoryTempStore
         self.walAutocheckpointPages = walAutocheckpointPages
+        self.bufferWALWrites = bufferWALWrites
     }
 }

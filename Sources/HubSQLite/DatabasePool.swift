@@ -47,7 +47,8 @@ public final class DatabasePool: Sendable {
                 memoryTempStore: true,
                 // Hot pages (the log's tail, open conversations' index leaves) are rewritten by many
                 // commits in a row; a longer checkpoint interval copies each of them back once.
-                walAutocheckpointPages: 4000
+                walAutocheckpointPages: 4000,
+                bufferWALWrites: true
             ),
             label: "hubstore.sqlite.writer",
             // The writer is the serial section every write waits on: its own thread, with a higher

@@ -1,0 +1,370 @@
+#include "hub_wal_buffer.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+// One open file: the wrapper, with the real VFS's file right after it in the same allocation.
+typedef struct HubFile HubFile;
+struct HubFile {
+    sqlite3_file base;
+    sqlite3_file *real;
+    // A database file: its WAL file while that is open (same connection).
+    HubFile *wal;
+    // A WAL file: its database file.
+    HubFile *db;
+    // WAL files: bytes written but not yet handed to the real file, for [offset, offset + length).
+    unsigned char *buffer;
+    sqlite3_int64 offset;
+    int length;
+    int capacity;
+    // The first error a deferred write met, reported by the next operation.
+    int deferredError;
+};
+
+enum {
+    initialCapacity = 256 * 1024,
+    // A write that would grow the buffer beyond this goes out first.
+    maximumCapacity = 8 * 1024 * 1024,
+    // The bytes go out in writes of at most this: the unix VFS takes fewer than 128 KiB per call.
+    writeChunk = 64 * 1024,
+};
+
+static sqlite3_vfs *realVfs;
+static sqlite3_vfs bufferVfs;
+static const sqlite3_io_methods walMethods;
+static const sqlite3_io_methods databaseMethods;
+
+#define REAL(file) (((HubFile *)(file))->real)
+
+// Hands the buffered bytes to the real file.
+static int flush(HubFile *file) {
+    if (file->length == 0) {
+        int error = file->deferredError;
+        file->deferredError = SQLITE_OK;
+        return error;
+    }
+    int rc = SQLITE_OK;
+    for (int done = 0; done < file->length && rc == SQLITE_OK; done += writeChunk) {
+        int amount = file->length - done < writeChunk ? file->length - done : writeChunk;
+        rc = file->real->pMethods->xWrite(file->real, file->buffer + done, amount, file->offset + done);
+    }
+    file->length = 0;
+    if (rc == SQLITE_OK) {
+        rc = file->deferredError;
+    }
+    file->deferredError = SQLITE_OK;
+    return rc;
+}
+
+static void flushQuietly(HubFile *file) {
+    if (file != NULL && file->length > 0) {
+        int rc = flush(file);
+        if (rc != SQLITE_OK) file->deferredError = rc;
+    }
+}
+
+// MARK: - WAL files
+
+static int walClose(sqlite3_file *f) {
+    HubFile *file = (HubFile *)f;
+    int rc = flush(file);
+    if (file->db != NULL && file->db->wal == file) file->db->wal = NULL;
+    int closed = file->real->pMethods->xClose(file->real);
+    free(file->buffer);
+    file->buffer = NULL;
+    return rc != SQLITE_OK ? rc : closed;
+}
+
+static int walRead(sqlite3_file *f, void *data, int amount, sqlite3_int64 offset) {
+    int rc = flush((HubFile *)f);
+    if (rc != SQLITE_OK) return rc;
+    return REAL(f)->pMethods->xRead(REAL(f), data, amount, offset);
+}
+
+static int walWrite(sqlite3_file *f, const void *data, int amount, sqlite3_int64 offset) {
+    HubFile *file = (HubFile *)f;
+    if (file->length > 0 && offset != file->offset + file->length) {
+        int rc = flush(file);
+        if (rc != SQLITE_OK) return rc;
+    }
+    if (amount > writeChunk) {
+        // Larger than SQLite itself writes (a page is at most 64 KiB): not buffered.
+        int rc = flush(file);
+        if (rc != SQLITE_OK) return rc;
+        return file->real->pMethods->xWrite(file->real, data, amount, offset);
+    }
+    if (file->length + amount > file->capacity) {
+        if (file->length + amount > maximumCapacity) {
+            int rc = flush(file);
+            if (rc != SQLITE_OK) return rc;
+        }
+        int needed = file->length + amount;
+        if (needed > file->capacity) {
+            int capacity = file->capacity == 0 ? initialCapacity : file->capacity;
+            while (capacity < needed) capacity *= 2;
+            if (capacity > maximumCapacity) capacity = maximumCapacity;
+            unsigned char *grown = realloc(file->buffer, (size_t)capacity);
+            if (grown == NULL) {
+                // No memory for the buffer: write through.
+                int rc = flush(file);
+                if (rc != SQLITE_OK) return rc;
+                return file->real->pMethods->xWrite(file->real, data, amount, offset);
+            }
+            file->buffer = grown;
+            file->capacity = capacity;
+        }
+    }
+    if (file->length == 0) file->offset = offset;
+    memcpy(file->buffer + file->length, data, (size_t)amount);
+    file->length += amount;
+    return SQLITE_OK;
+}
+
+static int walTruncate(sqlite3_file *f, sqlite3_int64 size) {
+    int rc = flush((HubFile *)f);
+    if (rc != SQLITE_OK) return rc;
+    return REAL(f)->pMethods->xTruncate(REAL(f), size);
+}
+
+static int walSync(sqlite3_file *f, int flags) {
+    int rc = flush((HubFile *)f);
+    if (rc != SQLITE_OK) return rc;
+    return REAL(f)->pMethods->xSync(REAL(f), flags);
+}
+
+static int walFileSize(sqlite3_file *f, sqlite3_int64 *size) {
+    int rc = flush((HubFile *)f);
+    if (rc != SQLITE_OK) return rc;
+    return REAL(f)->pMethods->xFileSize(REAL(f), size);
+}
+
+static int walFileControl(sqlite3_file *f, int op, void *argument) {
+    int rc = flush((HubFile *)f);
+    if (rc != SQLITE_OK) return rc;
+    return REAL(f)->pMethods->xFileControl(REAL(f), op, argument);
+}
+
+// MARK: - Both kinds: passed through
+
+static int passClose(sqlite3_file *f) {
+    HubFile *file = (HubFile *)f;
+    if (file->wal != NULL) {
+        flushQuietly(file->wal);
+        file->wal->db = NULL;
+    }
+    return REAL(f)->pMethods->xClose(REAL(f));
+}
+
+static int passRead(sqlite3_file *f, void *data, int amount, sqlite3_int64 offset) {
+    return REAL(f)->pMethods->xRead(REAL(f), data, amount, offset);
+}
+
+static int passWrite(sqlite3_file *f, const void *data, int amount, sqlite3_int64 offset) {
+    return REAL(f)->pMethods->xWrite(REAL(f), data, amount, offset);
+}
+
+static int passTruncate(sqlite3_file *f, sqlite3_int64 size) {
+    return REAL(f)->pMethods->xTruncate(REAL(f), size);
+}
+
+static int passSync(sqlite3_file *f, int flags) {
+    return REAL(f)->pMethods->xSync(REAL(f), flags);
+}
+
+static int passFileSize(sqlite3_file *f, sqlite3_int64 *size) {
+    return REAL(f)->pMethods->xFileSize(REAL(f), size);
+}
+
+static int passLock(sqlite3_file *f, int lock) {
+    return REAL(f)->pMethods->xLock(REAL(f), lock);
+}
+
+static int passUnlock(sqlite3_file *f, int lock) {
+    flushQuietly(((HubFile *)f)->wal);
+    return REAL(f)->pMethods->xUnlock(REAL(f), lock);
+}
+
+static int passCheckReservedLock(sqlite3_file *f, int *result) {
+    return REAL(f)->pMethods->xCheckReservedLock(REAL(f), result);
+}
+
+static int passFileControl(sqlite3_file *f, int op, void *argument) {
+    return REAL(f)->pMethods->xFileControl(REAL(f), op, argument);
+}
+
+static int passSectorSize(sqlite3_file *f) {
+    return REAL(f)->pMethods->xSectorSize(REAL(f));
+}
+
+static int passDeviceCharacteristics(sqlite3_file *f) {
+    return REAL(f)->pMethods->xDeviceCharacteristics(REAL(f));
+}
+
+static int passShmMap(sqlite3_file *f, int page, int pageSize, int extend, void volatile **map) {
+    return REAL(f)->pMethods->xShmMap(REAL(f), page, pageSize, extend, map);
+}
+
+// The database's WAL index: a commit becomes visible to other connections when its header is
+// written, with a barrier in between, and the write lock is released afterwards. The WAL's bytes
+// must be in the file before either.
+static int passShmLock(sqlite3_file *f, int offset, int n, int flags) {
+    flushQuietly(((HubFile *)f)->wal);
+    return REAL(f)->pMethods->xShmLock(REAL(f), offset, n, flags);
+}
+
+static void passShmBarrier(sqlite3_file *f) {
+    flushQuietly(((HubFile *)f)->wal);
+    REAL(f)->pMethods->xShmBarrier(REAL(f));
+}
+
+static int passShmUnmap(sqlite3_file *f, int deleteFlag) {
+    return REAL(f)->pMethods->xShmUnmap(REAL(f), deleteFlag);
+}
+
+static int passFetch(sqlite3_file *f, sqlite3_int64 offset, int amount, void **pointer) {
+    return REAL(f)->pMethods->xFetch(REAL(f), offset, amount, pointer);
+}
+
+static int passUnfetch(sqlite3_file *f, sqlite3_int64 offset, void *pointer) {
+    return REAL(f)->pMethods->xUnfetch(REAL(f), offset, pointer);
+}
+
+static const sqlite3_io_methods walMethods = {
+    3, walClose, walRead, walWrite, walTruncate, walSync, walFileSize, passLock, passUnlock,
+    passCheckReservedLock, walFileControl, passSectorSize, passDeviceCharacteristics, passShmMap,
+    passShmLock, passShmBarrier, passShmUnmap, passFetch, passUnfetch,
+};
+
+static const sqlite3_io_methods databaseMethods = {
+    3, passClose, passRead, passWrite, passTruncate, passSync, passFileSize, passLock, passUnlock,
+    passCheckReservedLock, passFileControl, passSectorSize, passDeviceCharacteristics, passShmMap,
+    passShmLock, passShmBarrier, passShmUnmap, passFetch, passUnfetch,
+};
+
+// MARK: - The VFS
+
+static int bufferOpen(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags, int *outFlags) {
+    (void)vfs;
+    HubFile *file = (HubFile *)f;
+    memset(file, 0, sizeof(HubFile));
+    file->real = (sqlite3_file *)&file[1];
+    int rc = realVfs->xOpen(realVfs, name, file->real, flags, outFlags);
+    if (file->real->pMethods == NULL) {
+        file->base.pMethods = NULL;
+        return rc;
+    }
+    if (file->real->pMethods->iVersion < 3) {
+        // Not the VFS this was written for: refuse rather than guess.
+        file->real->pMethods->xClose(file->real);
+        file->base.pMethods = NULL;
+        return SQLITE_CANTOPEN;
+    }
+    if ((flags & SQLITE_OPEN_WAL) != 0 && name != NULL) {
+        file->base.pMethods = &walMethods;
+        sqlite3_file *database = sqlite3_database_file_object(name);
+        if (database != NULL && database->pMethods == &databaseMethods) {
+            file->db = (HubFile *)database;
+            file->db->wal = file;
+        }
+    } else {
+        file->base.pMethods = &databaseMethods;
+    }
+    return rc;
+}
+
+static int bufferDelete(sqlite3_vfs *vfs, const char *name, int syncDirectory) {
+    (void)vfs;
+    return realVfs->xDelete(realVfs, name, syncDirectory);
+}
+
+static int bufferAccess(sqlite3_vfs *vfs, const char *name, int flags, int *result) {
+    (void)vfs;
+    return realVfs->xAccess(realVfs, name, flags, result);
+}
+
+static int bufferFullPathname(sqlite3_vfs *vfs, const char *name, int size, char *out) {
+    (void)vfs;
+    return realVfs->xFullPathname(realVfs, name, size, out);
+}
+
+static void *bufferDlOpen(sqlite3_vfs *vfs, const char *name) {
+    (void)vfs;
+    return realVfs->xDlOpen(realVfs, name);
+}
+
+static void bufferDlError(sqlite3_vfs *vfs, int size, char *message) {
+    (void)vfs;
+    realVfs->xDlError(realVfs, size, message);
+}
+
+static void (*bufferDlSym(sqlite3_vfs *vfs, void *handle, const char *symbol))(void) {
+    (void)vfs;
+    return realVfs->xDlSym(realVfs, handle, symbol);
+}
+
+static void bufferDlClose(sqlite3_vfs *vfs, void *handle) {
+    (void)vfs;
+    realVfs->xDlClose(realVfs, handle);
+}
+
+static int bufferRandomness(sqlite3_vfs *vfs, int size, char *out) {
+    (void)vfs;
+    return realVfs->xRandomness(realVfs, size, out);
+}
+
+static int bufferSleep(sqlite3_vfs *vfs, int microseconds) {
+    (void)vfs;
+    return realVfs->xSleep(realVfs, microseconds);
+}
+
+static int bufferCurrentTime(sqlite3_vfs *vfs, double *now) {
+    (void)vfs;
+    return realVfs->xCurrentTime(realVfs, now);
+}
+
+static int bufferGetLastError(sqlite3_vfs *vfs, int size, char *message) {
+    (void)vfs;
+    return realVfs->xGetLastError(realVfs, size, message);
+}
+
+static int bufferCurrentTimeInt64(sqlite3_vfs *vfs, sqlite3_int64 *now) {
+    (void)vfs;
+    return realVfs->xCurrentTimeInt64(realVfs, now);
+}
+
+static pthread_once_t registered = PTHREAD_ONCE_INIT;
+static int registration = SQLITE_OK;
+
+static void registerOnce(void) {
+    realVfs = sqlite3_vfs_find(NULL);
+    if (realVfs == NULL || realVfs->iVersion < 2) {
+        registration = SQLITE_ERROR;
+        return;
+    }
+    memset(&bufferVfs, 0, sizeof(bufferVfs));
+    bufferVfs.iVersion = 2;
+    bufferVfs.szOsFile = (int)((sizeof(HubFile) + 7) & ~(size_t)7) + realVfs->szOsFile;
+    bufferVfs.mxPathname = realVfs->mxPathname;
+    bufferVfs.zName = HUB_WAL_BUFFER_VFS_NAME;
+    bufferVfs.xOpen = bufferOpen;
+    bufferVfs.xDelete = bufferDelete;
+    bufferVfs.xAccess = bufferAccess;
+    bufferVfs.xFullPathname = bufferFullPathname;
+    bufferVfs.xDlOpen = bufferDlOpen;
+    bufferVfs.xDlError = bufferDlError;
+    bufferVfs.xDlSym = bufferDlSym;
+    bufferVfs.xDlClose = bufferDlClose;
+    bufferVfs.xRandomness = bufferRandomness;
+    bufferVfs.xSleep = bufferSleep;
+    bufferVfs.xCurrentTime = bufferCurrentTime;
+    bufferVfs.xGetLastError = bufferGetLastError;
+    bufferVfs.xCurrentTimeInt64 = bufferCurrentTimeInt64;
+    registration = sqlite3_vfs_register(&bufferVfs, 0);
+}
+
+int hub_wal_buffer_register(void) {
+    pthread_once(&registered, registerOnce);
+    return registration;
+}
