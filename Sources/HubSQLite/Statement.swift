@@ -194,6 +194,9 @@ public final class Statement {
     /// Whether the statement has been stepped and not yet reset or run to completion.
     public var isBusy: Bool { sqlite3_stmt_busy(handle) != 0 }
 
+    /// The number of columns a row of this statement has.
+    public var columnCount: Int { Int(sqlite3_column_count(handle)) }
+
     private func makeError() -> SQLiteError {
         SQLiteError(lastErrorOf: database, sql: sql)
     }
