@@ -31,22 +31,23 @@ public enum JSONValue: Sendable, Equatable, Hashable {
 
     /// The value at a dotted path (`a.b.c`), if every step is an object.
     public func value(at path: String) -> JSONValue? {
-        // Walks the path's segments in place: no array of substrings per lookup (a request's
-        // validation makes dozens of these).
+        // Walks the path's bytes in place: no array of substrings per lookup, and no character
+        // breaking (a request's validation makes dozens of these).
         var current = self
-        var segmentStart = path.startIndex
-        var index = path.startIndex
-        while index < path.endIndex {
-            if path[index] == "." {
+        let bytes = path.utf8
+        var segmentStart = bytes.startIndex
+        var index = bytes.startIndex
+        while index < bytes.endIndex {
+            if bytes[index] == UInt8(ascii: ".") {
                 if index > segmentStart {
                     guard let next = current[String(path[segmentStart..<index])] else { return nil }
                     current = next
                 }
-                segmentStart = path.index(after: index)
+                segmentStart = bytes.index(after: index)
             }
-            index = path.index(after: index)
+            index = bytes.index(after: index)
         }
-        if segmentStart < path.endIndex {
+        if segmentStart < bytes.endIndex {
             guard let next = current[String(path[segmentStart...])] else { return nil }
             current = next
         }

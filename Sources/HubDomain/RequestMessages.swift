@@ -115,12 +115,12 @@ public struct RequestMessages: Sendable, Equatable {
     /// each type needs. The first problem is refused with its code, naming `messages.message[i]...`.
     public static func validate(_ body: JSONValue) throws(APIError) -> RequestMessages {
         let valid = try schema.validate(body)
-        let items = valid.value(at: "messages")?["message"]?.arrayValue ?? []
+        let items = valid["messages"]?["message"]?.arrayValue ?? []
         var messages: [IncomingMessage] = []
         for (index, item) in items.enumerated() {
             let path = "messages.message[\(index)]"
-            let type = item.value(at: "type.value")?.stringValue ?? ""
-            guard let sender = item.value(at: "sender.type")?.stringValue.flatMap(SenderType.init(rawValue:)) else {
+            let type = item["type"]?["value"]?.stringValue ?? ""
+            guard let sender = item["sender"]?["type"]?.stringValue.flatMap(SenderType.init(rawValue:)) else {
                 throw APIError.missingAttribute(path + ".sender.type")
             }
             do {
@@ -131,26 +131,28 @@ public struct RequestMessages: Sendable, Equatable {
                 throw located
             }
             let content = item["content"]
+            // Direct lookups: a dotted path is walked character by character.
+            let conversation = item["conversation"]
             let message = IncomingMessage(
                 messageId: item["messageId"]?.stringValue ?? "",
                 type: type,
                 senderType: sender,
-                participant: item.value(at: "sender.participant"),
+                participant: item["sender"]?["participant"],
                 text: content?["text"]?.stringValue,
                 redact: content?["redact"] == .bool(true),
                 value: content?["value"],
                 attachments: content?.strings(at: "attachments.attachment[].id") ?? [],
-                conversationId: item.value(at: "conversation.id")?.stringValue?.lowercased(),
-                accountAddress: item.value(at: "conversation.account.address")?.stringValue,
-                channelType: item.value(at: "conversation.account.channel.type")?.stringValue,
-                entryPointId: item.value(at: "conversation.entryPoint.id")?.stringValue,
-                customer: item.value(at: "conversation.customer"),
+                conversationId: conversation?["id"]?.stringValue?.lowercased(),
+                accountAddress: conversation?["account"]?["address"]?.stringValue,
+                channelType: conversation?["account"]?["channel"]?["type"]?.stringValue,
+                entryPointId: conversation?["entryPoint"]?["id"]?.stringValue,
+                customer: conversation?["customer"],
                 body: item
             )
             try checkContent(message, path: path)
             messages.append(message)
         }
-        return RequestMessages(attributes: valid.value(at: "metadata.attributes"), messages: messages)
+        return RequestMessages(attributes: valid["metadata"]?["attributes"], messages: messages)
     }
 
     /// The content a type cannot do without (spec §4.3).

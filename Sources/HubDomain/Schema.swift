@@ -79,58 +79,76 @@ public struct Schema: Sendable {
         }
     }
 
-    static func validate(_ value: JSONValue, as type: FieldType, path: String) throws(APIError) -> JSONValue {
+    /// `path` is built only for an error: a valid body (the usual case) costs no string work for it.
+    static func validate(
+        _ value: JSONValue,
+        as type: FieldType,
+        path: @autoclosure () -> String
+    ) throws(APIError) -> JSONValue {
         switch (type, value) {
         case (.any, _):
             return value
         case (.string(let min, let max, let format), .string(let text)):
-            let count = text.count
-            guard count >= min, count <= max else {
-                throw APIError.invalidValue(path, "must be \(min) to \(max) characters, not \(count)")
+            // Counting characters walks the whole text. A text with at most `max` bytes has at most
+            // `max` characters, and a non-empty one at least one: only other texts need the count.
+            let bytes = text.utf8.count
+            if bytes > max || bytes < min || min > 1 {
+                let count = text.count
+                guard count >= min, count <= max else {
+                    throw APIError.invalidValue(path(), "must be \(min) to \(max) characters, not \(count)")
+                }
             }
-            try check(text, format: format, path: path)
+            try check(text, format: format, path: path())
             return value
         case (.boolean, .bool):
             return value
         case (.number(let min), .integer(let number)):
-            if let min, Double(number) < min { throw APIError.invalidValue(path, "must be at least \(min)") }
+            if let min, Double(number) < min { throw APIError.invalidValue(path(), "must be at least \(min)") }
             return value
         case (.number(let min), .double(let number)):
-            if let min, number < min { throw APIError.invalidValue(path, "must be at least \(min)") }
+            if let min, number < min { throw APIError.invalidValue(path(), "must be at least \(min)") }
             return value
         case (.enumeration(let allowed), .string(let text)):
             guard allowed.contains(text) else {
-                throw APIError.invalidValue(path, "must be one of " + allowed.map { "'\($0)'" }.joined(separator: ", "))
+                throw APIError.invalidValue(
+                    path(),
+                    "must be one of " + allowed.map { "'\($0)'" }.joined(separator: ", ")
+                )
             }
             return value
         case (.object(let fields), .object(let given)):
             var result: [String: JSONValue] = [:]
+            result.reserveCapacity(min(fields.count, given.count))
             for field in fields {
-                let fieldPath = path.isEmpty ? field.name : path + "." + field.name
                 switch given[field.name] {
                 case nil, .null?:
-                    if field.isRequired { throw APIError.missingAttribute(fieldPath) }
+                    if field.isRequired { throw APIError.missingAttribute(joined(path(), field.name)) }
                     if let defaultValue = field.defaultValue { result[field.name] = defaultValue }
                 case let child?:
-                    result[field.name] = try validate(child, as: field.type, path: fieldPath)
+                    result[field.name] = try validate(child, as: field.type, path: joined(path(), field.name))
                 }
             }
             return .object(result)
         case (.array(let element, let min, let max), .array(let items)):
             guard items.count >= min, items.count <= max else {
                 throw APIError.invalidValue(
-                    path,
+                    path(),
                     "must have \(min) to \(max == .max ? "any number of" : String(max)) items, not \(items.count)"
                 )
             }
             var result: [JSONValue] = []
+            result.reserveCapacity(items.count)
             for (index, item) in items.enumerated() {
-                result.append(try validate(item, as: element, path: "\(path)[\(index)]"))
+                result.append(try validate(item, as: element, path: "\(path())[\(index)]"))
             }
             return .array(result)
         default:
-            throw APIError.invalidValue(path, "must be \(describe(type))")
+            throw APIError.invalidValue(path(), "must be \(describe(type))")
         }
+    }
+
+    private static func joined(_ path: String, _ name: String) -> String {
+        path.isEmpty ? name : path + "." + name
     }
 
     private static func describe(_ type: FieldType) -> String {
@@ -166,13 +184,19 @@ public struct Schema: Sendable {
 
     /// Whether `text` is 8-4-4-4-12 hex digits.
     public static func isUUID(_ text: String) -> Bool {
-        let utf8 = Array(text.utf8)
-        guard utf8.count == 36 else { return false }
-        for (index, byte) in utf8.enumerated() {
-            if [8, 13, 18, 23].contains(index) {
+        guard text.utf8.count == 36 else { return false }
+        for (index, byte) in text.utf8.enumerated() {
+            switch index {
+            case 8, 13, 18, 23:
                 if byte != UInt8(ascii: "-") { return false }
-            } else if !(byte >= 48 && byte <= 57) && !(byte >= 97 && byte <= 102) && !(byte >= 65 && byte <= 70) {
-                return false
+            default:
+                switch byte {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "f"),
+                    UInt8(ascii: "A")...UInt8(ascii: "F"):
+                    continue
+                default:
+                    return false
+                }
             }
         }
         return true

@@ -20,7 +20,10 @@ struct DeliveryCrashTests {
         try await withCallbackServer(responder: responder) { callbacks in
             try await withTemporaryDirectory { directory in
                 let data = directory + "/data"
-                let arguments = ["serve", "--data", data, "--port", "0", "--delivery-retries", "4s"]
+                // The retry must not come before the kill, also on a loaded machine (the whole suite runs
+                // in parallel). With 4 s, one full-suite run failed this test's counts, which an early
+                // retry would explain.
+                let arguments = ["serve", "--data", data, "--port", "0", "--delivery-retries", "8s"]
                 let server = try ChildProcess(arguments)
                 let port = try await listeningPort(server)
                 let token = try await ChildProcess.run([
@@ -42,7 +45,7 @@ struct DeliveryCrashTests {
                     )
                     #expect(status == 202, "\(body)")
                 }
-                // Every first attempt failed (503) and was recorded; the retries are 4 s away.
+                // Every first attempt failed (503) and was recorded; the retries are 8 s away.
                 try await waitUntil("first attempts recorded") {
                     try deliveriesRecorded(data, type: "delivery.attempted") == messages
                 }

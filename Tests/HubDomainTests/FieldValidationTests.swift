@@ -1,0 +1,45 @@
+import HubDomain
+import Testing
+
+/// Lengths are counted in characters, as the spec's limits are; a missing or wrong field is named by its
+/// whole path.
+struct FieldValidationTests {
+    private let schema = Schema([
+        Field("name", .string(min: 2, max: 3), required: true),
+        Field("id", .string(max: 36, format: .uuid)),
+        Field("items", .array(of: .object([Field("tag", .string(max: 4), required: true)]))),
+    ])
+
+    @Test(arguments: [
+        ("ab", true), ("abc", true), ("a", false), ("abcd", false),
+        // Three characters of four bytes each: within a limit of three characters.
+        ("😀😀😀", true),
+        // One character, two bytes and more: still one character, below the minimum of two.
+        ("é", false), ("😀", false),
+        ("😀😀😀😀", false),
+    ])
+    func lengthsAreCountedInCharacters(name: String, accepted: Bool) {
+        let result = Result { () throws(APIError) in try schema.validate(.object(["name": .string(name)])) }
+        #expect(((try? result.get()) != nil) == accepted)
+        if !accepted, case .failure(let error) = result { #expect(error.code == "400-102") }
+    }
+
+    @Test func errorsNameTheFieldsWholePath() {
+        #expect(throws: APIError.missingAttribute("items[1].tag")) {
+            try schema.validate(.object(["name": "ab", "items": .array([.object(["tag": "t"]), .object([:])])]))
+        }
+        #expect(throws: APIError.invalidValue("items[0].tag", "must be 1 to 4 characters, not 5")) {
+            try schema.validate(.object(["name": "ab", "items": .array([.object(["tag": "tagss"])])]))
+        }
+        #expect(throws: APIError.missingAttribute("name")) { try schema.validate(.object([:])) }
+    }
+
+    @Test(arguments: [
+        ("0193a3b4-5c6d-7e8f-9a0b-1c2d3e4f5a6b", true), ("0193A3B4-5C6D-7E8F-9A0B-1C2D3E4F5A6B", true),
+        ("0193a3b4-5c6d-7e8f-9a0b-1c2d3e4f5a6", false), ("0193a3b4x5c6d-7e8f-9a0b-1c2d3e4f5a6b", false),
+        ("0193a3b4-5c6d-7e8f-9a0b-1c2d3e4f5a6g", false), ("", false),
+    ])
+    func idsAreEightFourFourFourTwelveHexDigits(text: String, valid: Bool) {
+        #expect(Schema.isUUID(text) == valid)
+    }
+}
