@@ -91,7 +91,6 @@ public final class DeliveryService: Service, Sendable {
                         for call in try await takeDue() {
                             attempts.addTask { await self.attempt(call, callbacks) }
                         }
-                        nextDue.store(try await outbox.nextDue() ?? Int64.max / 2, ordering: .relaxed)
                     } catch {
                         logger.error("delivery: reading the outbox failed", metadata: ["error": "\(error)"])
                     }
@@ -106,9 +105,12 @@ public final class DeliveryService: Service, Sendable {
     private func takeDue() async throws -> [DeliveryCall] {
         let (calls, busy) = inFlight.withLock { ($0.total, $0.lanes) }
         let room = configuration.maxConcurrent - calls
+        // With no free slot nothing is read, nor `nextDue` updated: a finished call frees one and wakes
+        // the loop.
         guard room > 0 else { return [] }
         let perCall = max(1, configuration.maxMessagesPerCall)
-        let due = try await outbox.due(now: Self.now(), limit: room * perCall, excludingLanes: busy)
+        let (due, next) = try await outbox.due(now: Self.now(), limit: room * perCall, excludingLanes: busy)
+        nextDue.store(next ?? Int64.max / 2, ordering: .relaxed)
         return inFlight.withLock { state in
             var taken: [DeliveryCall] = []
             for call in DeliveryCall.group(due, maximum: perCall)

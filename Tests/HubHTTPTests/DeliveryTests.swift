@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import HubDomain
 import HubStore
 import HubTestSupport
@@ -117,6 +118,33 @@ struct DeliveryTests {
                     .value(at: "content.text")?.stringValue ?? ""
             }
             #expect(texts == ["m1", "m1", "m2", "m3", "m4", "m5"])
+        }
+    }
+
+    /// Endpoints are cached between configuration changes: a callback moved by a PUT is where the next
+    /// message goes.
+    @Test func aMovedCallbackGetsTheNextMessage() async throws {
+        try await withConversationHub { hub in
+            let first = try await hub.sendAccepted(messageBody(text: "before the move"))
+            let conversation = try #require(first.first?.value(at: "conversation.id")?.stringValue)
+            try await hub.callbacks.waitFor { $0.contains { $0.path == "/custom_bot" } }
+
+            let path = "/clientapplications/" + hub.setup.botApp
+            let (_, current) = try await hub.api.call(.get, path)
+            guard case .object(var fields) = try #require(current),
+                case .array(var roles) = try #require(fields["roles"]),
+                case .object(var role) = try #require(roles.first)
+            else { return }
+            role["callback"] = .string(hub.callbacks.baseURL + "/moved_bot")
+            roles[0] = .object(role)
+            fields["roles"] = .array(roles)
+            let (status, json) = try await hub.api.call(.put, path, JSONValue.object(fields).text)
+            #expect(status == 204, "\(json?.text ?? "")")
+
+            _ = try await hub.sendAccepted(messageBody(text: "after the move", conversation: conversation))
+            try await hub.callbacks.waitFor { $0.contains { $0.path == "/moved_bot" } }
+            #expect(hub.callbacks.requests(to: "/custom_bot").count == 1)
+            #expect(hub.callbacks.requests(to: "/moved_bot").first?.body.contains("after the move") == true)
         }
     }
 
