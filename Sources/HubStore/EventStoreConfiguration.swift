@@ -23,7 +23,8 @@ public struct EventStoreConfiguration: Sendable {
     public var readerCount: Int
     /// The most commands one transaction takes.
     public var maxBatchSize: Int
-    /// The longest the writer lets a batch grow while commands keep arriving (0: commit what is queued).
+    /// The longest the writer, after waiting idle for a first command, lets the batch grow while commands
+    /// keep arriving (0: commit what is queued). A writer that finds commands queued does not wait.
     public var batchWait: Duration
     /// The most commands that may wait for the writer; more are refused as overloaded.
     public var queueCapacity: Int

@@ -40,7 +40,9 @@ extension HubStoreCommand.Bench {
         @Option(help: "full or normal.")
         var synchronous: ConnectionConfiguration.Synchronous = .full
 
-        @Option(help: "The longest (µs) the writer lets a batch grow while commands keep arriving.")
+        @Option(
+            help: "The longest (µs) an idle writer lets a batch grow while commands keep arriving."
+        )
         var batchWaitMicroseconds = 250
 
         @Option(help: "The most commands in one batch.")
