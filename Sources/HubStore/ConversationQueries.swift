@@ -122,9 +122,8 @@ public struct ConversationQueries: Sendable {
     /// One line of a transcript.
     public struct Line: Sendable, Equatable {
         public var json: JSONValue
-        public var createdAt: Int64
-        public var sender: String
-        public var text: String
+        /// The line as plain text: time, sender and text, line breaks in the text as spaces.
+        public var plainText: String
     }
 
     /// The transcript of a conversation: its visible lines in order (typing events, hidden and
@@ -135,12 +134,7 @@ public struct ConversationQueries: Sendable {
             let lines = try ConversationProjection.messages(of: row.id, visibleOnly: true, connection).map { message in
                 var json = message.documentJSON.objectValue ?? [:]
                 json["seq"] = .integer(message.seq)
-                return Line(
-                    json: .object(json),
-                    createdAt: message.createdAt,
-                    sender: message.senderLabel,
-                    text: message.text ?? message.summaryText
-                )
+                return Line(json: .object(json), plainText: message.plainTranscriptLine)
             }
             return (row.summaryJSON, lines)
         }
@@ -185,6 +179,13 @@ extension MessageRow {
             return senderType
         }
         return "\(senderType) (\(name))"
+    }
+
+    /// The message as one line of a plain-text transcript: time, sender and text (line breaks in the
+    /// text as spaces). The query API's `text/plain` transcript and a forwarded transcript use it.
+    var plainTranscriptLine: String {
+        "\(Timestamp.format(createdAt)) \(senderLabel): "
+            + (text ?? summaryText).replacingOccurrences(of: "\n", with: " ")
     }
 
     /// A one-line rendering of a message without text: its type and the value's gist.

@@ -183,9 +183,8 @@ struct MessageIntake {
 
     /// The conversation's transcript as plain text, one line per visible message: time, sender, text.
     private func transcriptText(of conversation: String) throws -> String {
-        try ConversationProjection.messages(of: conversation, visibleOnly: true, connection).map { message in
-            "\(Timestamp.format(message.createdAt)) \(message.senderLabel): \(message.text ?? message.summaryText)"
-        }.joined(separator: "\n")
+        try ConversationProjection.messages(of: conversation, visibleOnly: true, connection)
+            .map(\.plainTranscriptLine).joined(separator: "\n")
     }
 
     // MARK: - Steps

@@ -13,7 +13,12 @@ struct BotSessionTests {
             let first = try await hub.sendAccepted(messageBody(text: "Where is my parcel?"))
             let conversation = try #require(first.first?.value(at: "conversation.id")?.stringValue)
             _ = try await hub.sendAccepted(
-                messageBody(from: "custom_bot", text: "It left today.", conversation: conversation, participant: bot)
+                messageBody(
+                    from: "custom_bot",
+                    text: "It left today.\nTracking: 42",
+                    conversation: conversation,
+                    participant: bot
+                )
             )
             _ = try await hub.sendAccepted(
                 messageBody("conversation.end", from: "custom_bot", text: nil, conversation: conversation)
@@ -28,7 +33,10 @@ struct BotSessionTests {
             #expect(message.value(at: "sender.type") == "system")
             let text = message.value(at: "content.text")?.stringValue ?? ""
             #expect(text.contains("customer (John smith): Where is my parcel?"))
-            #expect(text.contains("It left today."))
+            // One line per message, as the plain-text transcript writes it: a line break in a message
+            // does not start a line of its own.
+            #expect(text.split(separator: "\n").count == 3)
+            #expect(text.contains("It left today. Tracking: 42"))
             // The transcript holds the customer's words: sealed in the log.
             try await hub.waitForEvents { $0.contains { $0.type == "message.originated" } }
             let originated = try await hub.events().filter { $0.type == "message.originated" }
@@ -40,6 +48,9 @@ struct BotSessionTests {
                 accept: "text/plain"
             )
             #expect(transcript.components(separatedBy: "Where is my parcel?").count == 2)
+            let plainLines: [Substring] = transcript.split(separator: "\n")
+            let forwardedLines: [Substring] = text.split(separator: "\n")
+            #expect(plainLines == forwardedLines)
         }
     }
 

@@ -97,10 +97,7 @@ struct ConversationQueryController: Sendable {
                 body: .init(byteBuffer: ByteBuffer(string: text))
             )
         case "text":
-            let text = lines.map { line in
-                "\(Timestamp.format(line.createdAt)) \(line.sender): "
-                    + line.text.replacingOccurrences(of: "\n", with: " ") + "\n"
-            }.joined()
+            let text = lines.map { $0.plainText + "\n" }.joined()
             return Response(
                 status: .ok,
                 headers: [.contentType: "text/plain; charset=utf-8"],
