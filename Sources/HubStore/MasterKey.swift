@@ -1,6 +1,12 @@
 public import Crypto
 import Foundation
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The data directory's master key (DESIGN.md §2, §6): 32 random bytes in `master.key` (created 0600 on
 /// first use), or given as `HUBSTORE_MASTER_KEY` (64 hex digits or base64). Every other key — token
 /// signing, data-key wrapping — is derived from it with HKDF, one purpose each.
@@ -26,17 +32,48 @@ public struct MasterKey: Sendable {
             return MasterKey(bytes: bytes)
         }
         let path = directory.path + "/master.key"
-        if let data = FileManager.default.contents(atPath: path) {
-            guard data.count == 32 else { throw .invalidFile(path) }
-            return MasterKey(bytes: Array(data))
-        }
+        if let existing = try read(path) { return MasterKey(bytes: existing) }
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-        // Created 0600 from the start: never readable by others, not even for a moment.
-        guard
-            FileManager.default.createFile(atPath: path, contents: Data(bytes), attributes: [.posixPermissions: 0o600])
-        else { throw .cannotCreate(path) }
-        return MasterKey(bytes: bytes)
+        if try create(path, bytes: bytes) { return MasterKey(bytes: bytes) }
+        // Another process (a server racing `clients create`) created it first: use its key.
+        guard let existing = try read(path) else { throw .cannotCreate(path) }
+        return MasterKey(bytes: existing)
+    }
+
+    /// The key file's bytes, `nil` when there is no file.
+    private static func read(_ path: String) throws(MasterKeyError) -> [UInt8]? {
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        guard data.count == 32 else { throw .invalidFile(path) }
+        return Array(data)
+    }
+
+    /// Creates the key file whole or not at all: the bytes go to a new file of our own, opened
+    /// `O_CREAT|O_EXCL` with mode 0600 (never readable by others, not even for a moment), are fsynced,
+    /// and the file is then linked in as `master.key`, which fails if the name exists. So two processes
+    /// creating the key at once end with one key, and neither can read a half-written file.
+    ///
+    /// - Returns: `false` when another process's key is already in place.
+    private static func create(_ path: String, bytes: [UInt8]) throws(MasterKeyError) -> Bool {
+        let temporary = path + ".\(getpid()).\(UInt32.random(in: .min ... .max)).tmp"
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw .cannotCreate(path) }
+        defer { unlink(temporary) }
+        let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        let synced = fsync(descriptor) == 0
+        close(descriptor)
+        guard written == bytes.count, synced else { throw .cannotCreate(path) }
+        guard link(temporary, path) == 0 else {
+            if errno == EEXIST { return false }
+            throw .cannotCreate(path)
+        }
+        // The new name must survive a crash too.
+        let directory = open((path as NSString).deletingLastPathComponent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if directory >= 0 {
+            _ = fsync(directory)
+            close(directory)
+        }
+        return true
     }
 
     /// The key for one purpose (e.g. `"hubstore.token-signing.v1"`).

@@ -1,8 +1,30 @@
 import ArgumentParser
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// `hubstore`: the conversation hub's server and tools.
 @main
 struct HubStoreCommand: AsyncParsableCommand {
+    /// Every file hubstore creates (the database, its WAL, assets, the master key) is its user's
+    /// alone: the umask is set before anything else runs.
+    static func main() async {
+        umask(0o077)
+        do {
+            var command = try parseAsRoot()
+            if var command = command as? any AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "hubstore",
         abstract: "A self-hosted conversation hub backend on an event log in SQLite.",
