@@ -54,7 +54,8 @@ struct ResolvedAccount: Sendable {
 /// row), so a busy account costs one indexed lookup per message, not six JSON parses.
 final class AccountDirectory: Sendable {
     private struct Cache {
-        var generation: Int64 = -1
+        /// The last configuration event's position and id (see ``refresh(_:)``).
+        var generation = ""
         var byId: [String: ResolvedAccount] = [:]
         var byRoute: [String: String] = [:]
     }
@@ -92,8 +93,20 @@ final class AccountDirectory: Sendable {
     }
 
     /// Drops every resolution when the configuration has changed since they were made.
+    ///
+    /// Resolutions are made inside the writer's transaction, from configuration that may still be
+    /// rolled back (a failed command, a batch that did not commit), and a position left free by a
+    /// rollback is taken again by the next event. So the generation is the last configuration event's
+    /// position *and id*: an id is never reused, so a resolution made from a change that did not
+    /// commit can never be taken for one made from the change that took its position.
     private func refresh(_ connection: Connection) throws {
-        let generation = try connection.singleInt64(sql: "SELECT coalesce(max(position), 0) FROM config_history") ?? 0
+        let generation =
+            try connection.singleText(
+                sql: """
+                    SELECT h.position || ':' || e.id FROM config_history h JOIN events e ON e.position = h.position
+                    ORDER BY h.position DESC LIMIT 1
+                    """
+            ) ?? "0"
         cache.withLock { cache in
             if cache.generation != generation { cache = Cache(generation: generation) }
         }

@@ -1,0 +1,61 @@
+import HubSQLite
+import HubTestSupport
+import Testing
+
+@testable import HubStore
+
+/// Routing never uses configuration that did not commit. Accounts are resolved inside the writer's
+/// transaction, from configuration that may still roll back, and the position a rolled-back event
+/// held is taken by the next one: a cache keyed on the position alone revived the rolled-back
+/// resolution.
+struct AccountDirectoryRollbackTests {
+    struct Rejected: Error {}
+
+    @Test func aResolutionMadeFromConfigurationThatRolledBackIsNeverUsed() async throws {
+        try await withConversationHub { hub in
+            let directory = AccountDirectory()
+            let account = hub.setup.account
+            @Sendable func recordChange(_ transaction: LogTransaction, address: String?) throws -> Int64 {
+                try transaction.append([draft("account.updated")], to: "test/config")
+                let connection = transaction.connection
+                if let address {
+                    try connection.run(
+                        sql: """
+                            UPDATE config_resources SET state = json_set(state, '$.address', ?)
+                            WHERE kind = 'account' AND id = ?
+                            """,
+                        [address, account]
+                    )
+                }
+                try connection.run(
+                    sql: """
+                        INSERT INTO config_history (kind, id, position, recorded_at, actor, change, state)
+                        SELECT 'account', id, ?, 0, 'test', 'updated', state FROM config_resources
+                        WHERE kind = 'account' AND id = ?
+                        """,
+                    [transaction.lastPosition, account]
+                )
+                return transaction.lastPosition
+            }
+            // A change that is rolled back, after routing resolved the account from it.
+            let rolledBack = try await catching {
+                try await hub.store.writer.perform { transaction -> Int64 in
+                    let position = try recordChange(transaction, address: "rolled-back")
+                    #expect(try directory.account(id: account, transaction.connection)?.address == "rolled-back")
+                    _ = position
+                    throw Rejected()
+                }
+            }
+            #expect(throws: Rejected.self) { try rolledBack.get() }
+            // Another change takes the same position and commits.
+            let before = hub.store.headPosition
+            let committed = try await hub.store.writer.perform { try recordChange($0, address: nil) }
+            #expect(committed == before + 1)
+            // Routing sees what committed.
+            let address = try await hub.store.writer.perform { transaction in
+                try directory.account(id: account, transaction.connection)?.address
+            }
+            #expect(address == ConversationSetup.address)
+        }
+    }
+}
