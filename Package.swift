@@ -126,8 +126,14 @@ let package = Package(
             linkerSettings: [.linkedLibrary("jemalloc", .when(platforms: [.linux]))]
         ),
         .target(
+            name: "CHubFaultVFS",
+            path: "Tests/CHubFaultVFS",
+            linkerSettings: [.linkedLibrary("sqlite3")]
+        ),
+        .target(
             name: "HubTestSupport",
             dependencies: [
+                "CHubFaultVFS",
                 "HubStore",
                 "HubTools",
                 .product(name: "NIOCore", package: "swift-nio"),

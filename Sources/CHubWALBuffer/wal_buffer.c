@@ -31,8 +31,7 @@ enum {
     writeChunk = 64 * 1024,
 };
 
-static sqlite3_vfs *realVfs;
-static sqlite3_vfs bufferVfs;
+#define REAL_VFS(vfs) ((sqlite3_vfs *)(vfs)->pAppData)
 static const sqlite3_io_methods walMethods;
 static const sqlite3_io_methods databaseMethods;
 
@@ -246,7 +245,7 @@ static const sqlite3_io_methods databaseMethods = {
 // MARK: - The VFS
 
 static int bufferOpen(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags, int *outFlags) {
-    (void)vfs;
+    sqlite3_vfs *realVfs = REAL_VFS(vfs);
     HubFile *file = (HubFile *)f;
     memset(file, 0, sizeof(HubFile));
     file->real = (sqlite3_file *)&file[1];
@@ -275,96 +274,105 @@ static int bufferOpen(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int f
 }
 
 static int bufferDelete(sqlite3_vfs *vfs, const char *name, int syncDirectory) {
-    (void)vfs;
-    return realVfs->xDelete(realVfs, name, syncDirectory);
+    return REAL_VFS(vfs)->xDelete(REAL_VFS(vfs), name, syncDirectory);
 }
 
 static int bufferAccess(sqlite3_vfs *vfs, const char *name, int flags, int *result) {
-    (void)vfs;
-    return realVfs->xAccess(realVfs, name, flags, result);
+    return REAL_VFS(vfs)->xAccess(REAL_VFS(vfs), name, flags, result);
 }
 
 static int bufferFullPathname(sqlite3_vfs *vfs, const char *name, int size, char *out) {
-    (void)vfs;
-    return realVfs->xFullPathname(realVfs, name, size, out);
+    return REAL_VFS(vfs)->xFullPathname(REAL_VFS(vfs), name, size, out);
 }
 
 static void *bufferDlOpen(sqlite3_vfs *vfs, const char *name) {
-    (void)vfs;
-    return realVfs->xDlOpen(realVfs, name);
+    return REAL_VFS(vfs)->xDlOpen(REAL_VFS(vfs), name);
 }
 
 static void bufferDlError(sqlite3_vfs *vfs, int size, char *message) {
-    (void)vfs;
-    realVfs->xDlError(realVfs, size, message);
+    REAL_VFS(vfs)->xDlError(REAL_VFS(vfs), size, message);
 }
 
 static void (*bufferDlSym(sqlite3_vfs *vfs, void *handle, const char *symbol))(void) {
-    (void)vfs;
-    return realVfs->xDlSym(realVfs, handle, symbol);
+    return REAL_VFS(vfs)->xDlSym(REAL_VFS(vfs), handle, symbol);
 }
 
 static void bufferDlClose(sqlite3_vfs *vfs, void *handle) {
-    (void)vfs;
-    realVfs->xDlClose(realVfs, handle);
+    REAL_VFS(vfs)->xDlClose(REAL_VFS(vfs), handle);
 }
 
 static int bufferRandomness(sqlite3_vfs *vfs, int size, char *out) {
-    (void)vfs;
-    return realVfs->xRandomness(realVfs, size, out);
+    return REAL_VFS(vfs)->xRandomness(REAL_VFS(vfs), size, out);
 }
 
 static int bufferSleep(sqlite3_vfs *vfs, int microseconds) {
-    (void)vfs;
-    return realVfs->xSleep(realVfs, microseconds);
+    return REAL_VFS(vfs)->xSleep(REAL_VFS(vfs), microseconds);
 }
 
 static int bufferCurrentTime(sqlite3_vfs *vfs, double *now) {
-    (void)vfs;
-    return realVfs->xCurrentTime(realVfs, now);
+    return REAL_VFS(vfs)->xCurrentTime(REAL_VFS(vfs), now);
 }
 
 static int bufferGetLastError(sqlite3_vfs *vfs, int size, char *message) {
-    (void)vfs;
-    return realVfs->xGetLastError(realVfs, size, message);
+    return REAL_VFS(vfs)->xGetLastError(REAL_VFS(vfs), size, message);
 }
 
 static int bufferCurrentTimeInt64(sqlite3_vfs *vfs, sqlite3_int64 *now) {
-    (void)vfs;
-    return realVfs->xCurrentTimeInt64(realVfs, now);
+    return REAL_VFS(vfs)->xCurrentTimeInt64(REAL_VFS(vfs), now);
 }
 
-static pthread_once_t registered = PTHREAD_ONCE_INIT;
-static int registration = SQLITE_OK;
-
-static void registerOnce(void) {
-    realVfs = sqlite3_vfs_find(NULL);
-    if (realVfs == NULL || realVfs->iVersion < 2) {
-        registration = SQLITE_ERROR;
-        return;
+// Makes and registers (not as the default) a buffering VFS named `name` over `real`.
+static int registerInstance(const char *name, sqlite3_vfs *real) {
+    if (real == NULL || real->iVersion < 2) return SQLITE_ERROR;
+    if (sqlite3_vfs_find(name) != NULL) return SQLITE_OK;
+    sqlite3_vfs *vfs = calloc(1, sizeof(sqlite3_vfs));
+    char *copy = strdup(name);
+    if (vfs == NULL || copy == NULL) {
+        free(vfs);
+        free(copy);
+        return SQLITE_NOMEM;
     }
-    memset(&bufferVfs, 0, sizeof(bufferVfs));
-    bufferVfs.iVersion = 2;
-    bufferVfs.szOsFile = (int)((sizeof(HubFile) + 7) & ~(size_t)7) + realVfs->szOsFile;
-    bufferVfs.mxPathname = realVfs->mxPathname;
-    bufferVfs.zName = HUB_WAL_BUFFER_VFS_NAME;
-    bufferVfs.xOpen = bufferOpen;
-    bufferVfs.xDelete = bufferDelete;
-    bufferVfs.xAccess = bufferAccess;
-    bufferVfs.xFullPathname = bufferFullPathname;
-    bufferVfs.xDlOpen = bufferDlOpen;
-    bufferVfs.xDlError = bufferDlError;
-    bufferVfs.xDlSym = bufferDlSym;
-    bufferVfs.xDlClose = bufferDlClose;
-    bufferVfs.xRandomness = bufferRandomness;
-    bufferVfs.xSleep = bufferSleep;
-    bufferVfs.xCurrentTime = bufferCurrentTime;
-    bufferVfs.xGetLastError = bufferGetLastError;
-    bufferVfs.xCurrentTimeInt64 = bufferCurrentTimeInt64;
-    registration = sqlite3_vfs_register(&bufferVfs, 0);
+    vfs->iVersion = 2;
+    vfs->szOsFile = (int)((sizeof(HubFile) + 7) & ~(size_t)7) + real->szOsFile;
+    vfs->mxPathname = real->mxPathname;
+    vfs->zName = copy;
+    vfs->pAppData = real;
+    vfs->xOpen = bufferOpen;
+    vfs->xDelete = bufferDelete;
+    vfs->xAccess = bufferAccess;
+    vfs->xFullPathname = bufferFullPathname;
+    vfs->xDlOpen = bufferDlOpen;
+    vfs->xDlError = bufferDlError;
+    vfs->xDlSym = bufferDlSym;
+    vfs->xDlClose = bufferDlClose;
+    vfs->xRandomness = bufferRandomness;
+    vfs->xSleep = bufferSleep;
+    vfs->xCurrentTime = bufferCurrentTime;
+    vfs->xGetLastError = bufferGetLastError;
+    vfs->xCurrentTimeInt64 = bufferCurrentTimeInt64;
+    int rc = sqlite3_vfs_register(vfs, 0);
+    if (rc != SQLITE_OK) {
+        free(vfs);
+        free(copy);
+    }
+    return rc;
 }
+
+static pthread_mutex_t registrationLock = PTHREAD_MUTEX_INITIALIZER;
 
 int hub_wal_buffer_register(void) {
-    pthread_once(&registered, registerOnce);
-    return registration;
+    pthread_mutex_lock(&registrationLock);
+    int rc = registerInstance(HUB_WAL_BUFFER_VFS_NAME, sqlite3_vfs_find(NULL));
+    pthread_mutex_unlock(&registrationLock);
+    return rc;
+}
+
+int hub_wal_buffer_register_over(const char *underlying, char *name, int size) {
+    sqlite3_vfs *real = sqlite3_vfs_find(underlying);
+    if (real == NULL) return SQLITE_ERROR;
+    sqlite3_snprintf(size, name, "%s+%s", HUB_WAL_BUFFER_VFS_NAME, underlying);
+    pthread_mutex_lock(&registrationLock);
+    int rc = registerInstance(name, real);
+    pthread_mutex_unlock(&registrationLock);
+    return rc;
 }

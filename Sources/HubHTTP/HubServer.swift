@@ -91,7 +91,15 @@ public enum HubServer {
             await store.close()
             throw error
         }
-        await store.close()
-        logger.info("hubstore stopped", metadata: ["log.position": "\(store.headPosition)"])
+        // The final checkpoint's outcome is the exit status: a server that stops with its WAL not
+        // folded into hub.sqlite says so and exits non-zero.
+        if let failure = await store.close() {
+            logger.error("hubstore stopped without its final checkpoint", metadata: ["error": "\(failure)"])
+            throw failure
+        }
+        logger.info(
+            "hubstore stopped",
+            metadata: ["log.position": "\(store.headPosition)", "wal.checkpointed": "true"]
+        )
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import HubDomain
+import HubSQLite
 import HubStore
 import Hummingbird
 import NIOCore
@@ -15,10 +16,19 @@ struct OperationsController: Sendable {
             Self.json(.ok, ["status": "ok"])
         }
         router.get("/readyz") { _, _ in
-            // Migrations are applied before the store exists; the writer must be taking commands.
-            store.writer.isRunning
-                ? Self.json(.ok, ["status": "ready", "position": "\(store.headPosition)"])
-                : Self.json(.serviceUnavailable, ["status": "starting"])
+            // Migrations are applied before the store exists; the writer must be taking commands, and
+            // its storage must take writes (while it does not, each probe tries one small write).
+            guard store.writer.isRunning else { return Self.json(.serviceUnavailable, ["status": "starting"]) }
+            guard await store.probeStorage() else {
+                return Self.json(
+                    .serviceUnavailable,
+                    [
+                        "status": "storage-failing", "position": "\(store.headPosition)",
+                        "error": store.writer.storageFailure?.code.summary ?? "",
+                    ]
+                )
+            }
+            return Self.json(.ok, ["status": "ready", "position": "\(store.headPosition)"])
         }
         router.group("/metrics").add(middleware: RequireScope(anyOf: .admin)).get { _, _ in
             Response(

@@ -14,6 +14,10 @@ public final class Connection {
     public let path: String
     private var statementCache: [String: Statement] = [:]
     private var isClosed = false
+    /// Whether a commit may happen now (only read when ``refuseImplicitCommits()`` installed the hook).
+    private var commitAllowed = false
+    /// The busy timeout the connection was opened with.
+    private var busyTimeout: Duration = .zero
 
     /// Opens a connection and runs the set-up sequence: busy timeout, double-quoted string
     /// literals off, foreign keys, recursive triggers, extended result codes, WAL (when asked) and
@@ -31,8 +35,8 @@ public final class Connection {
         var database: OpaquePointer?
         // Only where every commit syncs the WAL: the sync writes the buffer out and reports a failed
         // write before the commit is published, as the write itself would have.
-        let buffered = configuration.bufferWALWrites && configuration.synchronous == .full && walBufferRegistered
-        let vfs = buffered ? HUB_WAL_BUFFER_VFS_NAME : nil
+        let buffered = configuration.bufferWALWrites && configuration.synchronous == .full
+        let vfs = buffered ? walBufferVFS(over: configuration.vfs) : configuration.vfs
         let code = sqlite3_open_v2(path, &database, flags, vfs)
         guard code == SQLITE_OK, let database else {
             let message = database.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(code))
@@ -52,6 +56,7 @@ public final class Connection {
 
     deinit {
         if !isClosed {
+            sqlite3_commit_hook(handle, nil, nil)
             statementCache.removeAll()
             sqlite3_close_v2(handle)
         }
@@ -59,10 +64,8 @@ public final class Connection {
 
     private func setUp(_ configuration: ConnectionConfiguration) throws(SQLiteError) {
         sqlite3_extended_result_codes(handle, 1)
-        let milliseconds =
-            configuration.busyTimeout.components.seconds * 1000
-            + configuration.busyTimeout.components.attoseconds / 1_000_000_000_000_000
-        sqlite3_busy_timeout(handle, Int32(clamping: milliseconds))
+        busyTimeout = configuration.busyTimeout
+        sqlite3_busy_timeout(handle, Self.milliseconds(busyTimeout))
         // Debian's SQLite accepts "text" as a string literal when no column matches; turn that off.
         _ = hub_sqlite_db_config_int(handle, SQLITE_DBCONFIG_DQS_DDL, 0)
         _ = hub_sqlite_db_config_int(handle, SQLITE_DBCONFIG_DQS_DML, 0)
@@ -89,10 +92,25 @@ public final class Connection {
         }
     }
 
+    private static func milliseconds(_ duration: Duration) -> Int32 {
+        Int32(clamping: duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
+    }
+
+    /// Runs `body` with another busy timeout (`.zero`: fail at once with `SQLITE_BUSY` instead of
+    /// waiting for a lock), then restores the connection's own.
+    ///
+    /// Related SQLite documentation: <https://www.sqlite.org/c3ref/busy_timeout.html>
+    public func withBusyTimeout<T>(_ timeout: Duration, _ body: () throws -> T) rethrows -> T {
+        sqlite3_busy_timeout(handle, Self.milliseconds(timeout))
+        defer { sqlite3_busy_timeout(handle, Self.milliseconds(busyTimeout)) }
+        return try body()
+    }
+
     /// Finalizes cached statements and closes the connection. Safe to call twice.
     public func close() {
         guard !isClosed else { return }
         isClosed = true
+        sqlite3_commit_hook(handle, nil, nil)
         statementCache.removeAll()
         if sqlite3_close(handle) == SQLITE_BUSY {
             // A statement outside the cache is still alive; let SQLite close when it is finalized.
@@ -191,6 +209,8 @@ public final class Connection {
             throw error
         }
         do {
+            commitAllowed = true
+            defer { commitAllowed = false }
             try run(sql: "COMMIT")
         } catch {
             rollbackQuietly()
@@ -202,7 +222,16 @@ public final class Connection {
     /// Runs `body` under a savepoint: released when it returns, rolled back to (and released) when
     /// it throws, so a failure undoes only what `body` wrote.
     ///
-    /// Related SQLite documentation: <https://www.sqlite.org/lang_savepoint.html>
+    /// SQLite may end the whole transaction itself when a statement fails with `SQLITE_FULL`,
+    /// `SQLITE_IOERR`, `SQLITE_BUSY`, `SQLITE_NOMEM` or `SQLITE_CORRUPT` ("Response To Errors Within A
+    /// Transaction"). Then there is no savepoint left to roll back to, and the error is rethrown with
+    /// the connection out of its transaction: a caller running several savepoints in one transaction
+    /// must check ``isInTransaction`` before it runs anything else, since what it ran next would
+    /// start (and commit) a transaction of its own. A `ROLLBACK TO` that fails rolls the whole
+    /// transaction back, for the same reason.
+    ///
+    /// Related SQLite documentation: <https://www.sqlite.org/lang_savepoint.html>,
+    /// <https://www.sqlite.org/lang_transaction.html#response_to_errors_within_a_transaction>
     public func savepoint<T>(_ name: String = "hub", _ body: () throws -> T) throws -> T {
         try run(sql: "SAVEPOINT \(name)")
         do {
@@ -210,11 +239,34 @@ public final class Connection {
             try run(sql: "RELEASE \(name)")
             return result
         } catch {
-            // Only fails if the transaction is already gone, in which case there is nothing to undo.
-            try? run(sql: "ROLLBACK TO \(name)")
-            try? run(sql: "RELEASE \(name)")
+            guard isInTransaction else { throw error }
+            do {
+                try run(sql: "ROLLBACK TO \(name)")
+                try run(sql: "RELEASE \(name)")
+            } catch {
+                rollbackQuietly()
+            }
             throw error
         }
+    }
+
+    /// From now on refuses every commit but the `COMMIT` of ``transaction(_:_:)``: a statement run
+    /// outside a transaction, or the `RELEASE` of an outermost savepoint, fails with
+    /// `SQLITE_CONSTRAINT_COMMITHOOK` and is rolled back instead of committing on its own.
+    ///
+    /// For the log's writer, whose batches must commit whole or not at all: once SQLite has ended a
+    /// batch's transaction after an I/O error, nothing the batch still runs can commit behind it.
+    ///
+    /// Related SQLite documentation: <https://www.sqlite.org/c3ref/commit_hook.html>
+    public func refuseImplicitCommits() {
+        sqlite3_commit_hook(
+            handle,
+            { context in
+                guard let context else { return 0 }
+                return Unmanaged<Connection>.fromOpaque(context).takeUnretainedValue().commitAllowed ? 0 : 1
+            },
+            Unmanaged.passUnretained(self).toOpaque()
+        )
     }
 
     /// Rolls back the open transaction, if any, ignoring errors (used on paths that already fail).
@@ -242,3 +294,12 @@ private let sqliteProcessConfiguration: Void = {
 /// Whether the `hubstore-wal-buffer` VFS is available (registered once per process); without it a
 /// connection asking for buffered WAL writes uses the default VFS.
 private let walBufferRegistered: Bool = hub_wal_buffer_register() == SQLITE_OK
+
+/// The name of the WAL-buffering VFS over `underlying` (the default VFS when `nil`), registering it
+/// on first use; `underlying` itself when no buffering VFS can be had.
+private func walBufferVFS(over underlying: String?) -> String? {
+    guard let underlying else { return walBufferRegistered ? HUB_WAL_BUFFER_VFS_NAME : nil }
+    var name = [CChar](repeating: 0, count: 256)
+    guard hub_wal_buffer_register_over(underlying, &name, Int32(name.count)) == SQLITE_OK else { return underlying }
+    return String(cString: name)
+}

@@ -40,6 +40,9 @@ public struct ConnectionConfiguration: Sendable {
     /// what other connections see are unchanged. For the connection that writes, and only with
     /// `synchronous` `.full` (ignored otherwise).
     public var bufferWALWrites: Bool
+    /// The registered SQLite VFS to open the files through; `nil` for the default. Tests name a
+    /// fault-injecting one; a buffered writer stacks the WAL buffer over it.
+    public var vfs: String?
 
     public init(
         mode: Mode = .readWrite(create: true),
@@ -49,7 +52,8 @@ public struct ConnectionConfiguration: Sendable {
         foreignKeys: Bool = true,
         memoryTempStore: Bool = false,
         walAutocheckpointPages: Int? = nil,
-        bufferWALWrites: Bool = false
+        bufferWALWrites: Bool = false,
+        vfs: String? = nil
     ) {
         self.mode = mode
         self.busyTimeout = busyTimeout
@@ -58,6 +62,7 @@ public struct ConnectionConfiguration: Sendable {
         self.foreignKeys = foreignKeys
         self.memoryTempStore = memoryTempStore
         self.walAutocheckpointPages = walAutocheckpointPages
+        self.vfs = vfs
         self.bufferWALWrites = bufferWALWrites
     }
 }

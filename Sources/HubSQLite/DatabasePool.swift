@@ -19,17 +19,21 @@ public final class DatabasePool: Sendable {
         public var synchronous: ConnectionConfiguration.Synchronous
         public var writerBusyTimeout: Duration
         public var readerBusyTimeout: Duration
+        /// The registered SQLite VFS every connection opens its files through; `nil` for the default.
+        public var vfs: String?
 
         public init(
             readerCount: Int = 4,
             synchronous: ConnectionConfiguration.Synchronous = .full,
             writerBusyTimeout: Duration = .seconds(5),
-            readerBusyTimeout: Duration = .seconds(10)
+            readerBusyTimeout: Duration = .seconds(10),
+            vfs: String? = nil
         ) {
             self.readerCount = readerCount
             self.synchronous = synchronous
             self.writerBusyTimeout = writerBusyTimeout
             self.readerBusyTimeout = readerBusyTimeout
+            self.vfs = vfs
         }
     }
 
@@ -48,7 +52,8 @@ public final class DatabasePool: Sendable {
                 // Hot pages (the log's tail, open conversations' index leaves) are rewritten by many
                 // commits in a row; a longer checkpoint interval copies each of them back once.
                 walAutocheckpointPages: 4000,
-                bufferWALWrites: true
+                bufferWALWrites: true,
+                vfs: configuration.vfs
             ),
             label: "hubstore.sqlite.writer",
             // The writer is the serial section every write waits on: its own thread, with a higher
@@ -61,7 +66,11 @@ public final class DatabasePool: Sendable {
                 readers.append(
                     try await SerializedConnection(
                         path: path,
-                        configuration: .init(mode: .readOnly, busyTimeout: configuration.readerBusyTimeout),
+                        configuration: .init(
+                            mode: .readOnly,
+                            busyTimeout: configuration.readerBusyTimeout,
+                            vfs: configuration.vfs
+                        ),
                         label: "hubstore.sqlite.reader.\(index)"
                     )
                 )
@@ -89,6 +98,11 @@ public final class DatabasePool: Sendable {
         try await writer.perform { connection in
             try connection.transaction(.immediate) { try body(connection) }
         }
+    }
+
+    /// Closes the readers; the writer stays open (for a last checkpoint before ``close()``).
+    public func closeReaders() async {
+        for reader in readers { await reader.close() }
     }
 
     /// Closes the readers, then the writer.

@@ -15,7 +15,12 @@ public struct ResultCode: RawRepresentable, Hashable, Sendable, CustomStringConv
     public var primary: ResultCode { ResultCode(rawValue: rawValue & 0xFF) }
 
     public var description: String {
-        String(cString: sqlite3_errstr(rawValue)) + " (\(rawValue))"
+        summary + " (\(rawValue))"
+    }
+
+    /// SQLite's English words for the code, e.g. "database or disk is full".
+    public var summary: String {
+        String(cString: sqlite3_errstr(rawValue))
     }
 
     public static let ok = ResultCode(rawValue: SQLITE_OK)

@@ -25,6 +25,13 @@ public struct DataDirectory: Sendable {
     /// `hub.sqlite-wal`.
     public var walPath: String { databasePath + "-wal" }
 
+    /// Bytes free for this process on the directory's file system (`statvfs`); `nil` if unknown.
+    public var availableBytes: Int64? {
+        var stats = statvfs()
+        guard statvfs(path, &stats) == 0 else { return nil }
+        return Int64(stats.f_bavail) * Int64(stats.f_frsize)
+    }
+
     /// Creates the directory if needed and checks that it is a writable directory.
     public func prepare() throws(DataDirectoryError) {
         var isDirectory: ObjCBool = false
@@ -32,12 +39,22 @@ public struct DataDirectory: Sendable {
             guard isDirectory.boolValue else { throw .notADirectory(path) }
         } else {
             do {
-                try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+                // Only its user may list or enter it: it holds the log, the vault and the master key.
+                try FileManager.default.createDirectory(
+                    atPath: path,
+                    withIntermediateDirectories: true,
+                    attributes: [.posixPermissions: 0o700]
+                )
             } catch {
                 throw .cannotCreate(path, reason: String(cString: strerror(errno)))
             }
         }
         guard access(path, W_OK | X_OK) == 0 else { throw .notWritable(path) }
+        // SQLite creates the WAL and shared-memory files with the database file's mode: creating the
+        // database file 0600 first keeps all three private whatever the process's umask.
+        let database = open(databasePath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard database >= 0 else { throw .notWritable(path) }
+        close(database)
     }
 
     /// Takes the directory's exclusive lock, or fails at once if another process holds it.

@@ -61,7 +61,11 @@ public final class EventStore: Sendable {
         do {
             pool = try await DatabasePool(
                 path: directory.databasePath,
-                configuration: .init(readerCount: configuration.readerCount, synchronous: configuration.synchronous)
+                configuration: .init(
+                    readerCount: configuration.readerCount,
+                    synchronous: configuration.synchronous,
+                    vfs: configuration.vfs
+                )
             )
         } catch {
             throw EventStoreOpenError(path: directory.databasePath, underlying: error)
@@ -70,6 +74,8 @@ public final class EventStore: Sendable {
             let now = Int64(Date().timeIntervalSince1970 * 1000)
             let (applied, tip) = try await pool.writer.perform { connection in
                 let applied = try EventStoreSchema.migrator.migrate(connection, recordedAt: now)
+                // From here on the writer's connection commits only whole transactions.
+                connection.refuseImplicitCommits()
                 return (applied, try EventLog.tip(connection))
             }
             if !applied.isEmpty {
@@ -160,18 +166,49 @@ public final class EventStore: Sendable {
 
     /// Checkpoints the WAL into the database file (TRUNCATE), then closes every connection and
     /// releases the directory lock. Call after the writer has stopped.
-    public func close() async {
+    ///
+    /// - Returns: `nil` when the WAL was copied into `hub.sqlite` and truncated (or when this store,
+    ///   opened beside a server, leaves that to the server); otherwise why the last checkpoint did not
+    ///   complete. The log is safe either way (the WAL is part of the database), but a server reports
+    ///   it, so that an operator copying `hub.sqlite` alone knows it is not whole.
+    @discardableResult
+    public func close() async -> CheckpointFailure? {
         notifier.close()
         // Only the exclusive owner truncates the WAL: beside a server it would wait on its readers.
+        var failure: CheckpointFailure?
         if lock != nil {
-            do {
-                try await pool.writer.perform { try $0.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
-            } catch {
-                logger.warning("WAL checkpoint at close failed", metadata: ["error": "\(error)"])
+            // Our own readers go first: an open read transaction would keep the checkpoint from
+            // completing.
+            await pool.closeReaders()
+            failure = await checkpointTruncating()
+            if let failure {
+                logger.error("final WAL checkpoint failed", metadata: ["error": "\(failure)"])
             }
         }
         await pool.close()
         lock?.release()
+        return failure
+    }
+
+    /// `PRAGMA wal_checkpoint(TRUNCATE)` until it reports the WAL copied and truncated, for at most
+    /// `patience` (another process's reader may hold an old snapshot for a moment).
+    private func checkpointTruncating(patience: Duration = .seconds(10)) async -> CheckpointFailure? {
+        let deadline = ContinuousClock.now + patience
+        var reason = ""
+        repeat {
+            do {
+                let busy = try await pool.writer.perform { connection in
+                    let statement = try connection.prepare(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+                    return try statement.step() ? statement.int64(at: 0) != 0 : true
+                }
+                if !busy, walSize == 0 { return nil }
+                reason = busy ? "another connection is reading an older snapshot" : "the WAL is not empty"
+            } catch {
+                reason = "\(error)"
+            }
+            try? await Task.sleep(for: .milliseconds(100))
+        } while ContinuousClock.now < deadline
+        return CheckpointFailure(reason: reason, walBytes: walSize)
     }
 
     /// Runs the writer for the length of `body` (for tools and tests outside a service group), then
@@ -182,6 +219,14 @@ public final class EventStore: Sendable {
             defer { writer.shutDown() }
             return try await body(self)
         }
+    }
+
+    /// While writes are failing, probes whether they succeed again (see
+    /// ``LogWriter/probeWhileFailing(interval:room:)``): only once the data directory has room for
+    /// four of the largest events the store accepts. Returns whether the store can write now.
+    public func probeStorage() async -> Bool {
+        let needed = Int64(configuration.limits.maxEventDataBytes) * 4
+        return await writer.probeWhileFailing { (directory.availableBytes ?? .max) >= needed }
     }
 
     /// The linked SQLite library's version.
@@ -204,5 +249,16 @@ public struct EventStoreOpenError: Error, Sendable, CustomStringConvertible {
             return "\(path) is not a valid SQLite database (\(error.message)); restore it from a backup or move it away"
         }
         return "cannot open \(path): \(underlying)"
+    }
+}
+
+/// The WAL could not be checkpointed into `hub.sqlite` when the store closed.
+public struct CheckpointFailure: Error, Sendable, CustomStringConvertible {
+    public let reason: String
+    /// What the WAL still holds.
+    public let walBytes: Int64
+
+    public var description: String {
+        "the WAL (\(walBytes) bytes) was not checkpointed into hub.sqlite: \(reason)"
     }
 }

@@ -29,6 +29,9 @@ public struct EventStoreConfiguration: Sendable {
     /// The most commands that may wait for the writer; more are refused as overloaded.
     public var queueCapacity: Int
     public var limits: Limits
+    /// The registered SQLite VFS the database is opened through; `nil` for the default (tests name a
+    /// fault-injecting one).
+    public var vfs: String?
 
     public init(
         dataDirectory: String,
@@ -37,7 +40,8 @@ public struct EventStoreConfiguration: Sendable {
         maxBatchSize: Int = 1024,
         batchWait: Duration = .microseconds(250),
         queueCapacity: Int = 16_384,
-        limits: Limits = .init()
+        limits: Limits = .init(),
+        vfs: String? = nil
     ) {
         self.dataDirectory = dataDirectory
         self.synchronous = synchronous
@@ -46,5 +50,6 @@ public struct EventStoreConfiguration: Sendable {
         self.batchWait = batchWait
         self.queueCapacity = queueCapacity
         self.limits = limits
+        self.vfs = vfs
     }
 }

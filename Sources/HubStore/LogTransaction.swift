@@ -23,6 +23,8 @@ public final class LogTransaction {
     /// The last version of each stream appended to in this transaction, so a command appending to
     /// one stream several times reads its version once.
     private var streamVersions: [String: Int64] = [:]
+    /// Whether a command of the batch asked for ``eraseSecurely()``.
+    private(set) var erasesSecurely = false
 
     init(
         connection: Connection,
@@ -35,6 +37,18 @@ public final class LogTransaction {
         self.tipPosition = tip.position
         self.tipHash = tip.hash
         self.limits = limits
+    }
+
+    /// Makes what the rest of this batch deletes or overwrites leave no copy in the data directory
+    /// (erasure, DESIGN.md §6): `secure_delete` is on until the batch ends, and once it has committed
+    /// the writer copies the WAL into `hub.sqlite` and truncates it, so the old pages are gone from
+    /// the WAL too.
+    ///
+    /// Related SQLite documentation: <https://www.sqlite.org/pragma.html#pragma_secure_delete>
+    public func eraseSecurely() throws(SQLiteError) {
+        guard !erasesSecurely else { return }
+        try connection.execute(sql: "PRAGMA secure_delete = ON")
+        erasesSecurely = true
     }
 
     /// The stream's last version (0 when the stream has no events).

@@ -1,5 +1,5 @@
 import Foundation
-import HubSQLite
+public import HubSQLite
 import Logging
 import Metrics
 public import ServiceLifecycle
@@ -21,6 +21,10 @@ public final class LogWriter: Service, Sendable {
     private let logger: Logger
     private let running = Atomic<Bool>(false)
     private let statistics = Mutex(WriterStatistics())
+    private let health = Mutex(WriterHealth())
+    /// An erasure committed whose WAL truncation has not completed yet.
+    private let erasurePending = Atomic<Bool>(false)
+    private let throttle = LogThrottle()
 
     init(
         pool: DatabasePool,
@@ -45,6 +49,35 @@ public final class LogWriter: Service, Sendable {
 
     /// Batches and commands committed since the writer was created.
     public var committedStatistics: WriterStatistics { statistics.withLock { $0 } }
+
+    /// The storage failure the last batch met, while writes keep failing (a full disk, an I/O error);
+    /// `nil` once a batch commits again.
+    public var storageFailure: SQLiteError? { health.withLock { $0.failure } }
+
+    /// While writes are failing, runs a small write (at most once per `interval`) so that the writer
+    /// finds out by itself when space returns, even with no request arriving; returns whether the
+    /// store can write now. Readiness probes call it.
+    ///
+    /// A small write may fit where the writes that failed do not (a nearly full disk), so the probe
+    /// only writes once `room()` says the largest write the store accepts would fit as well.
+    public func probeWhileFailing(interval: Duration = .seconds(1), room: () -> Bool = { true }) async -> Bool {
+        let due = health.withLock { health -> Bool in
+            guard health.failure != nil else { return false }
+            let now = ContinuousClock.now
+            if let last = health.lastProbe, last.duration(to: now) < interval { return false }
+            health.lastProbe = now
+            return true
+        }
+        if due, room() {
+            // Rewriting the header's user_version with its own value dirties page 1: a real write
+            // that appends nothing to the log.
+            _ = try? await perform { transaction in
+                let version = try transaction.connection.singleInt64(sql: "PRAGMA user_version") ?? 0
+                try transaction.connection.execute(sql: "PRAGMA user_version = \(version)")
+            }
+        }
+        return storageFailure == nil
+    }
 
     /// Runs a command in the next batch and returns its result once the batch has committed.
     ///
@@ -126,11 +159,13 @@ public final class LogWriter: Service, Sendable {
         let started = ContinuousClock.now
         let limits = configuration.limits
         let outcome: Result<(position: Int64, appended: Int), any Error>
+        var erasesSecurely = false
         do {
             let recordedAt = Int64(Date().timeIntervalSince1970 * 1000)
             outcome = .success(
                 try writer.perform { connection in
-                    try connection.transaction(.immediate) {
+                    defer { if erasesSecurely { endSecureErasure(connection) } }
+                    return try connection.transaction(.immediate) {
                         // The tip is read inside the write lock, so a short-lived writer of another
                         // process (`hubstore clients create` beside a server) chains correctly too.
                         let transaction = LogTransaction(
@@ -139,7 +174,14 @@ public final class LogWriter: Service, Sendable {
                             tip: try EventLog.tip(connection),
                             limits: limits
                         )
-                        for command in batch { command.execute(in: transaction) }
+                        defer { erasesSecurely = transaction.erasesSecurely }
+                        for command in batch {
+                            let failure = command.execute(in: transaction)
+                            // SQLite ends the whole transaction itself on some errors (disk full,
+                            // I/O error, ...): then the batch is over, and nothing of it may be kept
+                            // or acknowledged. Whatever ran next would commit on its own.
+                            guard connection.isInTransaction else { throw BatchAborted(cause: failure) }
+                        }
                         return (transaction.tipPosition, transaction.appendedCount)
                     }
                 }
@@ -154,14 +196,104 @@ public final class LogWriter: Service, Sendable {
             statistics.withLock { $0.record(batchSize: batch.count, events: committed.appended) }
             metrics.commitDuration.record(duration: started.duration(to: .now))
             if committed.appended > 0 { notifier.publish(committed.position) }
+            recovered()
+            if erasesSecurely { erasurePending.store(true, ordering: .relaxed) }
+            if erasurePending.load(ordering: .relaxed) {
+                // Before the callers are answered: an erasure is done when its answer arrives.
+                do {
+                    try writer.perform { truncateWALAfterErasure($0) }
+                } catch {
+                    logger.warning("WAL truncation after an erasure failed", metadata: ["error": "\(error)"])
+                }
+            }
             for command in batch { command.complete(overridingWith: nil) }
         case .failure(let error):
-            // The transaction was rolled back: nothing of the batch is in the log.
-            logger.error("batch commit failed", metadata: ["error": "\(error)", "batch.size": "\(batch.count)"])
+            // The transaction was rolled back: nothing of the batch is in the log, and the next batch
+            // reads the tip afresh.
+            let failure = Self.storageError(error)
+            failed(failure, batchSize: batch.count)
             metrics.failedCommits.increment()
-            let failure = (error as? SQLiteError).map(EventStoreError.storage) ?? error
-            for command in batch { command.complete(overridingWith: failure) }
+            for command in batch { command.complete(overridingWith: EventStoreError.storage(failure)) }
         }
+    }
+
+    /// Turns `secure_delete` back off once a batch that erased securely has ended.
+    private func endSecureErasure(_ connection: Connection) {
+        do {
+            try connection.execute(sql: "PRAGMA secure_delete = OFF")
+        } catch {
+            logger.warning("could not turn secure_delete off", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// After an erasure committed, copies the WAL (which still holds the pages as they were before
+    /// it) into `hub.sqlite` and truncates it. A reader holding an older snapshot keeps the truncation
+    /// from completing: then it is tried again after the next batches, without waiting for readers
+    /// (the writer must not stall).
+    private func truncateWALAfterErasure(_ connection: Connection) {
+        do {
+            let done = try connection.withBusyTimeout(.zero) {
+                let statement = try connection.prepare(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+                return try statement.step() && statement.int64(at: 0) == 0
+            }
+            if done { erasurePending.store(false, ordering: .relaxed) }
+        } catch {
+            logger.warning(
+                "WAL truncation after an erasure failed; tried again after the next batch",
+                metadata: ["error": "\(error)"]
+            )
+        }
+    }
+
+    /// The SQLite error behind a failed batch.
+    private static func storageError(_ error: any Error) -> SQLiteError {
+        switch error {
+        case let error as SQLiteError: error
+        case let error as BatchAborted: storageError(error.cause ?? SQLiteError(code: .abort, message: "\(error)"))
+        case EventStoreError.storage(let error): error
+        default: SQLiteError(code: .error, message: "\(error)")
+        }
+    }
+
+    private func failed(_ failure: SQLiteError, batchSize: Int) {
+        let first = health.withLock { health in
+            defer { health.failure = failure }
+            return health.failure == nil
+        }
+        // Under a full disk every batch fails: one line per second per kind of error, with a count.
+        guard let suppressed = throttle.admit("commit.\(failure.extendedCode.rawValue)") else { return }
+        logger.error(
+            first ? "writes are failing: batch commit failed" : "batch commit failed",
+            metadata: [
+                "error": "\(failure)", "batch.size": "\(batchSize)", "failures.suppressed": "\(suppressed)",
+            ]
+        )
+    }
+
+    private func recovered() {
+        let failure = health.withLock { health in
+            defer { health.failure = nil }
+            return health.failure
+        }
+        if let failure {
+            logger.notice("writes succeed again", metadata: ["error.previous": "\(failure)"])
+        }
+    }
+}
+
+/// Whether writes are failing, and when the writer last probed for recovery.
+private struct WriterHealth {
+    var failure: SQLiteError?
+    var lastProbe: ContinuousClock.Instant?
+}
+
+/// A batch whose transaction SQLite ended while a command ran.
+private struct BatchAborted: Error, CustomStringConvertible {
+    /// What the command failed with, if it failed (a command that swallowed the error leaves none).
+    var cause: (any Error)?
+
+    var description: String {
+        "the batch's transaction was rolled back by SQLite" + (cause.map { ": \($0)" } ?? "")
     }
 }
 
@@ -187,8 +319,14 @@ private final class Command<Output: Sendable>: PendingCommand, @unchecked Sendab
         self.continuation = continuation
     }
 
-    func execute(in transaction: LogTransaction) {
-        outcome = Result { try transaction.runCommand(body) }
+    func execute(in transaction: LogTransaction) -> (any Error)? {
+        do {
+            outcome = .success(try transaction.runCommand(body))
+            return nil
+        } catch {
+            outcome = .failure(error)
+            return error
+        }
     }
 
     func complete(overridingWith failure: (any Error)?) {

@@ -365,16 +365,17 @@ struct MessageIntake {
                 "no message \(reference) in conversation \(conversation.id)"
             )
         }
-        try transaction.append(
-            [
-                draft(
-                    type,
-                    ["message": .string(target.id), "conversation": .string(conversation.id), "by": .string(hubId)],
-                    account: conversation.account
-                )
-            ],
-            to: stream
-        )
+        var data: [String: JSONValue] = [
+            "message": .string(target.id), "conversation": .string(conversation.id), "by": .string(hubId),
+        ]
+        if message.type == "delete.permanent" {
+            // The content sealed in the log under the message's own key can never be opened again, and
+            // neither the key nor the row's old text stays behind in the data directory.
+            try transaction.eraseSecurely()
+            try vault.shred(record: "message/\(target.id)", connection)
+            data["shredded"] = .array([.string("message/\(target.id)")])
+        }
+        try transaction.append([draft(type, data, account: conversation.account)], to: stream)
         try connection.run(
             sql: "UPDATE messages SET \(change), position = ? WHERE conversation = ? AND seq = ?",
             [transaction.lastPosition, conversation.id, target.seq]

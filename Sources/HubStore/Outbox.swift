@@ -209,7 +209,7 @@ public struct Outbox: Sendable {
         // outcome) changes nothing and is not recorded again.
         var moved: [PendingDelivery] = []
         for delivery in outcome.deliveries {
-            try moveOn(delivery, outcome, now: now, connection)
+            try moveOn(delivery, outcome, now: now, transaction)
             if connection.changesCount == 1 { moved.append(delivery) }
         }
         guard let first = moved.first else { return }
@@ -271,8 +271,9 @@ public struct Outbox: Sendable {
         _ delivery: PendingDelivery,
         _ outcome: DeliveryOutcome,
         now: Int64,
-        _ connection: Connection
+        _ transaction: LogTransaction
     ) throws {
+        let connection = transaction.connection
         let attempt = delivery.attempts + 1
         switch outcome.result {
         case .retry(let at):
@@ -288,6 +289,9 @@ public struct Outbox: Sendable {
             )
         case .delivered, .failed:
             let finalState = outcome.result == .delivered ? "succeeded" : "failed"
+            // A kept body holds what the message row does not (a redacted text's original): once it has
+            // gone out, no copy of it may stay in the data directory.
+            if delivery.storedPayload != nil { try transaction.eraseSecurely() }
             try connection.run(
                 sql: """
                     UPDATE deliveries SET state = ?, attempts = ?, finished_at = ?, request = ?, last_status = ?,

@@ -68,6 +68,13 @@ public struct SecretVault: Sendable {
         )
     }
 
+    /// Destroys a record's data key, so that what was sealed under it (in the log, in exports) can
+    /// never be opened again. Run it in a transaction that erases securely
+    /// (``LogTransaction/eraseSecurely()``), so the wrapped key leaves no copy in the data directory.
+    public func shred(record: String, _ connection: Connection) throws {
+        try connection.run(sql: "DELETE FROM vault_keys WHERE id = ?", [record])
+    }
+
     private func dataKey(record: String, _ connection: Connection, now: Int64) throws -> SymmetricKey {
         if let wrapped = try wrappedKey(record: record, connection) { return try unwrap(wrapped) }
         return try newDataKey(record: record, connection, now: now)

@@ -3,8 +3,9 @@ import Synchronization
 
 /// A command waiting for the writer, with the continuation of the caller waiting for its result.
 protocol PendingCommand: AnyObject, Sendable {
-    /// Runs the command inside the batch's transaction (under its own savepoint) and keeps its outcome.
-    func execute(in transaction: LogTransaction)
+    /// Runs the command inside the batch's transaction (under its own savepoint) and keeps its
+    /// outcome; returns the error it failed with, if it failed.
+    func execute(in transaction: LogTransaction) -> (any Error)?
     /// Answers the caller: with the kept outcome, or with `failure` when the batch did not commit.
     func complete(overridingWith failure: (any Error)?)
 }

@@ -8,11 +8,12 @@ import Logging
 /// A store (writer not running) and the application over it, as `hubstore serve` builds them.
 func makeHub(
     _ directory: String,
-    queueCapacity: Int = 16_384
+    queueCapacity: Int = 16_384,
+    vfs: String? = nil
 ) async throws -> (EventStore, TokenService, some ApplicationProtocol) {
     let metrics = HubMetrics()
     let store = try await EventStore.open(
-        .init(dataDirectory: directory, queueCapacity: queueCapacity),
+        .init(dataDirectory: directory, queueCapacity: queueCapacity, vfs: vfs),
         metricsFactory: metrics.factory
     )
     let masterKey = try MasterKey.load(directory: store.directory, environment: [:])
@@ -32,9 +33,10 @@ func makeHub(
 /// A store with its writer running and the application over it, for `app.test(...)`.
 func withHub<T: Sendable>(
     _ directory: String,
+    vfs: String? = nil,
     _ body: @Sendable (EventStore, TokenService, any ApplicationProtocol) async throws -> T
 ) async throws -> T {
-    let (store, tokens, app) = try await makeHub(directory)
+    let (store, tokens, app) = try await makeHub(directory, vfs: vfs)
     do {
         let result = try await store.withWriter { store in try await body(store, tokens, app) }
         await store.close()

@@ -80,6 +80,6 @@ struct WriteQueueTests {
 }
 
 private final class Noop: PendingCommand {
-    func execute(in transaction: LogTransaction) {}
+    func execute(in transaction: LogTransaction) -> (any Error)? { nil }
     func complete(overridingWith failure: (any Error)?) {}
 }

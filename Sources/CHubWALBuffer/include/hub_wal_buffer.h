@@ -12,6 +12,10 @@
 // once. Returns an SQLite result code.
 int hub_wal_buffer_register(void);
 
+// Registers (once) a buffering VFS over the registered VFS named `underlying` rather than the default
+// one, and writes its name into `name` (`size` bytes). Returns an SQLite result code.
+int hub_wal_buffer_register_over(const char *underlying, char *name, int size);
+
 #define HUB_WAL_BUFFER_VFS_NAME "hubstore-wal-buffer"
 
 #endif
