@@ -40,6 +40,7 @@ public func buildRouter(
     let assets = AssetStore(store: store)
     AssetController(assets: assets, signer: AssetURLSigner(masterKey: masterKey)).register(on: router)
     ConversationQueryController(queries: queries, assets: assets).register(on: router)
+    LogHeadController(store: store, key: LogHeadKey(masterKey: masterKey)).register(on: router)
     let openAPI = ByteBuffer(string: OpenAPIDocument.json.text)
     router.get("/openapi.json") { _, _ in
         Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: openAPI))

@@ -57,11 +57,20 @@ public enum HubServer {
             }
         )
         // Services shut down in reverse order: the server stops accepting first, then the writer
-        // drains what was already queued.
+        // drains what was already queued. The log-head signer stops just before the writer, after
+        // everything that appends: its last checkpoint covers every acknowledged event.
+        let checkpoints = LogCheckpointService(
+            store: store,
+            signer: LogHeadSigner(masterKey: masterKey),
+            everyEvents: configuration.checkpointEvents,
+            interval: configuration.checkpointInterval,
+            logger: logger
+        )
         let group = ServiceGroup(
             configuration: .init(
                 services: [
-                    .init(service: store.writer), .init(service: ExternalCommitWatcher(store: store)),
+                    .init(service: store.writer), .init(service: checkpoints),
+                    .init(service: ExternalCommitWatcher(store: store)),
                     .init(
                         service: DeliveryService(
                             store: store,

@@ -59,6 +59,24 @@ extension HubStoreCommand {
         )
         var assetLifetime: String?
 
+        @Option(
+            name: .customLong("checkpoint-events"),
+            help: """
+                Sign a checkpoint of the log's head (GET /v1/log/head, checked by verify) after this many \
+                events (env HUBSTORE_CHECKPOINT_EVENTS; default 1000) ...
+                """
+        )
+        var checkpointEvents: Int?
+
+        @Option(
+            name: .customLong("checkpoint-interval"),
+            help: """
+                ... or after this long when the log moved, and at shutdown (ms, s, m, h; \
+                env HUBSTORE_CHECKPOINT_INTERVAL; default 10s).
+                """
+        )
+        var checkpointInterval: String?
+
         @OptionGroup var logging: LoggingOptions
 
         func run() async throws {
@@ -92,6 +110,16 @@ extension HubStoreCommand {
                 throw ValidationError("asset lifetime must look like 24h, 90m or 30s; got '\(lifetime)'")
             }
             configuration.assetLifetime = assetLifetime
+            let events = try resolve(checkpointEvents, environment: "HUBSTORE_CHECKPOINT_EVENTS", default: 1000)
+            guard (1...1_000_000_000).contains(events) else {
+                throw ValidationError("checkpoint events must be between 1 and 1000000000")
+            }
+            configuration.checkpointEvents = Int64(events)
+            let interval = try resolve(checkpointInterval, environment: "HUBSTORE_CHECKPOINT_INTERVAL", default: "10s")
+            guard let checkpointInterval = DurationText.parse(interval), checkpointInterval > .zero else {
+                throw ValidationError("checkpoint interval must look like 10s, 500ms or 5m; got '\(interval)'")
+            }
+            configuration.checkpointInterval = checkpointInterval
             guard (0...65535).contains(configuration.port) else {
                 throw ValidationError("port must be between 0 and 65535")
             }
