@@ -17,6 +17,9 @@ public enum HubServer {
         logger: Logger,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws {
+        // Connections beyond the soft open-file limit would fail to be accepted; the hard limit is ours to take.
+        let fileLimit = FileDescriptorLimit.raiseToHardLimit()
+        await FileDescriptorLimit.primeDispatchTimers()
         let metrics = HubMetrics()
         let store = try await EventStore.open(configuration.store, logger: logger, metricsFactory: metrics.factory)
         let masterKey: MasterKey
@@ -40,8 +43,19 @@ public enum HubServer {
                 "writer.priority": "\(store.pool.writer.priorityRaised ? "raised" : "default")",
                 "sqlite.version": "\(EventStore.sqliteVersion)",
                 "log.position": "\(store.headPosition)",
+                "files.limit": "\(fileLimit)",
+                "connections.max": "\(configuration.connections.effectiveMaxConnections(fileLimit: fileLimit))",
+                "connections.idle_timeout": "\(configuration.connections.idleTimeout)",
             ]
         )
+        if let maximum = configuration.connections.maxConnections,
+            maximum > ConnectionLimits.connectionBudget(fileLimit: fileLimit)
+        {
+            logger.warning(
+                "--max-connections lowered to what the open-file limit allows (the process must never run out)",
+                metadata: ["connections.asked": "\(maximum)", "files.limit": "\(fileLimit)"]
+            )
+        }
         let application = buildApplication(
             store: store,
             metrics: metrics,
@@ -50,6 +64,7 @@ public enum HubServer {
             host: configuration.host,
             port: configuration.port,
             logger: logger,
+            connections: configuration.connections,
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port
                 logger.info("hubstore listening", metadata: ["address": "\(configuration.host):\(port)"])
