@@ -1,6 +1,7 @@
 import HubDomain
 public import HubStore
 public import Hummingbird
+import HummingbirdCore
 public import Logging
 public import NIOCore
 
@@ -40,6 +41,7 @@ public func buildRouter(
     let assets = AssetStore(store: store)
     AssetController(assets: assets, signer: AssetURLSigner(masterKey: masterKey)).register(on: router)
     ConversationQueryController(queries: queries, assets: assets).register(on: router)
+    LogHeadController(store: store, key: LogHeadKey(masterKey: masterKey)).register(on: router)
     let openAPI = ByteBuffer(string: OpenAPIDocument.json.text)
     router.get("/openapi.json") { _, _ in
         Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: openAPI))
@@ -56,11 +58,18 @@ public func buildApplication(
     host: String,
     port: Int,
     logger: Logger,
+    connections: ConnectionLimits = .init(),
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
-    Application(
+    let registry = ConnectionRegistry(maximum: connections.effectiveMaxConnections(fileLimit: FileDescriptorLimit.current))
+    return Application(
         router: buildRouter(store: store, metrics: metrics, tokens: tokens, masterKey: masterKey),
-        configuration: .init(address: .hostname(host, port: port), serverName: "hubstore"),
+        server: HTTPServerBuilder { GuardedHTTP1Channel(responder: $0, limits: connections, registry: registry) },
+        configuration: .init(
+            address: .hostname(host, port: port),
+            serverName: "hubstore",
+            availableConnectionsDelegate: RegistryAvailability(registry: registry)
+        ),
         onServerRunning: onServerRunning,
         logger: logger
     )

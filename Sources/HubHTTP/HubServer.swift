@@ -17,6 +17,9 @@ public enum HubServer {
         logger: Logger,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws {
+        // Connections beyond the soft open-file limit would fail to be accepted; the hard limit is ours to take.
+        let fileLimit = FileDescriptorLimit.raiseToHardLimit()
+        await FileDescriptorLimit.primeDispatchTimers()
         let metrics = HubMetrics()
         let store = try await EventStore.open(configuration.store, logger: logger, metricsFactory: metrics.factory)
         let masterKey: MasterKey
@@ -40,8 +43,19 @@ public enum HubServer {
                 "writer.priority": "\(store.pool.writer.priorityRaised ? "raised" : "default")",
                 "sqlite.version": "\(EventStore.sqliteVersion)",
                 "log.position": "\(store.headPosition)",
+                "files.limit": "\(fileLimit)",
+                "connections.max": "\(configuration.connections.effectiveMaxConnections(fileLimit: fileLimit))",
+                "connections.idle_timeout": "\(configuration.connections.idleTimeout)",
             ]
         )
+        if let maximum = configuration.connections.maxConnections,
+            maximum > ConnectionLimits.connectionBudget(fileLimit: fileLimit)
+        {
+            logger.warning(
+                "--max-connections lowered to what the open-file limit allows (the process must never run out)",
+                metadata: ["connections.asked": "\(maximum)", "files.limit": "\(fileLimit)"]
+            )
+        }
         let application = buildApplication(
             store: store,
             metrics: metrics,
@@ -50,6 +64,7 @@ public enum HubServer {
             host: configuration.host,
             port: configuration.port,
             logger: logger,
+            connections: configuration.connections,
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port
                 logger.info("hubstore listening", metadata: ["address": "\(configuration.host):\(port)"])
@@ -57,11 +72,20 @@ public enum HubServer {
             }
         )
         // Services shut down in reverse order: the server stops accepting first, then the writer
-        // drains what was already queued.
+        // drains what was already queued. The log-head signer stops just before the writer, after
+        // everything that appends: its last checkpoint covers every acknowledged event.
+        let checkpoints = LogCheckpointService(
+            store: store,
+            signer: LogHeadSigner(masterKey: masterKey),
+            everyEvents: configuration.checkpointEvents,
+            interval: configuration.checkpointInterval,
+            logger: logger
+        )
         let group = ServiceGroup(
             configuration: .init(
                 services: [
-                    .init(service: store.writer), .init(service: ExternalCommitWatcher(store: store)),
+                    .init(service: store.writer), .init(service: checkpoints),
+                    .init(service: ExternalCommitWatcher(store: store)),
                     .init(
                         service: DeliveryService(
                             store: store,

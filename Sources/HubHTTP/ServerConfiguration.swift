@@ -9,6 +9,12 @@ public struct ServerConfiguration: Sendable {
     public var delivery: DeliveryConfiguration
     /// How long an asset may stay unused (requested or uploaded, not attached) before it expires.
     public var assetLifetime: Duration
+    /// Idle and request timeouts, and the most connections open at once.
+    public var connections = ConnectionLimits()
+    /// A signed checkpoint of the log's head every this many events ...
+    public var checkpointEvents: Int64 = 1000
+    /// ... or after this long, whichever comes first (and at shutdown).
+    public var checkpointInterval: Duration = .seconds(10)
 
     public init(
         host: String = "127.0.0.1",

@@ -22,6 +22,14 @@ public enum EventHash {
     public static func compute(_ event: RecordedEvent, previous: [UInt8]) -> [UInt8] {
         var hasher = SHA256()
         hasher.update(data: previous)
+        hasher.update(data: canonicalBytes(event))
+        return Array(hasher.finalize())
+    }
+
+    /// The canonical bytes of `event` without its hash (the layout above; pinned by a golden test
+    /// vector: a change here stops every existing log from verifying, so a new layout needs a new
+    /// version byte and the old one kept for old events).
+    package static func canonicalBytes(_ event: RecordedEvent) -> [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(128 + event.data.utf8.count)
         bytes.append(1)
@@ -37,8 +45,7 @@ public enum EventHash {
         append(event.correlationId, to: &bytes)
         append(event.causationId, to: &bytes)
         append(event.data, to: &bytes)
-        hasher.update(data: bytes)
-        return Array(hasher.finalize())
+        return bytes
     }
 
     private static func append(_ value: Int64, to bytes: inout [UInt8]) {

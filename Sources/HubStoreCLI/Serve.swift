@@ -59,6 +59,51 @@ extension HubStoreCommand {
         )
         var assetLifetime: String?
 
+        @Option(
+            name: .customLong("idle-timeout"),
+            help: """
+                Close a connection with no request in progress after this long (ms, s, m; \
+                env HUBSTORE_IDLE_TIMEOUT; default 60s).
+                """
+        )
+        var idleTimeout: String?
+
+        @Option(
+            name: .customLong("request-timeout"),
+            help: """
+                A request's headers and body must arrive within this long of its first byte, else 408 or \
+                the connection closes (env HUBSTORE_REQUEST_TIMEOUT; default 60s).
+                """
+        )
+        var requestTimeout: String?
+
+        @Option(
+            name: .customLong("max-connections"),
+            help: """
+                Most connections open at once; past it the one idle longest is closed, or new ones wait \
+                (env HUBSTORE_MAX_CONNECTIONS; default 0: three quarters of the open-file limit, at most 10000).
+                """
+        )
+        var maxConnections: Int?
+
+        @Option(
+            name: .customLong("checkpoint-events"),
+            help: """
+                Sign a checkpoint of the log's head (GET /v1/log/head, checked by verify) after this many \
+                events (env HUBSTORE_CHECKPOINT_EVENTS; default 1000) ...
+                """
+        )
+        var checkpointEvents: Int?
+
+        @Option(
+            name: .customLong("checkpoint-interval"),
+            help: """
+                ... or after this long when the log moved, and at shutdown (ms, s, m, h; \
+                env HUBSTORE_CHECKPOINT_INTERVAL; default 10s).
+                """
+        )
+        var checkpointInterval: String?
+
         @OptionGroup var logging: LoggingOptions
 
         func run() async throws {
@@ -92,6 +137,32 @@ extension HubStoreCommand {
                 throw ValidationError("asset lifetime must look like 24h, 90m or 30s; got '\(lifetime)'")
             }
             configuration.assetLifetime = assetLifetime
+            for (name, flag, environment, assign) in [
+                ("idle timeout", idleTimeout, "HUBSTORE_IDLE_TIMEOUT", \ConnectionLimits.idleTimeout),
+                ("request timeout", requestTimeout, "HUBSTORE_REQUEST_TIMEOUT", \ConnectionLimits.requestTimeout),
+            ] as [(String, String?, String, WritableKeyPath<ConnectionLimits, Duration>)] {
+                let text = try resolve(flag, environment: environment, default: "60s")
+                guard let duration = DurationText.parse(text), duration > .zero else {
+                    throw ValidationError("\(name) must look like 60s, 500ms or 5m; got '\(text)'")
+                }
+                configuration.connections[keyPath: assign] = duration
+            }
+            // 0: from the open-file limit the server raises at start.
+            let maximum = try resolve(maxConnections, environment: "HUBSTORE_MAX_CONNECTIONS", default: 0)
+            guard (0...1_000_000).contains(maximum) else {
+                throw ValidationError("max connections must be between 1 and 1000000 (0: from the open-file limit)")
+            }
+            configuration.connections.maxConnections = maximum == 0 ? nil : maximum
+            let events = try resolve(checkpointEvents, environment: "HUBSTORE_CHECKPOINT_EVENTS", default: 1000)
+            guard (1...1_000_000_000).contains(events) else {
+                throw ValidationError("checkpoint events must be between 1 and 1000000000")
+            }
+            configuration.checkpointEvents = Int64(events)
+            let interval = try resolve(checkpointInterval, environment: "HUBSTORE_CHECKPOINT_INTERVAL", default: "10s")
+            guard let checkpointInterval = DurationText.parse(interval), checkpointInterval > .zero else {
+                throw ValidationError("checkpoint interval must look like 10s, 500ms or 5m; got '\(interval)'")
+            }
+            configuration.checkpointInterval = checkpointInterval
             guard (0...65535).contains(configuration.port) else {
                 throw ValidationError("port must be between 0 and 65535")
             }

@@ -6,9 +6,11 @@ import HubTools
 extension HubStoreCommand {
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Check the log: the whole hash chain, gapless positions, per-stream versions.",
+            abstract: "Check the log: the whole hash chain, gapless positions, per-stream versions, signed heads.",
             discussion: """
                 Safe on a data directory a running server is using: it reads one consistent snapshot. \
+                Every signed checkpoint of the head the server recorded is checked (its signature, with the \
+                master key, and the log's hash at its position): a log cut short or rewritten fails. \
                 Exit 0 and a one-line summary when intact; exit 1 and the first bad position with the \
                 reason when not.
                 """
@@ -19,14 +21,29 @@ extension HubStoreCommand {
         @Flag(help: "Print the result as one JSON object.")
         var json = false
 
+        @Option(
+            name: .customLong("expect-head"),
+            help: """
+                A head recorded outside the data directory, POSITION:HASH (as GET /v1/log/head gives it): \
+                the log must reach POSITION and have HASH there.
+                """
+        )
+        var expectHead: String?
+
         func run() async throws {
             let directory = DataDirectory(path: try dataOptions.resolvedData())
+            let expectedHead = try expectHead.map(Self.parseHead)
             let report = try await failingClearly {
                 guard FileManager.default.fileExists(atPath: directory.databasePath) else {
                     throw CLIFailure("no hub.sqlite in \(directory.path): nothing to verify")
                 }
                 let progress = ProgressReporter(label: "verify", total: nil)
-                let report = try await ChainVerifier(databasePath: directory.databasePath).verify { done, total in
+                let verifier = ChainVerifier(
+                    databasePath: directory.databasePath,
+                    checkpointKey: try Self.existingMasterKey(directory).map(LogHeadKey.init(masterKey:)),
+                    expectedHead: expectedHead
+                )
+                let report = try await verifier.verify { done, total in
                     progress.update(done, total: total)
                 }
                 if report.eventCount >= 100_000 { progress.finish(report.eventCount) }
@@ -35,8 +52,9 @@ extension HubStoreCommand {
             if json {
                 var fields: [String: Any] = [
                     "intact": report.isIntact, "events": report.eventCount, "streams": report.streamCount,
-                    "lastPosition": report.lastPosition,
+                    "lastPosition": report.lastPosition, "checkpoints": report.checkpointCount,
                 ]
+                if let latest = report.latestCheckpoint { fields["latestCheckpoint"] = latest }
                 if let failure = report.failure {
                     fields["failedPosition"] = failure.position
                     fields["reason"] = failure.reason
@@ -48,12 +66,46 @@ extension HubStoreCommand {
             } else if report.eventCount == 0 {
                 print("ok: the log is empty")
             } else {
-                print(
+                var summary =
                     "ok: \(report.eventCount) events in \(report.streamCount) streams, "
-                        + "positions 1...\(report.lastPosition) gapless, hash chain intact"
-                )
+                    + "positions 1...\(report.lastPosition) gapless, hash chain intact"
+                if let latest = report.latestCheckpoint {
+                    summary += "; \(report.checkpointCount) signed checkpoints, the latest at position \(latest)"
+                }
+                if let expectedHead { summary += "; head \(expectedHead.position) as expected" }
+                print(summary)
             }
             if !report.isIntact { throw ExitCode.failure }
+        }
+
+        /// `POSITION:HASH`, the hash as 64 hexadecimal digits.
+        static func parseHead(_ text: String) throws -> (position: Int64, hash: [UInt8]) {
+            let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+            guard parts.count == 2, let position = Int64(parts[0]), position >= 1, parts[1].count == 64,
+                parts[1].allSatisfy(\.isHexDigit)
+            else {
+                throw ValidationError("--expect-head must look like POSITION:HASH (64 hex digits); got '\(text)'")
+            }
+            var hash: [UInt8] = []
+            var index = parts[1].startIndex
+            while index < parts[1].endIndex {
+                let next = parts[1].index(index, offsetBy: 2)
+                guard let byte = UInt8(parts[1][index..<next], radix: 16) else {
+                    throw ValidationError("--expect-head has a bad hash '\(parts[1])'")
+                }
+                hash.append(byte)
+                index = next
+            }
+            return (position, hash)
+        }
+
+        /// The data directory's master key when there is one (never creates it).
+        static func existingMasterKey(_ directory: DataDirectory) throws -> MasterKey? {
+            let environment = ProcessInfo.processInfo.environment["HUBSTORE_MASTER_KEY"] ?? ""
+            guard !environment.isEmpty || FileManager.default.fileExists(atPath: directory.path + "/master.key") else {
+                return nil
+            }
+            return try MasterKey.load(directory: directory)
         }
     }
 }

@@ -1,7 +1,9 @@
 import HubSQLite
-import HubStore
+public import HubStore
 
-/// Recomputes the hash chain over the whole log and checks gapless positions and per-stream versions.
+/// Recomputes the hash chain over the whole log and checks gapless positions and per-stream versions,
+/// then the signed checkpoints of the head (``LogCheckpoint``) and, when given, a head kept outside:
+/// a log that ends before one of them, or whose hash at its position differs, fails.
 ///
 /// It reads in one read transaction (a consistent snapshot), so it can run against a data directory
 /// a live server is writing to: it verifies the log as of the moment it started.
@@ -16,6 +18,10 @@ public struct ChainVerifier: Sendable {
         public var lastPosition: Int64
         /// The first problem, if any.
         public var failure: Failure?
+        /// Signed checkpoints found (each checked when ``failure`` is `nil`).
+        public var checkpointCount = 0
+        /// The position the latest signed checkpoint covers.
+        public var latestCheckpoint: Int64?
 
         public var isIntact: Bool { failure == nil }
     }
@@ -30,9 +36,19 @@ public struct ChainVerifier: Sendable {
     }
 
     public let databasePath: String
+    /// Checks the checkpoints' signatures; `nil` when there is no key (then a log with checkpoints fails).
+    public let checkpointKey: LogHeadKey?
+    /// A head recorded outside the data directory (`verify --expect-head POSITION:HASH`).
+    public let expectedHead: (position: Int64, hash: [UInt8])?
 
-    public init(databasePath: String) {
+    public init(
+        databasePath: String,
+        checkpointKey: LogHeadKey? = nil,
+        expectedHead: (position: Int64, hash: [UInt8])? = nil
+    ) {
         self.databasePath = databasePath
+        self.checkpointKey = checkpointKey
+        self.expectedHead = expectedHead
     }
 
     /// Verifies the log; `progress` is called every `progressInterval` events with the count so far
@@ -51,8 +67,13 @@ public struct ChainVerifier: Sendable {
             label: "hubstore.verify"
         )
         do {
-            let report = try await connection.perform { connection in
-                try Self.verify(connection, progressInterval: progressInterval, progress: progress)
+            let report = try await connection.perform { [checkpointKey, expectedHead] connection in
+                try Self.verify(
+                    connection,
+                    anchors: Anchors(key: checkpointKey, expectedHead: expectedHead),
+                    progressInterval: progressInterval,
+                    progress: progress
+                )
             }
             await connection.close()
             return report
@@ -64,6 +85,7 @@ public struct ChainVerifier: Sendable {
 
     private static func verify(
         _ connection: Connection,
+        anchors: Anchors,
         progressInterval: Int64,
         progress: (Int64, Int64) -> Void
     ) throws -> Report {
@@ -73,6 +95,14 @@ public struct ChainVerifier: Sendable {
         // Inside the snapshot: the count the progress line measures against.
         let total = try connection.singleInt64(sql: "SELECT count(*) FROM events") ?? 0
         var report = Report(eventCount: 0, streamCount: 0, lastPosition: 0, failure: nil)
+        let checkpoints = try LogCheckpoints.all(connection)
+        report.checkpointCount = checkpoints.count
+        report.latestCheckpoint = checkpoints.last?.position
+        let required = try anchors.requiredHashes(checkpoints)
+        if let failure = required.failure {
+            report.failure = failure
+            return report
+        }
         var versions: [String: Int64] = [:]
         var previousHash = EventHash.genesis
         try EventLog.scan(connection) { event in
@@ -101,6 +131,13 @@ public struct ChainVerifier: Sendable {
                 )
                 return false
             }
+            if let anchor = required.hashes[event.position]?.first(where: { $0.hash != hash }) {
+                report.failure = Failure(
+                    position: event.position,
+                    reason: "hash differs from \(anchor.source): the log was rewritten at or before this position"
+                )
+                return false
+            }
             versions[event.stream] = event.version
             previousHash = hash
             report.lastPosition = event.position
@@ -109,6 +146,65 @@ public struct ChainVerifier: Sendable {
             return true
         }
         report.streamCount = versions.count
+        if report.failure == nil, let (position, source) = required.furthest, position > report.lastPosition {
+            report.failure = Failure(
+                position: report.lastPosition + 1,
+                reason: "the log ends at position \(report.lastPosition), but \(source) covers position \(position): "
+                    + "events were removed from the end"
+            )
+        }
         return report
+    }
+}
+
+/// What the log must match besides its own chain: the signed checkpoints and a head kept outside.
+private struct Anchors {
+    var key: LogHeadKey?
+    var expectedHead: (position: Int64, hash: [UInt8])?
+
+    struct Required {
+        /// The hash each anchored position must have, and which anchor says so.
+        var hashes: [Int64: [(hash: [UInt8], source: String)]] = [:]
+        /// The furthest anchored position.
+        var furthest: (position: Int64, source: String)?
+        /// A checkpoint that is itself bad (unsigned, forged, altered).
+        var failure: ChainVerifier.Failure?
+    }
+
+    func requiredHashes(_ checkpoints: [LogCheckpoint]) throws(ChainVerifierError) -> Required {
+        var required = Required()
+        if !checkpoints.isEmpty, key == nil { throw .noKeyForCheckpoints(checkpoints.count) }
+        for (index, checkpoint) in checkpoints.enumerated() {
+            let source = "signed checkpoint #\(index + 1) (\(Timestamp.format(checkpoint.recordedAt)))"
+            guard let key, key.isValid(checkpoint) else {
+                required.failure = .init(
+                    position: checkpoint.position,
+                    reason: "\(source) has no valid signature: it was forged or altered"
+                )
+                return required
+            }
+            add(checkpoint.position, checkpoint.headHash, source, to: &required)
+        }
+        if let expectedHead { add(expectedHead.position, expectedHead.hash, "the expected head", to: &required) }
+        return required
+    }
+
+    private func add(_ position: Int64, _ hash: [UInt8], _ source: String, to required: inout Required) {
+        required.hashes[position, default: []].append((hash, source))
+        if position > required.furthest?.position ?? 0 { required.furthest = (position, source) }
+    }
+}
+
+/// Why verification could not run.
+public enum ChainVerifierError: Error, Sendable, CustomStringConvertible {
+    /// The log has signed checkpoints but no key was given to check them.
+    case noKeyForCheckpoints(Int)
+
+    public var description: String {
+        switch self {
+        case .noKeyForCheckpoints(let count):
+            "the log has \(count) signed checkpoints and there is no master key to check them "
+                + "(master.key in the data directory, or HUBSTORE_MASTER_KEY)"
+        }
     }
 }

@@ -1,0 +1,47 @@
+import Foundation
+import HubDomain
+import HubSQLite
+import HubStore
+import Hummingbird
+
+/// `GET /v1/log/head`: the latest signed checkpoint of the log's head, to be kept outside the data
+/// directory and checked later with `hubstore verify --expect-head`.
+///
+/// Scope `hubstore.query` or `hubstore.admin`: it tells a position and a hash, nothing of any content,
+/// and both the auditors who query the log and the operators who run it need it.
+struct LogHeadController: Sendable {
+    let store: EventStore
+    let key: LogHeadKey
+
+    func register(on router: Router<HubRequestContext>) {
+        router.group("/v1/log").add(middleware: RequireScope(anyOf: .query, .admin)).get("/head") { request, _ in
+            try ConfigurationController.refuseQueryParameters(request, allowed: [])
+            guard let checkpoint = try await store.pool.read({ try LogCheckpoints.latest($0) }) else {
+                throw APIError(
+                    statusCode: 404,
+                    code: "404-101",
+                    developerMessage: "No signed checkpoint of the log's head yet: the log is empty, or the first "
+                        + "checkpoint is not written yet."
+                )
+            }
+            return ConfigurationController.json(.ok, Self.document(checkpoint, key: key))
+        }
+    }
+
+    static func document(_ checkpoint: LogCheckpoint, key: LogHeadKey) -> JSONValue {
+        .object([
+            "position": .integer(checkpoint.position),
+            "hash": .string(hex(checkpoint.headHash)),
+            "recordedAt": .string(Timestamp.format(checkpoint.recordedAt)),
+            "head": .string(checkpoint.head),
+            "algorithm": "Ed25519",
+            "signature": .string(hex(checkpoint.signature)),
+            "signedBytes": .string(hex(checkpoint.signedBytes)),
+            "publicKey": .string(hex(key.rawRepresentation)),
+        ])
+    }
+
+    private static func hex(_ bytes: [UInt8]) -> String {
+        bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+    }
+}
