@@ -60,6 +60,7 @@ public func buildApplication(
 ) -> some ApplicationProtocol {
     Application(
         router: buildRouter(store: store, metrics: metrics, tokens: tokens, masterKey: masterKey),
+        server: .http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler()])),
         configuration: .init(address: .hostname(host, port: port), serverName: "hubstore"),
         onServerRunning: onServerRunning,
         logger: logger
