@@ -6,19 +6,23 @@ public import NIOCore
 
 /// Builds the router with every HubStore surface (shared by `hubstore serve` and the tests).
 ///
-/// Every route needs a bearer token except `/healthz`, `/readyz` and `/oauth2/token`.
+/// Every route needs a bearer token except `/healthz`, `/readyz` and `/oauth2/token`; a path or
+/// method with no route (404, 405, OPTIONS) is answered without one. HEAD is served on every GET route.
 public func buildRouter(
     store: EventStore,
     metrics: HubMetrics,
     tokens: TokenService,
-    masterKey: MasterKey
+    masterKey: MasterKey,
+    options: APIOptions = .init()
 ) -> Router<HubRequestContext> {
     let vault = SecretVault(masterKey: masterKey)
     let contactKeys = ContactKeys(masterKey: masterKey)
-    let router = Router(context: HubRequestContext.self)
+    let router = Router(context: HubRequestContext.self, options: .autoGenerateHeadEndpoints)
     let clients = ClientRegistry(store: store)
+    let routes = RouteTable()
     router.addMiddleware {
         LogRequestsMiddleware(.debug)
+        HTTPBasicsMiddleware(routes: routes, cors: options.cors)
         ErrorMappingMiddleware()
         AuthenticationMiddleware(
             tokens: tokens,
@@ -44,6 +48,7 @@ public func buildRouter(
     router.get("/openapi.json") { _, _ in
         Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: openAPI))
     }
+    routes.record(router.routes)
     return router
 }
 
@@ -56,10 +61,11 @@ public func buildApplication(
     host: String,
     port: Int,
     logger: Logger,
+    options: APIOptions = .init(),
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     Application(
-        router: buildRouter(store: store, metrics: metrics, tokens: tokens, masterKey: masterKey),
+        router: buildRouter(store: store, metrics: metrics, tokens: tokens, masterKey: masterKey, options: options),
         server: .http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler()])),
         configuration: .init(address: .hostname(host, port: port), serverName: "hubstore"),
         onServerRunning: onServerRunning,

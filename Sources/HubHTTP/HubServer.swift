@@ -50,6 +50,7 @@ public enum HubServer {
             host: configuration.host,
             port: configuration.port,
             logger: logger,
+            options: configuration.api,
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port
                 logger.info("hubstore listening", metadata: ["address": "\(configuration.host):\(port)"])

@@ -43,7 +43,12 @@ struct TokenController: Sendable {
                 description: "the body must be application/x-www-form-urlencoded"
             )
         }
-        let body = try await request.body.collect(upTo: 16 * 1024)
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: 16 * 1024)
+        } catch is NIOTooManyBytesError {
+            throw OAuthError(status: .contentTooLarge, error: "invalid_request", description: "the body exceeds 16 KiB")
+        }
         let form = Self.parseForm(String(buffer: body))
         guard form["grant_type"] == "client_credentials" else {
             throw OAuthError(

@@ -147,9 +147,9 @@ struct ConfigurationController: Sendable {
         }
         let buffer: ByteBuffer
         do {
-            buffer = try await request.body.collect(upTo: 1024 * 1024)
-        } catch {
-            throw APIError.invalidValue("body", "the request body is larger than 1 MiB")
+            buffer = try await request.body.collect(upTo: Self.maxJSONBody)
+        } catch is NIOTooManyBytesError {
+            throw APIError.bodyTooLarge(limit: Self.maxJSONBody)
         }
         do {
             return try JSONValue.parse(bytes: buffer.readableBytesView)
@@ -157,6 +157,9 @@ struct ConfigurationController: Sendable {
             throw APIError.invalidValue("body", "the request body is not valid JSON")
         }
     }
+
+    /// The largest JSON body a configuration or message route reads.
+    static let maxJSONBody = 1024 * 1024
 
     static func json(_ status: HTTPResponse.Status, _ value: JSONValue) -> Response {
         Response(
