@@ -33,7 +33,12 @@ public func buildRouter(
         )
     }
     OperationsController(store: store, metrics: metrics).register(on: router)
-    TokenController(tokens: tokens, clients: clients, lifetime: .seconds(3600)).register(on: router)
+    TokenController(
+        tokens: tokens,
+        clients: clients,
+        lifetime: .seconds(3600),
+        throttle: TokenThrottle(policy: options.tokenThrottle)
+    ).register(on: router)
     ConfigurationController(configuration: ConfigurationStore(store: store, vault: vault)).register(on: router)
     ConfigurationQueryController(history: ConfigurationHistory(store: store)).register(on: router)
     let queries = ConversationQueries(store: store, contactKeys: contactKeys)

@@ -9,7 +9,7 @@ public struct ServerConfiguration: Sendable {
     public var delivery: DeliveryConfiguration
     /// How long an asset may stay unused (requested or uploaded, not attached) before it expires.
     public var assetLifetime: Duration
-    /// CORS.
+    /// CORS and `/oauth2/token` throttling.
     public var api = APIOptions()
 
     public init(
