@@ -1,7 +1,7 @@
 import Foundation
 import HTTPTypes
 import HubDomain
-import HubHTTP
+@testable import HubHTTP
 import HubStore
 import HubTestSupport
 import Hummingbird
@@ -133,6 +133,26 @@ struct HTTPBasicsTests {
             )
             #expect(answer.status == 413)
             #expect(answer.body.contains("invalid_request"))
+        }
+    }
+
+    @Test func anyRouteReadingTooMuchIs413AndHummingbirdsOwnErrorsUseTheAPIsFormat() async throws {
+        let router = Router(context: HubRequestContext.self)
+        router.addMiddleware { ErrorMappingMiddleware() }
+        router.post("/small") { request, _ -> String in
+            _ = try await request.body.collect(upTo: 10)
+            return "ok"
+        }
+        router.get("/teapot") { _, _ -> String in throw HTTPError(.badRequest, message: "no tea") }
+        try await Application(router: router).test(.router) { client in
+            let large = try await call(client, .post, "/small", body: String(repeating: "x", count: 100))
+            #expect(large.status == 413)
+            #expect(try JSONValue.parse(large.body)["code"] == "413-101")
+            #expect(try await call(client, .post, "/small", body: "tiny").status == 200)
+            let teapot = try await call(client, .get, "/teapot")
+            #expect(teapot.status == 400)
+            let body = try JSONValue.parse(teapot.body)
+            #expect(body["code"] == "400-100" && body["developerMessage"] == "no tea")
         }
     }
 
