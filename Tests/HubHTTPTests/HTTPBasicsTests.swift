@@ -1,12 +1,13 @@
 import Foundation
 import HTTPTypes
 import HubDomain
-@testable import HubHTTP
 import HubStore
 import HubTestSupport
 import Hummingbird
 import HummingbirdTesting
 import Testing
+
+@testable import HubHTTP
 
 /// Issue 13 item 15: HEAD, 405 with `Allow`, 404 and 413 in the API's error format, CORS.
 struct HTTPBasicsTests {

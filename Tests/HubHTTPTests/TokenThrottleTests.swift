@@ -1,7 +1,6 @@
 import Foundation
 import HTTPTypes
 import HubDomain
-@testable import HubHTTP
 import HubStore
 import HubTestSupport
 import Hummingbird
@@ -9,6 +8,8 @@ import HummingbirdTesting
 import Logging
 import Synchronization
 import Testing
+
+@testable import HubHTTP
 
 /// Log lines kept in memory: message and metadata, rendered.
 final class LogLines: Sendable {
