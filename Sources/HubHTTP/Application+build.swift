@@ -7,19 +7,23 @@ public import NIOCore
 
 /// Builds the router with every HubStore surface (shared by `hubstore serve` and the tests).
 ///
-/// Every route needs a bearer token except `/healthz`, `/readyz` and `/oauth2/token`.
+/// Every route needs a bearer token except `/healthz`, `/readyz` and `/oauth2/token`; a path or
+/// method with no route (404, 405, OPTIONS) is answered without one. HEAD is served on every GET route.
 public func buildRouter(
     store: EventStore,
     metrics: HubMetrics,
     tokens: TokenService,
-    masterKey: MasterKey
+    masterKey: MasterKey,
+    options: APIOptions = .init()
 ) -> Router<HubRequestContext> {
     let vault = SecretVault(masterKey: masterKey)
     let contactKeys = ContactKeys(masterKey: masterKey)
-    let router = Router(context: HubRequestContext.self)
+    let router = Router(context: HubRequestContext.self, options: .autoGenerateHeadEndpoints)
     let clients = ClientRegistry(store: store)
+    let routes = RouteTable()
     router.addMiddleware {
         LogRequestsMiddleware(.debug)
+        HTTPBasicsMiddleware(routes: routes, cors: options.cors)
         ErrorMappingMiddleware()
         AuthenticationMiddleware(
             tokens: tokens,
@@ -30,7 +34,12 @@ public func buildRouter(
         )
     }
     OperationsController(store: store, metrics: metrics).register(on: router)
-    TokenController(tokens: tokens, clients: clients, lifetime: .seconds(3600)).register(on: router)
+    TokenController(
+        tokens: tokens,
+        clients: clients,
+        lifetime: .seconds(3600),
+        throttle: TokenThrottle(policy: options.tokenThrottle)
+    ).register(on: router)
     ConfigurationController(configuration: ConfigurationStore(store: store, vault: vault)).register(on: router)
     ConfigurationQueryController(history: ConfigurationHistory(store: store)).register(on: router)
     let queries = ConversationQueries(store: store, contactKeys: contactKeys)
@@ -46,6 +55,7 @@ public func buildRouter(
     router.get("/openapi.json") { _, _ in
         Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: openAPI))
     }
+    routes.record(router.routes)
     return router
 }
 
@@ -58,12 +68,13 @@ public func buildApplication(
     host: String,
     port: Int,
     logger: Logger,
+    options: APIOptions = .init(),
     connections: ConnectionLimits = .init(),
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     let registry = ConnectionRegistry(maximum: connections.effectiveMaxConnections(fileLimit: FileDescriptorLimit.current))
     return Application(
-        router: buildRouter(store: store, metrics: metrics, tokens: tokens, masterKey: masterKey),
+        router: buildRouter(store: store, metrics: metrics, tokens: tokens, masterKey: masterKey, options: options),
         server: HTTPServerBuilder { GuardedHTTP1Channel(responder: $0, limits: connections, registry: registry) },
         configuration: .init(
             address: .hostname(host, port: port),

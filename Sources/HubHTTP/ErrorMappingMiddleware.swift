@@ -1,8 +1,10 @@
+import HTTPTypes
 import HubDomain
 import HubSQLite
 import HubStore
 import Hummingbird
 import Logging
+import NIOCore
 
 /// Renders every error a handler throws in the API's own format.
 ///
@@ -10,7 +12,8 @@ import Logging
 /// `Retry-After`, storage that fails to write (a full disk, an I/O error; nothing of the request was
 /// kept) → 503 `503-102` with `Retry-After`, a stream conflict → 409, an event refused for its
 /// content → 400; anything else is the hub's own failure → 500 `500-101`, logged with its detail
-/// (never sent to the caller).
+/// (never sent to the caller). A body larger than the route reads (`NIOTooManyBytesError`) → 413
+/// `413-101`; Hummingbird's own `HTTPError`s keep their status and headers in the API's format.
 struct ErrorMappingMiddleware: RouterMiddleware {
     typealias Context = HubRequestContext
 
@@ -23,6 +26,18 @@ struct ErrorMappingMiddleware: RouterMiddleware {
     {
         do {
             return try await next(request, context)
+        } catch is NIOTooManyBytesError {
+            // Its `maxBytes` can be what was left of the limit after the first chunk: not said.
+            throw APIError.bodyTooLarge(limit: nil)
+        } catch let error as HTTPError {
+            throw APIErrorWithHeaders(
+                error: APIError(
+                    statusCode: Int(error.status.code),
+                    code: "\(error.status.code)-100",
+                    developerMessage: error.body ?? error.status.reasonPhrase
+                ),
+                headers: error.headers
+            )
         } catch let error as any HTTPResponseError {
             throw error
         } catch let error as EventStoreError {
@@ -63,5 +78,32 @@ struct ErrorMappingMiddleware: RouterMiddleware {
                 details: [.init(key: "Retry-After", value: "1")]
             )
         }
+    }
+}
+
+extension APIError {
+    /// 413 `413-101`: the request body is larger than the route accepts.
+    static func bodyTooLarge(limit: Int?) -> APIError {
+        APIError(
+            statusCode: 413,
+            code: "413-101",
+            developerMessage: "The request body is larger than this route accepts"
+                + (limit.map { " (\($0) bytes)." } ?? "."),
+            details: limit.map { [.init(key: "maxBytes", value: String($0))] } ?? []
+        )
+    }
+}
+
+/// An ``APIError`` with response headers of its own (`Allow` on a 405, those of a Hummingbird error).
+struct APIErrorWithHeaders: HTTPResponseError {
+    let error: APIError
+    let headers: HTTPFields
+
+    var status: HTTPResponse.Status { error.status }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        var response = try error.response(from: request, context: context)
+        for field in headers where response.headers[field.name] == nil { response.headers.append(field) }
+        return response
     }
 }

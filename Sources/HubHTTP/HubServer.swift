@@ -64,6 +64,7 @@ public enum HubServer {
             host: configuration.host,
             port: configuration.port,
             logger: logger,
+            options: configuration.api,
             connections: configuration.connections,
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port

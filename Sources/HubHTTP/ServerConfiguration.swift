@@ -15,6 +15,8 @@ public struct ServerConfiguration: Sendable {
     public var checkpointEvents: Int64 = 1000
     /// ... or after this long, whichever comes first (and at shutdown).
     public var checkpointInterval: Duration = .seconds(10)
+    /// CORS and `/oauth2/token` throttling.
+    public var api = APIOptions()
 
     public init(
         host: String = "127.0.0.1",

@@ -104,6 +104,16 @@ extension HubStoreCommand {
         )
         var checkpointInterval: String?
 
+        @Option(
+            name: .customLong("cors-origin"),
+            help: """
+                Browser origins allowed to call the API (CORS), comma-separated, like \
+                https://app.example.com,http://localhost:3000, or * for any; unset: CORS off \
+                (env HUBSTORE_CORS_ORIGIN).
+                """
+        )
+        var corsOrigin: String?
+
         @OptionGroup var logging: LoggingOptions
 
         func run() async throws {
@@ -163,6 +173,11 @@ extension HubStoreCommand {
                 throw ValidationError("checkpoint interval must look like 10s, 500ms or 5m; got '\(interval)'")
             }
             configuration.checkpointInterval = checkpointInterval
+            let origins = try resolve(corsOrigin, environment: "HUBSTORE_CORS_ORIGIN", default: "")
+            guard let cors = CORSPolicy(list: origins) else {
+                throw ValidationError("CORS origins must look like https://app.example.com,http://localhost:3000 or *")
+            }
+            configuration.api.cors = cors
             guard (0...65535).contains(configuration.port) else {
                 throw ValidationError("port must be between 0 and 65535")
             }

@@ -9,7 +9,9 @@ import Logging
 func makeHub(
     _ directory: String,
     queueCapacity: Int = 16_384,
-    vfs: String? = nil
+    vfs: String? = nil,
+    options: APIOptions = .init(),
+    logger: Logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
 ) async throws -> (EventStore, TokenService, some ApplicationProtocol) {
     let metrics = HubMetrics()
     let store = try await EventStore.open(
@@ -25,7 +27,8 @@ func makeHub(
         masterKey: masterKey,
         host: "127.0.0.1",
         port: 0,
-        logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        logger: logger,
+        options: options
     )
     return (store, tokens, app)
 }

@@ -3,6 +3,7 @@ import HTTPTypes
 import HubDomain
 import HubStore
 import Hummingbird
+import Logging
 import NIOCore
 
 /// `POST /oauth2/token`: the OAuth2 client-credentials grant (RFC 6749 §4.4).
@@ -10,10 +11,15 @@ import NIOCore
 /// Client authentication by form fields (`client_id`, `client_secret`) or HTTP Basic (§2.3.1);
 /// `scope` optional (absent or `.default`: every scope the client was granted). Errors use OAuth2's
 /// own body, `{"error", "error_description"}` (§5.2).
+///
+/// Failed authentications are throttled per client id and per address (``TokenThrottle``): 429
+/// `temporarily_unavailable` with `Retry-After`, before the secret is checked. Each failure is logged
+/// with the client id and the address, never the secret.
 struct TokenController: Sendable {
     let tokens: TokenService
     let clients: ClientRegistry
     let lifetime: Duration
+    let throttle: TokenThrottle
 
     func register(on router: Router<HubRequestContext>) {
         router.post("/oauth2/token") { request, context in try await issue(request, context: context) }
@@ -23,13 +29,16 @@ struct TokenController: Sendable {
         let status: HTTPResponse.Status
         let error: String
         let description: String
+        var headers: HTTPFields = [:]
 
         func response(from request: Request, context: some RequestContext) throws -> Response {
             let body = try JSONSerialization.data(
                 withJSONObject: ["error": error, "error_description": description],
                 options: [.sortedKeys]
             )
-            var headers: HTTPFields = [.contentType: "application/json", .cacheControl: "no-store"]
+            var headers = self.headers
+            headers[.contentType] = "application/json"
+            headers[.cacheControl] = "no-store"
             if status == .unauthorized { headers[.wwwAuthenticate] = #"Basic realm="hubstore""# }
             return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
         }
@@ -43,7 +52,12 @@ struct TokenController: Sendable {
                 description: "the body must be application/x-www-form-urlencoded"
             )
         }
-        let body = try await request.body.collect(upTo: 16 * 1024)
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: 16 * 1024)
+        } catch is NIOTooManyBytesError {
+            throw OAuthError(status: .contentTooLarge, error: "invalid_request", description: "the body exceeds 16 KiB")
+        }
         let form = Self.parseForm(String(buffer: body))
         guard form["grant_type"] == "client_credentials" else {
             throw OAuthError(
@@ -55,7 +69,26 @@ struct TokenController: Sendable {
         let credentials =
             Self.basicCredentials(request.headers[.authorization])
             ?? form["client_id"].flatMap { id in form["client_secret"].map { (id, $0) } }
+        let clientId = String((credentials?.0 ?? "").prefix(128))
+        let address = context.remoteAddress ?? "unknown"
+        if let wait = throttle.wait(client: clientId, address: address) {
+            let seconds = max(1, Int((wait / .seconds(1)).rounded(.up)))
+            throw OAuthError(
+                status: .tooManyRequests,
+                error: "temporarily_unavailable",
+                description: "too many failed client authentications; retry after \(seconds) s",
+                headers: [.retryAfter: String(seconds)]
+            )
+        }
         guard let (id, secret) = credentials, let client = try await clients.authenticate(id: id, secret: secret) else {
+            let throttled = throttle.recordFailure(client: clientId, address: address)
+            context.logger.warning(
+                "token request refused: client authentication failed",
+                metadata: [
+                    "client_id": .string(clientId), "address": .string(address),
+                    "throttled": .stringConvertible(throttled),
+                ]
+            )
             throw OAuthError(
                 status: .unauthorized,
                 error: "invalid_client",

@@ -19,7 +19,7 @@ struct GuardedHTTP1Channel: ServerChildChannel {
         http1 = HTTP1Channel(
             responder: responder,
             configuration: .init(
-                additionalChannelHandlers: [RequestPartsObserver()],
+                additionalChannelHandlers: [RequestPartsObserver(), ExpectContinueHandler()],
                 idleTimeout: .nanoseconds(Int64(clamping: limits.idleTimeout.totalNanoseconds))
             )
         )

@@ -121,7 +121,7 @@ struct AssetController: Sendable {
     }
 
     private func verifiedSignature(_ request: Request, method: String) throws -> AssetURLSigner.Claims {
-        guard let signature = request.uri.queryParameters["signature"].map(String.init),
+        guard let signature = request.decodedQuery["signature"],
             let claims = signer.verify(signature), claims.method == method
         else {
             throw APIError(

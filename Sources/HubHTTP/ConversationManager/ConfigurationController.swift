@@ -78,14 +78,14 @@ struct ConfigurationController: Sendable {
     private func list(_ kind: ResourceKind, _ request: Request, _ context: HubRequestContext) async throws -> Response {
         try Self.refuseQueryParameters(request, allowed: ["$pagenum", "$pagesize"])
         try Self.requireAcceptsJSON(request)
-        let query = request.uri.queryParameters
+        let query = request.decodedQuery
         let page = try Self.integer(
-            query["$pagenum"].map(String.init),
+            query["$pagenum"],
             name: "$pagenum",
             default: 1,
             range: 1...Int(Int32.max)
         )
-        let size = try Self.integer(query["$pagesize"].map(String.init), name: "$pagesize", default: 10, range: 1...75)
+        let size = try Self.integer(query["$pagesize"], name: "$pagesize", default: 10, range: 1...75)
         let (total, items) = try await configuration.list(kind, page: page, pageSize: size)
         return Self.json(
             .ok,
@@ -117,24 +117,13 @@ struct ConfigurationController: Sendable {
     }
 
     static func refuseQueryParameters(_ request: Request, allowed: Set<String>) throws {
-        let unknown = Set(request.uri.queryParameters.map { String($0.key) }).subtracting(allowed).sorted()
+        let unknown = request.decodedQuery.names.subtracting(allowed).sorted()
         if !unknown.isEmpty { throw APIError.unsupportedQueryParameters(unknown) }
     }
 
-    /// 406 on a GET whose `Accept` excludes `application/json` (spec §1.3).
+    /// 406 on a GET whose `Accept` excludes `application/json` (spec §1.3), weighed per RFC 9110.
     static func requireAcceptsJSON(_ request: Request) throws {
-        guard let accept = request.headers[.accept]?.lowercased(), !accept.isEmpty else { return }
-        let types = accept.split(separator: ",").map {
-            $0.split(separator: ";")[0].trimmingCharacters(in: .whitespaces)
-        }
-        guard types.contains(where: { ["application/json", "application/*", "*/*"].contains($0) }) else {
-            throw APIError(
-                statusCode: 406,
-                code: "406-101",
-                developerMessage: "The Accept header excludes application/json, the only representation available.",
-                details: [.init(key: "Accept", value: accept)]
-            )
-        }
+        _ = try request.negotiate(["application/json"])
     }
 
     static func integer(_ text: String?, name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
@@ -158,9 +147,9 @@ struct ConfigurationController: Sendable {
         }
         let buffer: ByteBuffer
         do {
-            buffer = try await request.body.collect(upTo: 1024 * 1024)
-        } catch {
-            throw APIError.invalidValue("body", "the request body is larger than 1 MiB")
+            buffer = try await request.body.collect(upTo: Self.maxJSONBody)
+        } catch is NIOTooManyBytesError {
+            throw APIError.bodyTooLarge(limit: Self.maxJSONBody)
         }
         do {
             return try JSONValue.parse(bytes: buffer.readableBytesView)
@@ -168,6 +157,9 @@ struct ConfigurationController: Sendable {
             throw APIError.invalidValue("body", "the request body is not valid JSON")
         }
     }
+
+    /// The largest JSON body a configuration or message route reads.
+    static let maxJSONBody = 1024 * 1024
 
     static func json(_ status: HTTPResponse.Status, _ value: JSONValue) -> Response {
         Response(

@@ -85,7 +85,7 @@ enum OpenAPIDocument {
                         ])
                     ]),
                 ]),
-                responses: ["200": "Token", "400": "OAuth2 error", "401": "invalid_client"]
+                responses: ["200": "Token", "400": "OAuth2 error", "401": "invalid_client", "429": "Throttled"]
             ),
             Operation(
                 method: "get",

@@ -19,7 +19,7 @@ struct ConfigurationQueryController: Sendable {
         try ConfigurationController.refuseQueryParameters(request, allowed: ["asOf"])
         let id = try ConfigurationController.id(.account, context)
         let moment: ConfigurationHistory.Moment
-        switch request.uri.queryParameters["asOf"].map(String.init) {
+        switch request.decodedQuery["asOf"] {
         case nil: moment = .now
         case let text? where !text.isEmpty && text.allSatisfy(\.isNumber):
             guard let position = Int64(text) else { throw APIError.invalidValue("asOf", "position out of range") }
@@ -44,8 +44,8 @@ struct ConfigurationQueryController: Sendable {
 
     private func versions(_ request: Request) async throws -> Response {
         try ConfigurationController.refuseQueryParameters(request, allowed: ["kind", "id"])
-        let query = request.uri.queryParameters
-        guard let kindText = query["kind"].map(String.init) else { throw APIError.missingAttribute("kind") }
+        let query = request.decodedQuery
+        guard let kindText = query["kind"] else { throw APIError.missingAttribute("kind") }
         guard
             let kind = ResourceKind.allCases.first(where: {
                 $0.rawValue.lowercased() == kindText.lowercased() || $0.pathSegment == kindText.lowercased()
@@ -56,7 +56,7 @@ struct ConfigurationQueryController: Sendable {
                 "must be one of " + ResourceKind.allCases.map(\.rawValue).joined(separator: ", ")
             )
         }
-        guard let id = query["id"].map(String.init) else { throw APIError.missingAttribute("id") }
+        guard let id = query["id"] else { throw APIError.missingAttribute("id") }
         let versions = try await history.versions(kind, id: id.lowercased())
         if versions.isEmpty { throw APIError.notFound(kind, id) }
         return ConfigurationController.json(

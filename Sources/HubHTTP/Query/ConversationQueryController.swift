@@ -24,9 +24,9 @@ struct ConversationQueryController: Sendable {
         let names = ["account", "channelType", "state", "contact", "startedFrom", "startedTo", "cursor", "limit"]
         try ConfigurationController.refuseQueryParameters(request, allowed: Set(names))
         try ConfigurationController.requireAcceptsJSON(request)
-        let query = request.uri.queryParameters
+        let query = request.decodedQuery
         func text(_ name: String) -> String? {
-            query[Substring(name)].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
+            query[name].flatMap { $0.isEmpty ? nil : $0 }
         }
         func time(_ name: String) throws -> Int64? {
             guard let value = text(name) else { return nil }
@@ -67,7 +67,7 @@ struct ConversationQueryController: Sendable {
     private func listAssets(_ request: Request) async throws -> Response {
         try ConfigurationController.refuseQueryParameters(request, allowed: ["conversation"])
         try ConfigurationController.requireAcceptsJSON(request)
-        guard let conversation = request.uri.queryParameters["conversation"].map(String.init), !conversation.isEmpty
+        guard let conversation = request.decodedQuery["conversation"], !conversation.isEmpty
         else { throw APIError.missingAttribute("conversation") }
         let records = try await assets.list(conversation: conversation)
         return ConfigurationController.json(.ok, .object(["assets": .array(records.map(\.json))]))
@@ -76,10 +76,7 @@ struct ConversationQueryController: Sendable {
     private func transcript(_ request: Request, _ context: HubRequestContext) async throws -> Response {
         try ConfigurationController.refuseQueryParameters(request, allowed: [])
         let id = context.parameters.get("id") ?? ""
-        let accept = request.headers[.accept]?.lowercased() ?? ""
-        let format =
-            accept.contains("application/x-ndjson") ? "ndjson" : accept.contains("text/plain") ? "text" : "json"
-        if format == "json" { try ConfigurationController.requireAcceptsJSON(request) }
+        let format = try request.negotiate(["application/json", "application/x-ndjson", "text/plain"])
         guard Schema.isUUID(id), let (conversation, lines) = try await queries.transcript(id.lowercased()) else {
             throw APIError(
                 statusCode: 404,
@@ -89,14 +86,14 @@ struct ConversationQueryController: Sendable {
             )
         }
         switch format {
-        case "ndjson":
+        case "application/x-ndjson":
             let text = lines.map { $0.json.text + "\n" }.joined()
             return Response(
                 status: .ok,
                 headers: [.contentType: "application/x-ndjson"],
                 body: .init(byteBuffer: ByteBuffer(string: text))
             )
-        case "text":
+        case "text/plain":
             let text = lines.map { $0.plainText + "\n" }.joined()
             return Response(
                 status: .ok,
