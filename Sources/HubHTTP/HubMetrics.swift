@@ -8,6 +8,7 @@ public struct HubMetrics: Sendable {
     let queueDepth: Gauge
     let walSize: Gauge
     let headPosition: Gauge
+    let storageFailing: Gauge
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -51,6 +52,15 @@ public struct HubMetrics: Sendable {
                 helpText: "The last committed log position"
             )
         )
+        storageFailing = registry.makeGauge(
+            descriptor: .init(
+                namespace: "hubstore",
+                subsystem: "writer",
+                metricName: "storage_failing",
+                unitName: "",
+                helpText: "1 while writes fail (a full disk, an I/O error), 0 otherwise"
+            )
+        )
     }
 
     /// The exposition text, with the gauges read at scrape time brought up to date first.
@@ -58,6 +68,7 @@ public struct HubMetrics: Sendable {
         queueDepth.set(Double(store.writer.queueDepth))
         walSize.set(Double(store.walSize))
         headPosition.set(Double(store.headPosition))
+        storageFailing.set(store.writer.storageFailure == nil ? 0 : 1)
         return registry.emitToBuffer()
     }
 }

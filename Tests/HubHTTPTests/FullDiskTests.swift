@@ -48,6 +48,15 @@ struct FullDiskTests {
                         #expect(response.status == .serviceUnavailable)
                         #expect(String(buffer: response.body).contains("storage-failing"))
                     }
+                    let admin = tokens.issue(subject: TokenService.operatorSubject, scopes: [.admin])
+                    @Sendable func metrics() async throws -> String {
+                        try await client.execute(
+                            uri: "/metrics",
+                            method: .get,
+                            headers: [.authorization: "Bearer \(admin)"]
+                        ) { String(buffer: $0.body) }
+                    }
+                    #expect(try await metrics().contains("hubstore_writer_storage_failing 1"))
                     // Space returns: the next probe finds out by itself, with no request writing.
                     FaultInjection.disarm(directory: directory)
                     try await Task.sleep(for: .milliseconds(1100))
@@ -55,6 +64,7 @@ struct FullDiskTests {
                         #expect(response.status == .ok, "\(String(buffer: response.body))")
                     }
                     #expect(try await create(client, "after").0 == 201)
+                    #expect(try await metrics().contains("hubstore_writer_storage_failing 0"))
                     #expect(store.headPosition == position + 1)
                 }
             }
