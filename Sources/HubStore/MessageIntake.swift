@@ -24,6 +24,9 @@ struct MessageIntake {
         if let original = try replay(message) { return original }
         var (conversation, account) = try locate(message, path: path)
         try account.routing.channel.check(message, path: path)
+        let botBypassed =
+            try message.type == "conversation.end" && conversation.state.status == .escalated
+            && account.routing.plan.bot != nil && !botTookPart(in: conversation.id)
         let decision = try ConversationRules.route(
             message.type,
             from: message.senderType,
@@ -31,7 +34,8 @@ struct MessageIntake {
             state: conversation.state,
             plan: account.routing.plan,
             now: now,
-            customerIdentifiable: conversation.customerHasContact
+            customerIdentifiable: conversation.customerHasContact,
+            botBypassed: botBypassed
         )
         let stream = "conversation/\(conversation.id)"
         let hubId = prepared.hubId

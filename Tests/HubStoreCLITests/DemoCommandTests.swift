@@ -22,7 +22,8 @@ struct DemoCommandTests {
             ] {
                 #expect(output.contains(line), "missing: \(line)")
             }
-            #expect(output.components(separatedBy: "delivery.succeeded").count - 1 == 8)
+            // Nine: the agent's conversation.end reaches the customer and the bot (spec §4.3 [P]).
+            #expect(output.components(separatedBy: "delivery.succeeded").count - 1 == 9)
             // --data keeps the hub's data; verify agrees from outside.
             let verify = try await ChildProcess.run(["verify", "--data", directory + "/demo"])
             #expect(verify.status == 0)
