@@ -33,6 +33,9 @@ public struct RequestMessages: Sendable, Equatable {
     public var attributes: JSONValue?
     public var messages: [IncomingMessage]
 
+    /// The longest `content.text`, in characters.
+    public static let maxTextCharacters = 1_000_000
+
     static let attributes = Field(
         "attributes",
         .array(
@@ -49,7 +52,7 @@ public struct RequestMessages: Sendable, Equatable {
         Field(
             "content",
             .object([
-                Field("text", .string(min: 0, max: 1_000_000)),
+                Field("text", .string(min: 0, max: maxTextCharacters)),
                 Field("redact", .boolean, default: false),
                 Field("value", .any),
                 Field("attachments", .object([Field("attachment", .array(of: idObject, max: 25), required: true)])),

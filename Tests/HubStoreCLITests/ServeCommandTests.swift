@@ -92,6 +92,7 @@ struct ServeCommandTests {
         (["serve", "--delivery-retries", "1s,soon"], "delivery retries must look like 1s,5s,30s,2m"),
         (["serve", "--asset-lifetime", "a day"], "asset lifetime must look like 24h, 90m or 30s"),
         (["serve", "--asset-lifetime", "0s"], "asset lifetime must look like 24h, 90m or 30s"),
+        (["serve", "--asset-lifetime", "1e300s"], "asset lifetime must look like 24h, 90m or 30s"),
     ])
     func badFlagsGiveAClearMessage(_ arguments: [String], _ message: String) async throws {
         try await withTemporaryDirectory { directory in

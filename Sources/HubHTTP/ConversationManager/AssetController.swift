@@ -22,7 +22,7 @@ struct AssetController: Sendable {
             required: true
         ),
         Field("name", .string(max: 255), required: true),
-        Field("size", .number(min: 1), required: true),
+        Field("size", .integer(min: 1), required: true),
     ])
 
     func register(on router: Router<HubRequestContext>) {
@@ -40,15 +40,16 @@ struct AssetController: Sendable {
     private func requestURL(_ request: Request, _ context: HubRequestContext) async throws -> Response {
         try ConfigurationController.refuseQueryParameters(request, allowed: [])
         let body = try Self.requestSchema.validate(try await ConfigurationController.jsonBody(request))
-        guard let name = body["name"]?.stringValue, let size = body["size"]?.doubleValue,
-            size == size.rounded(), let senderText = body.value(at: "sender.type")?.stringValue,
+        // The schema made `size` a whole number within Int64's range.
+        guard let name = body["name"]?.stringValue, case .integer(let size)? = body["size"],
+            let senderText = body.value(at: "sender.type")?.stringValue,
             let sender = SenderType(rawValue: senderText), let channel = body.value(at: "channel.type")?.stringValue
         else { throw APIError.invalidValue("size", "must be a whole number of bytes") }
         let asset = try await assets.request(
             channelType: channel,
             senderType: sender,
             name: name,
-            size: Int64(size),
+            size: size,
             caller: ConfigurationController.caller(request, context)
         )
         let (signature, expiresAt) = signer.sign(method: "POST", asset: asset)

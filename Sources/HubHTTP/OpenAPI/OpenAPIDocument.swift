@@ -380,10 +380,8 @@ enum OpenAPIDocument {
             return .object(schema)
         case .boolean:
             return .object(["type": "boolean"])
-        case .number(let min):
-            var schema: [String: JSONValue] = ["type": "number"]
-            if let min { schema["minimum"] = .double(min) }
-            return .object(schema)
+        case .number(let min, let max, let integer):
+            return .object(["type": integer ? "integer" : "number", "minimum": .double(min), "maximum": .double(max)])
         case .enumeration(let values):
             return .object(["type": "string", "enum": .array(values.map(JSONValue.string))])
         case .object(let fields):
