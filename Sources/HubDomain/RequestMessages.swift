@@ -35,6 +35,10 @@ public struct RequestMessages: Sendable, Equatable {
 
     /// The longest `content.text`, in characters.
     public static let maxTextCharacters = 1_000_000
+    /// The largest `content` of one message, in bytes of its JSON text (UTF-8) as the hub writes it
+    /// (1 MiB, as large as a request body): the longest text fits, and every content this allows fits
+    /// the event store's data limit once sealed (README, "Limits").
+    public static let maxContentBytes = 1 << 20
 
     static let attributes = Field(
         "attributes",

@@ -11,7 +11,8 @@ public func buildRouter(
     store: EventStore,
     metrics: HubMetrics,
     tokens: TokenService,
-    masterKey: MasterKey
+    masterKey: MasterKey,
+    maxUploadBytes: Int64 = 25 << 20
 ) -> Router<HubRequestContext> {
     let vault = SecretVault(masterKey: masterKey)
     let contactKeys = ContactKeys(masterKey: masterKey)
@@ -38,7 +39,8 @@ public func buildRouter(
         queries: queries
     ).register(on: router)
     let assets = AssetStore(store: store)
-    AssetController(assets: assets, signer: AssetURLSigner(masterKey: masterKey)).register(on: router)
+    AssetController(assets: assets, signer: AssetURLSigner(masterKey: masterKey), maxUploadBytes: maxUploadBytes)
+        .register(on: router)
     ConversationQueryController(queries: queries, assets: assets).register(on: router)
     let openAPI = ByteBuffer(string: OpenAPIDocument.json.text)
     router.get("/openapi.json") { _, _ in
@@ -56,10 +58,17 @@ public func buildApplication(
     host: String,
     port: Int,
     logger: Logger,
+    maxUploadBytes: Int64 = 25 << 20,
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     Application(
-        router: buildRouter(store: store, metrics: metrics, tokens: tokens, masterKey: masterKey),
+        router: buildRouter(
+            store: store,
+            metrics: metrics,
+            tokens: tokens,
+            masterKey: masterKey,
+            maxUploadBytes: maxUploadBytes
+        ),
         configuration: .init(address: .hostname(host, port: port), serverName: "hubstore"),
         onServerRunning: onServerRunning,
         logger: logger

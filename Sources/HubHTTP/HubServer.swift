@@ -50,6 +50,7 @@ public enum HubServer {
             host: configuration.host,
             port: configuration.port,
             logger: logger,
+            maxUploadBytes: configuration.maxUploadBytes,
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port
                 logger.info("hubstore listening", metadata: ["address": "\(configuration.host):\(port)"])

@@ -9,6 +9,8 @@ public struct ServerConfiguration: Sendable {
     public var delivery: DeliveryConfiguration
     /// How long an asset may stay unused (requested or uploaded, not attached) before it expires.
     public var assetLifetime: Duration
+    /// The largest asset upload, in bytes (`--max-upload`, default 25 MiB).
+    public var maxUploadBytes: Int64 = 25 << 20
 
     public init(
         host: String = "127.0.0.1",

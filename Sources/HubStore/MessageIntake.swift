@@ -185,12 +185,6 @@ struct MessageIntake {
         )
     }
 
-    /// The conversation's transcript as plain text, one line per visible message: time, sender, text.
-    private func transcriptText(of conversation: String) throws -> String {
-        try ConversationProjection.messages(of: conversation, visibleOnly: true, connection)
-            .map(\.plainTranscriptLine).joined(separator: "\n")
-    }
-
     // MARK: - Steps
 
     /// The first answer to this sender's `messageId`, when it was accepted before.
@@ -531,11 +525,19 @@ struct PreparedContent: Sendable {
     /// `nil` for message types whose content is changed in the transaction (attachments).
     var seal: PreparedSeal?
 
-    init(_ message: IncomingMessage, vault: SecretVault) throws {
+    /// - Throws: `400-102` naming `path.content` when the content is over `RequestMessages.maxContentBytes`.
+    init(_ message: IncomingMessage, path: String, vault: SecretVault) throws {
         hubId = EventID.makeV7()
-        seal =
-            message.attachments.isEmpty
-            ? try vault.sealUnderNewKey((message.body["content"] ?? .object([:])).text) : nil
+        let content = (message.body["content"] ?? .object([:])).text
+        let size = content.utf8.count
+        guard size <= RequestMessages.maxContentBytes else {
+            throw APIError.invalidValue(
+                path + ".content",
+                "the content is \(size) bytes as JSON; a message's content may have at most "
+                    + "\(RequestMessages.maxContentBytes)"
+            )
+        }
+        seal = message.attachments.isEmpty ? try vault.sealUnderNewKey(content) : nil
     }
 }
 

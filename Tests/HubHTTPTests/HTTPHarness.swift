@@ -8,7 +8,8 @@ import Logging
 /// A store (writer not running) and the application over it, as `hubstore serve` builds them.
 func makeHub(
     _ directory: String,
-    queueCapacity: Int = 16_384
+    queueCapacity: Int = 16_384,
+    maxUploadBytes: Int64 = 25 << 20
 ) async throws -> (EventStore, TokenService, some ApplicationProtocol) {
     let metrics = HubMetrics()
     let store = try await EventStore.open(
@@ -24,7 +25,8 @@ func makeHub(
         masterKey: masterKey,
         host: "127.0.0.1",
         port: 0,
-        logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
+        maxUploadBytes: maxUploadBytes
     )
     return (store, tokens, app)
 }
