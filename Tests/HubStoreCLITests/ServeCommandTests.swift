@@ -96,6 +96,8 @@ struct ServeCommandTests {
         (["serve", "--max-upload", "lots"], "max upload must look like 25MiB, 512KiB or 1048576"),
         (["serve", "--max-upload", "99999999999GiB"], "max upload must look like 25MiB, 512KiB or 1048576"),
         (["serve", "--max-upload", "0"], "max upload must look like 25MiB, 512KiB or 1048576"),
+        (["token", "--scope", "hubstore.admin", "--lifetime", "9223372036854775807"], "--lifetime must be 1 to"),
+        (["token", "--scope", "hubstore.admin", "--lifetime", "0"], "--lifetime must be 1 to"),
     ])
     func badFlagsGiveAClearMessage(_ arguments: [String], _ message: String) async throws {
         try await withTemporaryDirectory { directory in
