@@ -55,7 +55,8 @@ struct NumberRangeTests {
             default: []
             }
         }
-        let all = ResourceKind.allCases.flatMap { numbers(.object($0.schema.fields)) }
+        let all =
+            ResourceKind.allCases.flatMap { numbers(.object($0.schema.fields)) }
             + numbers(.object(RequestMessages.schema.fields))
         #expect(all.count == 7)
         for range in all {

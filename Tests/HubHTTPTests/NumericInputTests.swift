@@ -1,11 +1,12 @@
 import Foundation
 import HTTPTypes
 import HubDomain
-@testable import HubHTTP
 import HubSQLite
 import HubStore
 import HubTestSupport
 import Testing
+
+@testable import HubHTTP
 
 /// Numbers from JSON (issue 13 items 6–8): every one is range-checked where it is validated, none
 /// reaches a trapping conversion, and a stored configuration cannot crash routing.
@@ -148,7 +149,8 @@ struct NumericInputTests {
                             Self.text(body, path, number)
                         )
                         #expect(updated < 500, "\(context): \(updatedBody?.text ?? "")")
-                        for answer in [createdBody, updatedBody] where answer?["code"]?.stringValue?.hasPrefix("400") == true {
+                        for answer in [createdBody, updatedBody]
+                        where answer?["code"]?.stringValue?.hasPrefix("400") == true {
                             #expect(answer?["code"] == "400-102", "\(context): \(answer?.text ?? "")")
                         }
                         if updated == 204 {
@@ -183,7 +185,10 @@ struct NumericInputTests {
             let conversation = try #require(started.first?.value(at: "conversation.id")?.stringValue)
             let messages = RequestMessages.schema.fields.first { $0.name == "messages" }
             guard case .object(let envelope)? = messages?.type, case .array(let messageType, _, _) = envelope[0].type
-            else { Issue.record("the RequestMessages schema changed shape"); return }
+            else {
+                Issue.record("the RequestMessages schema changed shape")
+                return
+            }
             let schemaPaths = Self.paths(in: messageType, where: { _ in true })
             // `content.value` is passed through: the keys the hub reads (spec §4.3), and some it does not.
             let valuePaths = [

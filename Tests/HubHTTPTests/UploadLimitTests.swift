@@ -2,12 +2,13 @@ import Crypto
 import Foundation
 import HTTPTypes
 import HubDomain
-@testable import HubHTTP
 import HubStore
 import HubTestSupport
 import HummingbirdTesting
 import NIOCore
 import Testing
+
+@testable import HubHTTP
 
 /// Upload and message size limits (issue 13 item 10): uploads are streamed to disk under a cap
 /// (`--max-upload`), and the longest message the schema allows fits the event store's limit.

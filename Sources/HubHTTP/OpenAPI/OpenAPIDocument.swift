@@ -213,7 +213,9 @@ enum OpenAPIDocument {
                 path: "/conversation/conversationmgr/v3/assets/upload",
                 summary: "Upload the bytes to a signed URL (no bearer token; the signature authorises)",
                 scopes: nil,
-                responses: ["204": "Stored", "400": "Size or type differ from the request", "401": "Bad signature"],
+                responses: [
+                    "204": "Stored", "400": "Size or type differ", "401": "Bad signature", "413": "Over --max-upload",
+                ],
                 parameters: [queryParameter("signature", "From contentUrl", required: true)]
             ),
             Operation(
@@ -221,7 +223,9 @@ enum OpenAPIDocument {
                 path: "/conversation/conversationmgr/v3/assets/upload",
                 summary: "Upload the bytes to a signed URL (as POST)",
                 scopes: nil,
-                responses: ["204": "Stored", "400": "Size or type differ from the request", "401": "Bad signature"],
+                responses: [
+                    "204": "Stored", "400": "Size or type differ", "401": "Bad signature", "413": "Over --max-upload",
+                ],
                 parameters: [queryParameter("signature", "From contentUrl", required: true)]
             ),
             Operation(
