@@ -14,6 +14,7 @@ struct DemoCommandTests {
                 "  -> bot app received text: Hi, I need help with my order.",
                 "  -> agent app received escalation.transfer",
                 "  -> customer app received conversation.end",
+                "  -> bot app received conversation.end",
                 "customer (John Smith): Hi, I need help with my order.",
                 "custom_agent (Alice): Hi John, this is Alice. Order 12345 ships today.",
                 "system: [conversation.state: escalated]",
