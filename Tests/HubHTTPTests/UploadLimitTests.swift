@@ -123,6 +123,37 @@ struct UploadLimitTests {
         }
     }
 
+    /// A forwarded transcript is a message too: of a conversation longer than a message may be, it
+    /// keeps the latest lines, and the conversation still ends.
+    @Test func aLongTranscriptIsForwardedWithItsLatestLines() async throws {
+        try await withConversationHub(botOptions: #""forwardTranscript": true,"#) { hub in
+            let path = "/channels/\(hub.setup.channel)"
+            let (_, channel) = try await hub.api.call(.get, path)
+            var fields = try #require(channel?.objectValue)
+            for key in ["id", "created", "restrictions"] { fields[key] = nil }
+            #expect(try await hub.api.call(.put, path, JSONValue.object(fields).text).status == 204)
+            var conversation = ""
+            for letter in ["a", "b", "c"] {
+                let accepted = try await hub.sendAccepted(messageBody(text: String(repeating: letter, count: 600_000)))
+                conversation = try #require(accepted.first?.value(at: "conversation.id")?.stringValue)
+            }
+            let (status, answer) = try await hub.send(
+                messageBody("conversation.end", from: "custom_bot", text: nil, conversation: conversation)
+            )
+            #expect(status == 202, "\(answer?.text ?? "")")
+            try await hub.callbacks.waitFor { $0.contains { $0.path == "/custom_agent" } }
+            let body = try JSONValue.parse(try #require(hub.callbacks.requests(to: "/custom_agent").first).body)
+            let text = body.value(at: "messages")?["message"]?.arrayValue?.first?.value(at: "content.text")?.stringValue
+            let lines = (text ?? "").split(separator: "\n")
+            // The note, the last customer message and the end itself; the older ones are left out.
+            #expect(lines.count == 3)
+            #expect(lines.first == "(earlier lines left out)")
+            #expect(lines.dropFirst().first?.hasSuffix(String(repeating: "c", count: 600_000)) == true)
+            #expect(lines.last?.contains("conversation.end") == true, "\(lines.last ?? "")")
+            #expect(!(text ?? "").contains("bbbbbbbbbb"))
+        }
+    }
+
     @Test func theSchemaTheOpenAPIDocumentAndTheEventLimitAgree() {
         let document = OpenAPIDocument.json
         let text = document.value(at: "components.schemas.RequestMessages.properties.messages.properties.message")?[
