@@ -19,13 +19,6 @@ public struct AssetFiles: Sendable {
         return try AssetSpool(files: self)
     }
 
-    /// Stores `bytes` durably; returns their SHA-256 (hex). Storing the same bytes twice keeps one file.
-    public func store(_ bytes: [UInt8]) async throws -> String {
-        let spool = try spool()
-        try await spool.append(bytes)
-        return try await spool.finish()
-    }
-
     /// Runs blocking file work off the cooperative pool.
     static func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
