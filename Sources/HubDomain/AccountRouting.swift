@@ -88,8 +88,10 @@ public struct ChannelRules: Sendable, Equatable {
         type = channel["type"]?.stringValue ?? ""
         let inbound = channel.value(at: "restrictions.inbound")
         let outbound = channel.value(at: "restrictions.outbound")
-        inboundMaxText = inbound?["maxTextLength"]?.doubleValue.map { Int($0) }
-        outboundMaxText = outbound?["maxTextLength"]?.doubleValue.map { Int($0) }
+        // Stored configuration is read without trapping, whatever it holds (validation bounds new values;
+        // a value stored before it did is clamped).
+        inboundMaxText = inbound?["maxTextLength"]?.clampedInt64.map { Int(clamping: $0) }
+        outboundMaxText = outbound?["maxTextLength"]?.clampedInt64.map { Int(clamping: $0) }
         inboundFeatures = inbound?["features"]?.arrayValue.map { Set($0.compactMap(\.stringValue)) }
         outboundFeatures = outbound?["features"]?.arrayValue.map { Set($0.compactMap(\.stringValue)) }
         richMessageTypes = outbound?["richMessageTypes"]?.arrayValue.map { Set($0.compactMap(\.stringValue)) }
@@ -139,7 +141,7 @@ public struct AttachmentPolicy: Sendable, Equatable {
 
     public init(_ policy: JSONValue?) {
         enabled = policy?["enabled"] != .bool(false)
-        maxSize = policy?["maxSize"]?.doubleValue.map { Int64($0) }
+        maxSize = policy?["maxSize"]?.clampedInt64
         allow = policy?["type"]?.stringValue == "allow"
         extensions = Set(
             (policy?["extensions"]?.arrayValue ?? []).compactMap {
@@ -156,6 +158,20 @@ extension JSONValue {
         case .integer(let value): Double(value)
         case .double(let value): value
         default: nil
+        }
+    }
+
+    /// A number as a whole `Int64`, rounded down and clamped to `Int64`'s range: never traps, whatever
+    /// the JSON held (`1e300` is `Int64.max`). `nil` for anything but a number.
+    public var clampedInt64: Int64? {
+        switch self {
+        case .integer(let value): return value
+        case .double(let value):
+            guard !value.isNaN else { return nil }
+            if value >= 0x1p63 { return .max }
+            if value < -0x1p63 { return .min }
+            return Int64(value.rounded(.down))
+        default: return nil
         }
     }
 }

@@ -144,7 +144,8 @@ public enum ConversationRules {
     public static let transcriptAttributes: JSONValue = .array([.object(["name": "transcript", "value": "true"])])
 
     /// Routes one message of `type` from `sender` in a conversation standing at `state`.
-    /// `customerIdentifiable`: the conversation's customer has at least one contact.
+    /// `customerIdentifiable`: the conversation's customer has at least one contact. `botBypassed`: the
+    /// conversation started escalated (`bypassVaDuration`), so the bot never had a session in it.
     ///
     /// - Throws: `400-148` when the conversation has ended; `403-102`/`400-102` from the permission matrix.
     public static func route(
@@ -154,7 +155,8 @@ public enum ConversationRules {
         state: ConversationState,
         plan: RoutingPlan,
         now: Int64,
-        customerIdentifiable: Bool = false
+        customerIdentifiable: Bool = false,
+        botBypassed: Bool = false
     ) throws(APIError) -> RoutingDecision {
         try MessagePermissions.check(sender, toSend: type)
         guard state.status != .ended else {
@@ -168,9 +170,11 @@ public enum ConversationRules {
         var recipients: [Recipient]
         switch (sender, type) {
         case (_, "conversation.end"):
-            // Ended by any party; the other side is told.
+            // Ended by any party; every other party is told (spec §4.3 [P]): the customer, the bot while
+            // or after its session, and the agent application once escalated (or without a bot).
             next.status = .ended
-            recipients = [sender == .customer ? handler : plan.customer].compactMap { $0 }
+            recipients = parties(state: state, plan: plan, botBypassed: botBypassed)
+                .filter { $0.side != side(of: sender) }.map { $0.recipient }
             // A bot session that ends without escalation: its transcript goes to the escalation agent.
             if state.status == .active, plan.bot != nil, plan.forwardTranscript, customerIdentifiable,
                 let agent = plan.escalationAgent
@@ -214,6 +218,26 @@ public enum ConversationRules {
             recipients = [plan.customer].compactMap { $0 }
         }
         return RoutingDecision(recipients: recipients, state: next, systemMessages: system)
+    }
+
+    private enum Side { case customer, bot, agent }
+
+    private static func side(of sender: SenderType) -> Side {
+        sender == .customer ? .customer : sender.isBot ? .bot : .agent
+    }
+
+    /// The parties a conversation standing at `state` has had, in the order they are told of its end.
+    private static func parties(
+        state: ConversationState,
+        plan: RoutingPlan,
+        botBypassed: Bool
+    ) -> [(side: Side, recipient: Recipient)] {
+        var parties: [(side: Side, recipient: Recipient)] = []
+        if let customer = plan.customer { parties.append((.customer, customer)) }
+        if let bot = plan.bot, state.status == .active || !botBypassed { parties.append((.bot, bot)) }
+        let agent = plan.bot == nil ? plan.agent : state.status == .escalated ? plan.escalationAgent : nil
+        if let agent { parties.append((.agent, agent)) }
+        return parties
     }
 
     /// Typing events are delivered and recorded but are not transcript lines.

@@ -6,7 +6,11 @@ public enum DurationText {
         let unit = units.first { text.hasSuffix($0.suffix) }
         let number = unit.map { text.dropLast($0.suffix.count) } ?? Substring(text)
         guard let value = Double(number), value >= 0, value.isFinite else { return nil }
-        return .milliseconds(Int64(value * (unit?.milliseconds ?? 1000)))
+        // Int64(x) traps beyond Int64's range: a duration of more than 292 million years is refused instead.
+        guard let milliseconds = Int64(exactly: (value * (unit?.milliseconds ?? 1000)).rounded(.down)) else {
+            return nil
+        }
+        return .milliseconds(milliseconds)
     }
 }
 

@@ -33,6 +33,13 @@ public struct RequestMessages: Sendable, Equatable {
     public var attributes: JSONValue?
     public var messages: [IncomingMessage]
 
+    /// The longest `content.text`, in characters.
+    public static let maxTextCharacters = 1_000_000
+    /// The largest `content` of one message, in bytes of its JSON text (UTF-8) as the hub writes it
+    /// (1 MiB, as large as a request body): the longest text fits, and every content this allows fits
+    /// the event store's data limit once sealed (README, "Limits").
+    public static let maxContentBytes = 1 << 20
+
     static let attributes = Field(
         "attributes",
         .array(
@@ -49,7 +56,7 @@ public struct RequestMessages: Sendable, Equatable {
         Field(
             "content",
             .object([
-                Field("text", .string(min: 0, max: 1_000_000)),
+                Field("text", .string(min: 0, max: maxTextCharacters)),
                 Field("redact", .boolean, default: false),
                 Field("value", .any),
                 Field("attachments", .object([Field("attachment", .array(of: idObject, max: 25), required: true)])),

@@ -208,11 +208,13 @@ public enum ResourceKind: String, CaseIterable, Sendable, Hashable {
         "attachmentPolicy",
         .object([
             Field("enabled", .boolean),
-            Field("maxSize", .number(min: 0)),
+            Field("maxSize", .integer(min: 0)),
             Field("type", .enumeration(["allow", "block"])),
             Field("extensions", .array(of: .string(max: 255))),
         ])
     )
+    /// Characters; a limit above the longest text a message may have would never apply.
+    static let maxTextLength = Field("maxTextLength", .integer(min: 1, max: Double(RequestMessages.maxTextCharacters)))
     static let features = Field(
         "features",
         .array(of: .enumeration(["typing_events", "attachments", "richText"]))
@@ -226,11 +228,11 @@ public enum ResourceKind: String, CaseIterable, Sendable, Hashable {
         Field(
             "restrictions",
             .object([
-                Field("inbound", .object([Field("maxTextLength", .number(min: 1)), features, attachmentPolicy])),
+                Field("inbound", .object([maxTextLength, features, attachmentPolicy])),
                 Field(
                     "outbound",
                     .object([
-                        Field("maxTextLength", .number(min: 1)),
+                        maxTextLength,
                         Field("systemMessages", .boolean),
                         Field("midChatAuth", .boolean),
                         features,
@@ -262,7 +264,7 @@ public enum ResourceKind: String, CaseIterable, Sendable, Hashable {
                     "botConfiguration",
                     .object([
                         Field("forwardTranscript", .boolean),
-                        Field("bypassVaDuration", .number(min: 0)),
+                        Field("bypassVaDuration", .minutes),
                         Field(
                             "bots",
                             .array(
@@ -302,12 +304,12 @@ public enum ResourceKind: String, CaseIterable, Sendable, Hashable {
         idObject("channel"),
         Field(
             "caseManagement",
-            .object([Field("sameCaseDuration", .number(min: 0)), Field("copyCustomAttributes", .boolean)])
+            .object([Field("sameCaseDuration", .minutes), Field("copyCustomAttributes", .boolean)])
         ),
         Field(
             "chatConfigurations",
             .object([
-                Field("timeout", .number(min: 0)),
+                Field("timeout", .minutes),
                 Field("defaultLanguage", .string(max: 255)),
                 Field("onAgentUnavailability", .enumeration(["off_hours", "retain_and_retry"])),
                 Field("allowLogoutWithOpenChats", .boolean),

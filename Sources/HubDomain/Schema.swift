@@ -2,16 +2,32 @@
 ///
 /// ``validate(_:)`` keeps only known fields (unknown ones are ignored, as the API promises), fills
 /// defaults, and refuses the first problem with the API's codes: a missing required attribute is
-/// `400-143` naming it, a wrong type, length, format or enum value is `400-102` naming it.
+/// `400-143` naming it, a wrong type, length, format, range or enum value is `400-102` naming it.
 public indirect enum FieldType: Sendable {
     case string(min: Int = 1, max: Int, format: StringFormat = .plain)
     case boolean
-    case number(min: Double? = nil)
+    /// A number within `min...max` (both always bounded: an unbounded number from JSON is a value the
+    /// code using it may not be able to hold); `integer`: a whole number (`1e2` is 100, `1.5` is refused).
+    case number(min: Double, max: Double, integer: Bool = false)
     case enumeration([String])
     case object([Field])
     case array(of: FieldType, min: Int = 0, max: Int = .max)
     /// Any JSON value, kept as sent (e.g. a message's `content.value`).
     case any
+}
+
+extension FieldType {
+    /// 2^53 − 1, the largest whole number every JSON reader holds exactly (JavaScript's
+    /// `Number.MAX_SAFE_INTEGER`), and well within `Int64`.
+    public static let largestExactInteger: Double = 9_007_199_254_740_991
+
+    /// A whole number from `min` to `max`.
+    public static func integer(min: Double, max: Double = largestExactInteger) -> FieldType {
+        .number(min: min, max: max, integer: true)
+    }
+
+    /// A duration in minutes: 0 up to 100 years.
+    public static let minutes = FieldType.number(min: 0, max: 100 * 525_960)
 }
 
 /// What a string must look like beyond its length.
@@ -102,12 +118,13 @@ public struct Schema: Sendable {
             return value
         case (.boolean, .bool):
             return value
-        case (.number(let min), .integer(let number)):
-            if let min, Double(number) < min { throw APIError.invalidValue(path(), "must be at least \(min)") }
+        case (.number(let min, let max, let integer), .integer(let number)):
+            try checkRange(Double(number), min: min, max: max, integer: integer, path: path())
             return value
-        case (.number(let min), .double(let number)):
-            if let min, number < min { throw APIError.invalidValue(path(), "must be at least \(min)") }
-            return value
+        case (.number(let min, let max, let integer), .double(let number)):
+            try checkRange(number, min: min, max: max, integer: integer, path: path())
+            // A whole number sent as `1e2` or `100.0` is kept as the integer it is.
+            return integer ? .integer(Int64(exactly: number) ?? 0) : value
         case (.enumeration(let allowed), .string(let text)):
             guard allowed.contains(text) else {
                 throw APIError.invalidValue(
@@ -145,6 +162,30 @@ public struct Schema: Sendable {
         default:
             throw APIError.invalidValue(path(), "must be \(describe(type))")
         }
+    }
+
+    private static func checkRange(
+        _ number: Double,
+        min: Double,
+        max: Double,
+        integer: Bool,
+        path: @autoclosure () -> String
+    ) throws(APIError) {
+        guard number.isFinite, number >= min, number <= max else {
+            throw APIError.invalidValue(
+                path(),
+                "must be \(integer ? "a whole number" : "a number") from \(numberText(min)) to \(numberText(max))"
+            )
+        }
+        if integer, number != number.rounded(.towardZero) {
+            throw APIError.invalidValue(path(), "must be a whole number")
+        }
+    }
+
+    /// `1`, not `1.0`; `9007199254740991`, not `9.007199254740991e+15`.
+    static func numberText(_ number: Double) -> String {
+        if let whole = Int64(exactly: number) { return String(whole) }
+        return "\(number)"
     }
 
     private static func joined(_ path: String, _ name: String) -> String {

@@ -14,7 +14,8 @@ public func buildRouter(
     metrics: HubMetrics,
     tokens: TokenService,
     masterKey: MasterKey,
-    options: APIOptions = .init()
+    options: APIOptions = .init(),
+    maxUploadBytes: Int64 = 25 << 20
 ) -> Router<HubRequestContext> {
     let vault = SecretVault(masterKey: masterKey)
     let contactKeys = ContactKeys(masterKey: masterKey)
@@ -48,7 +49,8 @@ public func buildRouter(
         queries: queries
     ).register(on: router)
     let assets = AssetStore(store: store)
-    AssetController(assets: assets, signer: AssetURLSigner(masterKey: masterKey)).register(on: router)
+    AssetController(assets: assets, signer: AssetURLSigner(masterKey: masterKey), maxUploadBytes: maxUploadBytes)
+        .register(on: router)
     ConversationQueryController(queries: queries, assets: assets).register(on: router)
     LogHeadController(store: store, key: LogHeadKey(masterKey: masterKey)).register(on: router)
     let openAPI = ByteBuffer(string: OpenAPIDocument.json.text)
@@ -69,12 +71,20 @@ public func buildApplication(
     port: Int,
     logger: Logger,
     options: APIOptions = .init(),
+    maxUploadBytes: Int64 = 25 << 20,
     connections: ConnectionLimits = .init(),
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     let registry = ConnectionRegistry(maximum: connections.effectiveMaxConnections(fileLimit: FileDescriptorLimit.current))
     return Application(
-        router: buildRouter(store: store, metrics: metrics, tokens: tokens, masterKey: masterKey, options: options),
+        router: buildRouter(
+            store: store,
+            metrics: metrics,
+            tokens: tokens,
+            masterKey: masterKey,
+            options: options,
+            maxUploadBytes: maxUploadBytes
+        ),
         server: HTTPServerBuilder { GuardedHTTP1Channel(responder: $0, limits: connections, registry: registry) },
         configuration: .init(
             address: .hostname(host, port: port),

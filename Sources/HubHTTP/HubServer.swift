@@ -65,6 +65,7 @@ public enum HubServer {
             port: configuration.port,
             logger: logger,
             options: configuration.api,
+            maxUploadBytes: configuration.maxUploadBytes,
             connections: configuration.connections,
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port

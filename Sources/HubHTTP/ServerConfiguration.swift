@@ -17,6 +17,8 @@ public struct ServerConfiguration: Sendable {
     public var checkpointInterval: Duration = .seconds(10)
     /// CORS and `/oauth2/token` throttling.
     public var api = APIOptions()
+    /// The largest asset upload, in bytes (`--max-upload`, default 25 MiB).
+    public var maxUploadBytes: Int64 = 25 << 20
 
     public init(
         host: String = "127.0.0.1",

@@ -13,35 +13,17 @@ public struct AssetFiles: Sendable {
 
     public func path(sha256: String) -> String { directory + "/" + sha256 }
 
-    /// Stores `bytes` durably; returns their SHA-256 (hex). Storing the same bytes twice keeps one file.
-    public func store(_ bytes: [UInt8]) throws -> String {
-        let hash = SHA256.hash(data: bytes).hexEncoded
-        let target = path(sha256: hash)
+    /// A temporary file for an upload's bytes, written as they arrive (``AssetSpool``).
+    public func spool() throws -> AssetSpool {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        if FileManager.default.fileExists(atPath: target) { return hash }
-        let temporary = directory + "/.upload-" + UUID().uuidString
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o640)
-        guard descriptor >= 0 else { throw AssetFileError("cannot create \(temporary): errno \(errno)") }
-        var written = 0
-        let ok = bytes.withUnsafeBytes { raw -> Bool in
-            while written < raw.count {
-                let count = write(descriptor, raw.baseAddress! + written, raw.count - written)
-                if count <= 0 { return false }
-                written += count
-            }
-            return fsync(descriptor) == 0
+        return try AssetSpool(files: self)
+    }
+
+    /// Runs blocking file work off the cooperative pool.
+    static func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
         }
-        close(descriptor)
-        guard ok, rename(temporary, target) == 0 else {
-            unlink(temporary)
-            throw AssetFileError("cannot write asset bytes: errno \(errno)")
-        }
-        let directoryDescriptor = open(directory, O_RDONLY)
-        if directoryDescriptor >= 0 {
-            fsync(directoryDescriptor)
-            close(directoryDescriptor)
-        }
-        return hash
     }
 
     /// The bytes of a stored asset.
@@ -50,6 +32,84 @@ public struct AssetFiles: Sendable {
             throw AssetFileError("asset bytes \(sha256) are missing from \(directory)")
         }
         return Array(data)
+    }
+}
+
+/// An upload on its way to disk: its bytes are written to a temporary file under `assets/` as they
+/// arrive and hashed on the way, so memory holds one piece at a time however large the upload is.
+/// ``finish()`` fsyncs it and renames it to its SHA-256; a spool dropped unfinished removes its file.
+/// Used by one task at a time.
+public final class AssetSpool {
+    let files: AssetFiles
+    let temporaryPath: String
+    private let descriptor: Int32
+    private var hasher = SHA256()
+    private var isOpen = true
+    /// Bytes appended so far.
+    public private(set) var count: Int64 = 0
+
+    init(files: AssetFiles) throws {
+        self.files = files
+        temporaryPath = files.directory + "/.upload-" + UUID().uuidString
+        descriptor = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o640)
+        guard descriptor >= 0 else { throw AssetFileError("cannot create \(temporaryPath): errno \(errno)") }
+    }
+
+    deinit { discard() }
+
+    /// Hashes `bytes` and writes them (off the cooperative pool).
+    public func append(_ bytes: [UInt8]) async throws {
+        guard isOpen else { throw AssetFileError("the upload's file is closed") }
+        hasher.update(data: bytes)
+        count += Int64(bytes.count)
+        let descriptor = descriptor
+        try await AssetFiles.offPool {
+            try bytes.withUnsafeBytes { raw in
+                var written = 0
+                while written < raw.count {
+                    let result = write(descriptor, raw.baseAddress! + written, raw.count - written)
+                    if result < 0, errno == EINTR { continue }
+                    guard result > 0 else { throw AssetFileError("cannot write asset bytes: errno \(errno)") }
+                    written += result
+                }
+            }
+        }
+    }
+
+    /// Makes the bytes durable under their SHA-256 (hex), which it returns: fsynced, renamed into place
+    /// and the directory fsynced. The same bytes stored before keep their file.
+    public func finish() async throws -> String {
+        guard isOpen else { throw AssetFileError("the upload's file is closed") }
+        isOpen = false
+        let hash = hasher.finalize().hexEncoded
+        let (descriptor, temporary, directory, target) =
+            (descriptor, temporaryPath, files.directory, files.path(sha256: hash))
+        try await AssetFiles.offPool {
+            defer { close(descriptor) }
+            if FileManager.default.fileExists(atPath: target) {
+                unlink(temporary)
+                return
+            }
+            guard fsync(descriptor) == 0, rename(temporary, target) == 0 else {
+                let code = errno
+                unlink(temporary)
+                throw AssetFileError("cannot write asset bytes: errno \(code)")
+            }
+            let directoryDescriptor = open(directory, O_RDONLY)
+            if directoryDescriptor >= 0 {
+                fsync(directoryDescriptor)
+                close(directoryDescriptor)
+            }
+        }
+        return hash
+    }
+
+    /// Closes and removes the temporary file (nothing happens after ``finish()``).
+    public func discard() {
+        guard isOpen else { return }
+        isOpen = false
+        close(descriptor)
+        unlink(temporaryPath)
     }
 }
 

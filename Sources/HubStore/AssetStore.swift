@@ -124,12 +124,13 @@ public struct AssetStore: Sendable {
     }
 
     /// The upload: the declared size and content type must match; the bytes are stored durably
-    /// before `asset.uploaded` is appended.
+    /// before `asset.uploaded` is appended. `receive` writes the body into the spool as it arrives (and
+    /// refuses a body larger than declared); nothing of it is kept when anything fails.
     public func upload(
         id: String,
-        bytes: [UInt8],
         contentType: String,
-        caller: ConfigurationStore.Caller
+        caller: ConfigurationStore.Caller,
+        receive: (AssetSpool) async throws -> Void
     )
         async throws
     {
@@ -137,17 +138,17 @@ public struct AssetStore: Sendable {
         guard record.state == "requested" else {
             throw APIError.invalidValue("id", "asset \(id) was already uploaded")
         }
-        guard Int64(bytes.count) == record.size else {
-            throw APIError.invalidValue("body", "\(bytes.count) bytes sent; \(record.size) were declared")
-        }
         let sent = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
         guard sent.lowercased() == record.contentType else {
             throw APIError.invalidValue("Content-Type", "must be \(record.contentType), as declared by the name")
         }
-        let files = self.files
-        let hash = try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(with: Result { try files.store(bytes) }) }
+        let spool = try files.spool()
+        defer { spool.discard() }
+        try await receive(spool)
+        guard spool.count == record.size else {
+            throw APIError.invalidValue("body", "\(spool.count) bytes sent; \(record.size) were declared")
         }
+        let hash = try await spool.finish()
         try await store.writer.perform { transaction in
             guard
                 try transaction.connection.singleText(sql: "SELECT state FROM assets WHERE id = ?", [id])

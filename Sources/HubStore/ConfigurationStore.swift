@@ -203,13 +203,22 @@ public struct ConfigurationStore: Sendable {
             }
         }
         if kind == .account { try checkAccountRoute(body, id: id, connection) }
-        // Secrets: a masked value sent back keeps the stored secret; anything else is sealed anew.
+        // Secrets: a masked value sent back keeps the stored secret of the same place, array elements
+        // matched by name (a header's own secret, wherever the header now is); anything else is sealed anew.
         let record = "\(kind.itemName)/\(id)"
-        var state = try body.mappingStrings(at: kind.schema.secretPaths) { value, path in
-            if value == SecretVault.mask, let stored = existing?.state.string(atConcretePath: path) {
-                return .string(stored)
+        let secretPaths = kind.schema.secretPaths
+        let stored = existing?.state.strings(byKeyAt: secretPaths) ?? [:]
+        var state = try body.mappingStrings(at: secretPaths) { value, location in
+            guard value == SecretVault.mask else {
+                return .string(try vault.seal(value, record: record, connection, now: now))
             }
-            return .string(try vault.seal(value, record: record, connection, now: now))
+            guard let kept = stored[location.key] else {
+                throw APIError.invalidValue(
+                    location.path,
+                    "is masked (\(SecretVault.mask)) but no secret is stored under this name; send the value itself"
+                )
+            }
+            return .string(kept)
         }
         if case .object(var fields) = state {
             fields["id"] = .string(id)

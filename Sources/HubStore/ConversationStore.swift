@@ -43,7 +43,9 @@ public struct ConversationStore: Sendable {
     ) async throws -> [AcceptedMessage] {
         // The hub ids and the sealing of the contents are made here, in parallel with other requests,
         // so the writer's serial work per message is smaller.
-        let prepared = try request.messages.map { try PreparedContent($0, vault: vault) }
+        let prepared = try request.messages.enumerated().map { index, message in
+            try PreparedContent(message, path: "messages.message[\(index)]", vault: vault)
+        }
         return try await store.writer.perform { transaction in
             let intake = MessageIntake(
                 transaction: transaction,
@@ -54,7 +56,13 @@ public struct ConversationStore: Sendable {
                 attributes: request.attributes
             )
             return try request.messages.enumerated().map { index, message in
-                try intake.receive(message, path: "messages.message[\(index)]", prepared: prepared[index])
+                let path = "messages.message[\(index)]"
+                do {
+                    return try intake.receive(message, path: path, prepared: prepared[index])
+                } catch EventStoreError.eventTooLarge(let size, let limit) {
+                    // Which message did not fit, not only that an event did not.
+                    throw APIError.invalidValue(path, "its event data is \(size) bytes, over the limit of \(limit)")
+                }
             }
         }
     }

@@ -4,12 +4,13 @@ public import HubSQLite
 public struct EventStoreConfiguration: Sendable {
     /// Size limits on what may be appended.
     public struct Limits: Sendable {
-        /// The largest `data` of one event, in bytes (default 256 KiB).
+        /// The largest `data` of one event, in bytes (default 2 MiB: a message's largest content,
+        /// `RequestMessages.maxContentBytes`, sealed, with the rest of its event).
         public var maxEventDataBytes: Int
         /// The longest stream name or event type, in bytes.
         public var maxNameBytes: Int
 
-        public init(maxEventDataBytes: Int = 256 * 1024, maxNameBytes: Int = 512) {
+        public init(maxEventDataBytes: Int = 2 << 20, maxNameBytes: Int = 512) {
             self.maxEventDataBytes = maxEventDataBytes
             self.maxNameBytes = maxNameBytes
         }

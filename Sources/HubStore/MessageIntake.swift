@@ -24,6 +24,9 @@ struct MessageIntake {
         if let original = try replay(message) { return original }
         var (conversation, account) = try locate(message, path: path)
         try account.routing.channel.check(message, path: path)
+        let botBypassed =
+            try message.type == "conversation.end" && conversation.state.status == .escalated
+            && account.routing.plan.bot != nil && !botTookPart(in: conversation.id)
         let decision = try ConversationRules.route(
             message.type,
             from: message.senderType,
@@ -31,7 +34,8 @@ struct MessageIntake {
             state: conversation.state,
             plan: account.routing.plan,
             now: now,
-            customerIdentifiable: conversation.customerHasContact
+            customerIdentifiable: conversation.customerHasContact,
+            botBypassed: botBypassed
         )
         let stream = "conversation/\(conversation.id)"
         let hubId = prepared.hubId
@@ -179,12 +183,6 @@ struct MessageIntake {
             account: account,
             stream: stream
         )
-    }
-
-    /// The conversation's transcript as plain text, one line per visible message: time, sender, text.
-    private func transcriptText(of conversation: String) throws -> String {
-        try ConversationProjection.messages(of: conversation, visibleOnly: true, connection)
-            .map(\.plainTranscriptLine).joined(separator: "\n")
     }
 
     // MARK: - Steps
@@ -528,11 +526,19 @@ struct PreparedContent: Sendable {
     /// `nil` for message types whose content is changed in the transaction (attachments).
     var seal: PreparedSeal?
 
-    init(_ message: IncomingMessage, vault: SecretVault) throws {
+    /// - Throws: `400-102` naming `path.content` when the content is over `RequestMessages.maxContentBytes`.
+    init(_ message: IncomingMessage, path: String, vault: SecretVault) throws {
         hubId = EventID.makeV7()
-        seal =
-            message.attachments.isEmpty
-            ? try vault.sealUnderNewKey((message.body["content"] ?? .object([:])).text) : nil
+        let content = (message.body["content"] ?? .object([:])).text
+        let size = content.utf8.count
+        guard size <= RequestMessages.maxContentBytes else {
+            throw APIError.invalidValue(
+                path + ".content",
+                "the content is \(size) bytes as JSON; a message's content may have at most "
+                    + "\(RequestMessages.maxContentBytes)"
+            )
+        }
+        seal = message.attachments.isEmpty ? try vault.sealUnderNewKey(content) : nil
     }
 }
 

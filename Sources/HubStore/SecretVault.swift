@@ -117,12 +117,23 @@ public struct PreparedSeal: Sendable {
     var wrappedKey: [UInt8]
 }
 
+/// Where a string of a configuration sits (``JSONValue/mappingStrings(at:_:)``).
+public struct StringLocation: Sendable, Hashable {
+    /// With indexes, as errors name attributes: `roles[0].headers[1].value`.
+    public var path: String
+    /// With each array element named by its `name`, lower-cased, when it has one, and by its index
+    /// otherwise: `roles[customer].headers[x-api-key].value`. The second element of the same name is
+    /// `[x-api-key#2]`. A masked secret sent back is matched to the stored one by this key, so
+    /// reordering, adding or dropping headers keeps each header's own secret.
+    public var key: String
+}
+
 extension JSONValue {
     /// Rewrites the string at each path (`[]` steps visit every element); `transform` gets the value
-    /// and the concrete path with indexes (`roles.0.headers.1.value`).
+    /// and where it sits.
     public func mappingStrings(
         at paths: [String],
-        _ transform: (String, String) throws -> JSONValue
+        _ transform: (String, StringLocation) throws -> JSONValue
     ) rethrows
         -> JSONValue
     {
@@ -130,49 +141,58 @@ extension JSONValue {
         for path in paths {
             result = try result.mapping(
                 steps: path.split(separator: ".").map(String.init)[...],
-                concrete: "",
+                location: StringLocation(path: "", key: ""),
                 transform
             )
         }
         return result
     }
 
+    /// The strings at `paths` by their location's key.
+    public func strings(byKeyAt paths: [String]) -> [String: String] {
+        var found: [String: String] = [:]
+        _ = mappingStrings(at: paths) { value, location in
+            found[location.key] = value
+            return .string(value)
+        }
+        return found
+    }
+
     private func mapping(
         steps: ArraySlice<String>,
-        concrete: String,
-        _ transform: (String, String) throws -> JSONValue
+        location: StringLocation,
+        _ transform: (String, StringLocation) throws -> JSONValue
     ) rethrows -> JSONValue {
         guard let step = steps.first else {
-            if case .string(let text) = self { return try transform(text, concrete) }
+            if case .string(let text) = self { return try transform(text, location) }
             return self
         }
         let isArray = step.hasSuffix("[]")
         let key = isArray ? String(step.dropLast(2)) : step
         guard case .object(var fields) = self, let child = fields[key] else { return self }
-        let childPath = concrete.isEmpty ? key : concrete + "." + key
+        func joined(_ prefix: String) -> String { prefix.isEmpty ? key : prefix + "." + key }
+        let childLocation = StringLocation(path: joined(location.path), key: joined(location.key))
         if isArray {
             guard case .array(let items) = child else { return self }
+            var seen: [String: Int] = [:]
             fields[key] = .array(
                 try items.enumerated().map { index, item in
-                    try item.mapping(steps: steps.dropFirst(), concrete: childPath + ".\(index)", transform)
+                    var name = String(index)
+                    if let itemName = item["name"]?.stringValue?.lowercased() {
+                        seen[itemName, default: 0] += 1
+                        let count = seen[itemName]!
+                        name = count == 1 ? itemName : "\(itemName)#\(count)"
+                    }
+                    let itemLocation = StringLocation(
+                        path: childLocation.path + "[\(index)]",
+                        key: childLocation.key + "[\(name)]"
+                    )
+                    return try item.mapping(steps: steps.dropFirst(), location: itemLocation, transform)
                 }
             )
         } else {
-            fields[key] = try child.mapping(steps: steps.dropFirst(), concrete: childPath, transform)
+            fields[key] = try child.mapping(steps: steps.dropFirst(), location: childLocation, transform)
         }
         return .object(fields)
-    }
-
-    /// The string at a concrete path with indexes (`roles.0.headers.1.value`).
-    public func string(atConcretePath path: String) -> String? {
-        var current: JSONValue? = self
-        for step in path.split(separator: ".") {
-            if let index = Int(step), case .array(let items)? = current {
-                current = items.indices.contains(index) ? items[index] : nil
-            } else {
-                current = current?[String(step)]
-            }
-        }
-        return current?.stringValue
     }
 }

@@ -114,6 +114,15 @@ extension HubStoreCommand {
         )
         var corsOrigin: String?
 
+        @Option(
+            name: .customLong("max-upload"),
+            help: """
+                The largest asset upload: a larger declared size is refused (400) and a larger body \
+                answered 413 (bytes, or KiB, MiB, GiB; env HUBSTORE_MAX_UPLOAD; default 25MiB).
+                """
+        )
+        var maxUpload: String?
+
         @OptionGroup var logging: LoggingOptions
 
         func run() async throws {
@@ -178,6 +187,11 @@ extension HubStoreCommand {
                 throw ValidationError("CORS origins must look like https://app.example.com,http://localhost:3000 or *")
             }
             configuration.api.cors = cors
+            let maxUploadText = try resolve(maxUpload, environment: "HUBSTORE_MAX_UPLOAD", default: "25MiB")
+            guard let maxUploadBytes = ByteSizeText.parse(maxUploadText), maxUploadBytes > 0 else {
+                throw ValidationError("max upload must look like 25MiB, 512KiB or 1048576; got '\(maxUploadText)'")
+            }
+            configuration.maxUploadBytes = maxUploadBytes
             guard (0...65535).contains(configuration.port) else {
                 throw ValidationError("port must be between 0 and 65535")
             }

@@ -17,11 +17,14 @@ extension HubStoreCommand {
         @Option(help: "Space-separated scopes (see `hubstore clients create --help`).")
         var scope: String
 
-        @Option(help: "Lifetime in seconds.")
+        @Option(help: "Lifetime in seconds (at most 315360000, ten years).")
         var lifetime = 3600
 
         func validate() throws {
-            guard lifetime > 0 else { throw ValidationError("--lifetime must be positive") }
+            // Bounded: the expiry is now + lifetime, which must not overflow.
+            guard (1...315_360_000).contains(lifetime) else {
+                throw ValidationError("--lifetime must be 1 to 315360000 seconds")
+            }
         }
 
         func run() async throws {

@@ -188,6 +188,8 @@ public struct Demo: Sendable {
         try await mailbox.expect("customer", "text", say)
         try await send(hub, message("agent-3", "conversation.end", "Thanks for contacting us.", conversation, agent))
         try await mailbox.expect("customer", "conversation.end", say)
+        // Every other party is told of the end, the bot's session too (spec §4.3 [P]).
+        try await mailbox.expect("bot", "conversation.end", say)
         return conversation
     }
 
@@ -214,11 +216,12 @@ public struct Demo: Sendable {
     }
 
     func report(_ hub: InProcessHub, conversation: String) async throws -> Report {
-        // The last delivery events commit just after the callbacks answered.
+        // The last delivery events commit just after the callbacks answered: nine messages (the end
+        // reaches the customer and the bot).
         var deliveries: [String] = []
         for _ in 0..<100 {
             deliveries = try await deliveryLog(conversation)
-            if deliveries.count >= 8 { break }
+            if deliveries.count >= 9 { break }
             try await Task.sleep(for: .milliseconds(50))
         }
         let (_, transcript) = try await hub.call(

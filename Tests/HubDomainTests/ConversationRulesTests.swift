@@ -45,7 +45,8 @@ struct ConversationRulesTests {
         )
         #expect(state.queue == "billing")
         #expect(try send("text", .customAgent).recipients == [customer])
-        #expect(try send("conversation.end", .customAgent).recipients == [customer])
+        // Every other party learns of the end: the customer and the bot whose session it was (spec §4.3 [P]).
+        #expect(try send("conversation.end", .customAgent).recipients == [customer, bot])
         #expect(state.status == .ended)
         let ended = #expect(throws: APIError.self) { try send("text", .customer) }
         #expect(ended?.code == "400-148")
@@ -66,6 +67,39 @@ struct ConversationRulesTests {
         let end = try ConversationRules.route("conversation.end", from: .customer, state: state, plan: plan, now: 1)
         #expect(end.recipients == [agent])
         #expect(end.state.status == .ended)
+    }
+
+    @Test func conversationEndReachesEveryOtherParty() throws {
+        func end(
+            from sender: SenderType,
+            _ status: ConversationState.Status,
+            plan: RoutingPlan? = nil,
+            botBypassed: Bool = false
+        ) throws -> [Recipient] {
+            try ConversationRules.route(
+                "conversation.end",
+                from: sender,
+                state: ConversationState(status: status, lastActivity: 0),
+                plan: plan ?? withBot,
+                now: 1,
+                botBypassed: botBypassed
+            ).recipients
+        }
+        // With the bot: the agent is no party yet.
+        #expect(try end(from: .customer, .active) == [bot])
+        #expect(try end(from: .customBot, .active) == [customer])
+        // Escalated by the bot: customer, bot and agent; each end reaches the two others.
+        #expect(try end(from: .customAgent, .escalated) == [customer, bot])
+        #expect(try end(from: .egainAgent, .escalated) == [customer, bot])
+        #expect(try end(from: .customer, .escalated) == [bot, agent])
+        #expect(try end(from: .customBot, .escalated) == [customer, agent])
+        // Started escalated (bypassVaDuration): the bot never had a session.
+        #expect(try end(from: .customAgent, .escalated, botBypassed: true) == [customer])
+        #expect(try end(from: .customer, .escalated, botBypassed: true) == [agent])
+        // Without a bot.
+        let botless = RoutingPlan(agent: agent, customer: customer)
+        #expect(try end(from: .customAgent, .active, plan: botless) == [customer])
+        #expect(try end(from: .customer, .active, plan: botless) == [agent])
     }
 
     @Test func theMatrixIsCheckedBeforeRouting() {

@@ -83,6 +83,48 @@ struct BotSessionTests {
         }
     }
 
+    /// Spec §4.3 [P]: `conversation.end` is delivered to all other parties, the bot's session included.
+    static func types(_ hub: ConversationHub, _ path: String) throws -> [String] {
+        try hub.callbacks.requests(to: path).flatMap {
+            try JSONValue.parse($0.body).value(at: "messages")?["message"]?.arrayValue ?? []
+        }.compactMap { $0.value(at: "type.value")?.stringValue }
+    }
+
+    @Test func theAgentsEndAfterAnEscalationReachesTheBotAsWellAsTheCustomer() async throws {
+        let types = Self.types
+        try await withConversationHub { hub in
+            let first = try await hub.sendAccepted(messageBody(text: "Hello"))
+            let conversation = try #require(first.first?.value(at: "conversation.id")?.stringValue)
+            _ = try await hub.sendAccepted(
+                messageBody("escalation.transfer", from: "custom_bot", text: "human", conversation: conversation)
+            )
+            _ = try await hub.sendAccepted(
+                messageBody("conversation.end", from: "custom_agent", text: "Bye", conversation: conversation)
+            )
+            try await hub.callbacks.waitFor {
+                $0.contains { $0.path == "/custom_bot" && $0.body.contains("conversation.end") }
+                    && $0.contains { $0.path == "/customer" && $0.body.contains("conversation.end") }
+            }
+            #expect(try types(hub, "/custom_bot") == ["text", "conversation.end"])
+            #expect(try types(hub, "/customer").last == "conversation.end")
+            #expect(try types(hub, "/custom_agent") == ["text", "escalation.transfer"])
+        }
+        // A conversation that skipped the bot (bypassVaDuration) ends without telling it.
+        try await withConversationHub(botOptions: #""bypassVaDuration": 10,"#) { hub in
+            let first = try await hub.sendAccepted(messageBody(text: "First visit"))
+            let previous = try #require(first.first?.value(at: "conversation.id")?.stringValue)
+            _ = try await hub.sendAccepted(messageBody("conversation.end", text: nil, conversation: previous))
+            let second = try await hub.sendAccepted(messageBody(text: "Back again"))
+            let conversation = try #require(second.first?.value(at: "conversation.id")?.stringValue)
+            _ = try await hub.sendAccepted(
+                messageBody("conversation.end", from: "custom_agent", text: nil, conversation: conversation)
+            )
+            try await hub.waitForEvents { $0.deliveries("delivery.succeeded", conversation: conversation) == 2 }
+            #expect(try types(hub, "/custom_bot") == ["text", "conversation.end"])
+            #expect(try types(hub, "/customer") == ["conversation.end"])
+        }
+    }
+
     @Test func aCustomerBackWithinTheBypassDurationGoesStraightToTheAgent() async throws {
         try await withConversationHub(botOptions: #""bypassVaDuration": 10,"#) { hub in
             let first = try await hub.sendAccepted(messageBody(text: "First visit"))

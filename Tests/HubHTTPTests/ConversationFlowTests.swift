@@ -63,10 +63,10 @@ struct ConversationFlowTests {
             let callbacks = hub.callbacks
             try await callbacks.waitFor("all deliveries") { requests in
                 requests.filter { $0.path == "/customer" }.count == 5 && requests.filter { $0.path == "/bot" }.isEmpty
-                    && requests.filter { $0.path == "/custom_bot" }.count == 2
+                    && requests.filter { $0.path == "/custom_bot" }.count == 3
                     && requests.filter { $0.path == "/custom_agent" }.count == 2
             }
-            try await hub.waitForEvents { $0.deliveries("delivery.succeeded") == 9 }
+            try await hub.waitForEvents { $0.deliveries("delivery.succeeded") == 10 }
             func texts(_ path: String) throws -> [String] {
                 try callbacks.requests(to: path).map { request in
                     let body = try JSONValue.parse(request.body)
@@ -75,7 +75,8 @@ struct ConversationFlowTests {
                         ?? ""
                 }
             }
-            #expect(try texts("/custom_bot") == ["I need help with my order.", "It is 42."])
+            // The agent's end reaches the bot's session too (spec §4.3 [P]: every other party).
+            #expect(try texts("/custom_bot") == ["I need help with my order.", "It is 42.", "conversation.end"])
             #expect(try texts("/custom_agent") == ["needs a human", "Hello? Anyone?"])
             #expect(
                 try texts("/customer") == [
@@ -133,7 +134,7 @@ struct ConversationFlowTests {
             #expect(types.filter { $0 == "message.received" }.count == 8)
             #expect(types.filter { $0 == "message.originated" }.count == 1)
             // Each attempt is one event on its call's stream, listing the deliveries it carried.
-            #expect(log.deliveries("delivery.succeeded", conversation: conversation) == 9)
+            #expect(log.deliveries("delivery.succeeded", conversation: conversation) == 10)
             #expect(!types.contains { $0.hasPrefix("delivery.") })
             #expect(types.contains("conversation.escalated") && types.contains("conversation.assigned"))
             #expect(types.contains("conversation.ended"))

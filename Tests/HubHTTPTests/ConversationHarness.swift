@@ -145,12 +145,13 @@ func withConversationHub(
     retrySchedule: [Duration] = [.milliseconds(100), .milliseconds(200)],
     botless: Bool = false,
     botOptions: String = "",
+    maxUploadBytes: Int64 = 25 << 20,
     responder: @escaping CallbackServer.Responder = defaultResponder,
     _ body: @Sendable (ConversationHub) async throws -> Void
 ) async throws {
     try await withCallbackServer(responder: responder) { callbacks in
         try await withTemporaryDirectory { directory in
-            let (store, tokens, app) = try await makeHub(directory)
+            let (store, tokens, app) = try await makeHub(directory, maxUploadBytes: maxUploadBytes)
             let masterKey = try MasterKey.load(directory: store.directory, environment: [:])
             let delivery = DeliveryService(
                 store: store,

@@ -11,7 +11,8 @@ func makeHub(
     queueCapacity: Int = 16_384,
     vfs: String? = nil,
     options: APIOptions = .init(),
-    logger: Logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+    logger: Logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
+    maxUploadBytes: Int64 = 25 << 20
 ) async throws -> (EventStore, TokenService, some ApplicationProtocol) {
     let metrics = HubMetrics()
     let store = try await EventStore.open(
@@ -28,7 +29,8 @@ func makeHub(
         host: "127.0.0.1",
         port: 0,
         logger: logger,
-        options: options
+        options: options,
+        maxUploadBytes: maxUploadBytes
     )
     return (store, tokens, app)
 }

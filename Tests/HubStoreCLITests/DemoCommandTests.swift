@@ -14,6 +14,7 @@ struct DemoCommandTests {
                 "  -> bot app received text: Hi, I need help with my order.",
                 "  -> agent app received escalation.transfer",
                 "  -> customer app received conversation.end",
+                "  -> bot app received conversation.end",
                 "customer (John Smith): Hi, I need help with my order.",
                 "custom_agent (Alice): Hi John, this is Alice. Order 12345 ships today.",
                 "system: [conversation.state: escalated]",
@@ -22,7 +23,8 @@ struct DemoCommandTests {
             ] {
                 #expect(output.contains(line), "missing: \(line)")
             }
-            #expect(output.components(separatedBy: "delivery.succeeded").count - 1 == 8)
+            // Nine: the agent's conversation.end reaches the customer and the bot (spec §4.3 [P]).
+            #expect(output.components(separatedBy: "delivery.succeeded").count - 1 == 9)
             // --data keeps the hub's data; verify agrees from outside.
             let verify = try await ChildProcess.run(["verify", "--data", directory + "/demo"])
             #expect(verify.status == 0)

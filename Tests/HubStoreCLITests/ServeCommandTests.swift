@@ -92,6 +92,12 @@ struct ServeCommandTests {
         (["serve", "--delivery-retries", "1s,soon"], "delivery retries must look like 1s,5s,30s,2m"),
         (["serve", "--asset-lifetime", "a day"], "asset lifetime must look like 24h, 90m or 30s"),
         (["serve", "--asset-lifetime", "0s"], "asset lifetime must look like 24h, 90m or 30s"),
+        (["serve", "--asset-lifetime", "1e300s"], "asset lifetime must look like 24h, 90m or 30s"),
+        (["serve", "--max-upload", "lots"], "max upload must look like 25MiB, 512KiB or 1048576"),
+        (["serve", "--max-upload", "99999999999GiB"], "max upload must look like 25MiB, 512KiB or 1048576"),
+        (["serve", "--max-upload", "0"], "max upload must look like 25MiB, 512KiB or 1048576"),
+        (["token", "--scope", "hubstore.admin", "--lifetime", "9223372036854775807"], "--lifetime must be 1 to"),
+        (["token", "--scope", "hubstore.admin", "--lifetime", "0"], "--lifetime must be 1 to"),
     ])
     func badFlagsGiveAClearMessage(_ arguments: [String], _ message: String) async throws {
         try await withTemporaryDirectory { directory in

@@ -13,6 +13,10 @@ struct AssetController: Sendable {
     static let downloadPath = ConfigurationController.basePath + "/assets/download"
     let assets: AssetStore
     let signer: AssetURLSigner
+    /// The largest upload (`--max-upload`): a larger declared `size` is refused, a larger body is a 413.
+    var maxUploadBytes: Int64 = AssetController.defaultMaxUploadBytes
+    /// 25 MiB.
+    static let defaultMaxUploadBytes: Int64 = 25 << 20
 
     static let requestSchema = Schema([
         Field("channel", .object([Field("type", .string(max: 255), required: true)]), required: true),
@@ -22,7 +26,7 @@ struct AssetController: Sendable {
             required: true
         ),
         Field("name", .string(max: 255), required: true),
-        Field("size", .number(min: 1), required: true),
+        Field("size", .integer(min: 1), required: true),
     ])
 
     func register(on router: Router<HubRequestContext>) {
@@ -40,15 +44,19 @@ struct AssetController: Sendable {
     private func requestURL(_ request: Request, _ context: HubRequestContext) async throws -> Response {
         try ConfigurationController.refuseQueryParameters(request, allowed: [])
         let body = try Self.requestSchema.validate(try await ConfigurationController.jsonBody(request))
-        guard let name = body["name"]?.stringValue, let size = body["size"]?.doubleValue,
-            size == size.rounded(), let senderText = body.value(at: "sender.type")?.stringValue,
+        // The schema made `size` a whole number within Int64's range.
+        guard let name = body["name"]?.stringValue, case .integer(let size)? = body["size"],
+            let senderText = body.value(at: "sender.type")?.stringValue,
             let sender = SenderType(rawValue: senderText), let channel = body.value(at: "channel.type")?.stringValue
         else { throw APIError.invalidValue("size", "must be a whole number of bytes") }
+        guard size <= maxUploadBytes else {
+            throw APIError.invalidValue("size", "\(size) bytes is over this hub's upload limit of \(maxUploadBytes)")
+        }
         let asset = try await assets.request(
             channelType: channel,
             senderType: sender,
             name: name,
-            size: Int64(size),
+            size: size,
             caller: ConfigurationController.caller(request, context)
         )
         let (signature, expiresAt) = signer.sign(method: "POST", asset: asset)
@@ -64,18 +72,32 @@ struct AssetController: Sendable {
 
     private func upload(_ request: Request, _ context: HubRequestContext, method: String) async throws -> Response {
         let claims = try verifiedSignature(request, method: "POST")
-        let bytes: ByteBuffer
-        do {
-            bytes = try await request.body.collect(upTo: Int(claims.size) + 1)
-        } catch {
-            throw APIError.invalidValue("body", "more bytes sent than the \(claims.size) declared")
+        let limit = maxUploadBytes
+        if let length = request.headers[.contentLength].flatMap({ Int64($0) }), length > limit {
+            throw APIError.uploadTooLarge(limit: limit)
         }
         try await assets.upload(
             id: claims.assetId,
-            bytes: Array(bytes.readableBytesView),
             contentType: request.headers[.contentType] ?? "",
             caller: .init(actor: "signed-url", correlationId: EventID.makeV7())
-        )
+        ) { spool in
+            // Streamed to a file in pieces of at most 256 KiB: memory does not grow with the upload.
+            var pending: [UInt8] = []
+            var received: Int64 = 0
+            for try await chunk in request.body {
+                received += Int64(chunk.readableBytes)
+                if received > limit { throw APIError.uploadTooLarge(limit: limit) }
+                if received > claims.size {
+                    throw APIError.invalidValue("body", "more bytes sent than the \(claims.size) declared")
+                }
+                pending.append(contentsOf: chunk.readableBytesView)
+                if pending.count >= 256 * 1024 {
+                    try await spool.append(pending)
+                    pending.removeAll(keepingCapacity: true)
+                }
+            }
+            try await spool.append(pending)
+        }
         return Response(status: .noContent)
     }
 
@@ -144,5 +166,17 @@ struct AssetController: Sendable {
         let host = request.head.authority ?? "localhost"
         let scheme = request.headers[HTTPField.Name("X-Forwarded-Proto")!] ?? "http"
         return "\(scheme)://\(host)\(path)?signature=\(signature)"
+    }
+}
+
+extension APIError {
+    /// 413 `413-101`: an upload larger than the hub takes (`--max-upload`).
+    static func uploadTooLarge(limit: Int64) -> APIError {
+        APIError(
+            statusCode: 413,
+            code: "413-101",
+            developerMessage: "The upload is larger than this hub's limit of \(limit) bytes.",
+            details: [.init(key: "limit", value: String(limit))]
+        )
     }
 }

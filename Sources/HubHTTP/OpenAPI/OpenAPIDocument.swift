@@ -220,7 +220,9 @@ enum OpenAPIDocument {
                 path: "/conversation/conversationmgr/v3/assets/upload",
                 summary: "Upload the bytes to a signed URL (no bearer token; the signature authorises)",
                 scopes: nil,
-                responses: ["204": "Stored", "400": "Size or type differ from the request", "401": "Bad signature"],
+                responses: [
+                    "204": "Stored", "400": "Size or type differ", "401": "Bad signature", "413": "Over --max-upload",
+                ],
                 parameters: [queryParameter("signature", "From contentUrl", required: true)]
             ),
             Operation(
@@ -228,7 +230,9 @@ enum OpenAPIDocument {
                 path: "/conversation/conversationmgr/v3/assets/upload",
                 summary: "Upload the bytes to a signed URL (as POST)",
                 scopes: nil,
-                responses: ["204": "Stored", "400": "Size or type differ from the request", "401": "Bad signature"],
+                responses: [
+                    "204": "Stored", "400": "Size or type differ", "401": "Bad signature", "413": "Over --max-upload",
+                ],
                 parameters: [queryParameter("signature", "From contentUrl", required: true)]
             ),
             Operation(
@@ -387,10 +391,8 @@ enum OpenAPIDocument {
             return .object(schema)
         case .boolean:
             return .object(["type": "boolean"])
-        case .number(let min):
-            var schema: [String: JSONValue] = ["type": "number"]
-            if let min { schema["minimum"] = .double(min) }
-            return .object(schema)
+        case .number(let min, let max, let integer):
+            return .object(["type": integer ? "integer" : "number", "minimum": .double(min), "maximum": .double(max)])
         case .enumeration(let values):
             return .object(["type": "string", "enum": .array(values.map(JSONValue.string))])
         case .object(let fields):
