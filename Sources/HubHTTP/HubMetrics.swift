@@ -68,7 +68,7 @@ public struct HubMetrics: Sendable {
         queueDepth.set(Double(store.writer.queueDepth))
         walSize.set(Double(store.walSize))
         headPosition.set(Double(store.headPosition))
-        storageFailing.set(store.writer.storageFailure == nil ? 0 : 1)
+        storageFailing.set(Double(store.writer.storageFailure == nil ? 0 : 1))
         return registry.emitToBuffer()
     }
 }
