@@ -137,6 +137,7 @@ let package = Package(
             name: "HubTestSupport",
             dependencies: [
                 "CHubFaultVFS",
+                "HubSQLite",
                 "HubStore",
                 "HubTools",
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -291,6 +291,13 @@ private let sqliteProcessConfiguration: Void = {
     _ = hub_sqlite_disable_memory_statistics()
 }()
 
+/// Makes SQLite's process-wide settings (see ``Connection``) now, if no connection has yet. Call it
+/// before anything else that initialises SQLite (registering a VFS does): settings made after that
+/// are refused.
+public func configureSQLiteProcess() {
+    sqliteProcessConfiguration
+}
+
 /// Whether the `hubstore-wal-buffer` VFS is available (registered once per process); without it a
 /// connection asking for buffered WAL writes uses the default VFS.
 private let walBufferRegistered: Bool = hub_wal_buffer_register() == SQLITE_OK

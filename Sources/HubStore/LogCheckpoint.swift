@@ -91,10 +91,12 @@ public struct LogHeadSigner: Sendable, CustomStringConvertible, CustomDebugStrin
     }
 
     /// A signed checkpoint of `position` / `headHash` at `recordedAt`.
-    public func sign(position: Int64, headHash: [UInt8], recordedAt: Int64) -> LogCheckpoint {
+    ///
+    /// - Throws: what the platform's crypto throws (it fails only when it is broken): no checkpoint is
+    ///   recorded then, rather than one that can never verify.
+    public func sign(position: Int64, headHash: [UInt8], recordedAt: Int64) throws -> LogCheckpoint {
         var checkpoint = LogCheckpoint(position: position, headHash: headHash, recordedAt: recordedAt, signature: [])
-        // Signing fails only when the platform's crypto is broken; an unsigned checkpoint never verifies.
-        checkpoint.signature = (try? privateKey.signature(for: checkpoint.signedBytes)).map { Array($0) } ?? []
+        checkpoint.signature = Array(try privateKey.signature(for: checkpoint.signedBytes))
         return checkpoint
     }
 }
@@ -107,7 +109,11 @@ public enum LogCheckpoints {
         let position = transaction.lastPosition
         guard position > 0 else { return nil }
         if let latest = try latest(transaction.connection), latest.position >= position { return nil }
-        let checkpoint = signer.sign(position: position, headHash: transaction.tipHash, recordedAt: transaction.recordedAt)
+        let checkpoint = try signer.sign(
+            position: position,
+            headHash: transaction.tipHash,
+            recordedAt: transaction.recordedAt
+        )
         try transaction.connection.run(
             sql: "INSERT INTO log_checkpoints (position, head_hash, recorded_at, signature) VALUES (?, ?, ?, ?)",
             [checkpoint.position, checkpoint.headHash, checkpoint.recordedAt, checkpoint.signature]

@@ -1,4 +1,5 @@
 import CHubFaultVFS
+import HubSQLite
 
 /// The test-only fault-injecting SQLite VFS (`Tests/CHubFaultVFS`): writes, syncs or truncations of
 /// the files under one directory fail the way a full disk or a failing device makes them fail.
@@ -22,7 +23,11 @@ public enum FaultInjection {
         return HUB_FAULT_VFS_NAME
     }
 
-    private static let registered: Bool = hub_fault_vfs_register() == 0
+    private static let registered: Bool = {
+        // Registering a VFS initialises SQLite: HubStore's process-wide settings must come first.
+        configureSQLiteProcess()
+        return hub_fault_vfs_register() == 0
+    }()
 
     /// Makes the operations on files under `directory` fail: `skip` of them pass, then `count` fail
     /// (`nil`: all until ``disarm()``), with `code` (0: SQLITE_FULL for writes, an I/O error otherwise).
