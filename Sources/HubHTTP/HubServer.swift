@@ -22,6 +22,9 @@ public enum HubServer {
         await FileDescriptorLimit.primeDispatchTimers()
         let metrics = HubMetrics()
         let store = try await EventStore.open(configuration.store, logger: logger, metricsFactory: metrics.factory)
+        // Uploads a killed server left half-written are of no use to anyone.
+        let abandoned = AssetFiles(dataDirectory: store.directory).removeAbandonedUploads()
+        if abandoned > 0 { logger.notice("removed unfinished uploads", metadata: ["uploads": "\(abandoned)"]) }
         let masterKey: MasterKey
         do {
             masterKey = try MasterKey.load(directory: store.directory)

@@ -19,6 +19,16 @@ public struct AssetFiles: Sendable {
         return try AssetSpool(files: self)
     }
 
+    /// Removes the temporary files of uploads that a killed process left unfinished; returns how
+    /// many. Only for the process that holds the data directory's lock (no upload of its own runs yet).
+    @discardableResult
+    public func removeAbandonedUploads() -> Int {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return names.filter { $0.hasPrefix(AssetSpool.temporaryPrefix) }.count {
+            (try? FileManager.default.removeItem(atPath: directory + "/" + $0)) != nil
+        }
+    }
+
     /// Runs blocking file work off the cooperative pool.
     static func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
@@ -40,6 +50,9 @@ public struct AssetFiles: Sendable {
 /// ``finish()`` fsyncs it and renames it to its SHA-256; a spool dropped unfinished removes its file.
 /// Used by one task at a time.
 public final class AssetSpool {
+    /// How an unfinished upload's file is named in `assets/`.
+    static let temporaryPrefix = ".upload-"
+
     let files: AssetFiles
     let temporaryPath: String
     private let descriptor: Int32
@@ -50,7 +63,7 @@ public final class AssetSpool {
 
     init(files: AssetFiles) throws {
         self.files = files
-        temporaryPath = files.directory + "/.upload-" + UUID().uuidString
+        temporaryPath = files.directory + "/" + Self.temporaryPrefix + UUID().uuidString
         descriptor = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o640)
         guard descriptor >= 0 else { throw AssetFileError("cannot create \(temporaryPath): errno \(errno)") }
     }
