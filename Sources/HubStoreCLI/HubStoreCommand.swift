@@ -29,9 +29,10 @@ struct HubStoreCommand: AsyncParsableCommand {
         commandName: "hubstore",
         abstract: "A self-hosted conversation hub backend on an event log in SQLite.",
         discussion: """
-            Every flag of `serve` also reads an environment variable (HUBSTORE_DATA, HUBSTORE_HOST, \
-            HUBSTORE_PORT, HUBSTORE_SYNCHRONOUS, HUBSTORE_DELIVERY_RETRIES, HUBSTORE_DELIVERY_BATCH, HUBSTORE_LOG_LEVEL, HUBSTORE_LOG_FORMAT); a flag wins \
-            over its variable, and the variable over the default.
+            Every flag of `serve` also reads an environment variable: HUBSTORE_ and the flag's name in \
+            capitals, dashes as underscores (HUBSTORE_DATA, HUBSTORE_PORT, HUBSTORE_MAX_UPLOAD, \
+            HUBSTORE_CORS_ORIGIN, ...; see `hubstore serve --help`); a flag wins over its variable, and the \
+            variable over the default.
             """,
         version: "0.1.0",
         subcommands: [Serve.self, Demo.self, Clients.self, Token.self, Verify.self, Bench.self]

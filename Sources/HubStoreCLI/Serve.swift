@@ -81,7 +81,8 @@ extension HubStoreCommand {
             name: .customLong("max-connections"),
             help: """
                 Most connections open at once; past it the one idle longest is closed, or new ones wait \
-                (env HUBSTORE_MAX_CONNECTIONS; default 0: three quarters of the open-file limit, at most 10000).
+                (env HUBSTORE_MAX_CONNECTIONS; default 0: (open-file limit - 256) / 2, at most 10000; a larger \
+                value is lowered to that).
                 """
         )
         var maxConnections: Int?
