@@ -75,7 +75,9 @@ public func buildApplication(
     connections: ConnectionLimits = .init(),
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
-    let registry = ConnectionRegistry(maximum: connections.effectiveMaxConnections(fileLimit: FileDescriptorLimit.current))
+    let registry = ConnectionRegistry(
+        maximum: connections.effectiveMaxConnections(fileLimit: FileDescriptorLimit.current)
+    )
     return Application(
         router: buildRouter(
             store: store,

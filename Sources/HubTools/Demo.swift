@@ -232,7 +232,8 @@ public struct Demo: Sendable {
         let directory = DataDirectory(path: dataDirectory)
         // The hub's key checks the signed checkpoints of the head it may have recorded by now.
         let key = LogHeadKey(masterKey: try MasterKey.load(directory: directory))
-        let verify = try await ChainVerifier(databasePath: directory.databasePath, checkpointKey: key).verify { _, _ in }
+        let verify = try await ChainVerifier(databasePath: directory.databasePath, checkpointKey: key).verify { _, _ in
+        }
         return Report(conversation: conversation, transcript: transcript, deliveries: deliveries, verify: verify)
     }
 

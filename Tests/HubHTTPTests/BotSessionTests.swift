@@ -114,6 +114,10 @@ struct BotSessionTests {
             let first = try await hub.sendAccepted(messageBody(text: "First visit"))
             let previous = try #require(first.first?.value(at: "conversation.id")?.stringValue)
             _ = try await hub.sendAccepted(messageBody("conversation.end", text: nil, conversation: previous))
+            // The first visit's end reaches the bot, which took part in it.
+            try await hub.callbacks.waitFor {
+                $0.contains { $0.path == "/custom_bot" && $0.body.contains("conversation.end") }
+            }
             let second = try await hub.sendAccepted(messageBody(text: "Back again"))
             let conversation = try #require(second.first?.value(at: "conversation.id")?.stringValue)
             _ = try await hub.sendAccepted(

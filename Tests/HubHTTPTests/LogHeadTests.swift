@@ -19,7 +19,11 @@ struct LogHeadTests {
                 let other = tokens.issue(subject: TokenService.operatorSubject, scopes: [.interactionRead])
                 let signer = LogHeadSigner(masterKey: try MasterKey.load(directory: store.directory, environment: [:]))
                 try await app.test(.router) { client in
-                    try await client.execute(uri: "/v1/log/head", method: .get, headers: [.authorization: "Bearer \(query)"]) {
+                    try await client.execute(
+                        uri: "/v1/log/head",
+                        method: .get,
+                        headers: [.authorization: "Bearer \(query)"]
+                    ) {
                         #expect($0.status == .notFound)
                         #expect(String(buffer: $0.body).contains(#""code":"404-101""#))
                     }
@@ -28,12 +32,20 @@ struct LogHeadTests {
                     _ = try await store.append([draft()], to: "s/9")
                     var body = ""
                     for token in [query, admin] {
-                        try await client.execute(uri: "/v1/log/head", method: .get, headers: [.authorization: "Bearer \(token)"]) {
+                        try await client.execute(
+                            uri: "/v1/log/head",
+                            method: .get,
+                            headers: [.authorization: "Bearer \(token)"]
+                        ) {
                             #expect($0.status == .ok)
                             body = String(buffer: $0.body)
                         }
                     }
-                    try await client.execute(uri: "/v1/log/head", method: .get, headers: [.authorization: "Bearer \(other)"]) {
+                    try await client.execute(
+                        uri: "/v1/log/head",
+                        method: .get,
+                        headers: [.authorization: "Bearer \(other)"]
+                    ) {
                         #expect($0.status == .forbidden)
                     }
                     try await client.execute(uri: "/v1/log/head", method: .get) { #expect($0.status == .unauthorized) }

@@ -120,7 +120,9 @@ struct TokenThrottleTests {
             #expect(try await Self.token(client, id: known.id, secret: "no").status == 401)
             let throttled = try await Self.token(client, id: known.id, secret: secret)
             #expect(throttled.status == 429)
-            #expect((29...30).contains(Int(throttled.retryAfter ?? "") ?? 0), "\(throttled.retryAfter ?? "none")")
+            // The next try is allowed one refill (30 s) after the first failure, less the time the
+            // requests took (seconds on a loaded machine).
+            #expect((20...30).contains(Int(throttled.retryAfter ?? "") ?? 0), "\(throttled.retryAfter ?? "none")")
         }
     }
 

@@ -1,9 +1,10 @@
 import Foundation
+import HubTestSupport
+import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import HubTestSupport
-import Testing
 
 /// Connection exhaustion: idle connections, slow requests and more connections than the process has
 /// descriptors for, against the real binary started under a low `ulimit -n`.
@@ -13,7 +14,10 @@ struct ConnectionLimitTests {
     /// server cannot raise it).
     func serve(fileLimit: Int, _ directory: String, _ flags: [String]) throws -> ChildProcess {
         try ChildProcess(
-            ["-c", "ulimit -n \(fileLimit) && exec \"$0\" \"$@\"", hubstoreBinary, "serve", "--data", directory, "--port", "0"]
+            [
+                "-c", "ulimit -n \(fileLimit) && exec \"$0\" \"$@\"", hubstoreBinary, "serve", "--data", directory,
+                "--port", "0",
+            ]
                 + flags,
             executable: "/bin/sh"
         )
@@ -23,13 +27,15 @@ struct ConnectionLimitTests {
         try await withTemporaryDirectory { directory in
             let server = try serve(fileLimit: 256, directory, ["--idle-timeout", "4s", "--log-format", "json"])
             let port = try await listeningPort(server)
-            let start = try #require(server.standardError.split(separator: "\n").first { $0.contains("hubstore starting") })
+            let start = try #require(
+                server.standardError.split(separator: "\n").first { $0.contains("hubstore starting") }
+            )
             #expect(start.contains(#""files.limit":"256""#))
             // 256 descriptors: the minimum of 16 connections (the rest kept for the store and callbacks).
             #expect(start.contains(#""connections.max":"16""#))
 
             let sockets = (0..<400).map { _ in RawConnection(port: port, blocking: false) }
-            defer { sockets.forEach { $0.close() } }
+            defer { for socket in sockets { socket.close() } }
             #expect(sockets.allSatisfy { $0.descriptor >= 0 })
             // Let the server accept them all (closing the idle longest past its maximum).
             try await Task.sleep(for: .milliseconds(500))
@@ -42,7 +48,9 @@ struct ConnectionLimitTests {
 
             // The idle timeout closes the newest idle connection too.
             let newest = try #require(sockets.last)
-            try await waitUntilAsync("the idle connection to be closed", timeout: .seconds(15)) { newest.isClosedByPeer }
+            try await waitUntilAsync("the idle connection to be closed", timeout: .seconds(15)) {
+                newest.isClosedByPeer
+            }
             #expect(try await httpGet(port: port, path: "/healthz").status == 200)
             server.signal(SIGTERM)
             #expect(try await server.waitForExit() == 0)
@@ -84,7 +92,7 @@ struct ConnectionLimitTests {
             #expect(status == 202, "\(body)")
 
             let sockets = (0..<300).map { _ in RawConnection(port: port, blocking: false) }
-            defer { sockets.forEach { $0.close() } }
+            defer { for socket in sockets { socket.close() } }
             try await Task.sleep(for: .seconds(3))
             if kill(server.pid, 0) != 0 {
                 let status = try? await server.waitForExit(timeout: .seconds(2))

@@ -88,7 +88,11 @@ struct VerifyCommandTests {
             // Checkpoints every 3 events: one covers at least position 6 before shutdown.
             var head = ""
             try await waitUntilAsync("a signed head at 6 or beyond") {
-                let response = try await httpGet(port: port, path: "/v1/log/head", headers: ["Authorization": "Bearer \(bearer)"])
+                let response = try await httpGet(
+                    port: port,
+                    path: "/v1/log/head",
+                    headers: ["Authorization": "Bearer \(bearer)"]
+                )
                 guard response.status == 200, let match = response.body.firstMatch(of: /"head":"((\d+):[0-9a-f]{64})"/),
                     let position = Int(match.2), position >= 6
                 else { return false }
@@ -103,7 +107,10 @@ struct VerifyCommandTests {
                 "serve", "--data", directory, "--port", "0", "--checkpoint-interval", "1h", "--log-level", "debug",
             ])
             let againAPI = HubAPI(port: try await listeningPort(again), token: bearer)
-            _ = try await againAPI.create("channels", #"{"type": "head_last", "displayName": "Last", "icon": "iVBORw0KGgo="}"#)
+            _ = try await againAPI.create(
+                "channels",
+                #"{"type": "head_last", "displayName": "Last", "icon": "iVBORw0KGgo="}"#
+            )
             again.signal(SIGTERM)
             #expect(try await again.waitForExit() == 0)
             #expect(again.standardError.contains("log head signed at shutdown"))
@@ -122,13 +129,21 @@ struct VerifyCommandTests {
             #expect(verify.stdout.contains("as expected"))
 
             let tamper = try await ChildProcess.run(
-                [directory + "/hub.sqlite", "DROP TRIGGER events_no_delete; DELETE FROM events WHERE position = \(lastPosition);"],
+                [
+                    directory + "/hub.sqlite",
+                    "DROP TRIGGER events_no_delete; DELETE FROM events WHERE position = \(lastPosition);",
+                ],
                 executable: sqlite3
             )
             #expect(tamper.status == 0, "\(tamper.stderr)")
             let cut = try await ChildProcess.run(["verify", "--data", directory])
             #expect(cut.status == 1)
-            #expect(cut.stdout.hasPrefix("FAILED at position \(lastPosition): the log ends at position \(lastPosition - 1)"), "\(cut.stdout)")
+            #expect(
+                cut.stdout.hasPrefix(
+                    "FAILED at position \(lastPosition): the log ends at position \(lastPosition - 1)"
+                ),
+                "\(cut.stdout)"
+            )
             // Without the master key the checkpoints cannot be checked: an error, never a pass.
             try FileManager.default.removeItem(atPath: directory + "/master.key")
             let keyless = try await ChildProcess.run(["verify", "--data", directory])
@@ -150,7 +165,8 @@ struct VerifyCommandTests {
 }
 
 /// Polls an async condition until it holds.
-func waitUntilAsync(_ what: String, timeout: Duration = .seconds(30), _ condition: () async throws -> Bool) async throws {
+func waitUntilAsync(_ what: String, timeout: Duration = .seconds(30), _ condition: () async throws -> Bool) async throws
+{
     let deadline = ContinuousClock.now + timeout
     while try await !condition() {
         guard ContinuousClock.now < deadline else { throw CallbackWaitTimeout(what: what, seen: 0) }

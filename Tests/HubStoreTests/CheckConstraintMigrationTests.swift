@@ -47,7 +47,10 @@ struct CheckConstraintMigrationTests {
             let indexesBefore = try connection.singleText(sql: indexes)
 
             #expect(
-                try Migrator(migrations: Array(EventStoreSchema.migrations.prefix(8))).migrate(connection, recordedAt: 2)
+                try Migrator(migrations: Array(EventStoreSchema.migrations.prefix(8))).migrate(
+                    connection,
+                    recordedAt: 2
+                )
                     == ["0008_checks_without_in_lists.sql"]
             )
             #expect(try contents() == rowsBefore)

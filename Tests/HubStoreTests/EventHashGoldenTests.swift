@@ -67,7 +67,9 @@ struct EventHashGoldenTests {
         case "causationId": edited.causationId = ""
         default: edited.data = #"{"text":"ho"}"#
         }
-        #expect(EventHash.compute(edited, previous: Self.previous) != EventHash.compute(Self.event, previous: Self.previous))
+        #expect(
+            EventHash.compute(edited, previous: Self.previous) != EventHash.compute(Self.event, previous: Self.previous)
+        )
     }
 
     /// What a log-head checkpoint signs.

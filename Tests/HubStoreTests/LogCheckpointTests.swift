@@ -65,10 +65,15 @@ struct LogCheckpointTests {
         return try #require(key)
     }
 
-    func verify(_ directory: String, _ key: LogHeadKey?, head: (Int64, [UInt8])? = nil) async throws
+    func verify(
+        _ directory: String,
+        _ key: LogHeadKey?,
+        head: (Int64, [UInt8])? = nil
+    ) async throws
         -> ChainVerifier.Report
     {
-        try await ChainVerifier(databasePath: directory + "/hub.sqlite", checkpointKey: key, expectedHead: head).verify()
+        try await ChainVerifier(databasePath: directory + "/hub.sqlite", checkpointKey: key, expectedHead: head)
+            .verify()
     }
 
     @Test func anIntactLogVerifiesWithItsCheckpoints() async throws {
@@ -137,7 +142,9 @@ struct LogCheckpointTests {
         try await withTemporaryDirectory { directory in
             let key = try await makeCheckpointedLog(directory)
             let connection = try Connection(path: directory + "/hub.sqlite")
-            let hash12 = try #require(try EventLog.readAll(after: 11, filter: .init(), limit: 1, connection).first?.hash)
+            let hash12 = try #require(
+                try EventLog.readAll(after: 11, filter: .init(), limit: 1, connection).first?.hash
+            )
             connection.close()
             #expect(try await verify(directory, key, head: (12, hash12)).isIntact)
             let wrong = try await verify(directory, key, head: (12, [UInt8](repeating: 7, count: 32)))

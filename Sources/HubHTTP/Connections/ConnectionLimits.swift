@@ -13,7 +13,11 @@ public struct ConnectionLimits: Sendable {
     /// to make room, or, with none idle, new connections wait in the listen backlog.
     public var maxConnections: Int?
 
-    public init(idleTimeout: Duration = .seconds(60), requestTimeout: Duration = .seconds(60), maxConnections: Int? = nil) {
+    public init(
+        idleTimeout: Duration = .seconds(60),
+        requestTimeout: Duration = .seconds(60),
+        maxConnections: Int? = nil
+    ) {
         self.idleTimeout = idleTimeout
         self.requestTimeout = requestTimeout
         self.maxConnections = maxConnections
@@ -35,7 +39,10 @@ public struct ConnectionLimits: Sendable {
 
     /// The maximum in force for `fileLimit`: the one asked for (or the default), within the budget.
     public func effectiveMaxConnections(fileLimit: UInt64) -> Int {
-        min(maxConnections ?? Self.defaultMaxConnections(fileLimit: fileLimit), Self.connectionBudget(fileLimit: fileLimit))
+        min(
+            maxConnections ?? Self.defaultMaxConnections(fileLimit: fileLimit),
+            Self.connectionBudget(fileLimit: fileLimit)
+        )
     }
 }
 

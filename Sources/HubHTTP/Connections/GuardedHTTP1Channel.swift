@@ -35,7 +35,10 @@ struct GuardedHTTP1Channel: ServerChildChannel {
             return channel.eventLoop.makeFailedFuture(error)
         }
         if let victim = registry.opened(channel) {
-            logger.debug("closing the connection idle longest to make room", metadata: ["connections": "\(registry.count)"])
+            logger.debug(
+                "closing the connection idle longest to make room",
+                metadata: ["connections": "\(registry.count)"]
+            )
             victim.close(promise: nil)
         }
         channel.closeFuture.whenComplete { _ in registry.closed(id) }

@@ -53,9 +53,12 @@ enum OpenAPIDocument {
             Operation(
                 method: "get",
                 path: "/v1/log/head",
-                summary: "The latest signed checkpoint of the log's head (Ed25519; for `hubstore verify --expect-head`)",
+                summary:
+                    "The latest signed checkpoint of the log's head (Ed25519; for `hubstore verify --expect-head`)",
                 scopes: [.query, .admin],
-                responses: ["200": "position, hash, recordedAt, head, signature, signedBytes, publicKey", "404": "None yet"]
+                responses: [
+                    "200": "position, hash, recordedAt, head, signature, signedBytes, publicKey", "404": "None yet",
+                ]
             ),
             Operation(
                 method: "get",
