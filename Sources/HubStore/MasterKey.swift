@@ -88,16 +88,7 @@ public struct MasterKey: Sendable {
 
     private static func decode(_ text: String) -> [UInt8]? {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        if trimmed.count == 64, trimmed.allSatisfy(\.isHexDigit) {
-            var bytes: [UInt8] = []
-            var index = trimmed.startIndex
-            while index < trimmed.endIndex {
-                let next = trimmed.index(index, offsetBy: 2)
-                bytes.append(UInt8(trimmed[index..<next], radix: 16)!)
-                index = next
-            }
-            return bytes
-        }
+        if trimmed.utf8.count == 64, let bytes = trimmed.hexDecoded { return bytes }
         return Data(base64Encoded: trimmed).map(Array.init)
     }
 }

@@ -81,20 +81,10 @@ extension HubStoreCommand {
         /// `POSITION:HASH`, the hash as 64 hexadecimal digits.
         static func parseHead(_ text: String) throws -> (position: Int64, hash: [UInt8]) {
             let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-            guard parts.count == 2, let position = Int64(parts[0]), position >= 1, parts[1].count == 64,
-                parts[1].allSatisfy(\.isHexDigit)
+            guard parts.count == 2, let position = Int64(parts[0]), position >= 1,
+                let hash = parts[1].hexDecoded, hash.count == 32
             else {
                 throw ValidationError("--expect-head must look like POSITION:HASH (64 hex digits); got '\(text)'")
-            }
-            var hash: [UInt8] = []
-            var index = parts[1].startIndex
-            while index < parts[1].endIndex {
-                let next = parts[1].index(index, offsetBy: 2)
-                guard let byte = UInt8(parts[1][index..<next], radix: 16) else {
-                    throw ValidationError("--expect-head has a bad hash '\(parts[1])'")
-                }
-                hash.append(byte)
-                index = next
             }
             return (position, hash)
         }

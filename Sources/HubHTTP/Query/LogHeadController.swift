@@ -31,17 +31,13 @@ struct LogHeadController: Sendable {
     static func document(_ checkpoint: LogCheckpoint, key: LogHeadKey) -> JSONValue {
         .object([
             "position": .integer(checkpoint.position),
-            "hash": .string(hex(checkpoint.headHash)),
+            "hash": .string(checkpoint.headHash.hexEncoded),
             "recordedAt": .string(Timestamp.format(checkpoint.recordedAt)),
             "head": .string(checkpoint.head),
             "algorithm": "Ed25519",
-            "signature": .string(hex(checkpoint.signature)),
-            "signedBytes": .string(hex(checkpoint.signedBytes)),
-            "publicKey": .string(hex(key.rawRepresentation)),
+            "signature": .string(checkpoint.signature.hexEncoded),
+            "signedBytes": .string(checkpoint.signedBytes.hexEncoded),
+            "publicKey": .string(key.rawRepresentation.hexEncoded),
         ])
-    }
-
-    private static func hex(_ bytes: [UInt8]) -> String {
-        bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
     }
 }
