@@ -92,7 +92,7 @@ public struct AssetStore: Sendable {
                 createdAt: transaction.recordedAt,
                 uploadedAt: nil
             )
-            let result = try transaction.append(
+            try transaction.append(
                 [
                     Self.draft(
                         "asset.requested",
@@ -107,17 +107,6 @@ public struct AssetStore: Sendable {
                 ],
                 to: "asset/\(id)",
                 expectedVersion: .noStream
-            )
-            try connection.run(
-                sql: """
-                    INSERT INTO assets (id, name, content_type, size, sender_type, channel_type, state, requested_by,
-                        created_at, position)
-                    VALUES (?, ?, ?, ?, ?, ?, 'requested', ?, ?, ?)
-                    """,
-                [
-                    id, name, record.contentType, size, senderType.rawValue, rules.type, caller.actor,
-                    transaction.recordedAt, result.positions[0],
-                ]
             )
             return record
         }
@@ -154,7 +143,7 @@ public struct AssetStore: Sendable {
                 try transaction.connection.singleText(sql: "SELECT state FROM assets WHERE id = ?", [id])
                     == "requested"
             else { throw APIError.invalidValue("id", "asset \(id) was already uploaded") }
-            let result = try transaction.append(
+            try transaction.append(
                 [
                     Self.draft(
                         "asset.uploaded",
@@ -166,10 +155,6 @@ public struct AssetStore: Sendable {
                     )
                 ],
                 to: "asset/\(id)"
-            )
-            try transaction.connection.run(
-                sql: "UPDATE assets SET state = 'uploaded', sha256 = ?, uploaded_at = ?, position = ? WHERE id = ?",
-                [hash, transaction.recordedAt, result.positions[0], id]
             )
         }
     }
@@ -224,11 +209,7 @@ public struct AssetStore: Sendable {
         _ caller: ConfigurationStore.Caller,
         _ transaction: LogTransaction
     ) throws {
-        let result = try transaction.append([draft("asset.deleted", data, caller)], to: "asset/\(id)")
-        try transaction.connection.run(
-            sql: "UPDATE assets SET state = 'deleted', position = ? WHERE id = ?",
-            [result.positions[0], id]
-        )
+        try transaction.append([draft("asset.deleted", data, caller)], to: "asset/\(id)")
     }
 
     /// An asset by id (deleted ones included, with state `deleted`).
@@ -270,7 +251,7 @@ public struct AssetStore: Sendable {
                     id
                 )
             }
-            let result = try transaction.append(
+            try transaction.append(
                 [
                     draft(
                         "asset.attached",
@@ -279,10 +260,6 @@ public struct AssetStore: Sendable {
                     )
                 ],
                 to: "asset/\(record.id)"
-            )
-            try transaction.connection.run(
-                sql: "UPDATE assets SET state = 'attached', conversation = ?, message = ?, position = ? WHERE id = ?",
-                [conversation, message, result.positions[0], record.id]
             )
             return record.attachmentJSON
         }

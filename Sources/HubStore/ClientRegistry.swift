@@ -32,8 +32,8 @@ public enum ClientRegistryError: Error, Sendable, Equatable, CustomStringConvert
     }
 }
 
-/// API clients as events (`client.created`, `client.revoked` on stream `client/<id>`) with their
-/// projection `api_clients`, written in the same transaction.
+/// API clients as events (`client.created`, `client.revoked` on stream `client/<id>`); their read
+/// model `api_clients` is ``ClientsProjection``'s.
 ///
 /// A secret is shown once, at creation; the log and the projection keep only a salted SHA-256 of it.
 /// Secrets are 256 random bits, so a fast hash is enough: there is nothing to guess.
@@ -76,20 +76,10 @@ public struct ClientRegistry: Sendable {
         )
         let data = String(decoding: try JSONEncoder.sorted.encode(created), as: UTF8.self)
         let recordedAt = try await store.writer.perform { transaction in
-            let result = try transaction.append(
+            try transaction.append(
                 [EventDraft(type: "client.created", data: data, actor: actor)],
                 to: "client/\(id)",
                 expectedVersion: .noStream
-            )
-            try transaction.connection.run(
-                sql: """
-                    INSERT INTO api_clients (id, name, scopes, secret_salt, secret_hash, created_at, position)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
-                    """,
-                [
-                    id, name, created.scopes.joined(separator: " "), salt, Self.hash(secret: secret, salt: salt),
-                    transaction.recordedAt, result.positions[0],
-                ]
             )
             return transaction.recordedAt
         }
@@ -106,13 +96,9 @@ public struct ClientRegistry: Sendable {
             )
             guard let revokedAt else { throw ClientRegistryError.notFound(id) }
             guard revokedAt == 0 else { throw ClientRegistryError.alreadyRevoked(id) }
-            _ = try transaction.append(
+            try transaction.append(
                 [EventDraft(type: "client.revoked", data: data, actor: actor)],
                 to: "client/\(id)"
-            )
-            try transaction.connection.run(
-                sql: "UPDATE api_clients SET revoked_at = ? WHERE id = ?",
-                [transaction.recordedAt, id]
             )
         }
     }

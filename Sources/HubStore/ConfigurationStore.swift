@@ -5,9 +5,10 @@ import HubSQLite
 /// The six configuration resources as events and their projection (DESIGN.md §4, spec §2–§3).
 ///
 /// Every change is one command in the writer's transaction: it checks names and references against
-/// the projection as it stands inside that transaction, appends `<kind>.created|updated|deleted`
-/// (data: the full new state, secrets sealed), and updates the projection and its history — so two
-/// concurrent requests can never leave a dangling reference.
+/// the read model as it stands inside that transaction and appends `<kind>.created|updated|deleted`
+/// (data: the full new state, secrets sealed), which ``ConfigurationProjection`` applies to the read
+/// model and its history in the same transaction — so two concurrent requests can never leave a
+/// dangling reference.
 public struct ConfigurationStore: Sendable {
     public let store: EventStore
     let vault: SecretVault
@@ -86,7 +87,7 @@ public struct ConfigurationStore: Sendable {
                     details: [.init(key: statement.text(at: 0), value: statement.text(at: 1))]
                 )
             }
-            let result = try transaction.append(
+            try transaction.append(
                 [
                     EventDraft(
                         type: "\(kind.itemName).deleted",
@@ -96,13 +97,6 @@ public struct ConfigurationStore: Sendable {
                     )
                 ],
                 to: "\(kind.itemName)/\(id)"
-            )
-            try connection.run(sql: "DELETE FROM config_resources WHERE kind = ? AND id = ?", [kind.rawValue, id])
-            try connection.run(sql: "DELETE FROM config_references WHERE kind = ? AND id = ?", [kind.rawValue, id])
-            try connection.run(
-                sql:
-                    "INSERT INTO config_history (kind, id, position, recorded_at, actor, change, state) VALUES (?, ?, ?, ?, ?, 'deleted', NULL)",
-                [kind.rawValue, id, result.positions[0], transaction.recordedAt, caller.actor]
             )
         }
     }
@@ -178,7 +172,6 @@ public struct ConfigurationStore: Sendable {
                 details: [.init(key: kind.uniqueField, value: uniqueValue)]
             )
         }
-        var references: Set<[String]> = []
         for (path, target) in kind.references {
             for targetId in body.strings(at: path) {
                 guard let row = try Self.row(target, id: targetId, connection), row.state["active"] != .bool(false)
@@ -199,7 +192,6 @@ public struct ConfigurationStore: Sendable {
                         "client application \(targetId) has no role '\(type)'"
                     )
                 }
-                references.insert([target.rawValue, targetId])
             }
         }
         if kind == .account { try checkAccountRoute(body, id: id, connection) }
@@ -227,7 +219,7 @@ public struct ConfigurationStore: Sendable {
             state = .object(fields)
         }
         let change = existing == nil ? "created" : "updated"
-        let result = try transaction.append(
+        try transaction.append(
             [
                 EventDraft(
                     type: "\(kind.itemName).\(change)",
@@ -238,30 +230,6 @@ public struct ConfigurationStore: Sendable {
             ],
             to: record,
             expectedVersion: existing == nil ? .noStream : .any
-        )
-        try connection.run(
-            sql: """
-                INSERT INTO config_resources (kind, id, unique_key, state, created_at, modified_at, position)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (kind, id) DO UPDATE SET unique_key = excluded.unique_key, state = excluded.state,
-                    modified_at = excluded.modified_at, position = excluded.position
-                """,
-            [
-                kind.rawValue, id, uniqueValue.lowercased(), state.text, existing?.createdAt ?? now, now,
-                result.positions[0],
-            ]
-        )
-        try connection.run(sql: "DELETE FROM config_references WHERE kind = ? AND id = ?", [kind.rawValue, id])
-        for reference in references {
-            try connection.run(
-                sql: "INSERT INTO config_references (kind, id, target_kind, target_id) VALUES (?, ?, ?, ?)",
-                [kind.rawValue, id, reference[0], reference[1]]
-            )
-        }
-        try connection.run(
-            sql:
-                "INSERT INTO config_history (kind, id, position, recorded_at, actor, change, state) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [kind.rawValue, id, result.positions[0], now, caller.actor, change, state.text]
         )
     }
 

@@ -76,7 +76,7 @@ struct MessageRow: Sendable {
     var position: Int64
 }
 
-/// SQL of the conversation projections (`conversations`, `messages`, `deliveries`, `customer_contacts`).
+/// Reading the transcript tables (``TranscriptsProjection`` writes them).
 enum ConversationProjection {
     static let conversationColumns = """
         id, account, account_address, channel_type, entry_point, customer, customer_state, contact, origin,
@@ -132,51 +132,6 @@ enum ConversationProjection {
             startedAt: statement.int64(at: 13),
             endedAt: statement.optionalInt64(at: 14),
             messageCount: statement.int64(at: 16)
-        )
-    }
-
-    static func insert(_ row: ConversationRow, position: Int64, _ connection: Connection) throws {
-        try connection.run(
-            sql: """
-                INSERT INTO conversations (id, account, account_address, channel_type, entry_point, customer,
-                    customer_state, contact, origin, state, escalated, started_at, last_activity, message_count, position)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, 0, ?)
-                """,
-            [
-                row.id, row.account, row.address, row.channelType, row.entryPoint, row.customer,
-                row.customerState?.text, row.contact, row.origin, row.state.status.rawValue, row.startedAt,
-                row.state.lastActivity, position,
-            ]
-        )
-    }
-
-    static func update(_ row: ConversationRow, position: Int64, _ connection: Connection) throws {
-        try connection.run(
-            sql: """
-                UPDATE conversations SET state = ?, escalated = ?, assigned_agent = ?, queue = ?, ended_at = ?,
-                    last_activity = ?, message_count = ?, position = ? WHERE id = ?
-                """,
-            [
-                row.state.status.rawValue, row.escalated, row.state.assignedAgent, row.state.queue, row.endedAt,
-                row.state.lastActivity, row.messageCount, position, row.id,
-            ]
-        )
-    }
-
-    static func insert(_ message: MessageRow, _ connection: Connection) throws {
-        try connection.run(
-            sql: """
-                INSERT INTO messages (conversation, seq, id, message_id, type, sender_type, sender, recipients, text,
-                    content, attributes, transcript, status, created_at, sent_at, hidden, erased, deliveries_pending,
-                    position)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?, ?)
-                """,
-            [
-                message.conversation, message.seq, message.id, message.messageId, message.type, message.senderType,
-                message.sender.text, message.recipients.text, message.text, message.content.text,
-                message.attributes?.text, message.transcript, message.status, message.createdAt, message.sentAt,
-                message.deliveriesPending, message.position,
-            ]
         )
     }
 
@@ -251,28 +206,27 @@ enum ConversationProjection {
         return try statement.step() ? (statement.text(at: 0), statement.int64(at: 1)) : nil
     }
 
-    /// The customer with any of these contact keys at the account, or a new one; records every key.
+    /// The customer with any of these contact keys at the account (the first key known wins), or a new
+    /// id; and the keys not yet linked to anyone at the account (``TranscriptsProjection`` links them
+    /// from `conversation.started` or `customer.contactsLinked`).
     static func customer(
         account: String,
         contactKeys: [String],
         _ connection: Connection
-    ) throws -> (
-        id: String, isNew: Bool
-    ) {
+    ) throws -> (id: String, isNew: Bool, unlinkedKeys: [String]) {
         var found: String?
-        for key in contactKeys where found == nil {
-            found = try connection.singleText(
+        var unlinked: [String] = []
+        for key in contactKeys {
+            let owner = try connection.singleText(
                 sql: "SELECT customer FROM customer_contacts WHERE account = ? AND contact_key = ?",
                 [account, key]
             )
+            if let owner {
+                if found == nil { found = owner }
+            } else if !unlinked.contains(key) {
+                unlinked.append(key)
+            }
         }
-        let id = found ?? EventID.makeV7()
-        for key in contactKeys {
-            try connection.run(
-                sql: "INSERT OR IGNORE INTO customer_contacts (account, contact_key, customer) VALUES (?, ?, ?)",
-                [account, key, id]
-            )
-        }
-        return (id, found == nil)
+        return (found ?? EventID.makeV7(), found == nil, unlinked)
     }
 }

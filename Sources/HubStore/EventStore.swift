@@ -11,12 +11,17 @@ public import Metrics
 /// // run store.writer as a Service (or call store.writer.run() in a task group), then:
 /// let result = try await store.append([EventDraft(type: "note.added", data: "{}")], to: "note/1")
 /// ```
+///
+/// Every append is applied to the store's read models (``ReadModels``) in the same transaction, and
+/// `open` first rebuilds those whose tables do not stand at the log's tip under their code's version.
 public final class EventStore: Sendable {
     public let configuration: EventStoreConfiguration
     public let directory: DataDirectory
     public let pool: DatabasePool
     /// The writer; must be running (as a `Service`) for appends to complete.
     public let writer: LogWriter
+    /// The read models every append is applied to.
+    public let projections: ProjectionRegistry
     let notifier: CommitNotifier
     /// Held for a store opened exclusively (a server); `nil` for a short-lived tool beside one.
     private let lock: DataDirectoryLock?
@@ -27,10 +32,12 @@ public final class EventStore: Sendable {
         directory: DataDirectory,
         pool: DatabasePool,
         writer: LogWriter,
+        projections: ProjectionRegistry,
         notifier: CommitNotifier,
         lock: DataDirectoryLock?,
         logger: Logger
     ) {
+        self.projections = projections
         self.configuration = configuration
         self.directory = directory
         self.pool = pool
@@ -52,11 +59,21 @@ public final class EventStore: Sendable {
         _ configuration: EventStoreConfiguration,
         logger: Logger = Logger(label: "hubstore.store", factory: { _ in SwiftLogNoOpLogHandler() }),
         metricsFactory: any MetricsFactory = NOOPMetricsHandler.instance,
-        exclusive: Bool = true
+        exclusive: Bool = true,
+        readModels: ReadModels = .hub
     ) async throws -> EventStore {
         let directory = DataDirectory(path: configuration.dataDirectory)
         try directory.prepare()
         let lock = exclusive ? try directory.lock() : nil
+        let projections: ProjectionRegistry
+        switch readModels {
+        case .hub:
+            projections = HubProjections.registry(
+                vault: SecretVault(masterKey: try MasterKey.load(directory: directory))
+            )
+        case .none: projections = .none
+        case .custom(let registry): projections = registry
+        }
         let pool: DatabasePool
         do {
             pool = try await DatabasePool(
@@ -81,11 +98,13 @@ public final class EventStore: Sendable {
             if !applied.isEmpty {
                 logger.info("applied migrations", metadata: ["migrations": "\(applied.joined(separator: ", "))"])
             }
+            try await rebuildStale(projections, pool: pool, tip: tip.position, logger: logger)
             let notifier = CommitNotifier(committed: tip.position)
             let writer = LogWriter(
                 pool: pool,
                 notifier: notifier,
                 configuration: configuration,
+                projections: projections,
                 metrics: StoreMetrics(factory: metricsFactory),
                 logger: logger
             )
@@ -94,6 +113,7 @@ public final class EventStore: Sendable {
                 directory: directory,
                 pool: pool,
                 writer: writer,
+                projections: projections,
                 notifier: notifier,
                 lock: lock,
                 logger: logger
@@ -104,6 +124,58 @@ public final class EventStore: Sendable {
                 throw EventStoreOpenError(path: directory.databasePath, underlying: error)
             }
             throw error
+        }
+    }
+
+    /// Rebuilds, before the writer starts, every projection whose tables do not stand at the log's tip
+    /// under their code's version (a data directory written before projections, a projection whose
+    /// code changed): the same rebuild as `hubstore rebuild`.
+    private static func rebuildStale(
+        _ projections: ProjectionRegistry,
+        pool: DatabasePool,
+        tip: Int64,
+        logger: Logger
+    ) async throws {
+        guard !projections.projections.isEmpty else { return }
+        let reports = try await pool.writer.perform { connection -> [ProjectionReport] in
+            let stale = try projections.stale(tip: tip, connection)
+            guard !stale.isEmpty else { return [] }
+            logger.notice(
+                "rebuilding projections from the log",
+                metadata: ["projections": "\(stale.joined(separator: ", "))", "log.position": "\(tip)"]
+            )
+            var lastReport = ContinuousClock.now
+            return try ProjectionRebuilder(registry: projections).rebuild(stale, connection) { progress in
+                guard lastReport.duration(to: .now) > .seconds(5) else { return }
+                lastReport = .now
+                logger.info(
+                    "rebuilding",
+                    metadata: ["events": "\(progress.applied)", "log.position": "\(progress.tip)"]
+                )
+            }
+        }
+        for report in reports {
+            logger.notice(
+                "projection rebuilt",
+                metadata: [
+                    "projection": "\(report.name)", "version": "\(report.version)",
+                    "log.position": "\(report.position)",
+                    "rows": "\(report.tables.map { "\($0.table)=\($0.rows)" }.joined(separator: " "))",
+                ]
+            )
+        }
+    }
+
+    /// Rebuilds the named projections (all when empty) from the log, with what they depend on
+    /// (``ProjectionRebuilder``). For a tool: the store's own writer must not be running, though a
+    /// server's may be, in another process.
+    public func rebuild(
+        _ names: [String],
+        progress: @escaping @Sendable (ProjectionRebuilder.Progress) -> Void = { _ in }
+    ) async throws -> [ProjectionReport] {
+        let projections = projections
+        return try await pool.writer.perform { connection in
+            try ProjectionRebuilder(registry: projections).rebuild(names, connection, progress: progress)
         }
     }
 
@@ -261,4 +333,14 @@ public struct CheckpointFailure: Error, Sendable, CustomStringConvertible {
     public var description: String {
         "the WAL (\(walBytes) bytes) was not checkpointed into hub.sqlite: \(reason)"
     }
+}
+
+/// Which projections a store applies its appends to.
+public enum ReadModels: Sendable {
+    /// A hub's: ``HubProjections/registry(vault:)``, opening sealed content with the data directory's
+    /// master key (`master.key`, or `HUBSTORE_MASTER_KEY`; created when missing).
+    case hub
+    /// None: the log alone (benchmarks and tests of the log).
+    case none
+    case custom(ProjectionRegistry)
 }

@@ -2,10 +2,12 @@ public import HubSQLite
 
 /// What a write command sees: the writer's open transaction, positioned at the tip of the log.
 ///
-/// A command reads the current state, decides, and appends through ``append(_:to:expectedVersion:idempotencyKey:)``;
-/// it may also write projection rows through ``connection`` (same transaction, so the log and its
-/// projections commit together). Each command runs under its own savepoint: when it throws, what it
-/// wrote is rolled back and the chain tip restored, and its batch-mates are unaffected.
+/// A command reads the current state (the read models, through ``connection``), decides, and appends
+/// through ``append(_:to:expectedVersion:idempotencyKey:knownNew:)``; it never writes a read-model table.
+/// Each appended event is applied at once by every projection of the store's registry, in the same
+/// transaction, so the log and its read models commit together and a command reading after its own
+/// append sees its effect. Each command runs under its own savepoint: when it throws, what it wrote
+/// is rolled back and the chain tip restored, and its batch-mates are unaffected.
 ///
 /// Not `Sendable`: it exists only on the writer's executor, for the length of one batch.
 public final class LogTransaction {
@@ -14,6 +16,8 @@ public final class LogTransaction {
     /// The time every event of this batch is recorded at (ms since 1970 UTC).
     public let recordedAt: Int64
     let limits: EventStoreConfiguration.Limits
+    let projections: ProjectionRegistry
+    private let projectionContext: ProjectionContext
     private(set) var tipPosition: Int64
     private(set) var tipHash: [UInt8]
     /// The position of the last event appended (the log's tip inside this transaction).
@@ -30,13 +34,16 @@ public final class LogTransaction {
         connection: Connection,
         recordedAt: Int64,
         tip: (position: Int64, hash: [UInt8]),
-        limits: EventStoreConfiguration.Limits
+        limits: EventStoreConfiguration.Limits,
+        projections: ProjectionRegistry
     ) {
         self.connection = connection
         self.recordedAt = recordedAt
         self.tipPosition = tip.position
         self.tipHash = tip.hash
         self.limits = limits
+        self.projections = projections
+        self.projectionContext = ProjectionContext(connection: connection, vault: projections.vault)
     }
 
     /// Makes what the rest of this batch deletes or overwrites leave no copy in the data directory
@@ -128,6 +135,7 @@ public final class LogTransaction {
                 }
                 throw error
             }
+            try projections.apply(event, projectionContext)
             tipPosition = event.position
             tipHash = event.hash
             appendedCount += 1

@@ -17,6 +17,7 @@ public final class LogWriter: Service, Sendable {
     private let queue: WriteQueue
     private let notifier: CommitNotifier
     private let configuration: EventStoreConfiguration
+    private let projections: ProjectionRegistry
     private let metrics: StoreMetrics
     private let logger: Logger
     private let running = Atomic<Bool>(false)
@@ -30,9 +31,11 @@ public final class LogWriter: Service, Sendable {
         pool: DatabasePool,
         notifier: CommitNotifier,
         configuration: EventStoreConfiguration,
+        projections: ProjectionRegistry,
         metrics: StoreMetrics,
         logger: Logger
     ) {
+        self.projections = projections
         self.pool = pool
         self.queue = WriteQueue(capacity: configuration.queueCapacity)
         self.notifier = notifier
@@ -172,7 +175,8 @@ public final class LogWriter: Service, Sendable {
                             connection: connection,
                             recordedAt: recordedAt,
                             tip: try EventLog.tip(connection),
-                            limits: limits
+                            limits: limits,
+                            projections: projections
                         )
                         defer { erasesSecurely = transaction.erasesSecurely }
                         for command in batch {
@@ -181,6 +185,9 @@ public final class LogWriter: Service, Sendable {
                             // I/O error, ...): then the batch is over, and nothing of it may be kept
                             // or acknowledged. Whatever ran next would commit on its own.
                             guard connection.isInTransaction else { throw BatchAborted(cause: failure) }
+                        }
+                        if transaction.appendedCount > 0 {
+                            try projections.recordApplied(through: transaction.tipPosition, connection)
                         }
                         return (transaction.tipPosition, transaction.appendedCount)
                     }

@@ -123,8 +123,6 @@ struct MessageIntake {
         for system in decision.systemMessages {
             try originate(system, in: &conversation, account: account, causedBy: hubId)
         }
-        let position = transaction.lastPosition
-        try ConversationProjection.update(conversation, position: position, connection)
         return AcceptedMessage(
             id: hubId,
             messageId: message.messageId,
@@ -152,20 +150,17 @@ struct MessageIntake {
                 try vault.seal(content.text, record: "message/\(id)", connection, now: now, newRecord: true)
             )
         }
-        try transaction.append(
-            [
-                draft(
-                    "message.originated",
-                    [
-                        "id": .string(id), "conversation": .string(conversation.id),
-                        "type": .object(["value": .string(system.type)]), "sender": .object(["type": "system"]),
-                        "content": loggedContent, "causedBy": .string(cause),
-                    ],
-                    account: conversation.account
-                )
-            ],
-            to: stream
-        )
+        let messageAttributes = system.attributes ?? attributes
+        var data: [String: JSONValue] = [
+            "id": .string(id), "conversation": .string(conversation.id),
+            "type": .object(["value": .string(system.type)]), "sender": .object(["type": "system"]),
+            "content": loggedContent, "causedBy": .string(cause),
+        ]
+        // Version 2 records the callback's attributes, which version 1 left to be inferred.
+        if let messageAttributes { data["attributes"] = messageAttributes }
+        var event = draft("message.originated", data, account: conversation.account)
+        event.schemaVersion = 2
+        try transaction.append([event], to: stream)
         try record(
             Outgoing(
                 id: id,
@@ -174,7 +169,7 @@ struct MessageIntake {
                 sender: .object(["type": "system", "participant": .object(["name": "system"])]),
                 senderType: "system",
                 content: content,
-                attributes: system.attributes ?? attributes,
+                attributes: messageAttributes,
                 redact: false,
                 transcriptLine: !system.carriesTranscript
             ),
@@ -244,6 +239,22 @@ struct MessageIntake {
             ),
             ConversationRules.continues(open.state, timeoutMinutes: account.routing.timeoutMinutes, now: now)
         {
+            if !customer.unlinkedKeys.isEmpty {
+                // Contacts the known customer gives now find them later too.
+                try transaction.append(
+                    [
+                        draft(
+                            "customer.contactsLinked",
+                            [
+                                "account": .string(account.id), "customer": .string(customer.id),
+                                "contactKeys": .array(customer.unlinkedKeys.map(JSONValue.string)),
+                            ],
+                            account: account.id
+                        )
+                    ],
+                    to: "conversation/\(open.id)"
+                )
+            }
             return (open, account)
         }
         return (
@@ -333,8 +344,7 @@ struct MessageIntake {
                 )
             )
         }
-        let result = try transaction.append(drafts, to: "conversation/\(id)", expectedVersion: .noStream)
-        try ConversationProjection.insert(row, position: result.positions[result.positions.count - 1], connection)
+        try transaction.append(drafts, to: "conversation/\(id)", expectedVersion: .noStream)
         return row
     }
 
@@ -348,12 +358,10 @@ struct MessageIntake {
         stream: String
     ) throws {
         let type: String
-        let change: String
         switch message.type {
-        case "delete.soft": (type, change) = ("message.softDeleted", "hidden = 1")
-        case "undo": (type, change) = ("message.restored", "hidden = 0")
-        case "delete.permanent":
-            (type, change) = ("message.erased", "erased = 1, text = NULL, content = '{}', attributes = NULL")
+        case "delete.soft": type = "message.softDeleted"
+        case "undo": type = "message.restored"
+        case "delete.permanent": type = "message.erased"
         default: return
         }
         let reference = message.value?["messageId"]?.stringValue ?? ""
@@ -374,10 +382,6 @@ struct MessageIntake {
             data["shredded"] = .array([.string("message/\(target.id)")])
         }
         try transaction.append([draft(type, data, account: conversation.account)], to: stream)
-        try connection.run(
-            sql: "UPDATE messages SET \(change), position = ? WHERE conversation = ? AND seq = ?",
-            [transaction.lastPosition, conversation.id, target.seq]
-        )
     }
 
     /// `conversation.escalated|assigned|ended` for what the routing decision changed.
@@ -450,64 +454,6 @@ struct MessageIntake {
             ("seq", String(seq)), ("state", JSONValue.string(conversation.state.status.rawValue).text),
         ])
         try transaction.append([draft("message.routed", text: routed, account: conversation.account)], to: stream)
-        let position = transaction.lastPosition
-        var stored = message.content
-        if message.redact, case .object(var fields) = stored, fields["text"] != nil {
-            fields["text"] = "*****"
-            stored = .object(fields)
-        }
-        let row = MessageRow(
-            conversation: conversation.id,
-            seq: seq,
-            id: message.id,
-            messageId: message.messageId,
-            type: message.type,
-            senderType: message.senderType,
-            sender: message.sender,
-            recipients: .array(recipients.map(\.json)),
-            text: stored["text"]?.stringValue,
-            content: stored,
-            attributes: message.attributes,
-            transcript: message.transcriptLine && ConversationRules.isTranscriptLine(message.type),
-            status: deliveries.isEmpty ? "discarded" : "accepted",
-            createdAt: now,
-            sentAt: nil,
-            hidden: false,
-            erased: false,
-            deliveriesPending: deliveries.count,
-            position: position
-        )
-        try ConversationProjection.insert(row, connection)
-        guard !deliveries.isEmpty else { return }
-        // The callback body is rebuilt from the message row at delivery time, except when the row
-        // cannot give it: a redacted text goes out once in the original, an escalation carries the
-        // transcript so far (spec §5.2).
-        var payload: String?
-        if message.redact || message.type == "escalation.transfer" {
-            var original = row
-            original.content = message.content
-            var batch: [JSONValue] = []
-            if message.type == "escalation.transfer" {
-                batch = try ConversationProjection.messages(of: conversation.id, visibleOnly: true, connection)
-                    .filter { $0.id != message.id }
-                    .map { $0.callbackJSON(conversation: conversation) }
-            }
-            batch.append(original.callbackJSON(conversation: conversation))
-            payload = CallbackPayload.body(batch, attributes: message.attributes).text
-        }
-        for (id, recipient) in deliveries {
-            try connection.run(
-                sql: """
-                    INSERT INTO deliveries (id, conversation, message, seq, application, role, sender_type, payload,
-                        state, next_attempt_at, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)
-                    """,
-                [
-                    id, conversation.id, message.id, seq, recipient.application, recipient.type, message.senderType,
-                    payload, now, now,
-                ]
-            )
-        }
     }
 
     private func draft(_ type: String, _ data: [String: JSONValue], account: String) -> EventDraft {

@@ -204,13 +204,12 @@ public struct Outbox: Sendable {
 
     private func record(_ outcome: DeliveryOutcome, _ transaction: LogTransaction) throws {
         let connection = transaction.connection
-        let now = transaction.recordedAt
         // The outbox row moves on only while it is pending; a delivery already finished (a duplicate
         // outcome) changes nothing and is not recorded again.
         var moved: [PendingDelivery] = []
-        for delivery in outcome.deliveries {
-            try moveOn(delivery, outcome, now: now, transaction)
-            if connection.changesCount == 1 { moved.append(delivery) }
+        for delivery in outcome.deliveries
+        where try connection.singleText(sql: "SELECT state FROM deliveries WHERE id = ?", [delivery.id]) == "pending" {
+            moved.append(delivery)
         }
         guard let first = moved.first else { return }
         // The deliveries of a call were all tried as often (a call is retried whole).
@@ -254,75 +253,12 @@ public struct Outbox: Sendable {
             ],
             to: "delivery/\(outcome.request)"
         )
-        for delivery in moved {
-            switch outcome.result {
-            case .retry: break
-            case .delivered:
-                try updateMessageStatus(delivery.message, delivered: true, now: now, connection)
-            case .failed:
-                try updateMessageStatus(delivery.message, delivered: false, now: now, connection)
-                try reportFailure(delivery, transaction: transaction)
-            }
-        }
-    }
-
-    /// A delivery's outbox row after an attempt: pending with its next time, or finished.
-    private func moveOn(
-        _ delivery: PendingDelivery,
-        _ outcome: DeliveryOutcome,
-        now: Int64,
-        _ transaction: LogTransaction
-    ) throws {
-        let connection = transaction.connection
-        let attempt = delivery.attempts + 1
-        switch outcome.result {
-        case .retry(let at):
-            try connection.run(
-                sql: """
-                    UPDATE deliveries SET attempts = ?, next_attempt_at = ?, request = ?, last_status = ?,
-                        last_error = ?, last_latency_ms = ? WHERE id = ? AND state = 'pending'
-                    """,
-                [
-                    attempt, at, outcome.request, outcome.status, outcome.error, outcome.latencyMilliseconds,
-                    delivery.id,
-                ]
-            )
-        case .delivered, .failed:
-            let finalState = outcome.result == .delivered ? "succeeded" : "failed"
-            // A kept body holds what the message row does not (a redacted text's original): once it has
-            // gone out, no copy of it may stay in the data directory.
-            if delivery.storedPayload != nil { try transaction.eraseSecurely() }
-            try connection.run(
-                sql: """
-                    UPDATE deliveries SET state = ?, attempts = ?, finished_at = ?, request = ?, last_status = ?,
-                        last_error = ?, last_latency_ms = ?, payload = NULL WHERE id = ? AND state = 'pending'
-                    """,
-                [
-                    finalState, attempt, now, outcome.request, outcome.status, outcome.error,
-                    outcome.latencyMilliseconds, delivery.id,
-                ]
-            )
-        }
-    }
-
-    /// `sent` once every delivery of the message succeeded, `failed` once any failed (the row counts
-    /// its unfinished deliveries, so this is one indexed update).
-    private func updateMessageStatus(_ message: String, delivered: Bool, now: Int64, _ connection: Connection) throws {
-        if delivered {
-            try connection.run(
-                sql: """
-                    UPDATE messages SET deliveries_pending = deliveries_pending - 1,
-                        status = CASE WHEN status = 'failed' OR deliveries_pending > 1 THEN status ELSE 'sent' END,
-                        sent_at = CASE WHEN status = 'failed' OR deliveries_pending > 1 THEN sent_at ELSE ?2 END
-                    WHERE id = ?1
-                    """,
-                [message, now]
-            )
-        } else {
-            try connection.run(
-                sql: "UPDATE messages SET deliveries_pending = deliveries_pending - 1, status = 'failed' WHERE id = ?",
-                [message]
-            )
+        // A kept body holds what the message row does not (a redacted text's original): once it has
+        // gone out, no copy of it may stay in the data directory.
+        let finished: Bool = if case .retry = outcome.result { false } else { true }
+        if finished, moved.contains(where: { $0.storedPayload != nil }) { try transaction.eraseSecurely() }
+        if case .failed = outcome.result {
+            for delivery in moved { try reportFailure(delivery, transaction: transaction) }
         }
     }
 
@@ -373,7 +309,6 @@ public struct Outbox: Sendable {
             account: account,
             causedBy: delivery.message
         )
-        try ConversationProjection.update(current, position: transaction.lastPosition, connection)
     }
 }
 

@@ -30,6 +30,14 @@ extension HubStoreCommand {
         )
         var expectHead: String?
 
+        @Flag(
+            help: """
+                Also rebuild every projection from the log into a scratch database and compare each table \
+                with the live one (as of one snapshot): exit 1 at the first table that differs.
+                """
+        )
+        var projections = false
+
         func run() async throws {
             let directory = DataDirectory(path: try dataOptions.resolvedData())
             let expectedHead = try expectHead.map(Self.parseHead)
@@ -76,6 +84,33 @@ extension HubStoreCommand {
                 print(summary)
             }
             if !report.isIntact { throw ExitCode.failure }
+            if projections { try await verifyProjections(directory) }
+        }
+
+        /// `--projections`: the read models against a rebuild of the log.
+        func verifyProjections(_ directory: DataDirectory) async throws {
+            let verification = try await failingClearly {
+                guard let masterKey = try Self.existingMasterKey(directory) else {
+                    throw CLIFailure("--projections needs the master key (master.key or HUBSTORE_MASTER_KEY)")
+                }
+                let registry = HubProjections.registry(vault: SecretVault(masterKey: masterKey))
+                let scratch = FileManager.default.temporaryDirectory
+                    .appendingPathComponent("hubstore-verify-\(getpid())-\(UInt32.random(in: 0 ... .max)).sqlite").path
+                let progress = ProgressReporter(label: "verify projections", total: nil)
+                return try await ProjectionCheck.run(registry, databasePath: directory.databasePath, scratch: scratch) {
+                    progress.update($0.applied, total: $0.tip)
+                }
+            }
+            if let mismatch = verification.firstMismatch {
+                print(
+                    "FAILED: projection \(mismatch.projection), table \(mismatch.live.table) differs from the log "
+                        + "(live \(mismatch.live.rows) rows, rebuilt \(mismatch.rebuilt.rows))"
+                )
+                if let difference = mismatch.difference { print("  " + difference) }
+                throw ExitCode.failure
+            }
+            let tables = verification.entries.map { "\($0.live.table) \($0.live.rows)" }.joined(separator: ", ")
+            print("ok: projections equal a rebuild from the log at position \(verification.position) (\(tables))")
         }
 
         /// `POSITION:HASH`, the hash as 64 hexadecimal digits.

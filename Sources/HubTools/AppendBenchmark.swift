@@ -139,7 +139,9 @@ public struct AppendBenchmark: Sendable {
                 maxBatchSize: options.maxBatchSize,
                 batchWait: options.batchWait,
                 queueCapacity: max(16_384, options.submitters * 2)
-            )
+            ),
+            // The log alone: this benchmark measures the append path against raw SQLite inserts.
+            readModels: .none
         )
         let next = TicketCounter()
         let events = options.events

@@ -16,24 +16,17 @@ struct AccountDirectoryRollbackTests {
             let directory = AccountDirectory()
             let account = hub.setup.account
             @Sendable func recordChange(_ transaction: LogTransaction, address: String?) throws -> Int64 {
-                try transaction.append([draft("account.updated")], to: "test/config")
-                let connection = transaction.connection
-                if let address {
-                    try connection.run(
-                        sql: """
-                            UPDATE config_resources SET state = json_set(state, '$.address', ?)
-                            WHERE kind = 'account' AND id = ?
-                            """,
-                        [address, account]
-                    )
-                }
-                try connection.run(
+                // An account.updated event, as the API appends it; the configuration projection applies it.
+                let state = try transaction.connection.singleText(
                     sql: """
-                        INSERT INTO config_history (kind, id, position, recorded_at, actor, change, state)
-                        SELECT 'account', id, ?, 0, 'test', 'updated', state FROM config_resources
-                        WHERE kind = 'account' AND id = ?
+                        SELECT json_set(state, '$.address', coalesce(?, json_extract(state, '$.address')))
+                        FROM config_resources WHERE kind = 'account' AND id = ?
                         """,
-                    [transaction.lastPosition, account]
+                    [address, account]
+                )
+                try transaction.append(
+                    [EventDraft(type: "account.updated", data: state ?? "{}", actor: "test")],
+                    to: "account/\(account)"
                 )
                 return transaction.lastPosition
             }

@@ -193,6 +193,8 @@ func withConversationHub(
                                 )
                             )
                         }
+                        // Whatever the test did, the read models are what a rebuild of its log gives.
+                        #expect(try await projectionMismatches(store) == [])
                     }
                 }
                 await store.close()

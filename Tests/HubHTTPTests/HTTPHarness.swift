@@ -4,6 +4,7 @@ import HubTestSupport
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import Testing
 
 /// A store (writer not running) and the application over it, as `hubstore serve` builds them.
 func makeHub(
@@ -44,6 +45,8 @@ func withHub<T: Sendable>(
     let (store, tokens, app) = try await makeHub(directory, vfs: vfs)
     do {
         let result = try await store.withWriter { store in try await body(store, tokens, app) }
+        // Whatever the test did, the read models are what a rebuild of its log gives.
+        #expect(try await projectionMismatches(store) == [])
         await store.close()
         return result
     } catch {

@@ -269,16 +269,25 @@ struct NumericInputTests {
     /// directly) is read with clamping: messages and asset requests are answered, not fatal.
     @Test func aStoredChannelWithHugeNumbersDoesNotCrashRouting() async throws {
         try await withConversationHub { hub in
-            let database = try Connection(path: hub.store.directory.path + "/hub.sqlite")
-            try database.run(
-                sql: """
-                    UPDATE config_resources SET state = json_set(state,
-                        '$.restrictions.inbound.maxTextLength', 1e300,
-                        '$.restrictions.outbound.maxTextLength', -1e300,
-                        '$.restrictions.inbound.attachmentPolicy', json('{"maxSize": 1e300}'))
-                    WHERE kind = 'channel'
-                    """
-            )
+            // A channel stored with numbers no API request could give (an older version's data): its
+            // event appended directly, and applied by the configuration projection like any other.
+            let channel = hub.setup.channel
+            try await hub.store.writer.perform { transaction in
+                let state = try transaction.connection.singleText(
+                    sql: """
+                        SELECT json_set(state,
+                            '$.restrictions.inbound.maxTextLength', 1e300,
+                            '$.restrictions.outbound.maxTextLength', -1e300,
+                            '$.restrictions.inbound.attachmentPolicy', json('{"maxSize": 1e300}'))
+                        FROM config_resources WHERE kind = 'channel' AND id = ?
+                        """,
+                    [channel]
+                )
+                try transaction.append(
+                    [EventDraft(type: "channel.updated", data: state ?? "{}", actor: "test")],
+                    to: "channel/\(channel)"
+                )
+            }
             let (messageStatus, message) = try await hub.send(messageBody(text: "Hello"))
             #expect(messageStatus == 202, "\(message?.text ?? "")")
             let (assetStatus, asset) = try await hub.api.call(

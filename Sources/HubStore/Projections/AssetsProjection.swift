@@ -1,0 +1,74 @@
+import HubDomain
+import HubSQLite
+
+/// `assets`: the asset index (id, conversation, name, content type, size, sha256, uploader, state),
+/// from `asset.requested|uploaded|attached|deleted`.
+struct AssetsProjection: Projection {
+    let name = "assets"
+    let version = 1
+    let schema = ProjectionSchema(
+        tables: ["assets"],
+        statements: [
+            """
+            CREATE TABLE {assets} (
+                id           TEXT    PRIMARY KEY,
+                name         TEXT    NOT NULL,
+                content_type TEXT    NOT NULL,
+                size         INTEGER NOT NULL,
+                sender_type  TEXT    NOT NULL,
+                channel_type TEXT    NOT NULL,
+                sha256       TEXT,
+                state        TEXT    NOT NULL CHECK (state IN ('requested', 'uploaded', 'attached', 'deleted')),
+                conversation TEXT,
+                message      TEXT,
+                requested_by TEXT    NOT NULL,
+                created_at   INTEGER NOT NULL,
+                uploaded_at  INTEGER,
+                position     INTEGER NOT NULL
+            ) STRICT
+            """,
+            "CREATE INDEX {assets}_by_conversation ON {assets} (conversation, created_at) WHERE conversation IS NOT NULL",
+            "CREATE INDEX {assets}_by_state ON {assets} (state, created_at)",
+        ]
+    )
+
+    func apply(_ event: RecordedEvent, _ context: ProjectionContext) throws {
+        guard event.type.hasPrefix("asset.") else { return }
+        let data = try event.json()
+        let id = try event.string(data, "id")
+        let assets = context.table("assets")
+        switch event.type {
+        case "asset.requested":
+            guard case .integer(let size)? = data["size"] else { throw event.missing("size") }
+            try context.connection.run(
+                sql: """
+                    INSERT INTO \(assets) (id, name, content_type, size, sender_type, channel_type, state, requested_by,
+                        created_at, position)
+                    VALUES (?, ?, ?, ?, ?, ?, 'requested', ?, ?, ?)
+                    """,
+                [
+                    id, try event.string(data, "name"), try event.string(data, "contentType"), size,
+                    try event.string(data, "sender.type"), try event.string(data, "channel.type"), event.actor,
+                    event.recordedAt, event.position,
+                ]
+            )
+        case "asset.uploaded":
+            try context.connection.run(
+                sql: "UPDATE \(assets) SET state = 'uploaded', sha256 = ?, uploaded_at = ?, position = ? WHERE id = ?",
+                [try event.string(data, "sha256"), event.recordedAt, event.position, id]
+            )
+        case "asset.attached":
+            try context.connection.run(
+                sql:
+                    "UPDATE \(assets) SET state = 'attached', conversation = ?, message = ?, position = ? WHERE id = ?",
+                [try event.string(data, "conversation"), try event.string(data, "message"), event.position, id]
+            )
+        case "asset.deleted":
+            try context.connection.run(
+                sql: "UPDATE \(assets) SET state = 'deleted', position = ? WHERE id = ?",
+                [event.position, id]
+            )
+        default: break
+        }
+    }
+}

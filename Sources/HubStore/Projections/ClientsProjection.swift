@@ -1,0 +1,53 @@
+import HubDomain
+import HubSQLite
+
+/// `api_clients`: who may ask `POST /oauth2/token` for tokens, from `client.created|revoked`.
+struct ClientsProjection: Projection {
+    let name = "clients"
+    let version = 1
+    let schema = ProjectionSchema(
+        tables: ["api_clients"],
+        statements: [
+            """
+            CREATE TABLE {api_clients} (
+                id          TEXT    PRIMARY KEY,
+                name        TEXT    NOT NULL,
+                scopes      TEXT    NOT NULL,
+                secret_salt BLOB    NOT NULL,
+                secret_hash BLOB    NOT NULL,
+                created_at  INTEGER NOT NULL,
+                revoked_at  INTEGER,
+                position    INTEGER NOT NULL
+            ) STRICT
+            """
+        ]
+    )
+
+    func apply(_ event: RecordedEvent, _ context: ProjectionContext) throws {
+        switch event.type {
+        case "client.created":
+            let data = try event.json()
+            let salt = try event.hex(data, "secretSalt")
+            let hash = try event.hex(data, "secretHash")
+            let scopes = data["scopes"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            try context.connection.run(
+                sql: """
+                    INSERT INTO \(context.table("api_clients")) (id, name, scopes, secret_salt, secret_hash, created_at,
+                        position)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """,
+                [
+                    try event.string(data, "id"), try event.string(data, "name"), scopes.joined(separator: " "), salt,
+                    hash, event.recordedAt, event.position,
+                ]
+            )
+        case "client.revoked":
+            let data = try event.json()
+            try context.connection.run(
+                sql: "UPDATE \(context.table("api_clients")) SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+                [event.recordedAt, try event.string(data, "id")]
+            )
+        default: break
+        }
+    }
+}

@@ -1,0 +1,101 @@
+import HubDomain
+import HubSQLite
+
+/// The configuration read model: current resources (`config_resources`, with the unique key the API
+/// enforces), what each refers to (`config_references`, for in-use checks), and every version
+/// (`config_history`, for "as of" queries), from `<kind>.created|updated|deleted`, whose data is the
+/// resource's full new state with its secrets sealed.
+struct ConfigurationProjection: Projection {
+    let name = "configuration"
+    let version = 1
+    let schema = ProjectionSchema(
+        tables: ["config_resources", "config_references", "config_history"],
+        statements: [
+            """
+            CREATE TABLE {config_resources} (
+                kind        TEXT    NOT NULL,
+                id          TEXT    NOT NULL,
+                unique_key  TEXT    NOT NULL,
+                state       TEXT    NOT NULL CHECK (json_valid(state)),
+                created_at  INTEGER NOT NULL,
+                modified_at INTEGER NOT NULL,
+                position    INTEGER NOT NULL,
+                PRIMARY KEY (kind, id)
+            ) STRICT
+            """,
+            "CREATE UNIQUE INDEX {config_resources}_by_unique_key ON {config_resources} (kind, unique_key)",
+            "CREATE INDEX {config_resources}_by_created ON {config_resources} (kind, created_at, id)",
+            """
+            CREATE TABLE {config_references} (
+                kind        TEXT NOT NULL,
+                id          TEXT NOT NULL,
+                target_kind TEXT NOT NULL,
+                target_id   TEXT NOT NULL,
+                PRIMARY KEY (kind, id, target_kind, target_id)
+            ) STRICT
+            """,
+            "CREATE INDEX {config_references}_by_target ON {config_references} (target_kind, target_id)",
+            """
+            CREATE TABLE {config_history} (
+                kind        TEXT    NOT NULL,
+                id          TEXT    NOT NULL,
+                position    INTEGER NOT NULL,
+                recorded_at INTEGER NOT NULL,
+                actor       TEXT    NOT NULL,
+                change      TEXT    NOT NULL CHECK (change = 'created' OR change = 'updated' OR change = 'deleted'),
+                state       TEXT,
+                PRIMARY KEY (kind, id, position)
+            ) STRICT
+            """,
+            "CREATE INDEX {config_history}_by_position ON {config_history} (position)",
+        ]
+    )
+
+    func apply(_ event: RecordedEvent, _ context: ProjectionContext) throws {
+        guard let dot = event.type.lastIndex(of: "."),
+            let kind = ResourceKind(rawValue: String(event.type[..<dot]))
+        else { return }
+        let change = event.type[event.type.index(after: dot)...]
+        guard change == "created" || change == "updated" || change == "deleted" else { return }
+        let data = try event.json()
+        let id = try event.string(data, "id")
+        let connection = context.connection
+        let resources = context.table("config_resources")
+        let references = context.table("config_references")
+        try connection.run(sql: "DELETE FROM \(references) WHERE kind = ? AND id = ?", [kind.rawValue, id])
+        if change == "deleted" {
+            try connection.run(sql: "DELETE FROM \(resources) WHERE kind = ? AND id = ?", [kind.rawValue, id])
+        } else {
+            let uniqueKey = (data[kind.uniqueField]?.stringValue ?? "").lowercased()
+            try connection.run(
+                sql: """
+                    INSERT INTO \(resources) (kind, id, unique_key, state, created_at, modified_at, position)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (kind, id) DO UPDATE SET unique_key = excluded.unique_key, state = excluded.state,
+                        modified_at = excluded.modified_at, position = excluded.position
+                    """,
+                [kind.rawValue, id, uniqueKey, event.data, event.recordedAt, event.recordedAt, event.position]
+            )
+            var targets: Set<[String]> = []
+            for (path, target) in kind.references {
+                for targetId in data.strings(at: path) { targets.insert([target.rawValue, targetId]) }
+            }
+            for target in targets {
+                try connection.run(
+                    sql: "INSERT INTO \(references) (kind, id, target_kind, target_id) VALUES (?, ?, ?, ?)",
+                    [kind.rawValue, id, target[0], target[1]]
+                )
+            }
+        }
+        try connection.run(
+            sql: """
+                INSERT INTO \(context.table("config_history")) (kind, id, position, recorded_at, actor, change, state)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """,
+            [
+                kind.rawValue, id, event.position, event.recordedAt, event.actor, String(change),
+                change == "deleted" ? nil : event.data,
+            ]
+        )
+    }
+}

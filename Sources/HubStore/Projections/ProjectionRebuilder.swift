@@ -1,0 +1,223 @@
+import Foundation
+public import HubSQLite
+
+/// Rebuilds projections from the log (DESIGN.md §4): into shadow tables, swapped in by one short
+/// write transaction.
+///
+/// Safe beside a running server on the same database: the shadow tables fill in small write
+/// transactions (each holds SQLite's write lock for about `chunk` events, so the server's writer only
+/// waits, within its busy timeout); until the swap the server answers from the old tables and keeps
+/// applying its own appends to them. The swap transaction applies what was appended meanwhile, drops
+/// the old tables, renames the shadow tables into their place and records the position in
+/// `projection_state`, all under one lock — so no event is missed or applied twice.
+///
+/// Shadow tables are named `<table>_r<stamp>`, and an index keeps the name it was created with (SQLite
+/// renames tables, not indexes): after a rebuild `conversations_by_started` is, for example,
+/// `conversations_rm4k2x1_by_started`. Nothing depends on index names.
+public struct ProjectionRebuilder {
+    public let registry: ProjectionRegistry
+    /// Events applied per write transaction while filling the shadow tables.
+    public var chunk: Int
+
+    public init(registry: ProjectionRegistry, chunk: Int = 4096) {
+        self.registry = registry
+        self.chunk = chunk
+    }
+
+    /// Where a rebuild stands: events applied, and the log's tip when it last looked.
+    public struct Progress: Sendable {
+        public var applied: Int64
+        public var tip: Int64
+    }
+
+    /// Rebuilds the named projections (all when empty) and what they depend on, on `connection`.
+    ///
+    /// - Returns: each rebuilt projection's tables with their row counts and fingerprints.
+    public func rebuild(
+        _ names: [String],
+        _ connection: Connection,
+        progress: (Progress) -> Void = { _ in }
+    ) throws -> [ProjectionReport] {
+        let projections = try registry.closure(of: names.isEmpty ? registry.names : names)
+        guard !projections.isEmpty else { return [] }
+        let stamp = "r" + String(UInt64(Date().timeIntervalSince1970 * 1000), radix: 36)
+        var shadow: [String: String] = [:]
+        for projection in projections {
+            for table in projection.schema.tables { shadow[table] = "\(table)_\(stamp)" }
+        }
+        let context = ProjectionContext(connection: connection, vault: registry.vault, names: shadow)
+        try connection.transaction(.immediate) {
+            try Self.dropLeftovers(of: projections, connection)
+            for projection in projections {
+                for statement in projection.schema.statements(naming: shadow) { try connection.execute(sql: statement) }
+            }
+        }
+        var position: Int64 = 0
+        var applied: Int64 = 0
+        while true {
+            let (count, tip) = try connection.transaction(.immediate) {
+                let count = try Self.apply(after: &position, limit: chunk, projections, context, events: "events")
+                return (count, try EventLog.tip(connection).position)
+            }
+            applied += Int64(count)
+            progress(Progress(applied: applied, tip: tip))
+            if count < chunk { break }
+        }
+        try connection.transaction(.immediate) {
+            // What the log gained since the last chunk, under the lock the swap holds.
+            while true {
+                let count = try Self.apply(after: &position, limit: chunk, projections, context, events: "events")
+                applied += Int64(count)
+                if count < chunk { break }
+            }
+            for projection in projections {
+                for table in projection.schema.tables {
+                    try connection.execute(sql: "DROP TABLE IF EXISTS \(table)")
+                    try connection.execute(sql: "ALTER TABLE \(shadow[table] ?? table) RENAME TO \(table)")
+                }
+                try connection.run(
+                    sql: """
+                        INSERT INTO projection_state (name, version, position) VALUES (?, ?, ?)
+                        ON CONFLICT (name) DO UPDATE SET version = excluded.version, position = excluded.position
+                        """,
+                    [projection.name, projection.version, position]
+                )
+            }
+        }
+        progress(Progress(applied: applied, tip: position))
+        return try connection.transaction(.deferred) {
+            try projections.map { projection in
+                ProjectionReport(
+                    name: projection.name,
+                    version: projection.version,
+                    position: position,
+                    tables: try projection.schema.tables.map { try TableFingerprint.compute($0, connection) }
+                )
+            }
+        }
+    }
+
+    /// Rebuilds every projection into a scratch database from the log of the database at `path`, and
+    /// compares each table with the live one, both as of one snapshot of the live database (safe
+    /// beside a running server). `scratch` is a file path for the scratch database; it is removed.
+    public func verify(
+        databaseAt path: String,
+        scratch: String,
+        progress: (Progress) -> Void = { _ in }
+    ) throws -> ProjectionVerification {
+        try? FileManager.default.removeItem(atPath: scratch)
+        defer {
+            for suffix in ["", "-journal", "-wal", "-shm"] {
+                try? FileManager.default.removeItem(atPath: scratch + suffix)
+            }
+        }
+        let connection = try Connection(path: scratch, configuration: .init(mode: .readWrite(create: true)))
+        defer { connection.close() }
+        try connection.execute(sql: "PRAGMA journal_mode = OFF")
+        try connection.execute(sql: "PRAGMA synchronous = OFF")
+        try connection.run(sql: "ATTACH DATABASE ? AS live", [path])
+        let context = ProjectionContext(connection: connection, vault: registry.vault)
+        // One transaction: the live tables and the live log are read from the same snapshot.
+        return try connection.transaction(.deferred) {
+            let tip = try connection.singleInt64(sql: "SELECT coalesce(max(position), 0) FROM live.events") ?? 0
+            for projection in registry.projections {
+                for statement in projection.schema.statements(naming: [:]) { try connection.execute(sql: statement) }
+            }
+            var position: Int64 = 0
+            var applied: Int64 = 0
+            while true {
+                let count = try Self.apply(
+                    after: &position,
+                    limit: chunk,
+                    registry.projections,
+                    context,
+                    events: "live.events"
+                )
+                applied += Int64(count)
+                progress(Progress(applied: applied, tip: tip))
+                if count < chunk { break }
+            }
+            var reports: [ProjectionVerification.Entry] = []
+            for projection in registry.projections {
+                for table in projection.schema.tables {
+                    let rebuilt = try TableFingerprint.compute(table, connection, schema: "main")
+                    let live = try TableFingerprint.compute(table, connection, schema: "live")
+                    var difference: String?
+                    if rebuilt != live {
+                        difference = try TableFingerprint.firstDifference(table, connection)
+                    }
+                    reports.append(
+                        .init(projection: projection.name, live: live, rebuilt: rebuilt, difference: difference)
+                    )
+                }
+            }
+            return ProjectionVerification(position: tip, entries: reports)
+        }
+    }
+
+    /// Applies up to `limit` events after `position` (advancing it); returns how many.
+    private static func apply(
+        after position: inout Int64,
+        limit: Int,
+        _ projections: [any Projection],
+        _ context: ProjectionContext,
+        events table: String
+    ) throws -> Int {
+        let statement = try context.connection.cachedStatement(
+            sql: "SELECT \(EventLog.columns) FROM \(table) WHERE position > ? ORDER BY position LIMIT ?"
+        )
+        var events: [RecordedEvent] = []
+        do {
+            defer { statement.reset() }
+            try statement.bind([position, limit])
+            while try statement.step() { events.append(EventLog.decode(statement)) }
+        }
+        for event in events {
+            for projection in projections { try projection.apply(event, context) }
+        }
+        if let last = events.last { position = last.position }
+        return events.count
+    }
+
+    /// Shadow tables an interrupted rebuild left behind.
+    private static func dropLeftovers(of projections: [any Projection], _ connection: Connection) throws {
+        var leftovers: [String] = []
+        let statement = try connection.prepare(sql: "SELECT name FROM sqlite_master WHERE type = 'table'")
+        let owned = Set(projections.flatMap(\.schema.tables))
+        while try statement.step() {
+            let name = statement.text(at: 0)
+            for table in owned where name.hasPrefix(table + "_r") && !owned.contains(name) {
+                let stamp = name.dropFirst(table.count + 2)
+                if !stamp.isEmpty, stamp.allSatisfy({ $0.isLetter || $0.isNumber }), stamp.count <= 12 {
+                    leftovers.append(name)
+                }
+            }
+        }
+        for name in leftovers { try connection.execute(sql: "DROP TABLE IF EXISTS \(name)") }
+    }
+}
+
+/// A rebuilt projection: its tables' row counts and fingerprints, as of `position`.
+public struct ProjectionReport: Sendable, Equatable {
+    public var name: String
+    public var version: Int
+    public var position: Int64
+    public var tables: [TableFingerprint]
+}
+
+/// What `verify --projections` found: each table of each projection, live against rebuilt.
+public struct ProjectionVerification: Sendable {
+    public struct Entry: Sendable {
+        public var projection: String
+        public var live: TableFingerprint
+        public var rebuilt: TableFingerprint
+        /// The first row that differs, described, when the fingerprints differ.
+        public var difference: String?
+        public var matches: Bool { live == rebuilt }
+    }
+
+    /// The log position both sides stand at.
+    public var position: Int64
+    public var entries: [Entry]
+    public var firstMismatch: Entry? { entries.first { !$0.matches } }
+}

@@ -1,0 +1,256 @@
+import HubDomain
+import HubSQLite
+
+/// How one event changes the transcript tables (``TranscriptsProjection``).
+struct TranscriptRows {
+    let context: ProjectionContext
+    let event: RecordedEvent
+
+    private var connection: Connection { context.connection }
+    private var conversations: String { context.table("conversations") }
+    private var messages: String { context.table("messages") }
+
+    /// `conversation.started`: the conversation, its customer's identity opened, and every contact key
+    /// of the customer.
+    func start(_ data: JSONValue) throws {
+        let id = try event.string(data, "id")
+        let account = try event.string(data, "account.id")
+        let customer = try event.string(data, "customer.id")
+        let identity = try data.value(at: "customer.identity")?.stringValue.flatMap {
+            try context.open($0, record: "customer/\(customer)")
+        }
+        try connection.run(
+            sql: """
+                INSERT INTO \(conversations) (id, account, account_address, channel_type, entry_point, customer,
+                    customer_state, contact, origin, state, escalated, started_at, last_activity, message_count,
+                    position)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', 0, ?, ?, 0, ?)
+                """,
+            [
+                id, account, try event.string(data, "account.address"), try event.string(data, "channel.type"),
+                data.value(at: "entryPoint.id")?.stringValue, customer, identity,
+                data["conversationContact"]?.stringValue, data["origin"]?.stringValue ?? "egain", event.recordedAt,
+                event.recordedAt, event.position,
+            ]
+        )
+        try link(account: account, customer: customer, keys: data.value(at: "customer.contactKeys"))
+    }
+
+    /// `customer.contactsLinked`: contact keys a known customer gave later.
+    func link(_ data: JSONValue) throws {
+        try link(
+            account: try event.string(data, "account"),
+            customer: try event.string(data, "customer"),
+            keys: data["contactKeys"]
+        )
+    }
+
+    private func link(account: String, customer: String, keys: JSONValue?) throws {
+        for key in keys?.arrayValue?.compactMap(\.stringValue) ?? [] {
+            try connection.run(
+                sql: """
+                    INSERT OR IGNORE INTO \(context.table("customer_contacts")) (account, contact_key, customer)
+                    VALUES (?, ?, ?)
+                    """,
+                [account, key, customer]
+            )
+        }
+    }
+
+    /// `message.received`: the message's row, its content opened (and `*****` for a redacted text),
+    /// the customer's participant opened or, when the customer app sent none, the customer's name.
+    func received(_ data: JSONValue) throws {
+        let id = try event.string(data, "id")
+        let conversation = try conversationRow(try event.string(data, "conversation"))
+        var content = try openedContent(data["content"], message: id) ?? .object([:])
+        if content["redact"] == .bool(true), case .object(var fields) = content, fields["text"] != nil {
+            fields["text"] = "*****"
+            content = .object(fields)
+        }
+        var sender = data["sender"] ?? .object([:])
+        if sender["type"]?.stringValue == "customer", case .object(var fields) = sender {
+            if let sealed = fields["participant"]?.stringValue {
+                fields["participant"] = try context.open(sealed, record: "customer/\(conversation.customer)")
+                    .map(JSONValue.parse)
+            } else if fields["participant"] == nil,
+                let name = try conversation.state.map(JSONValue.parse)?["name"]
+            {
+                fields["participant"] = .object(["name": name])
+            }
+            sender = .object(fields)
+        }
+        let type = try event.string(data, "type.value")
+        try insertMessage(
+            id: id,
+            conversation: conversation,
+            messageId: data["messageId"]?.stringValue,
+            type: type,
+            sender: sender,
+            content: content,
+            attributes: data["attributes"],
+            transcript: ConversationRules.isTranscriptLine(type)
+        )
+        try connection.run(
+            sql: "UPDATE \(conversations) SET last_activity = ?, position = ? WHERE id = ?",
+            [event.recordedAt, event.position, conversation.id]
+        )
+    }
+
+    /// `message.originated`: a message of the hub's own. Version 1 of the event did not record the
+    /// callback's attributes: they were the forwarded transcript's flag, none for a delivery failure's
+    /// `error`, and otherwise those of the message that caused it.
+    func originated(_ data: JSONValue) throws {
+        let id = try event.string(data, "id")
+        let conversation = try conversationRow(try event.string(data, "conversation"))
+        let type = try event.string(data, "type.value")
+        let carriesTranscript = data["content"]?.stringValue != nil
+        let content = try openedContent(data["content"], message: id) ?? .object([:])
+        let attributes: JSONValue?
+        if event.schemaVersion >= 2 {
+            attributes = data["attributes"]
+        } else if carriesTranscript {
+            attributes = ConversationRules.transcriptAttributes
+        } else if type == "error" {
+            attributes = nil
+        } else {
+            attributes = try connection.singleText(
+                sql: "SELECT attributes FROM \(messages) WHERE id = ?",
+                [data["causedBy"]?.stringValue ?? ""]
+            ).map(JSONValue.parse)
+        }
+        try insertMessage(
+            id: id,
+            conversation: conversation,
+            messageId: nil,
+            type: type,
+            sender: .object(["type": "system", "participant": .object(["name": "system"])]),
+            content: content,
+            attributes: attributes,
+            transcript: !carriesTranscript && ConversationRules.isTranscriptLine(type)
+        )
+    }
+
+    /// `message.routed`: the message's recipients and deliveries; the conversation counts it.
+    func routed(_ data: JSONValue) throws {
+        let deliveries = data["deliveries"]?.arrayValue ?? []
+        let recipients = JSONValue.array(
+            deliveries.map { delivery in
+                var fields = delivery.objectValue ?? [:]
+                fields["id"] = nil
+                fields["application"] = nil
+                return .object(fields)
+            }
+        )
+        guard case .integer(let seq)? = data["seq"] else { throw event.missing("seq") }
+        try connection.run(
+            sql: "UPDATE \(messages) SET recipients = ?, status = ?, deliveries_pending = ?, position = ? WHERE id = ?",
+            [
+                recipients.text, deliveries.isEmpty ? "discarded" : "accepted", deliveries.count, event.position,
+                try event.string(data, "message"),
+            ]
+        )
+        try connection.run(
+            sql: "UPDATE \(conversations) SET message_count = ?, position = ? WHERE id = ?",
+            [seq, event.position, try event.string(data, "conversation")]
+        )
+    }
+
+    /// `message.softDeleted|restored|erased`: the target message's row.
+    func updateMessage(_ change: String, _ data: JSONValue) throws {
+        try connection.run(
+            sql: "UPDATE \(messages) SET \(change), position = ? WHERE id = ?",
+            [event.position, try event.string(data, "message")]
+        )
+    }
+
+    /// `conversation.escalated|assigned|ended`.
+    func updateConversation(_ change: String, _ arguments: [any SQLiteBindable] = [], of stream: String) throws {
+        guard stream.hasPrefix("conversation/") else { throw event.missing("a conversation stream") }
+        try connection.run(
+            sql: "UPDATE \(conversations) SET \(change), position = ? WHERE id = ?",
+            arguments + [event.position, String(stream.dropFirst("conversation/".count))]
+        )
+    }
+
+    /// `delivery.succeeded|failed`: a message is `sent` once all its deliveries succeeded, `failed`
+    /// once one failed.
+    func delivered(_ data: JSONValue, succeeded: Bool) throws {
+        for item in data["deliveries"]?.arrayValue ?? [] {
+            guard let message = item["message"]?.stringValue else { throw event.missing("deliveries[].message") }
+            if succeeded {
+                try connection.run(
+                    sql: """
+                        UPDATE \(messages) SET deliveries_pending = deliveries_pending - 1,
+                            status = CASE WHEN status = 'failed' OR deliveries_pending > 1 THEN status ELSE 'sent' END,
+                            sent_at = CASE WHEN status = 'failed' OR deliveries_pending > 1 THEN sent_at ELSE ?2 END
+                        WHERE id = ?1
+                        """,
+                    [message, event.recordedAt]
+                )
+            } else {
+                try connection.run(
+                    sql:
+                        "UPDATE \(messages) SET deliveries_pending = deliveries_pending - 1, status = 'failed' WHERE id = ?",
+                    [message]
+                )
+            }
+        }
+    }
+
+    // MARK: - Helpers
+
+    struct Conversation {
+        var id: String
+        var customer: String
+        /// `customer_state` as stored (JSON text).
+        var state: String?
+        var messageCount: Int64
+    }
+
+    private func conversationRow(_ id: String) throws -> Conversation {
+        let statement = try connection.cachedStatement(
+            sql: "SELECT customer, customer_state, message_count FROM \(conversations) WHERE id = ?"
+        )
+        defer { statement.reset() }
+        try statement.bind([id])
+        guard try statement.step() else { throw event.missing("conversation \(id) (never started)") }
+        return Conversation(
+            id: id,
+            customer: statement.text(at: 0),
+            state: statement.optionalText(at: 1),
+            messageCount: statement.int64(at: 2)
+        )
+    }
+
+    /// Content sealed under the message's key, opened; content logged in the clear, as is; `nil` once
+    /// the key was shredded.
+    private func openedContent(_ logged: JSONValue?, message id: String) throws -> JSONValue? {
+        guard let logged else { return nil }
+        guard let sealed = logged.stringValue else { return logged }
+        return try context.open(sealed, record: "message/\(id)").map(JSONValue.parse)
+    }
+
+    private func insertMessage(
+        id: String,
+        conversation: Conversation,
+        messageId: String?,
+        type: String,
+        sender: JSONValue,
+        content: JSONValue,
+        attributes: JSONValue?,
+        transcript: Bool
+    ) throws {
+        try connection.run(
+            sql: """
+                INSERT INTO \(messages) (conversation, seq, id, message_id, type, sender_type, sender, recipients, text,
+                    content, attributes, transcript, status, created_at, position)
+                VALUES (?, ?, ?, ?, ?, ?, ?, '[]', ?, ?, ?, ?, 'accepted', ?, ?)
+                """,
+            [
+                conversation.id, conversation.messageCount + 1, id, messageId, type,
+                sender["type"]?.stringValue ?? "", sender.text, content["text"]?.stringValue, content.text,
+                attributes?.text, transcript, event.recordedAt, event.position,
+            ]
+        )
+    }
+}

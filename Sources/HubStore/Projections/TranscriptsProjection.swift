@@ -1,0 +1,111 @@
+import HubDomain
+import HubSQLite
+
+/// The transcripts: `conversations`, `messages` and the customers' contact keys
+/// (`customer_contacts`), from the conversation streams' events and the delivery outcomes.
+///
+/// Message content and customer identity are sealed in the log; this read model holds them opened,
+/// through the vault (DESIGN.md §6). A message whose key was shredded (`delete.permanent`) has no
+/// content here, as its `message.erased` leaves it.
+struct TranscriptsProjection: Projection {
+    let name = "transcripts"
+    let version = 1
+    let schema = ProjectionSchema(
+        tables: ["conversations", "messages", "customer_contacts"],
+        statements: TranscriptsSchema.statements
+    )
+
+    func apply(_ event: RecordedEvent, _ context: ProjectionContext) throws {
+        let rows = TranscriptRows(context: context, event: event)
+        switch event.type {
+        case "conversation.started": try rows.start(try event.json())
+        case "conversation.escalated":
+            try rows.updateConversation("state = 'escalated', escalated = 1", of: event.stream)
+        case "conversation.assigned":
+            let data = try event.json()
+            try rows.updateConversation(
+                "assigned_agent = ?, queue = ?",
+                [data["agent"]?.stringValue, data["queue"]?.stringValue],
+                of: event.stream
+            )
+        case "conversation.ended":
+            try rows.updateConversation("state = 'ended', ended_at = ?", [event.recordedAt], of: event.stream)
+        case "customer.contactsLinked": try rows.link(try event.json())
+        case "message.received": try rows.received(try event.json())
+        case "message.originated": try rows.originated(try event.json())
+        case "message.routed": try rows.routed(try event.json())
+        case "message.softDeleted": try rows.updateMessage("hidden = 1", try event.json())
+        case "message.restored": try rows.updateMessage("hidden = 0", try event.json())
+        case "message.erased":
+            try rows.updateMessage("erased = 1, text = NULL, content = '{}', attributes = NULL", try event.json())
+        case "delivery.succeeded", "delivery.failed":
+            try rows.delivered(try event.json(), succeeded: event.type == "delivery.succeeded")
+        default: break
+        }
+    }
+}
+
+/// The tables' SQL, as migrations 0004 and 0008 left them.
+enum TranscriptsSchema {
+    static let statements = [
+        """
+        CREATE TABLE {customer_contacts} (
+            account     TEXT NOT NULL,
+            contact_key TEXT NOT NULL,
+            customer    TEXT NOT NULL,
+            PRIMARY KEY (account, contact_key)
+        ) STRICT
+        """,
+        "CREATE INDEX {customer_contacts}_by_key ON {customer_contacts} (contact_key)",
+        """
+        CREATE TABLE {conversations} (
+            id              TEXT    PRIMARY KEY,
+            account         TEXT    NOT NULL,
+            account_address TEXT    NOT NULL,
+            channel_type    TEXT    NOT NULL,
+            entry_point     TEXT,
+            customer        TEXT    NOT NULL,
+            customer_state  TEXT    CHECK (customer_state IS NULL OR json_valid(customer_state)),
+            contact         TEXT,
+            origin          TEXT    NOT NULL,
+            state           TEXT    NOT NULL CHECK (state = 'active' OR state = 'escalated' OR state = 'ended'),
+            escalated       INTEGER NOT NULL DEFAULT 0,
+            assigned_agent  TEXT,
+            queue           TEXT,
+            started_at      INTEGER NOT NULL,
+            ended_at        INTEGER,
+            last_activity   INTEGER NOT NULL,
+            message_count   INTEGER NOT NULL DEFAULT 0,
+            position        INTEGER NOT NULL
+        ) STRICT, WITHOUT ROWID
+        """,
+        "CREATE INDEX {conversations}_by_started ON {conversations} (started_at, id)",
+        "CREATE INDEX {conversations}_by_account ON {conversations} (account, started_at, id)",
+        "CREATE INDEX {conversations}_by_customer ON {conversations} (customer, started_at)",
+        """
+        CREATE TABLE {messages} (
+            conversation TEXT    NOT NULL,
+            seq          INTEGER NOT NULL,
+            id           TEXT    NOT NULL UNIQUE,
+            message_id   TEXT,
+            type         TEXT    NOT NULL,
+            sender_type  TEXT    NOT NULL,
+            sender       TEXT    NOT NULL CHECK (json_valid(sender)),
+            recipients   TEXT    NOT NULL CHECK (json_valid(recipients)),
+            text         TEXT,
+            content      TEXT    NOT NULL CHECK (json_valid(content)),
+            attributes   TEXT    CHECK (attributes IS NULL OR json_valid(attributes)),
+            transcript   INTEGER NOT NULL,
+            status       TEXT    NOT NULL
+                CHECK (status = 'accepted' OR status = 'sent' OR status = 'failed' OR status = 'discarded'),
+            created_at   INTEGER NOT NULL,
+            sent_at      INTEGER,
+            hidden       INTEGER NOT NULL DEFAULT 0,
+            erased       INTEGER NOT NULL DEFAULT 0,
+            deliveries_pending INTEGER NOT NULL DEFAULT 0,
+            position     INTEGER NOT NULL,
+            PRIMARY KEY (conversation, seq)
+        ) STRICT
+        """,
+    ]
+}

@@ -1,0 +1,113 @@
+import Foundation
+import HTTPTypes
+import HubDomain
+import HubHTTP
+import HubSQLite
+import HubStore
+import HubTestSupport
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+/// A data directory written by the version before projections (`Tests/Fixtures/store-v1`, see its
+/// README) opens, rebuilds its read models from the log, and has the same tables and answers.
+@Suite struct FixtureStoreTests {
+    static let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/store-v1").path
+    /// The client the fixture's API answers were fetched with (it has every scope).
+    static let client = "01a2325c-82c8-71fd-bfb3-65ad31172fe8"
+
+    static func copyFixture(to directory: String) throws {
+        let files = FileManager.default
+        for name in ["hub.sqlite", "master.key", "assets"] {
+            try files.copyItem(atPath: fixture + "/" + name, toPath: directory + "/" + name)
+        }
+    }
+
+    @Test func theReadModelsRebuiltFromTheLogAreTheOnesTheOldVersionWrote() async throws {
+        try await withTemporaryDirectory { directory in
+            let saved = directory + "/saved"
+            let data = directory + "/data"
+            try FileManager.default.createDirectory(atPath: saved, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+            try Self.copyFixture(to: saved)
+            try Self.copyFixture(to: data)
+            // Opening finds no projection state (the old version never wrote it) and rebuilds all.
+            let store = try await EventStore.open(.init(dataDirectory: data))
+            let tables = store.projections.projections.flatMap(\.schema.tables)
+            await store.close()
+            #expect(tables.count == 9)
+            let connection = try Connection(path: data + "/hub.sqlite")
+            defer { connection.close() }
+            try connection.run(sql: "ATTACH DATABASE ? AS saved", [saved + "/hub.sqlite"])
+            #expect(try connection.singleInt64(sql: "SELECT count(*) FROM projection_state") == 5)
+            for table in tables {
+                let rows = try connection.singleInt64(sql: "SELECT count(*) FROM saved.\(table)") ?? 0
+                #expect(rows > 0, "the fixture has rows in \(table)")
+                let onlySaved = try connection.singleInt64(
+                    sql: "SELECT count(*) FROM (SELECT * FROM saved.\(table) EXCEPT SELECT * FROM main.\(table))"
+                )
+                let onlyRebuilt = try connection.singleInt64(
+                    sql: "SELECT count(*) FROM (SELECT * FROM main.\(table) EXCEPT SELECT * FROM saved.\(table))"
+                )
+                #expect(
+                    onlySaved == 0 && onlyRebuilt == 0,
+                    "\(table): \(onlySaved ?? -1) rows only as saved, \(onlyRebuilt ?? -1) only rebuilt"
+                )
+            }
+        }
+    }
+
+    @Test func theAPIAnswersWhatTheOldVersionAnswered() async throws {
+        let answers = try JSONValue.parse(String(contentsOfFile: Self.fixture + "/answers.json", encoding: .utf8))
+        guard case .object(let expected) = answers else {
+            Issue.record("answers.json is not an object")
+            return
+        }
+        #expect(expected.count >= 15)
+        try await withTemporaryDirectory { directory in
+            try Self.copyFixture(to: directory)
+            let (store, tokens, app) = try await makeHub(directory)
+            let token = tokens.issue(subject: Self.client, scopes: Set(Scope.allCases))
+            try await store.withWriter { _ in
+                try await app.test(.router) { client in
+                    for (request, recorded) in expected.sorted(by: { $0.key < $1.key }) {
+                        // The first answer was saved as its bare body.
+                        let answer: JSONValue =
+                            recorded["status"] == nil ? .object(["status": .integer(200), "body": recorded]) : recorded
+                        var path = String(request.dropFirst("GET ".count))
+                        var accept = "application/json"
+                        if path.hasSuffix(" text") {
+                            path = String(path.dropLast(" text".count))
+                            accept = "text/plain"
+                        }
+                        if path.hasPrefix("v3/") { path = "/conversation/conversationmgr/" + path }
+                        let (status, body) = try await client.execute(
+                            uri: path,
+                            method: .get,
+                            headers: [.authorization: "Bearer \(token)", .accept: accept]
+                        ) { (Int($0.status.code), String(buffer: $0.body)) }
+                        #expect(.integer(Int64(status)) == answer["status"], "\(request)")
+                        if accept == "text/plain" {
+                            #expect(.string(body) == answer["body"], "\(request)")
+                        } else {
+                            let got = try JSONValue.parse(body)
+                            #expect(Self.withoutURLs(got) == Self.withoutURLs(answer["body"] ?? .null), "\(request)")
+                        }
+                    }
+                }
+            }
+            await store.close()
+        }
+    }
+
+    /// Signed URLs change with every answer.
+    static func withoutURLs(_ value: JSONValue) -> JSONValue {
+        switch value {
+        case .object(let fields):
+            .object(fields.filter { $0.key != "contentUrl" && $0.key != "contentUrlExpiry" }.mapValues(withoutURLs))
+        case .array(let items): .array(items.map(withoutURLs))
+        default: value
+        }
+    }
+}
