@@ -46,6 +46,11 @@ public struct ProjectionRebuilder {
             for table in projection.schema.tables { shadow[table] = "\(table)_\(stamp)" }
         }
         let context = ProjectionContext(connection: connection, vault: registry.vault, names: shadow)
+        // A redacted text's original passes through a delivery's kept body before the delivery's
+        // outcome clears it: what a rebuild deletes or overwrites leaves no copy in the file.
+        let secureDelete = try connection.singleInt64(sql: "PRAGMA secure_delete") ?? 0
+        try connection.execute(sql: "PRAGMA secure_delete = ON")
+        defer { try? connection.execute(sql: "PRAGMA secure_delete = \(secureDelete)") }
         try connection.transaction(.immediate) {
             try Self.dropLeftovers(of: projections, connection)
             for projection in projections {
@@ -115,6 +120,7 @@ public struct ProjectionRebuilder {
         defer { connection.close() }
         try connection.execute(sql: "PRAGMA journal_mode = OFF")
         try connection.execute(sql: "PRAGMA synchronous = OFF")
+        try connection.execute(sql: "PRAGMA secure_delete = ON")
         try connection.run(sql: "ATTACH DATABASE ? AS live", [path])
         let context = ProjectionContext(connection: connection, vault: registry.vault)
         // One transaction: the live tables and the live log are read from the same snapshot.
