@@ -1,0 +1,235 @@
+// Messages (`MessageIntake`, stream `conversation/<id>`): what came in, how it was routed, what the hub
+// sent itself, and what was hidden, restored or erased.
+
+/// `message.received`: a message from a client application, its content sealed under the message's
+/// own key (DESIGN.md §6).
+package struct MessageReceived: NamedDomainEvent {
+    package static var type: String { "message.received" }
+    package static var schemaVersion: Int { 1 }
+
+    /// The hub's id for the message.
+    package var id: String
+    package var conversation: String
+    /// The sender's own id (`messageId`), the idempotency key with the sender type.
+    package var messageId: String
+    package var type: MessageTypeValue
+    /// The request's `sender` (`{"type", "participant"?}`); a customer's `participant` is sealed
+    /// under the customer's key, so it is a string there and an object for the other sides.
+    package var sender: JSONValue
+    /// The message's `content` as JSON text, sealed (`$sealed:v1:…`).
+    package var content: String
+    /// The request's `created`, when it had one.
+    package var created: String?
+    /// The request's `metadata.attributes`, when it had them.
+    package var attributes: JSONValue?
+
+    package init(
+        id: String,
+        conversation: String,
+        messageId: String,
+        type: MessageTypeValue,
+        sender: JSONValue,
+        content: String,
+        created: String? = nil,
+        attributes: JSONValue? = nil
+    ) {
+        self.id = id
+        self.conversation = conversation
+        self.messageId = messageId
+        self.type = type
+        self.sender = sender
+        self.content = content
+        self.created = created
+        self.attributes = attributes
+    }
+}
+
+/// `message.routed`: the hub's routing decision for a message (received or originated): one delivery
+/// per recipient, the conversation's state after it, and the configuration it was decided on.
+package struct MessageRouted: NamedDomainEvent {
+    package static var type: String { "message.routed" }
+    package static var schemaVersion: Int { 1 }
+
+    /// `{"id", "position"}`: a configuration resource and the log position of the state used.
+    package struct Source: Codable, Sendable, Equatable, Hashable {
+        package var id: String
+        package var position: Int64
+
+        package init(id: String, position: Int64) {
+            self.id = id
+            self.position = position
+        }
+    }
+
+    /// The configuration resources the account was resolved from.
+    package struct Configuration: Codable, Sendable, Equatable {
+        package var account: Source
+        package var channel: Source
+        /// Absent when the account names no orchestration that exists.
+        package var orchestration: Source?
+        /// The active client applications the orchestration names (possibly none).
+        package var clientApplications: [Source]
+        /// The bots' participants; absent when there are none.
+        package var participants: [Source]?
+
+        package init(
+            account: Source,
+            channel: Source,
+            orchestration: Source? = nil,
+            clientApplications: [Source],
+            participants: [Source]? = nil
+        ) {
+            self.account = account
+            self.channel = channel
+            self.orchestration = orchestration
+            self.clientApplications = clientApplications
+            self.participants = participants
+        }
+    }
+
+    /// One outbox row: the recipient (`{"type", "participant"?}` as callbacks show it), its
+    /// application and the delivery's id.
+    package struct Delivery: Codable, Sendable, Equatable {
+        package struct Participant: Codable, Sendable, Equatable, Hashable {
+            package var id: String?
+            package var name: String?
+
+            package init(id: String? = nil, name: String? = nil) {
+                self.id = id
+                self.name = name
+            }
+        }
+
+        package var id: String
+        package var application: String
+        /// The recipient's role (`customer`, `custom_bot`, `custom_agent`, …).
+        package var type: String
+        package var participant: Participant?
+
+        package init(id: String, application: String, type: String, participant: Participant? = nil) {
+            self.id = id
+            self.application = application
+            self.type = type
+            self.participant = participant
+        }
+    }
+
+    /// The hub id of the routed message.
+    package var message: String
+    package var conversation: String
+    /// The message's place in the conversation's transcript, from 1.
+    package var seq: Int64
+    /// The conversation's status after the message (`active`, `escalated`, `ended`).
+    package var state: String
+    /// Empty when the message goes to nobody (e.g. typing events a channel leaves out).
+    package var deliveries: [Delivery]
+    package var configuration: Configuration
+
+    package init(
+        message: String,
+        conversation: String,
+        seq: Int64,
+        state: String,
+        deliveries: [Delivery],
+        configuration: Configuration
+    ) {
+        self.message = message
+        self.conversation = conversation
+        self.seq = seq
+        self.state = state
+        self.deliveries = deliveries
+        self.configuration = configuration
+    }
+}
+
+/// `message.originated`: a message the hub sends itself (`sender.type: system`, spec §5.4).
+package struct MessageOriginated: NamedDomainEvent {
+    package static var type: String { "message.originated" }
+    package static var schemaVersion: Int { 1 }
+
+    /// The hub's id for the message.
+    package var id: String
+    package var conversation: String
+    package var type: MessageTypeValue
+    /// `{"type": "system"}`.
+    package var sender: JSONValue
+    /// The content as sent (a state change, a notice), or, when it carries the customer's transcript,
+    /// its JSON text sealed under the message's key (a string).
+    package var content: JSONValue
+    /// The hub id of the message whose routing made the hub send this one.
+    package var causedBy: String
+
+    package init(
+        id: String,
+        conversation: String,
+        type: MessageTypeValue,
+        sender: JSONValue,
+        content: JSONValue,
+        causedBy: String
+    ) {
+        self.id = id
+        self.conversation = conversation
+        self.type = type
+        self.sender = sender
+        self.content = content
+        self.causedBy = causedBy
+    }
+}
+
+/// `message.softDeleted`: a `delete.soft` message hid an earlier message.
+package struct MessageSoftDeleted: NamedDomainEvent {
+    package static var type: String { "message.softDeleted" }
+    package static var schemaVersion: Int { 1 }
+
+    /// The hub id of the hidden message.
+    package var message: String
+    package var conversation: String
+    /// The hub id of the `delete.soft` message.
+    package var by: String
+
+    package init(message: String, conversation: String, by: String) {
+        self.message = message
+        self.conversation = conversation
+        self.by = by
+    }
+}
+
+/// `message.restored`: an `undo` message showed a hidden message again.
+package struct MessageRestored: NamedDomainEvent {
+    package static var type: String { "message.restored" }
+    package static var schemaVersion: Int { 1 }
+
+    /// The hub id of the restored message.
+    package var message: String
+    package var conversation: String
+    /// The hub id of the `undo` message.
+    package var by: String
+
+    package init(message: String, conversation: String, by: String) {
+        self.message = message
+        self.conversation = conversation
+        self.by = by
+    }
+}
+
+/// `message.erased`: a `delete.permanent` message took an earlier message out of every transcript and
+/// query, and shredded the key its content was sealed under.
+package struct MessageErased: NamedDomainEvent {
+    package static var type: String { "message.erased" }
+    package static var schemaVersion: Int { 1 }
+
+    /// The hub id of the erased message.
+    package var message: String
+    package var conversation: String
+    /// The hub id of the `delete.permanent` message.
+    package var by: String
+    /// The vault records whose keys were destroyed (`message/<id>`).
+    package var shredded: [String]?
+
+    package init(message: String, conversation: String, by: String, shredded: [String]? = nil) {
+        self.message = message
+        self.conversation = conversation
+        self.by = by
+        self.shredded = shredded
+    }
+}
