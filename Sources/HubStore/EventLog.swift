@@ -5,7 +5,7 @@ public import HubSQLite
 ///
 /// Functions run inside a transaction the caller opened, on the connection's own executor.
 public enum EventLog {
-    static let columns =
+    package static let columns =
         "position, id, stream, version, type, schema_version, recorded_at, account, actor, correlation_id, causation_id, data, hash"
 
     /// The INSERT of one event (also what the raw SQLite benchmark runs, for a like-for-like reference).

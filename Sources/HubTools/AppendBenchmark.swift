@@ -279,7 +279,7 @@ public struct AppendBenchmark: Sendable {
         return seconds(started.duration(to: clock.now))
     }
 
-    static func seconds(_ duration: Duration) -> Double {
+    package static func seconds(_ duration: Duration) -> Double {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }

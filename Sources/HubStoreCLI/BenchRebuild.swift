@@ -1,0 +1,86 @@
+import ArgumentParser
+import Foundation
+import HubSQLite
+import HubTools
+
+extension HubStoreCommand.Bench {
+    struct Rebuild: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Rebuilds every projection from a store's log vs a raw SQLite scan of the same events.",
+            discussion: """
+                The store is --data when given (any data directory; it is rebuilt in place), else one made \
+                first by the ingest benchmark (--messages messages from 64 senders, with their routing and \
+                deliveries: realistic traffic) in a temporary directory. The reference reads every column \
+                of every event in log order through the C API. Prints events/s for each and their ratio; \
+                with --runs N, the medians of N runs. Target: >= 200,000 events/s.
+                """
+        )
+
+        @Option(help: "Rebuild this data directory's projections (default: a store made by the ingest benchmark).")
+        var data: String?
+
+        @Option(help: "Messages the ingest benchmark sends to make the store, without --data.")
+        var messages = 100_000
+
+        @Option(help: "Runs; the reported figures are their medians.")
+        var runs = 3
+
+        @Flag(help: "Print the result as one JSON object on standard output.")
+        var json = false
+
+        func validate() throws {
+            guard messages > 0, runs > 0 else { throw ValidationError("--messages and --runs must be positive") }
+        }
+
+        func run() async throws {
+            let result = try await failingClearly {
+                var directory = data
+                let temporary = data == nil
+                if directory == nil {
+                    let made = FileManager.default.temporaryDirectory
+                        .appendingPathComponent("hubstore-bench-rebuild-\(UUID().uuidString)").path
+                    HubStoreCommand.Bench.Append.log("making the store: \(messages) messages through bench ingest")
+                    let ingest = IngestBenchmark(
+                        options: .init(
+                            messages: messages,
+                            senders: 64,
+                            synchronous: .normal,
+                            dataDirectory: made,
+                            includeReference: false
+                        )
+                    )
+                    _ = try await ingest.run(log: { HubStoreCommand.Bench.Append.log($0) })
+                    directory = made
+                }
+                defer { if temporary, let directory { try? FileManager.default.removeItem(atPath: directory) } }
+                return try await RebuildBenchmark(dataDirectory: directory ?? "", runs: runs)
+                    .run(log: { HubStoreCommand.Bench.Append.log($0) })
+            }
+            let ratio = result.rebuildEventsPerSecond / result.scanEventsPerSecond
+            let targetMet = result.rebuildEventsPerSecond >= 200_000
+            if json {
+                let object: [String: Any] = [
+                    "events": result.events, "runs": runs,
+                    "rebuild_seconds": (result.rebuildSeconds * 1000).rounded() / 1000,
+                    "rebuild_events_per_s": result.rebuildEventsPerSecond.rounded(),
+                    "scan_seconds": (result.scanSeconds * 1000).rounded() / 1000,
+                    "scan_events_per_s": result.scanEventsPerSecond.rounded(),
+                    "ratio": (ratio * 1000).rounded() / 1000, "rows": result.rows, "target_met": targetMet,
+                ]
+                let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+                print(String(decoding: data, as: UTF8.self))
+                return
+            }
+            print(
+                [
+                    "events: \(result.events); rows: "
+                        + result.rows.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "),
+                    String(format: "rebuild:  %9.0f events/s (%.2f s)", result.rebuildEventsPerSecond, result.rebuildSeconds),
+                    String(format: "raw scan: %9.0f events/s (%.2f s)", result.scanEventsPerSecond, result.scanSeconds),
+                    String(format: "ratio rebuild / raw scan: %.1f %%", ratio * 100),
+                    "target (>= 200000 events/s): " + (targetMet ? "met" : "NOT met"),
+                ].joined(separator: "\n")
+            )
+        }
+    }
+}
