@@ -75,7 +75,11 @@ extension HubStoreCommand.Bench {
                 [
                     "events: \(result.events); rows: "
                         + result.rows.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "),
-                    String(format: "rebuild:  %9.0f events/s (%.2f s)", result.rebuildEventsPerSecond, result.rebuildSeconds),
+                    String(
+                        format: "rebuild:  %9.0f events/s (%.2f s)",
+                        result.rebuildEventsPerSecond,
+                        result.rebuildSeconds
+                    ),
                     String(format: "raw scan: %9.0f events/s (%.2f s)", result.scanEventsPerSecond, result.scanSeconds),
                     String(format: "ratio rebuild / raw scan: %.1f %%", ratio * 100),
                     "target (>= 200000 events/s): " + (targetMet ? "met" : "NOT met"),

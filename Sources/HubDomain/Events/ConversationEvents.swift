@@ -144,3 +144,21 @@ package struct ConversationEnded: NamedDomainEvent {
         self.by = by
     }
 }
+
+/// `customer.contactsLinked`: a known customer, continuing a conversation, gave contact addresses not
+/// yet linked to anyone at the account; from now on they find this customer too.
+package struct CustomerContactsLinked: NamedDomainEvent {
+    package static var type: String { "customer.contactsLinked" }
+    package static var schemaVersion: Int { 1 }
+
+    package var account: String
+    package var customer: String
+    /// Keyed hashes of the new contact addresses.
+    package var contactKeys: [String]
+
+    package init(account: String, customer: String, contactKeys: [String]) {
+        self.account = account
+        self.customer = customer
+        self.contactKeys = contactKeys
+    }
+}

@@ -26,6 +26,7 @@ package struct EventCatalogue: Sendable {
     package static let namedTypes: [any NamedDomainEvent.Type] = [
         ClientCreated.self, ClientRevoked.self,
         ConversationStarted.self, ConversationEscalated.self, ConversationAssigned.self, ConversationEnded.self,
+        CustomerContactsLinked.self,
         MessageReceived.self, MessageRouted.self, MessageOriginated.self,
         MessageSoftDeleted.self, MessageRestored.self, MessageErased.self,
         DeliveryAttempted.self, DeliverySucceeded.self, DeliveryFailed.self,

@@ -145,7 +145,9 @@ package struct MessageRouted: NamedDomainEvent {
 /// `message.originated`: a message the hub sends itself (`sender.type: system`, spec §5.4).
 package struct MessageOriginated: NamedDomainEvent {
     package static var type: String { "message.originated" }
-    package static var schemaVersion: Int { 1 }
+    /// Version 2 records the callback's `metadata.attributes`; version 1 did not (readers infer them,
+    /// see the upcaster in ``Upcasters/standard``).
+    package static var schemaVersion: Int { 2 }
 
     /// The hub's id for the message.
     package var id: String
@@ -158,6 +160,10 @@ package struct MessageOriginated: NamedDomainEvent {
     package var content: JSONValue
     /// The hub id of the message whose routing made the hub send this one.
     package var causedBy: String
+    /// The callback's `metadata.attributes`; absent when there are none.
+    package var attributes: JSONValue?
+    /// Set by the upcaster on version-1 data, which did not say: readers infer the attributes.
+    package var attributesUnrecorded: Bool?
 
     package init(
         id: String,
@@ -165,7 +171,8 @@ package struct MessageOriginated: NamedDomainEvent {
         type: MessageTypeValue,
         sender: JSONValue,
         content: JSONValue,
-        causedBy: String
+        causedBy: String,
+        attributes: JSONValue? = nil
     ) {
         self.id = id
         self.conversation = conversation
@@ -173,6 +180,7 @@ package struct MessageOriginated: NamedDomainEvent {
         self.sender = sender
         self.content = content
         self.causedBy = causedBy
+        self.attributes = attributes
     }
 }
 

@@ -26,6 +26,12 @@ package struct Upcasters: Sendable {
 
     /// The hub's own upcasters: none yet, every event type is at schema version 1.
     package static let standard = Upcasters()
+        // Version 1 of `message.originated` did not record the callback's attributes.
+        .registering("message.originated", from: 1) { data in
+            guard case .object(var fields) = data else { return data }
+            fields["attributesUnrecorded"] = .bool(true)
+            return .object(fields)
+        }
 
     /// Adds (or replaces) the step that takes `type` from `version` to `version + 1`.
     package mutating func register(_ type: String, from version: Int, _ step: @escaping Upcast) {
