@@ -12,9 +12,8 @@ struct ResolvedAccount: Sendable {
     /// `(kind, id, position)` of the account, its channel, orchestration, client applications and participants.
     var sources: [(kind: ResourceKind, id: String, position: Int64)]
 
-    /// `{"account": {"id", "position"}, ...}` as `message.routed` records it: JSON text, made once
-    /// when the account is resolved.
-    var sourcesText: String
+    /// The configuration `message.routed` records, made once when the account is resolved.
+    var configuration: MessageRouted.Configuration
 
     init(
         id: String,
@@ -28,24 +27,27 @@ struct ResolvedAccount: Sendable {
         self.active = active
         self.routing = routing
         self.sources = sources
-        self.sourcesText = Self.sourcesJSON(sources).text
+        self.configuration = Self.configuration(sources)
     }
 
-    static func sourcesJSON(_ sources: [(kind: ResourceKind, id: String, position: Int64)]) -> JSONValue {
-        var fields: [String: JSONValue] = [:]
-        var applications: [JSONValue] = []
-        var participants: [JSONValue] = []
-        for source in sources {
-            let entry = JSONValue.object(["id": .string(source.id), "position": .integer(source.position)])
-            switch source.kind {
-            case .clientApplication: applications.append(entry)
-            case .participant: participants.append(entry)
-            default: fields[source.kind.rawValue] = entry
-            }
+    static func configuration(
+        _ sources: [(kind: ResourceKind, id: String, position: Int64)]
+    ) -> MessageRouted.Configuration {
+        func source(_ kind: ResourceKind) -> MessageRouted.Source? {
+            sources.first { $0.kind == kind }.map { .init(id: $0.id, position: $0.position) }
         }
-        fields["clientApplications"] = .array(applications)
-        if !participants.isEmpty { fields["participants"] = .array(participants) }
-        return .object(fields)
+        let participants = sources.filter { $0.kind == .participant }.map {
+            MessageRouted.Source(id: $0.id, position: $0.position)
+        }
+        return MessageRouted.Configuration(
+            account: source(.account) ?? .init(id: "", position: 0),
+            channel: source(.channel) ?? .init(id: "", position: 0),
+            orchestration: source(.orchestration),
+            clientApplications: sources.filter { $0.kind == .clientApplication }.map {
+                .init(id: $0.id, position: $0.position)
+            },
+            participants: participants.isEmpty ? nil : participants
+        )
     }
 }
 

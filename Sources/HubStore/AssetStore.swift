@@ -94,14 +94,15 @@ public struct AssetStore: Sendable {
             )
             try transaction.append(
                 [
-                    Self.draft(
-                        "asset.requested",
-                        [
-                            "id": .string(id), "name": .string(name), "size": .integer(size),
-                            "contentType": .string(record.contentType),
-                            "sender": .object(["type": .string(senderType.rawValue)]),
-                            "channel": .object(["type": .string(rules.type)]),
-                        ],
+                    try Self.draft(
+                        AssetRequested(
+                            id: id,
+                            name: name,
+                            size: size,
+                            contentType: record.contentType,
+                            sender: .init(type: senderType.rawValue),
+                            channel: .init(type: rules.type)
+                        ),
                         caller
                     )
                 ],
@@ -145,12 +146,14 @@ public struct AssetStore: Sendable {
             else { throw APIError.invalidValue("id", "asset \(id) was already uploaded") }
             try transaction.append(
                 [
-                    Self.draft(
-                        "asset.uploaded",
-                        [
-                            "id": .string(id), "sha256": .string(hash), "size": .integer(record.size),
-                            "contentType": .string(record.contentType), "name": .string(record.name),
-                        ],
+                    try Self.draft(
+                        AssetUploaded(
+                            id: id,
+                            sha256: hash,
+                            size: record.size,
+                            contentType: record.contentType,
+                            name: record.name
+                        ),
                         caller
                     )
                 ],
@@ -173,7 +176,7 @@ public struct AssetStore: Sendable {
                     details: [.init(key: "id", value: id)]
                 )
             }
-            try Self.markDeleted(id, ["id": .string(id)], caller, transaction)
+            try Self.markDeleted(AssetDeleted(id: id), caller, transaction)
         }
     }
 
@@ -196,7 +199,7 @@ public struct AssetStore: Sendable {
             }
             let system = ConfigurationStore.Caller(actor: "system", correlationId: nil)
             for id in ids {
-                try Self.markDeleted(id, ["id": .string(id), "reason": "expired"], system, transaction)
+                try Self.markDeleted(AssetDeleted(id: id, reason: "expired"), system, transaction)
             }
             return ids.count
         }
@@ -204,12 +207,11 @@ public struct AssetStore: Sendable {
 
     /// `asset.deleted` and the index row's state.
     private static func markDeleted(
-        _ id: String,
-        _ data: [String: JSONValue],
+        _ event: AssetDeleted,
         _ caller: ConfigurationStore.Caller,
         _ transaction: LogTransaction
     ) throws {
-        try transaction.append([draft("asset.deleted", data, caller)], to: "asset/\(id)")
+        try transaction.append([try draft(event, caller)], to: "asset/\(event.id)")
     }
 
     /// An asset by id (deleted ones included, with state `deleted`).
@@ -253,11 +255,7 @@ public struct AssetStore: Sendable {
             }
             try transaction.append(
                 [
-                    draft(
-                        "asset.attached",
-                        ["id": .string(record.id), "conversation": .string(conversation), "message": .string(message)],
-                        caller
-                    )
+                    try draft(AssetAttached(id: record.id, conversation: conversation, message: message), caller)
                 ],
                 to: "asset/\(record.id)"
             )
@@ -294,13 +292,8 @@ public struct AssetStore: Sendable {
         )
     }
 
-    static func draft(_ type: String, _ data: [String: JSONValue], _ caller: ConfigurationStore.Caller) -> EventDraft {
-        EventDraft(
-            type: type,
-            data: JSONValue.object(data).text,
-            actor: caller.actor,
-            correlationId: caller.correlationId
-        )
+    static func draft(_ event: some DomainEvent, _ caller: ConfigurationStore.Caller) throws -> EventDraft {
+        try EventDraft(event, actor: caller.actor, correlationId: caller.correlationId)
     }
 }
 

@@ -44,18 +44,6 @@ public struct ClientRegistry: Sendable {
         self.store = store
     }
 
-    struct Created: Codable {
-        var id: String
-        var name: String
-        var scopes: [String]
-        var secretSalt: String
-        var secretHash: String
-    }
-
-    struct Revoked: Codable {
-        var id: String
-    }
-
     /// Registers a client and returns it with its secret (the only time the secret is available).
     public func create(
         name: String,
@@ -67,17 +55,17 @@ public struct ClientRegistry: Sendable {
         let id = EventID.makeV7()
         let secret = Self.randomToken(bytes: 32)
         let salt = Self.randomBytes(16)
-        let created = Created(
+        let created = ClientCreated(
             id: id,
             name: name,
             scopes: scopes.sorted().map(\.rawValue),
             secretSalt: salt.hexEncoded,
             secretHash: Self.hash(secret: secret, salt: salt).hexEncoded
         )
-        let data = String(decoding: try JSONEncoder.sorted.encode(created), as: UTF8.self)
+        let event = try EventDraft(created, actor: actor)
         let recordedAt = try await store.writer.perform { transaction in
             try transaction.append(
-                [EventDraft(type: "client.created", data: data, actor: actor)],
+                [event],
                 to: "client/\(id)",
                 expectedVersion: .noStream
             )
@@ -88,7 +76,7 @@ public struct ClientRegistry: Sendable {
 
     /// Revokes a client: its tokens stop working at once and it gets no new ones.
     public func revoke(id: String, actor: String) async throws {
-        let data = String(decoding: try JSONEncoder.sorted.encode(Revoked(id: id)), as: UTF8.self)
+        let event = try EventDraft(ClientRevoked(id: id), actor: actor)
         try await store.writer.perform { transaction in
             let revokedAt = try transaction.connection.singleInt64(
                 sql: "SELECT coalesce(revoked_at, 0) FROM api_clients WHERE id = ?",
@@ -97,7 +85,7 @@ public struct ClientRegistry: Sendable {
             guard let revokedAt else { throw ClientRegistryError.notFound(id) }
             guard revokedAt == 0 else { throw ClientRegistryError.alreadyRevoked(id) }
             try transaction.append(
-                [EventDraft(type: "client.revoked", data: data, actor: actor)],
+                [event],
                 to: "client/\(id)"
             )
         }

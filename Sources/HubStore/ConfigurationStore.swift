@@ -89,9 +89,8 @@ public struct ConfigurationStore: Sendable {
             }
             try transaction.append(
                 [
-                    EventDraft(
-                        type: "\(kind.itemName).deleted",
-                        data: JSONValue.object(["id": .string(id)]).text,
+                    try EventDraft(
+                        ConfigurationDeleted(kind: kind, id: id),
                         actor: caller.actor,
                         correlationId: caller.correlationId
                     )
@@ -218,12 +217,11 @@ public struct ConfigurationStore: Sendable {
             fields["modified"] = .string(Timestamp.format(now))
             state = .object(fields)
         }
-        let change = existing == nil ? "created" : "updated"
+        let change: ConfigurationChanged.Change = existing == nil ? .created : .updated
         try transaction.append(
             [
-                EventDraft(
-                    type: "\(kind.itemName).\(change)",
-                    data: state.text,
+                try EventDraft(
+                    ConfigurationChanged(kind: kind, change: change, state: state),
                     actor: caller.actor,
                     correlationId: caller.correlationId
                 )

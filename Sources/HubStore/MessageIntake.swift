@@ -84,17 +84,18 @@ struct MessageIntake {
                 newRecord: true
             )
         }
-        var received: [(key: String, json: String)] = [
-            ("id", JSONValue.string(hubId).text), ("conversation", JSONValue.string(conversation.id).text),
-            ("messageId", JSONValue.string(message.messageId).text),
-            ("type", JSONValue.object(["value": .string(message.type)]).text), ("sender", loggedSender.text),
-            // A sealed text is the prefix and base64: nothing in it needs escaping.
-            ("content", "\"" + sealedContent + "\""),
-        ]
-        if let created = message.body["created"] { received.append(("created", created.text)) }
-        if let attributes { received.append(("attributes", attributes.text)) }
+        let received = MessageReceived(
+            id: hubId,
+            conversation: conversation.id,
+            messageId: message.messageId,
+            type: .init(value: message.type),
+            sender: loggedSender,
+            content: sealedContent,
+            created: message.body["created"]?.stringValue,
+            attributes: attributes
+        )
         try transaction.append(
-            [draft("message.received", text: JSONValue.objectText(received), account: conversation.account)],
+            [try draft(received, account: conversation.account)],
             to: stream,
             idempotencyKey: message.idempotencyKey,
             // `replay(_:)` above already looked the key up in this transaction.
@@ -151,16 +152,16 @@ struct MessageIntake {
             )
         }
         let messageAttributes = system.attributes ?? attributes
-        var data: [String: JSONValue] = [
-            "id": .string(id), "conversation": .string(conversation.id),
-            "type": .object(["value": .string(system.type)]), "sender": .object(["type": "system"]),
-            "content": loggedContent, "causedBy": .string(cause),
-        ]
-        // Version 2 records the callback's attributes, which version 1 left to be inferred.
-        if let messageAttributes { data["attributes"] = messageAttributes }
-        var event = draft("message.originated", data, account: conversation.account)
-        event.schemaVersion = 2
-        try transaction.append([event], to: stream)
+        let originated = MessageOriginated(
+            id: id,
+            conversation: conversation.id,
+            type: .init(value: system.type),
+            sender: .object(["type": "system"]),
+            content: loggedContent,
+            causedBy: cause,
+            attributes: messageAttributes
+        )
+        try transaction.append([try draft(originated, account: conversation.account)], to: stream)
         try record(
             Outgoing(
                 id: id,
@@ -241,19 +242,12 @@ struct MessageIntake {
         {
             if !customer.unlinkedKeys.isEmpty {
                 // Contacts the known customer gives now find them later too.
-                try transaction.append(
-                    [
-                        draft(
-                            "customer.contactsLinked",
-                            [
-                                "account": .string(account.id), "customer": .string(customer.id),
-                                "contactKeys": .array(customer.unlinkedKeys.map(JSONValue.string)),
-                            ],
-                            account: account.id
-                        )
-                    ],
-                    to: "conversation/\(open.id)"
+                let linked = CustomerContactsLinked(
+                    account: account.id,
+                    customer: customer.id,
+                    contactKeys: customer.unlinkedKeys
                 )
+                try transaction.append([try draft(linked, account: account.id)], to: "conversation/\(open.id)")
             }
             return (open, account)
         }
@@ -316,33 +310,25 @@ struct MessageIntake {
             endedAt: nil,
             messageCount: 0
         )
-        var data: [String: JSONValue] = [
-            "id": .string(id), "account": .object(["id": .string(account.id), "address": .string(account.address)]),
-            "channel": .object(["type": .string(row.channelType)]), "origin": "egain",
-            "customer": .object([
-                "id": .string(customer),
-                "identity": .string(
-                    try vault.seal(
-                        (message.customer ?? .object([:])).text,
-                        record: "customer/\(customer)",
-                        connection,
-                        now: now
-                    )
-                ),
-                "contactKeys": .array(contactKeys.map(JSONValue.string)),
-            ]),
-        ]
-        if let entryPoint = row.entryPoint { data["entryPoint"] = .object(["id": .string(entryPoint)]) }
-        if let contact = row.contact { data["conversationContact"] = .string(contact) }
-        var drafts = [draft("conversation.started", data, account: account.id)]
+        let identity = try vault.seal(
+            (message.customer ?? .object([:])).text,
+            record: "customer/\(customer)",
+            connection,
+            now: now
+        )
+        let started = ConversationStarted(
+            id: id,
+            account: .init(id: account.id, address: account.address),
+            channel: .init(type: row.channelType),
+            origin: "egain",
+            customer: .init(id: customer, identity: identity, contactKeys: contactKeys),
+            entryPoint: row.entryPoint.map(IDReference.init(id:)),
+            conversationContact: row.contact
+        )
+        var drafts = [try draft(started, account: account.id)]
         if bypass, let previous {
-            drafts.append(
-                draft(
-                    "conversation.escalated",
-                    ["bypassedBot": true, "previousConversation": .string(previous.id)],
-                    account: account.id
-                )
-            )
+            let escalated = ConversationEscalated(cause: .bypassedBot(previousConversation: previous.id))
+            drafts.append(try draft(escalated, account: account.id))
         }
         try transaction.append(drafts, to: "conversation/\(id)", expectedVersion: .noStream)
         return row
@@ -371,17 +357,24 @@ struct MessageIntake {
                 "no message \(reference) in conversation \(conversation.id)"
             )
         }
-        var data: [String: JSONValue] = [
-            "message": .string(target.id), "conversation": .string(conversation.id), "by": .string(hubId),
-        ]
-        if message.type == "delete.permanent" {
+        let event: any DomainEvent
+        switch type {
+        case "message.softDeleted":
+            event = MessageSoftDeleted(message: target.id, conversation: conversation.id, by: hubId)
+        case "message.restored": event = MessageRestored(message: target.id, conversation: conversation.id, by: hubId)
+        default:
             // The content sealed in the log under the message's own key can never be opened again, and
             // neither the key nor the row's old text stays behind in the data directory.
             try transaction.eraseSecurely()
             try vault.shred(record: "message/\(target.id)", connection)
-            data["shredded"] = .array([.string("message/\(target.id)")])
+            event = MessageErased(
+                message: target.id,
+                conversation: conversation.id,
+                by: hubId,
+                shredded: ["message/\(target.id)"]
+            )
         }
-        try transaction.append([draft(type, data, account: conversation.account)], to: stream)
+        try transaction.append([try draft(event, account: conversation.account)], to: stream)
     }
 
     /// `conversation.escalated|assigned|ended` for what the routing decision changed.
@@ -395,17 +388,15 @@ struct MessageIntake {
         var events: [EventDraft] = []
         if next.status == .escalated, previous.status != .escalated {
             conversation.escalated = true
-            events.append(draft("conversation.escalated", ["by": .string(hubId)], account: conversation.account))
+            events.append(try draft(ConversationEscalated(cause: .message(hubId)), account: conversation.account))
         }
         if next.assignedAgent != previous.assignedAgent || next.queue != previous.queue {
-            var data: [String: JSONValue] = ["by": .string(hubId)]
-            if let agent = next.assignedAgent { data["agent"] = .string(agent) }
-            if let queue = next.queue { data["queue"] = .string(queue) }
-            events.append(draft("conversation.assigned", data, account: conversation.account))
+            let assigned = ConversationAssigned(by: hubId, agent: next.assignedAgent, queue: next.queue)
+            events.append(try draft(assigned, account: conversation.account))
         }
         if next.status == .ended, previous.status != .ended {
             conversation.endedAt = now
-            events.append(draft("conversation.ended", ["by": .string(hubId)], account: conversation.account))
+            events.append(try draft(ConversationEnded(by: hubId), account: conversation.account))
         }
         conversation.state = next
         if !events.isEmpty { try transaction.append(events, to: stream) }
@@ -438,30 +429,30 @@ struct MessageIntake {
         conversation.messageCount += 1
         let seq = conversation.messageCount
         // Time-ordered ids keep the outbox's primary key append-only.
-        let deliveries = recipients.map { recipient in (id: EventID.makeV7(), recipient) }
-        // The configuration's text is made once per account resolution and spliced in.
-        let routedDeliveries = JSONValue.array(
-            deliveries.map { delivery in
-                var fields = delivery.1.json.objectValue ?? [:]
-                fields["id"] = .string(delivery.id)
-                fields["application"] = .string(delivery.1.application)
-                return .object(fields)
-            }
+        let deliveries = recipients.map { recipient in
+            let participant =
+                recipient.participant == nil && recipient.participantName == nil
+                ? nil : MessageRouted.Delivery.Participant(id: recipient.participant, name: recipient.participantName)
+            return MessageRouted.Delivery(
+                id: EventID.makeV7(),
+                application: recipient.application,
+                type: recipient.type,
+                participant: participant
+            )
+        }
+        let routed = MessageRouted(
+            message: message.id,
+            conversation: conversation.id,
+            seq: seq,
+            state: conversation.state.status.rawValue,
+            deliveries: deliveries,
+            configuration: account.configuration
         )
-        let routed = JSONValue.objectText([
-            ("configuration", account.sourcesText), ("conversation", JSONValue.string(conversation.id).text),
-            ("deliveries", routedDeliveries.text), ("message", JSONValue.string(message.id).text),
-            ("seq", String(seq)), ("state", JSONValue.string(conversation.state.status.rawValue).text),
-        ])
-        try transaction.append([draft("message.routed", text: routed, account: conversation.account)], to: stream)
+        try transaction.append([try draft(routed, account: conversation.account)], to: stream)
     }
 
-    private func draft(_ type: String, _ data: [String: JSONValue], account: String) -> EventDraft {
-        draft(type, text: JSONValue.object(data).text, account: account)
-    }
-
-    private func draft(_ type: String, text: String, account: String) -> EventDraft {
-        EventDraft(type: type, data: text, account: account, actor: caller.actor, correlationId: caller.correlationId)
+    private func draft(_ event: some DomainEvent, account: String) throws -> EventDraft {
+        try EventDraft(event, account: account, actor: caller.actor, correlationId: caller.correlationId)
     }
 }
 

@@ -214,43 +214,53 @@ public struct Outbox: Sendable {
         guard let first = moved.first else { return }
         // The deliveries of a call were all tried as often (a call is retried whole).
         let attempt = (moved.map(\.attempts).max() ?? 0) + 1
-        var data: [(key: String, json: String)] = [
-            ("request", JSONValue.string(outcome.request).text),
-            ("application", JSONValue.string(first.application).text),
-            ("role", JSONValue.string(first.role).text), ("attempt", String(attempt)),
-            ("latencyMs", String(outcome.latencyMilliseconds)),
-        ]
-        if let status = outcome.status { data.append(("status", String(status))) }
-        if let error = outcome.error { data.append(("error", JSONValue.string(error).text)) }
-        let type: String
-        switch outcome.result {
-        case .delivered: type = "delivery.succeeded"
-        case .retry(let at):
-            type = "delivery.attempted"
-            data.append(("nextAttemptAt", JSONValue.string(Timestamp.format(at)).text))
-        case .failed: type = "delivery.failed"
+        let items = moved.map {
+            DeliveryItem(delivery: $0.id, message: $0.message, conversation: $0.conversation)
         }
-        let items = moved.map { delivery in
-            JSONValue.objectText([
-                ("delivery", JSONValue.string(delivery.id).text), ("message", JSONValue.string(delivery.message).text),
-                ("conversation", JSONValue.string(delivery.conversation).text),
-            ])
-        }
-        data.append(("deliveries", "[" + items.joined(separator: ",") + "]"))
+        let status = outcome.status.map { Int($0) }
+        let event: any DomainEvent =
+            switch outcome.result {
+            case .delivered:
+                DeliverySucceeded(
+                    request: outcome.request,
+                    application: first.application,
+                    role: first.role,
+                    attempt: attempt,
+                    latencyMs: Int64(outcome.latencyMilliseconds),
+                    status: status,
+                    error: outcome.error,
+                    deliveries: items
+                )
+            case .retry(let at):
+                DeliveryAttempted(
+                    request: outcome.request,
+                    application: first.application,
+                    role: first.role,
+                    attempt: attempt,
+                    latencyMs: Int64(outcome.latencyMilliseconds),
+                    status: status,
+                    error: outcome.error,
+                    nextAttemptAt: Timestamp.format(at),
+                    deliveries: items
+                )
+            case .failed:
+                DeliveryFailed(
+                    request: outcome.request,
+                    application: first.application,
+                    role: first.role,
+                    attempt: attempt,
+                    latencyMs: Int64(outcome.latencyMilliseconds),
+                    status: status,
+                    error: outcome.error,
+                    deliveries: items
+                )
+            }
         // A call carries one account's messages (``DeliveryCall/group(_:maximum:)``).
         let account =
             try first.account
             ?? connection.singleText(sql: "SELECT account FROM conversations WHERE id = ?", [first.conversation])
         try transaction.append(
-            [
-                EventDraft(
-                    type: type,
-                    data: JSONValue.objectText(data),
-                    account: account,
-                    actor: "system",
-                    causationId: outcome.request
-                )
-            ],
+            [try EventDraft(event, account: account, actor: "system", causationId: outcome.request)],
             to: "delivery/\(outcome.request)"
         )
         // A kept body holds what the message row does not (a redacted text's original): once it has

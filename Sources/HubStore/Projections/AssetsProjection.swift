@@ -33,13 +33,10 @@ struct AssetsProjection: Projection {
     )
 
     func apply(_ event: RecordedEvent, _ context: ProjectionContext) throws {
-        guard event.type.hasPrefix("asset.") else { return }
-        let data = try event.json()
-        let id = try event.string(data, "id")
         let assets = context.table("assets")
         switch event.type {
-        case "asset.requested":
-            guard case .integer(let size)? = data["size"] else { throw event.missing("size") }
+        case AssetRequested.type:
+            let requested = try event.payload(AssetRequested.self)
             try context.connection.run(
                 sql: """
                     INSERT INTO \(assets) (id, name, content_type, size, sender_type, channel_type, state, requested_by,
@@ -47,26 +44,27 @@ struct AssetsProjection: Projection {
                     VALUES (?, ?, ?, ?, ?, ?, 'requested', ?, ?, ?)
                     """,
                 [
-                    id, try event.string(data, "name"), try event.string(data, "contentType"), size,
-                    try event.string(data, "sender.type"), try event.string(data, "channel.type"), event.actor,
-                    event.recordedAt, event.position,
+                    requested.id, requested.name, requested.contentType, requested.size, requested.sender.type,
+                    requested.channel.type, event.actor, event.recordedAt, event.position,
                 ]
             )
-        case "asset.uploaded":
+        case AssetUploaded.type:
+            let uploaded = try event.payload(AssetUploaded.self)
             try context.connection.run(
                 sql: "UPDATE \(assets) SET state = 'uploaded', sha256 = ?, uploaded_at = ?, position = ? WHERE id = ?",
-                [try event.string(data, "sha256"), event.recordedAt, event.position, id]
+                [uploaded.sha256, event.recordedAt, event.position, uploaded.id]
             )
-        case "asset.attached":
+        case AssetAttached.type:
+            let attached = try event.payload(AssetAttached.self)
             try context.connection.run(
                 sql:
                     "UPDATE \(assets) SET state = 'attached', conversation = ?, message = ?, position = ? WHERE id = ?",
-                [try event.string(data, "conversation"), try event.string(data, "message"), event.position, id]
+                [attached.conversation, attached.message, event.position, attached.id]
             )
-        case "asset.deleted":
+        case AssetDeleted.type:
             try context.connection.run(
                 sql: "UPDATE \(assets) SET state = 'deleted', position = ? WHERE id = ?",
-                [event.position, id]
+                [event.position, try event.payload(AssetDeleted.self).id]
             )
         default: break
         }

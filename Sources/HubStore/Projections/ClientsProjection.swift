@@ -25,11 +25,11 @@ struct ClientsProjection: Projection {
 
     func apply(_ event: RecordedEvent, _ context: ProjectionContext) throws {
         switch event.type {
-        case "client.created":
-            let data = try event.json()
-            let salt = try event.hex(data, "secretSalt")
-            let hash = try event.hex(data, "secretHash")
-            let scopes = data["scopes"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        case ClientCreated.type:
+            let created = try event.payload(ClientCreated.self)
+            guard let salt = created.secretSalt.hexDecoded, let hash = created.secretHash.hexDecoded else {
+                throw event.missing("hexadecimal secretSalt and secretHash")
+            }
             try context.connection.run(
                 sql: """
                     INSERT INTO \(context.table("api_clients")) (id, name, scopes, secret_salt, secret_hash, created_at,
@@ -37,15 +37,14 @@ struct ClientsProjection: Projection {
                     VALUES (?, ?, ?, ?, ?, ?, ?)
                     """,
                 [
-                    try event.string(data, "id"), try event.string(data, "name"), scopes.joined(separator: " "), salt,
-                    hash, event.recordedAt, event.position,
+                    created.id, created.name, created.scopes.joined(separator: " "), salt, hash, event.recordedAt,
+                    event.position,
                 ]
             )
-        case "client.revoked":
-            let data = try event.json()
+        case ClientRevoked.type:
             try context.connection.run(
                 sql: "UPDATE \(context.table("api_clients")) SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
-                [event.recordedAt, try event.string(data, "id")]
+                [event.recordedAt, try event.payload(ClientRevoked.self).id]
             )
         default: break
         }

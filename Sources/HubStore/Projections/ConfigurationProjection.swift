@@ -52,21 +52,27 @@ struct ConfigurationProjection: Projection {
     )
 
     func apply(_ event: RecordedEvent, _ context: ProjectionContext) throws {
-        guard let dot = event.type.lastIndex(of: "."),
-            let kind = ResourceKind(rawValue: String(event.type[..<dot]))
+        // Configuration events are named after their resource kind: only those go further.
+        guard let dot = event.type.lastIndex(of: "."), ResourceKind(rawValue: String(event.type[..<dot])) != nil
         else { return }
-        let change = event.type[event.type.index(after: dot)...]
-        guard change == "created" || change == "updated" || change == "deleted" else { return }
-        let data = try event.json()
-        let id = try event.string(data, "id")
+        let kind: ResourceKind
+        let id: String
+        let change: String
+        var state: JSONValue?
+        switch try event.payload() {
+        case let changed as ConfigurationChanged:
+            guard let stateId = changed.state["id"]?.stringValue else { throw event.missing("id") }
+            (kind, id, change, state) = (changed.kind, stateId, changed.change.rawValue, changed.state)
+        case let deleted as ConfigurationDeleted:
+            (kind, id, change) = (deleted.kind, deleted.id, "deleted")
+        default: return
+        }
         let connection = context.connection
         let resources = context.table("config_resources")
         let references = context.table("config_references")
         try connection.run(sql: "DELETE FROM \(references) WHERE kind = ? AND id = ?", [kind.rawValue, id])
-        if change == "deleted" {
-            try connection.run(sql: "DELETE FROM \(resources) WHERE kind = ? AND id = ?", [kind.rawValue, id])
-        } else {
-            let uniqueKey = (data[kind.uniqueField]?.stringValue ?? "").lowercased()
+        if let state {
+            let uniqueKey = (state[kind.uniqueField]?.stringValue ?? "").lowercased()
             try connection.run(
                 sql: """
                     INSERT INTO \(resources) (kind, id, unique_key, state, created_at, modified_at, position)
@@ -74,11 +80,12 @@ struct ConfigurationProjection: Projection {
                     ON CONFLICT (kind, id) DO UPDATE SET unique_key = excluded.unique_key, state = excluded.state,
                         modified_at = excluded.modified_at, position = excluded.position
                     """,
+                // The state as the log holds it, byte for byte.
                 [kind.rawValue, id, uniqueKey, event.data, event.recordedAt, event.recordedAt, event.position]
             )
             var targets: Set<[String]> = []
             for (path, target) in kind.references {
-                for targetId in data.strings(at: path) { targets.insert([target.rawValue, targetId]) }
+                for targetId in state.strings(at: path) { targets.insert([target.rawValue, targetId]) }
             }
             for target in targets {
                 try connection.run(
@@ -86,16 +93,15 @@ struct ConfigurationProjection: Projection {
                     [kind.rawValue, id, target[0], target[1]]
                 )
             }
+        } else {
+            try connection.run(sql: "DELETE FROM \(resources) WHERE kind = ? AND id = ?", [kind.rawValue, id])
         }
         try connection.run(
             sql: """
                 INSERT INTO \(context.table("config_history")) (kind, id, position, recorded_at, actor, change, state)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
                 """,
-            [
-                kind.rawValue, id, event.position, event.recordedAt, event.actor, String(change),
-                change == "deleted" ? nil : event.data,
-            ]
+            [kind.rawValue, id, event.position, event.recordedAt, event.actor, change, state == nil ? nil : event.data]
         )
     }
 }

@@ -45,18 +45,36 @@ struct OutboxProjection: Projection {
 
     func apply(_ event: RecordedEvent, _ context: ProjectionContext) throws {
         switch event.type {
-        case "message.routed": try routed(event, context)
-        case "delivery.attempted", "delivery.succeeded", "delivery.failed": try attempted(event, context)
+        case MessageRouted.type: try routed(try event.payload(MessageRouted.self), event, context)
+        case DeliveryAttempted.type:
+            let attempted = try event.payload(DeliveryAttempted.self)
+            guard let next = Timestamp.milliseconds(attempted.nextAttemptAt) else {
+                throw event.missing("nextAttemptAt")
+            }
+            let outcome = Outcome(attempted.request, attempted.status, attempted.error, attempted.latencyMs)
+            try attempt(outcome, attempted.deliveries, nextAttemptAt: next, event, context)
+        case DeliverySucceeded.type:
+            let succeeded = try event.payload(DeliverySucceeded.self)
+            let outcome = Outcome(succeeded.request, succeeded.status, succeeded.error, succeeded.latencyMs)
+            try finish(outcome, succeeded.deliveries, state: "succeeded", event, context)
+        case DeliveryFailed.type:
+            let failed = try event.payload(DeliveryFailed.self)
+            try finish(
+                Outcome(failed.request, failed.status, failed.error, failed.latencyMs),
+                failed.deliveries,
+                state: "failed",
+                event,
+                context
+            )
         default: break
         }
     }
 
-    private func routed(_ event: RecordedEvent, _ context: ProjectionContext) throws {
-        let data = try event.json()
-        let deliveries = data["deliveries"]?.arrayValue ?? []
+    private func routed(_ routed: MessageRouted, _ event: RecordedEvent, _ context: ProjectionContext) throws {
+        let deliveries = routed.deliveries
         guard !deliveries.isEmpty else { return }
-        let messageId = try event.string(data, "message")
-        let conversationId = try event.string(data, "conversation")
+        let messageId = routed.message
+        let conversationId = routed.conversation
         guard let message = try row(messageId, context) else { throw event.missing("message \(messageId)'s row") }
         let payload = try keptBody(for: message, conversation: conversationId, event, context)
         for delivery in deliveries {
@@ -67,9 +85,8 @@ struct OutboxProjection: Projection {
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)
                     """,
                 [
-                    try event.string(delivery, "id"), conversationId, messageId, message.seq,
-                    try event.string(delivery, "application"), try event.string(delivery, "type"), message.senderType,
-                    payload, event.recordedAt, event.recordedAt,
+                    delivery.id, conversationId, messageId, message.seq, delivery.application, delivery.type,
+                    message.senderType, payload, event.recordedAt, event.recordedAt,
                 ]
             )
         }
@@ -114,47 +131,68 @@ struct OutboxProjection: Projection {
         defer { statement.reset() }
         try statement.bind([event.stream, event.version])
         guard try statement.step() else { return nil }
-        let received = try JSONValue.parse(statement.text(at: 0))
-        guard received["id"]?.stringValue == message.id, let sealed = received["content"]?.stringValue,
-            let opened = try context.open(sealed, record: "message/\(message.id)")
+        let received = try EventCatalogue.decode(MessageReceived.self, from: statement.text(at: 0))
+        guard received.id == message.id,
+            let opened = try context.open(received.content, record: "message/\(message.id)")
         else { return nil }
         let content = try JSONValue.parse(opened)
         return content["redact"] == .bool(true) ? content : nil
     }
 
-    private func attempted(_ event: RecordedEvent, _ context: ProjectionContext) throws {
-        let data = try event.json()
-        let status: Int64? = if case .integer(let value)? = data["status"] { value } else { nil }
-        let latency: Int64? = if case .integer(let value)? = data["latencyMs"] { value } else { nil }
-        let request = data["request"]?.stringValue
-        let error = data["error"]?.stringValue
-        let deliveries = context.table("deliveries")
-        for item in data["deliveries"]?.arrayValue ?? [] {
-            let id = try event.string(item, "delivery")
-            if event.type == "delivery.attempted" {
-                guard let next = data["nextAttemptAt"]?.stringValue.flatMap(Timestamp.milliseconds) else {
-                    throw event.missing("nextAttemptAt")
-                }
-                try context.connection.run(
-                    sql: """
-                        UPDATE \(deliveries) SET attempts = attempts + 1, next_attempt_at = ?, request = ?,
-                            last_status = ?, last_error = ?, last_latency_ms = ? WHERE id = ? AND state = 'pending'
-                        """,
-                    [next, request, status, error, latency, id]
-                )
-            } else {
-                try context.connection.run(
-                    sql: """
-                        UPDATE \(deliveries) SET state = ?, attempts = attempts + 1, finished_at = ?, request = ?,
-                            last_status = ?, last_error = ?, last_latency_ms = ?, payload = NULL
-                        WHERE id = ? AND state = 'pending'
-                        """,
-                    [
-                        event.type == "delivery.succeeded" ? "succeeded" : "failed", event.recordedAt, request, status,
-                        error, latency, id,
-                    ]
-                )
-            }
+    /// What an attempt's event says of every delivery it lists.
+    private struct Outcome {
+        var request: String
+        var status: Int?
+        var error: String?
+        var latencyMs: Int64
+
+        init(_ request: String, _ status: Int?, _ error: String?, _ latencyMs: Int64) {
+            (self.request, self.status, self.error, self.latencyMs) = (request, status, error, latencyMs)
+        }
+    }
+
+    /// `delivery.attempted`: the deliveries stay pending, due again at `nextAttemptAt`.
+    private func attempt(
+        _ outcome: Outcome,
+        _ items: [DeliveryItem],
+        nextAttemptAt: Int64,
+        _ event: RecordedEvent,
+        _ context: ProjectionContext
+    ) throws {
+        for item in items {
+            try context.connection.run(
+                sql: """
+                    UPDATE \(context.table("deliveries")) SET attempts = attempts + 1, next_attempt_at = ?, request = ?,
+                        last_status = ?, last_error = ?, last_latency_ms = ? WHERE id = ? AND state = 'pending'
+                    """,
+                [
+                    nextAttemptAt, outcome.request, outcome.status.map(Int64.init), outcome.error, outcome.latencyMs,
+                    item.delivery,
+                ]
+            )
+        }
+    }
+
+    /// `delivery.succeeded|failed`: the deliveries are done, and their kept body goes.
+    private func finish(
+        _ outcome: Outcome,
+        _ items: [DeliveryItem],
+        state: String,
+        _ event: RecordedEvent,
+        _ context: ProjectionContext
+    ) throws {
+        for item in items {
+            try context.connection.run(
+                sql: """
+                    UPDATE \(context.table("deliveries")) SET state = ?, attempts = attempts + 1, finished_at = ?,
+                        request = ?, last_status = ?, last_error = ?, last_latency_ms = ?, payload = NULL
+                    WHERE id = ? AND state = 'pending'
+                    """,
+                [
+                    state, event.recordedAt, outcome.request, outcome.status.map(Int64.init), outcome.error,
+                    outcome.latencyMs, item.delivery,
+                ]
+            )
         }
     }
 

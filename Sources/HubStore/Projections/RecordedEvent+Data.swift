@@ -1,27 +1,28 @@
 import HubDomain
 
-/// Reading an event's data in a projection: a missing or mistyped field is a ``ProjectionError``
-/// naming the event, never a crash.
+/// Reading an event's data in a projection, through the event catalogue (upcast when older): data
+/// that does not fit its type is a ``ProjectionError`` naming the event, never a crash.
 extension RecordedEvent {
-    func json() throws -> JSONValue {
+    /// The data as the catalogue's payload of type `E`.
+    func payload<E: NamedDomainEvent>(_ type: E.Type) throws -> E {
         do {
-            return try JSONValue.parse(data)
+            return try EventCatalogue.decode(E.self, schemaVersion: schemaVersion, from: data)
         } catch {
-            throw ProjectionError.malformed(position: position, type: type, reason: "data is not JSON")
+            throw ProjectionError.malformed(position: position, type: self.type, reason: "\(error)")
         }
     }
 
-    func string(_ data: JSONValue, _ path: String) throws -> String {
-        guard let value = data.value(at: path)?.stringValue else { throw missing(path) }
-        return value
+    /// The data as whatever the catalogue makes of this event's type (configuration events have
+    /// dynamic names).
+    func payload() throws -> any DomainEvent {
+        do {
+            return try EventCatalogue.decode(type: type, schemaVersion: schemaVersion, data: data)
+        } catch {
+            throw ProjectionError.malformed(position: position, type: type, reason: "\(error)")
+        }
     }
 
-    func hex(_ data: JSONValue, _ path: String) throws -> [UInt8] {
-        guard let value = data.value(at: path)?.stringValue, let bytes = value.hexDecoded else { throw missing(path) }
-        return bytes
-    }
-
-    func missing(_ path: String) -> ProjectionError {
-        .malformed(position: position, type: type, reason: "no \(path)")
+    func missing(_ what: String) -> ProjectionError {
+        .malformed(position: position, type: type, reason: "no \(what)")
     }
 }

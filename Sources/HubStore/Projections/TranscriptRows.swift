@@ -12,13 +12,9 @@ struct TranscriptRows {
 
     /// `conversation.started`: the conversation, its customer's identity opened, and every contact key
     /// of the customer.
-    func start(_ data: JSONValue) throws {
-        let id = try event.string(data, "id")
-        let account = try event.string(data, "account.id")
-        let customer = try event.string(data, "customer.id")
-        let identity = try data.value(at: "customer.identity")?.stringValue.flatMap {
-            try context.open($0, record: "customer/\(customer)")
-        }
+    func start(_ started: ConversationStarted) throws {
+        let customer = started.customer.id
+        let identity = try context.open(started.customer.identity, record: "customer/\(customer)")
         try connection.run(
             sql: """
                 INSERT INTO \(conversations) (id, account, account_address, channel_type, entry_point, customer,
@@ -27,26 +23,18 @@ struct TranscriptRows {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', 0, ?, ?, 0, ?)
                 """,
             [
-                id, account, try event.string(data, "account.address"), try event.string(data, "channel.type"),
-                data.value(at: "entryPoint.id")?.stringValue, customer, identity,
-                data["conversationContact"]?.stringValue, data["origin"]?.stringValue ?? "egain", event.recordedAt,
-                event.recordedAt, event.position,
+                started.id, started.account.id, started.account.address, started.channel.type,
+                started.entryPoint?.id, customer, identity, started.conversationContact, started.origin,
+                event.recordedAt, event.recordedAt, event.position,
             ]
         )
-        try link(account: account, customer: customer, keys: data.value(at: "customer.contactKeys"))
+        try link(account: started.account.id, customer: customer, keys: started.customer.contactKeys)
     }
 
-    /// `customer.contactsLinked`: contact keys a known customer gave later.
-    func link(_ data: JSONValue) throws {
-        try link(
-            account: try event.string(data, "account"),
-            customer: try event.string(data, "customer"),
-            keys: data["contactKeys"]
-        )
-    }
-
-    private func link(account: String, customer: String, keys: JSONValue?) throws {
-        for key in keys?.arrayValue?.compactMap(\.stringValue) ?? [] {
+    /// The customer's contact keys (`conversation.started`, `customer.contactsLinked`); a key already
+    /// linked stays with its customer.
+    func link(account: String, customer: String, keys: [String]) throws {
+        for key in keys {
             try connection.run(
                 sql: """
                     INSERT OR IGNORE INTO \(context.table("customer_contacts")) (account, contact_key, customer)
@@ -59,15 +47,15 @@ struct TranscriptRows {
 
     /// `message.received`: the message's row, its content opened (and `*****` for a redacted text),
     /// the customer's participant opened or, when the customer app sent none, the customer's name.
-    func received(_ data: JSONValue) throws {
-        let id = try event.string(data, "id")
-        let conversation = try conversationRow(try event.string(data, "conversation"))
-        var content = try openedContent(data["content"], message: id) ?? .object([:])
+    func received(_ received: MessageReceived) throws {
+        let id = received.id
+        let conversation = try conversationRow(received.conversation)
+        var content = try openedContent(.string(received.content), message: id) ?? .object([:])
         if content["redact"] == .bool(true), case .object(var fields) = content, fields["text"] != nil {
             fields["text"] = "*****"
             content = .object(fields)
         }
-        var sender = data["sender"] ?? .object([:])
+        var sender = received.sender
         if sender["type"]?.stringValue == "customer", case .object(var fields) = sender {
             if let sealed = fields["participant"]?.stringValue {
                 fields["participant"] = try context.open(sealed, record: "customer/\(conversation.customer)")
@@ -79,15 +67,15 @@ struct TranscriptRows {
             }
             sender = .object(fields)
         }
-        let type = try event.string(data, "type.value")
+        let type = received.type.value
         try insertMessage(
             id: id,
             conversation: conversation,
-            messageId: data["messageId"]?.stringValue,
+            messageId: received.messageId,
             type: type,
             sender: sender,
             content: content,
-            attributes: data["attributes"],
+            attributes: received.attributes,
             transcript: ConversationRules.isTranscriptLine(type)
         )
         try connection.run(
@@ -99,15 +87,15 @@ struct TranscriptRows {
     /// `message.originated`: a message of the hub's own. Version 1 of the event did not record the
     /// callback's attributes: they were the forwarded transcript's flag, none for a delivery failure's
     /// `error`, and otherwise those of the message that caused it.
-    func originated(_ data: JSONValue) throws {
-        let id = try event.string(data, "id")
-        let conversation = try conversationRow(try event.string(data, "conversation"))
-        let type = try event.string(data, "type.value")
-        let carriesTranscript = data["content"]?.stringValue != nil
-        let content = try openedContent(data["content"], message: id) ?? .object([:])
+    func originated(_ originated: MessageOriginated) throws {
+        let id = originated.id
+        let conversation = try conversationRow(originated.conversation)
+        let type = originated.type.value
+        let carriesTranscript = originated.content.stringValue != nil
+        let content = try openedContent(originated.content, message: id) ?? .object([:])
         let attributes: JSONValue?
-        if event.schemaVersion >= 2 {
-            attributes = data["attributes"]
+        if originated.attributesUnrecorded != true {
+            attributes = originated.attributes
         } else if carriesTranscript {
             attributes = ConversationRules.transcriptAttributes
         } else if type == "error" {
@@ -115,7 +103,7 @@ struct TranscriptRows {
         } else {
             attributes = try connection.singleText(
                 sql: "SELECT attributes FROM \(messages) WHERE id = ?",
-                [data["causedBy"]?.stringValue ?? ""]
+                [originated.causedBy]
             ).map(JSONValue.parse)
         }
         try insertMessage(
@@ -131,35 +119,39 @@ struct TranscriptRows {
     }
 
     /// `message.routed`: the message's recipients and deliveries; the conversation counts it.
-    func routed(_ data: JSONValue) throws {
-        let deliveries = data["deliveries"]?.arrayValue ?? []
+    func routed(_ routed: MessageRouted) throws {
+        let deliveries = routed.deliveries
+        // Each recipient as callbacks show it: `{type, participant: {id, name}}`.
         let recipients = JSONValue.array(
             deliveries.map { delivery in
-                var fields = delivery.objectValue ?? [:]
-                fields["id"] = nil
-                fields["application"] = nil
+                var fields: [String: JSONValue] = ["type": .string(delivery.type)]
+                if let participant = delivery.participant {
+                    var names: [String: JSONValue] = [:]
+                    if let id = participant.id { names["id"] = .string(id) }
+                    if let name = participant.name { names["name"] = .string(name) }
+                    fields["participant"] = .object(names)
+                }
                 return .object(fields)
             }
         )
-        guard case .integer(let seq)? = data["seq"] else { throw event.missing("seq") }
         try connection.run(
             sql: "UPDATE \(messages) SET recipients = ?, status = ?, deliveries_pending = ?, position = ? WHERE id = ?",
             [
                 recipients.text, deliveries.isEmpty ? "discarded" : "accepted", deliveries.count, event.position,
-                try event.string(data, "message"),
+                routed.message,
             ]
         )
         try connection.run(
             sql: "UPDATE \(conversations) SET message_count = ?, position = ? WHERE id = ?",
-            [seq, event.position, try event.string(data, "conversation")]
+            [routed.seq, event.position, routed.conversation]
         )
     }
 
     /// `message.softDeleted|restored|erased`: the target message's row.
-    func updateMessage(_ change: String, _ data: JSONValue) throws {
+    func updateMessage(_ change: String, _ message: String) throws {
         try connection.run(
             sql: "UPDATE \(messages) SET \(change), position = ? WHERE id = ?",
-            [event.position, try event.string(data, "message")]
+            [event.position, message]
         )
     }
 
@@ -174,9 +166,8 @@ struct TranscriptRows {
 
     /// `delivery.succeeded|failed`: a message is `sent` once all its deliveries succeeded, `failed`
     /// once one failed.
-    func delivered(_ data: JSONValue, succeeded: Bool) throws {
-        for item in data["deliveries"]?.arrayValue ?? [] {
-            guard let message = item["message"]?.stringValue else { throw event.missing("deliveries[].message") }
+    func delivered(_ items: [DeliveryItem], succeeded: Bool) throws {
+        for message in items.map(\.message) {
             if succeeded {
                 try connection.run(
                     sql: """
@@ -224,8 +215,7 @@ struct TranscriptRows {
 
     /// Content sealed under the message's key, opened; content logged in the clear, as is; `nil` once
     /// the key was shredded.
-    private func openedContent(_ logged: JSONValue?, message id: String) throws -> JSONValue? {
-        guard let logged else { return nil }
+    private func openedContent(_ logged: JSONValue, message id: String) throws -> JSONValue? {
         guard let sealed = logged.stringValue else { return logged }
         return try context.open(sealed, record: "message/\(id)").map(JSONValue.parse)
     }

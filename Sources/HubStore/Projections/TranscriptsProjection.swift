@@ -18,28 +18,37 @@ struct TranscriptsProjection: Projection {
     func apply(_ event: RecordedEvent, _ context: ProjectionContext) throws {
         let rows = TranscriptRows(context: context, event: event)
         switch event.type {
-        case "conversation.started": try rows.start(try event.json())
-        case "conversation.escalated":
+        case ConversationStarted.type: try rows.start(try event.payload(ConversationStarted.self))
+        case ConversationEscalated.type:
             try rows.updateConversation("state = 'escalated', escalated = 1", of: event.stream)
-        case "conversation.assigned":
-            let data = try event.json()
+        case ConversationAssigned.type:
+            let assigned = try event.payload(ConversationAssigned.self)
             try rows.updateConversation(
                 "assigned_agent = ?, queue = ?",
-                [data["agent"]?.stringValue, data["queue"]?.stringValue],
+                [assigned.agent, assigned.queue],
                 of: event.stream
             )
-        case "conversation.ended":
+        case ConversationEnded.type:
             try rows.updateConversation("state = 'ended', ended_at = ?", [event.recordedAt], of: event.stream)
-        case "customer.contactsLinked": try rows.link(try event.json())
-        case "message.received": try rows.received(try event.json())
-        case "message.originated": try rows.originated(try event.json())
-        case "message.routed": try rows.routed(try event.json())
-        case "message.softDeleted": try rows.updateMessage("hidden = 1", try event.json())
-        case "message.restored": try rows.updateMessage("hidden = 0", try event.json())
-        case "message.erased":
-            try rows.updateMessage("erased = 1, text = NULL, content = '{}', attributes = NULL", try event.json())
-        case "delivery.succeeded", "delivery.failed":
-            try rows.delivered(try event.json(), succeeded: event.type == "delivery.succeeded")
+        case CustomerContactsLinked.type:
+            let linked = try event.payload(CustomerContactsLinked.self)
+            try rows.link(account: linked.account, customer: linked.customer, keys: linked.contactKeys)
+        case MessageReceived.type: try rows.received(try event.payload(MessageReceived.self))
+        case MessageOriginated.type: try rows.originated(try event.payload(MessageOriginated.self))
+        case MessageRouted.type: try rows.routed(try event.payload(MessageRouted.self))
+        case MessageSoftDeleted.type:
+            try rows.updateMessage("hidden = 1", try event.payload(MessageSoftDeleted.self).message)
+        case MessageRestored.type:
+            try rows.updateMessage("hidden = 0", try event.payload(MessageRestored.self).message)
+        case MessageErased.type:
+            try rows.updateMessage(
+                "erased = 1, text = NULL, content = '{}', attributes = NULL",
+                try event.payload(MessageErased.self).message
+            )
+        case DeliverySucceeded.type:
+            try rows.delivered(try event.payload(DeliverySucceeded.self).deliveries, succeeded: true)
+        case DeliveryFailed.type:
+            try rows.delivered(try event.payload(DeliveryFailed.self).deliveries, succeeded: false)
         default: break
         }
     }
