@@ -1,3 +1,5 @@
+package import HubDomain
+
 /// An event to append: what happened, before the log gives it a position, version, id and hash.
 public struct EventDraft: Sendable, Equatable {
     /// Dotted event type, e.g. `message.received`.
@@ -12,6 +14,9 @@ public struct EventDraft: Sendable, Equatable {
     public var actor: String
     public var correlationId: String?
     public var causationId: String?
+    /// The typed payload `data` was encoded from (``init(_:account:actor:correlationId:causationId:)``),
+    /// handed to the projections with the appended event so they need not decode what was just encoded.
+    package var typedPayload: (any DomainEvent)?
 
     public init(
         type: String,
@@ -29,6 +34,13 @@ public struct EventDraft: Sendable, Equatable {
         self.actor = actor
         self.correlationId = correlationId
         self.causationId = causationId
+    }
+
+    /// Equal when everything that is appended is equal (``typedPayload`` is `data`, typed).
+    public static func == (left: EventDraft, right: EventDraft) -> Bool {
+        (left.type, left.data, left.schemaVersion, left.account, left.actor)
+            == (right.type, right.data, right.schemaVersion, right.account, right.actor)
+            && (left.correlationId, left.causationId) == (right.correlationId, right.causationId)
     }
 }
 
@@ -53,6 +65,9 @@ public struct RecordedEvent: Sendable, Equatable {
     public var data: String
     /// SHA-256 over the previous event's hash and this event's canonical bytes (``EventHash``).
     public var hash: [UInt8]
+    /// The typed payload its producer appended, while the event is applied inline; `nil` for an event
+    /// read from the log (its data is decoded then).
+    package var typedPayload: (any DomainEvent)?
 
     public init(
         position: Int64,
@@ -82,6 +97,15 @@ public struct RecordedEvent: Sendable, Equatable {
         self.causationId = causationId
         self.data = data
         self.hash = hash
+    }
+
+    /// Equal when the logged fields are equal (``typedPayload`` is `data`, typed).
+    public static func == (left: RecordedEvent, right: RecordedEvent) -> Bool {
+        (left.position, left.id, left.stream, left.version, left.type, left.schemaVersion)
+            == (right.position, right.id, right.stream, right.version, right.type, right.schemaVersion)
+            && (left.recordedAt, left.account, left.actor, left.correlationId, left.causationId)
+                == (right.recordedAt, right.account, right.actor, right.correlationId, right.causationId)
+            && (left.data, left.hash) == (right.data, right.hash)
     }
 }
 

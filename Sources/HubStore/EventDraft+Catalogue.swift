@@ -20,5 +20,6 @@ extension EventDraft {
             correlationId: correlationId,
             causationId: causationId
         )
+        typedPayload = event
     }
 }

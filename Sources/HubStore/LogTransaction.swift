@@ -1,3 +1,4 @@
+public import HubDomain
 public import HubSQLite
 
 /// What a write command sees: the writer's open transaction, positioned at the tip of the log.
@@ -56,6 +57,12 @@ public final class LogTransaction {
         guard !erasesSecurely else { return }
         try connection.execute(sql: "PRAGMA secure_delete = ON")
         erasesSecurely = true
+    }
+
+    /// Tells this transaction's projections what `sealed` holds (the producer just sealed it), so that
+    /// applying the event does not open it again.
+    public func know(_ value: JSONValue, sealedAs sealed: String) {
+        projectionContext.know(value, sealedAs: sealed)
     }
 
     /// The stream's last version (0 when the stream has no events).
@@ -126,6 +133,7 @@ public final class LogTransaction {
                 hash: []
             )
             event.hash = EventHash.compute(event, previous: tipHash)
+            event.typedPayload = draft.typedPayload
             do {
                 try EventLog.insert(event, connection)
             } catch {

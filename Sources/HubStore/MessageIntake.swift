@@ -59,9 +59,14 @@ struct MessageIntake {
         var sender = message.body["sender"] ?? .object(["type": .string(message.senderType.rawValue)])
         var loggedSender = sender
         if message.senderType == .customer, let participant = sender["participant"], case .object(var fields) = sender {
-            fields["participant"] = .string(
-                try vault.seal(participant.text, record: "customer/\(conversation.customer)", connection, now: now)
+            let sealed = try vault.seal(
+                participant.text,
+                record: "customer/\(conversation.customer)",
+                connection,
+                now: now
             )
+            transaction.know(participant, sealedAs: sealed)
+            fields["participant"] = .string(sealed)
             loggedSender = .object(fields)
         } else if message.senderType == .customer, let name = conversation.customerState?["name"],
             case .object(var fields) = sender
@@ -84,6 +89,7 @@ struct MessageIntake {
                 newRecord: true
             )
         }
+        transaction.know(content, sealedAs: sealedContent)
         let received = MessageReceived(
             id: hubId,
             conversation: conversation.id,
@@ -310,12 +316,9 @@ struct MessageIntake {
             endedAt: nil,
             messageCount: 0
         )
-        let identity = try vault.seal(
-            (message.customer ?? .object([:])).text,
-            record: "customer/\(customer)",
-            connection,
-            now: now
-        )
+        let customerState = message.customer ?? .object([:])
+        let identity = try vault.seal(customerState.text, record: "customer/\(customer)", connection, now: now)
+        transaction.know(customerState, sealedAs: identity)
         let started = ConversationStarted(
             id: id,
             account: .init(id: account.id, address: account.address),

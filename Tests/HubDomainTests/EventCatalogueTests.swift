@@ -157,6 +157,8 @@ struct EventCatalogueTests {
             return
         }
         let encoded = try EventCatalogue.encode(event)
+        // A payload written directly writes what its Codable encoding writes.
+        #expect(try EventCatalogue.encodeWithCodable(event) == encoded, "\(stored.testDescription)")
         // Semantically the same (no key lost or added) …
         #expect(try JSONValue.parse(encoded) == JSONValue.parse(stored.data), "\(stored.testDescription)")
         // … and byte for byte what the producers write today (JSONValue.text and JSONEncoder.sorted agree).

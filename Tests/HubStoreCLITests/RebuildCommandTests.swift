@@ -32,6 +32,7 @@ struct RebuildCommandTests {
                 body: body
             )
             statuses.append(status)
+            stop.count()
         }
         return statuses
     }
@@ -51,9 +52,11 @@ struct RebuildCommandTests {
                 for sender in 1...4 {
                     group.addTask { try await Self.send(port: port, token: bearer, sender: sender, stop: stop) }
                 }
-                try await Task.sleep(for: .milliseconds(500))
+                while stop.requests < 20 { try await Task.sleep(for: .milliseconds(20)) }
                 let rebuild = try await ChildProcess.run(["rebuild", "--data", directory])
-                try await Task.sleep(for: .milliseconds(300))
+                // Requests keep coming after the swap too.
+                let swapped = stop.requests
+                while stop.requests < swapped + 20 { try await Task.sleep(for: .milliseconds(20)) }
                 stop.set()
                 var statuses: [Int] = []
                 for try await batch in group { statuses += batch }
@@ -64,7 +67,7 @@ struct RebuildCommandTests {
                 #expect(rebuild.stdout.contains("\(name) (version "), "\(rebuild.stdout)")
             }
             #expect(rebuild.stdout.contains("messages: "))
-            #expect(statuses.count > 20, "the load kept running")
+            #expect(statuses.count >= 40, "the load kept running")
             #expect(statuses.allSatisfy { $0 == 202 }, "\(Set(statuses))")
             let verify = try await ChildProcess.run(["verify", "--data", directory, "--projections"])
             #expect(verify.status == 0, "\(verify.stdout) \(verify.stderr)")
@@ -108,6 +111,10 @@ struct RebuildCommandTests {
 
 final class StopFlag: Sendable {
     private let value = Atomic<Bool>(false)
+    private let answered = Atomic<Int>(0)
     var isSet: Bool { value.load(ordering: .relaxed) }
+    /// Requests answered so far, by every sender.
+    var requests: Int { answered.load(ordering: .relaxed) }
     func set() { value.store(true, ordering: .relaxed) }
+    func count() { answered.add(1, ordering: .relaxed) }
 }

@@ -16,10 +16,13 @@ package protocol DomainEvent: Codable, Sendable, Equatable {
     var eventType: String { get }
     /// The schema version this value's data has: ``schemaVersion`` except for ``UnknownEvent``.
     var eventSchemaVersion: Int { get }
+    /// The data, as ``EventCatalogue/encode(_:)`` writes it (use that).
+    func encodedData() throws -> String
 }
 
 extension DomainEvent {
     package var eventSchemaVersion: Int { Self.schemaVersion }
+    package func encodedData() throws -> String { try EventCatalogue.encodeWithCodable(self) }
 }
 
 /// An event type whose name is the same for every value.
@@ -47,6 +50,9 @@ package struct UnknownEvent: DomainEvent {
         self.eventSchemaVersion = schemaVersion
         self.rawData = rawData
     }
+
+    /// The data as it was read, unchanged.
+    package func encodedData() -> String { rawData }
 
     /// The data parsed, or `nil` if the stored text is not JSON.
     package var data: JSONValue? { try? JSONValue.parse(rawData) }

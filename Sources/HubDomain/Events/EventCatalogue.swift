@@ -207,8 +207,12 @@ package struct EventCatalogue: Sendable {
     ///
     /// - Throws: only if a payload's `encode(to:)` does; the catalogue's own payloads do not.
     package static func encode(_ event: some DomainEvent) throws -> String {
-        if let unknown = event as? UnknownEvent { return unknown.rawData }
-        return String(decoding: try encoder.encode(event), as: UTF8.self)
+        try event.encodedData()
+    }
+
+    /// The Codable encoding, which ``DirectlyWrittenEvent`` payloads must equal byte for byte.
+    package static func encodeWithCodable(_ event: some DomainEvent) throws -> String {
+        String(decoding: try encoder.encode(event), as: UTF8.self)
     }
 
     /// Type name, schema version and data of an event, ready for an append.

@@ -75,8 +75,11 @@ struct OutboxProjection: Projection {
         guard !deliveries.isEmpty else { return }
         let messageId = routed.message
         let conversationId = routed.conversation
-        guard let message = try row(messageId, context) else { throw event.missing("message \(messageId)'s row") }
-        let payload = try keptBody(for: message, conversation: conversationId, event, context)
+        guard let message = try summary(messageId, context) else { throw event.missing("message \(messageId)'s row") }
+        var payload: String?
+        if message.text == "*****" || message.type == "escalation.transfer", let row = try row(messageId, context) {
+            payload = try keptBody(for: row, conversation: conversationId, event, context)
+        }
         for delivery in deliveries {
             try context.connection.run(
                 sql: """
@@ -197,6 +200,20 @@ struct OutboxProjection: Projection {
     }
 
     // MARK: - Reading the transcripts
+
+    /// What every delivery row needs of its message, without decoding the rest of it.
+    private func summary(
+        _ id: String,
+        _ context: ProjectionContext
+    ) throws -> (seq: Int64, senderType: String, type: String, text: String?)? {
+        let statement = try context.connection.cachedStatement(
+            sql: "SELECT seq, sender_type, type, text FROM \(context.table("messages")) WHERE id = ?"
+        )
+        defer { statement.reset() }
+        try statement.bind([id])
+        guard try statement.step() else { return nil }
+        return (statement.int64(at: 0), statement.text(at: 1), statement.text(at: 2), statement.optionalText(at: 3))
+    }
 
     private func row(_ id: String, _ context: ProjectionContext) throws -> MessageRow? {
         let statement = try context.connection.cachedStatement(

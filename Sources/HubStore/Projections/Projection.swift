@@ -1,4 +1,5 @@
 import Foundation
+public import HubDomain
 public import HubSQLite
 
 /// A read model built from the log (DESIGN.md §4): it owns its tables and changes them only by
@@ -59,6 +60,9 @@ public final class ProjectionContext {
     /// Opens sealed values; `nil` in a store without projections that need it (tests of the log).
     public let vault: SecretVault?
     private let names: [String: String]
+    /// What producers of this transaction sealed, by sealed text: applied inline, a projection need not
+    /// open (decrypt and parse) what was sealed a moment ago.
+    private var opened: [String: JSONValue] = [:]
 
     public init(connection: Connection, vault: SecretVault?, names: [String: String] = [:]) {
         self.connection = connection
@@ -68,6 +72,17 @@ public final class ProjectionContext {
 
     /// The name a projection's table has in this run.
     public func table(_ name: String) -> String { names[name] ?? name }
+
+    /// Records what `sealed` holds, for ``openJSON(_:record:)``.
+    func know(_ value: JSONValue, sealedAs sealed: String) {
+        opened[sealed] = value
+    }
+
+    /// Opens a JSON value sealed under `record`'s key; `nil` once that key was shredded (erasure).
+    public func openJSON(_ sealed: String, record: String) throws -> JSONValue? {
+        if let known = opened[sealed] { return known }
+        return try open(sealed, record: record).map(JSONValue.parse)
+    }
 
     /// Opens a value sealed under `record`'s key; `nil` once that key was shredded (erasure).
     public func open(_ sealed: String, record: String) throws -> String? {

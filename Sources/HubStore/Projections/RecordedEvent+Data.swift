@@ -5,6 +5,8 @@ import HubDomain
 extension RecordedEvent {
     /// The data as the catalogue's payload of type `E`.
     func payload<E: NamedDomainEvent>(_ type: E.Type) throws -> E {
+        // Applied inline: the producer's own payload.
+        if let typed = typedPayload as? E { return typed }
         do {
             return try EventCatalogue.decode(E.self, schemaVersion: schemaVersion, from: data)
         } catch {
@@ -15,6 +17,7 @@ extension RecordedEvent {
     /// The data as whatever the catalogue makes of this event's type (configuration events have
     /// dynamic names).
     func payload() throws -> any DomainEvent {
+        if let typedPayload { return typedPayload }
         do {
             return try EventCatalogue.decode(type: type, schemaVersion: schemaVersion, data: data)
         } catch {

@@ -14,7 +14,7 @@ struct TranscriptRows {
     /// of the customer.
     func start(_ started: ConversationStarted) throws {
         let customer = started.customer.id
-        let identity = try context.open(started.customer.identity, record: "customer/\(customer)")
+        let identity = try context.openJSON(started.customer.identity, record: "customer/\(customer)")?.text
         try connection.run(
             sql: """
                 INSERT INTO \(conversations) (id, account, account_address, channel_type, entry_point, customer,
@@ -58,10 +58,9 @@ struct TranscriptRows {
         var sender = received.sender
         if sender["type"]?.stringValue == "customer", case .object(var fields) = sender {
             if let sealed = fields["participant"]?.stringValue {
-                fields["participant"] = try context.open(sealed, record: "customer/\(conversation.customer)")
-                    .map(JSONValue.parse)
+                fields["participant"] = try context.openJSON(sealed, record: "customer/\(conversation.customer)")
             } else if fields["participant"] == nil,
-                let name = try conversation.state.map(JSONValue.parse)?["name"]
+                let name = try conversation.customerName()
             {
                 fields["participant"] = .object(["name": name])
             }
@@ -193,23 +192,37 @@ struct TranscriptRows {
     struct Conversation {
         var id: String
         var customer: String
-        /// `customer_state` as stored (JSON text).
+        /// `customer_state.name` (a string, as customers send it) …
+        var nameText: String?
+        /// … or, when the name is anything else, the whole `customer_state` to read it from.
         var state: String?
         var messageCount: Int64
+
+        /// The customer's `name` as sent.
+        func customerName() throws -> JSONValue? {
+            if let nameText { return .string(nameText) }
+            return try state.map(JSONValue.parse)?["name"]
+        }
     }
 
     private func conversationRow(_ id: String) throws -> Conversation {
         let statement = try connection.cachedStatement(
-            sql: "SELECT customer, customer_state, message_count FROM \(conversations) WHERE id = ?"
+            sql: """
+                SELECT customer, message_count, json_type(customer_state, '$.name'),
+                    json_extract(customer_state, '$.name'), customer_state
+                FROM \(conversations) WHERE id = ?
+                """
         )
         defer { statement.reset() }
         try statement.bind([id])
         guard try statement.step() else { throw event.missing("conversation \(id) (never started)") }
+        let nameType = statement.optionalText(at: 2)
         return Conversation(
             id: id,
             customer: statement.text(at: 0),
-            state: statement.optionalText(at: 1),
-            messageCount: statement.int64(at: 2)
+            nameText: nameType == "text" ? statement.text(at: 3) : nil,
+            state: nameType == nil || nameType == "text" ? nil : statement.optionalText(at: 4),
+            messageCount: statement.int64(at: 1)
         )
     }
 
@@ -217,7 +230,7 @@ struct TranscriptRows {
     /// the key was shredded.
     private func openedContent(_ logged: JSONValue, message id: String) throws -> JSONValue? {
         guard let sealed = logged.stringValue else { return logged }
-        return try context.open(sealed, record: "message/\(id)").map(JSONValue.parse)
+        return try context.openJSON(sealed, record: "message/\(id)")
     }
 
     private func insertMessage(

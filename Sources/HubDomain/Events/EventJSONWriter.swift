@@ -1,0 +1,228 @@
+/// Writes an event's data the way ``EventCatalogue/encode(_:)`` does (compact, keys sorted, `/` not
+/// escaped), without Codable's machinery: for the events every message appends, where the writer's
+/// time is what ingest is measured by. Callers add members in key order.
+package struct EventJSONWriter {
+    private(set) var bytes: [UInt8] = []
+    private var needsComma = [false]
+
+    package init(capacity: Int = 512) {
+        bytes.reserveCapacity(capacity)
+    }
+
+    package var text: String { String(decoding: bytes, as: UTF8.self) }
+
+    package mutating func object(_ body: (inout EventJSONWriter) -> Void) {
+        open(UInt8(ascii: "{"))
+        body(&self)
+        close(UInt8(ascii: "}"))
+    }
+
+    package mutating func array<S: Sequence>(_ items: S, _ body: (inout EventJSONWriter, S.Element) -> Void) {
+        open(UInt8(ascii: "["))
+        for item in items {
+            separate()
+            body(&self, item)
+        }
+        close(UInt8(ascii: "]"))
+    }
+
+    /// `"key":` then whatever `body` writes.
+    package mutating func member(_ key: String, _ body: (inout EventJSONWriter) -> Void) {
+        separate()
+        JSONValue.writeString(key, to: &bytes)
+        bytes.append(UInt8(ascii: ":"))
+        needsComma.append(false)
+        body(&self)
+        needsComma.removeLast()
+    }
+
+    package mutating func member(_ key: String, _ value: String?) {
+        guard let value else { return }
+        member(key) { $0.string(value) }
+    }
+
+    package mutating func member(_ key: String, _ value: Int64) {
+        member(key) { $0.bytes.append(contentsOf: String(value).utf8) }
+    }
+
+    package mutating func member(_ key: String, _ value: JSONValue?) {
+        guard let value else { return }
+        member(key) { value.write(to: &$0.bytes) }
+    }
+
+    package mutating func string(_ value: String) {
+        JSONValue.writeString(value, to: &bytes)
+    }
+
+    private mutating func separate() {
+        if needsComma[needsComma.count - 1] { bytes.append(UInt8(ascii: ",")) }
+        needsComma[needsComma.count - 1] = true
+    }
+
+    private mutating func open(_ byte: UInt8) {
+        bytes.append(byte)
+        needsComma.append(false)
+    }
+
+    private mutating func close(_ byte: UInt8) {
+        needsComma.removeLast()
+        bytes.append(byte)
+    }
+}
+
+/// An event payload that writes its own data with ``EventJSONWriter``: the same bytes as its Codable
+/// encoding (``EventCatalogueTests`` checks both against the stored events).
+package protocol DirectlyWrittenEvent: DomainEvent {
+    func write(to writer: inout EventJSONWriter)
+}
+
+extension DirectlyWrittenEvent {
+    package func encodedData() -> String {
+        var writer = EventJSONWriter()
+        write(to: &writer)
+        return writer.text
+    }
+}
+
+extension MessageReceived: DirectlyWrittenEvent {
+    package func write(to writer: inout EventJSONWriter) {
+        writer.object { json in
+            json.member("attributes", attributes)
+            json.member("content", content)
+            json.member("conversation", conversation)
+            json.member("created", created)
+            json.member("id", id)
+            json.member("messageId", messageId)
+            json.member("sender", sender)
+            json.member("type") { $0.object { $0.member("value", type.value) } }
+        }
+    }
+}
+
+extension MessageRouted: DirectlyWrittenEvent {
+    package func write(to writer: inout EventJSONWriter) {
+        func source(_ json: inout EventJSONWriter, _ source: Source) {
+            json.object {
+                $0.member("id", source.id)
+                $0.member("position", source.position)
+            }
+        }
+        writer.object { json in
+            json.member("configuration") { json in
+                json.object { json in
+                    json.member("account") { source(&$0, configuration.account) }
+                    json.member("channel") { source(&$0, configuration.channel) }
+                    json.member("clientApplications") { $0.array(configuration.clientApplications, source) }
+                    if let orchestration = configuration.orchestration {
+                        json.member("orchestration") { source(&$0, orchestration) }
+                    }
+                    if let participants = configuration.participants {
+                        json.member("participants") { $0.array(participants, source) }
+                    }
+                }
+            }
+            json.member("conversation", conversation)
+            json.member("deliveries") { json in
+                json.array(deliveries) { json, delivery in
+                    json.object { json in
+                        json.member("application", delivery.application)
+                        json.member("id", delivery.id)
+                        if let participant = delivery.participant {
+                            json.member("participant") { json in
+                                json.object {
+                                    $0.member("id", participant.id)
+                                    $0.member("name", participant.name)
+                                }
+                            }
+                        }
+                        json.member("type", delivery.type)
+                    }
+                }
+            }
+            json.member("message", message)
+            json.member("seq", seq)
+            json.member("state", state)
+        }
+    }
+}
+
+extension EventJSONWriter {
+    /// The members the three `delivery.*` events share, and their own, in key order.
+    mutating func deliveryOutcome(
+        application: String,
+        attempt: Int,
+        deliveries: [DeliveryItem],
+        error: String?,
+        latencyMs: Int64,
+        nextAttemptAt: String? = nil,
+        request: String,
+        role: String,
+        status: Int?
+    ) {
+        object { json in
+            json.member("application", application)
+            json.member("attempt", Int64(attempt))
+            json.member("deliveries") { json in
+                json.array(deliveries) { json, item in
+                    json.object {
+                        $0.member("conversation", item.conversation)
+                        $0.member("delivery", item.delivery)
+                        $0.member("message", item.message)
+                    }
+                }
+            }
+            json.member("error", error)
+            json.member("latencyMs", latencyMs)
+            json.member("nextAttemptAt", nextAttemptAt)
+            json.member("request", request)
+            json.member("role", role)
+            if let status { json.member("status", Int64(status)) }
+        }
+    }
+}
+
+extension DeliverySucceeded: DirectlyWrittenEvent {
+    package func write(to writer: inout EventJSONWriter) {
+        writer.deliveryOutcome(
+            application: application,
+            attempt: attempt,
+            deliveries: deliveries,
+            error: error,
+            latencyMs: latencyMs,
+            request: request,
+            role: role,
+            status: status
+        )
+    }
+}
+
+extension DeliveryAttempted: DirectlyWrittenEvent {
+    package func write(to writer: inout EventJSONWriter) {
+        writer.deliveryOutcome(
+            application: application,
+            attempt: attempt,
+            deliveries: deliveries,
+            error: error,
+            latencyMs: latencyMs,
+            nextAttemptAt: nextAttemptAt,
+            request: request,
+            role: role,
+            status: status
+        )
+    }
+}
+
+extension DeliveryFailed: DirectlyWrittenEvent {
+    package func write(to writer: inout EventJSONWriter) {
+        writer.deliveryOutcome(
+            application: application,
+            attempt: attempt,
+            deliveries: deliveries,
+            error: error,
+            latencyMs: latencyMs,
+            request: request,
+            role: role,
+            status: status
+        )
+    }
+}
