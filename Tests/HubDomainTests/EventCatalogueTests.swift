@@ -330,3 +330,26 @@ struct EventCatalogueTests {
         }
     }
 }
+
+extension EventCatalogueTests {
+    /// The hot types read without Codable read exactly what Codable reads.
+    @Test func directlyReadEventsEqualTheirCodableDecoding() throws {
+        var checked = 0
+        let shapes = Self.producerShapes.map { StoredEvent(line: 0, type: $0.type, schemaVersion: 1, data: $0.data) }
+        for stored in try Self.storeV1() + shapes {
+            guard
+                let named = EventCatalogue.namedTypes.first(where: { $0.type == stored.type }),
+                let direct = named as? any DirectlyReadEvent.Type
+            else { continue }
+            func codable<E: NamedDomainEvent>(_ type: E.Type) throws -> any DomainEvent {
+                try JSONDecoder().decode(E.self, from: Data(stored.data.utf8))
+            }
+            let fast = try direct.init(json: try JSONValue.parse(stored.data))
+            let slow = try codable(named)
+            #expect(Self.equal(fast, slow), "\(stored.testDescription)")
+            checked += 1
+        }
+        #expect(checked >= 30)
+        #expect(throws: (any Error).self) { try MessageRouted(json: try JSONValue.parse(#"{"message":"m"}"#)) }
+    }
+}

@@ -99,7 +99,10 @@ package struct EventCatalogue: Sendable {
         let current = entry.schemaVersion
         do {
             if case .named(let named) = entry, schemaVersion == current {
-                // The common case: straight from the stored bytes.
+                // The common case: straight from the stored bytes; the hot types without Codable.
+                if let direct = named as? any DirectlyReadEvent.Type {
+                    return try direct.init(json: try JSONValue.parse(bytes: data))
+                }
                 return try Self.decoder.decode(named, from: Data(data))
             }
             var value = try JSONValue.parse(bytes: data)

@@ -1,4 +1,5 @@
 import Foundation
+import HubDomain
 public import HubSQLite
 
 /// Rebuilds projections from the log (DESIGN.md §4): into shadow tables, swapped in by one short
@@ -178,7 +179,13 @@ public struct ProjectionRebuilder {
             try statement.bind([position, limit])
             while try statement.step() { events.append(EventLog.decode(statement)) }
         }
-        for event in events {
+        for var event in events {
+            // Decoded once for every projection (a projection decodes again, and reports, what fails here).
+            event.typedPayload = try? EventCatalogue.decode(
+                type: event.type,
+                schemaVersion: event.schemaVersion,
+                data: event.data
+            )
             for projection in projections { try projection.apply(event, context) }
         }
         if let last = events.last { position = last.position }
