@@ -102,10 +102,10 @@ public struct ChannelRules: Sendable, Equatable {
     /// Refuses content the channel does not allow, for a message from `sender` (spec §3.4, §4.1 [P]):
     /// text over the side's `maxTextLength`, a rich message type not in `richMessageTypes`, attachments
     /// where the side's features exclude them. `path` names the message in the error.
-    public func check(_ message: IncomingMessage, path: String) throws(APIError) {
+    public func check(_ message: IncomingMessage, path: String) throws(Rejection) {
         let toCustomer = message.senderType != .customer
         if let text = message.text, let limit = toCustomer ? outboundMaxText : inboundMaxText, text.count > limit {
-            throw APIError.invalidValue(
+            throw Rejection.invalidValue(
                 path + ".content.text",
                 "text is \(text.count) characters; the channel allows at most \(limit)"
             )
@@ -114,12 +114,12 @@ public struct ChannelRules: Sendable, Equatable {
         if toCustomer, message.type.hasPrefix("richMessage."), let allowed = richMessageTypes,
             !allowed.contains(message.type), !allowed.contains(String(message.type.dropFirst("richMessage.".count)))
         {
-            throw APIError.invalidValue(path + ".type.value", "the channel does not allow \(message.type)")
+            throw Rejection.invalidValue(path + ".type.value", "the channel does not allow \(message.type)")
         }
         if !message.attachments.isEmpty, let features = toCustomer ? outboundFeatures : inboundFeatures,
             !features.contains("attachments")
         {
-            throw APIError.invalidValue(path + ".content.attachments", "the channel does not allow attachments")
+            throw Rejection.invalidValue(path + ".content.attachments", "the channel does not allow attachments")
         }
     }
 
@@ -179,16 +179,16 @@ extension JSONValue {
 extension AttachmentPolicy {
     /// Refuses a file the policy does not take (spec §6.1 [P]): attachments disabled, larger than
     /// `maxSize`, an extension outside an allow list or inside a block list, or no extension at all.
-    public func check(name: String, size: Int64) throws(APIError) {
-        guard enabled else { throw APIError.invalidValue("channel.type", "the channel does not take attachments") }
+    public func check(name: String, size: Int64) throws(Rejection) {
+        guard enabled else { throw Rejection.invalidValue("channel.type", "the channel does not take attachments") }
         if let maxSize, size > maxSize {
-            throw APIError.invalidValue("size", "\(size) bytes is more than the channel's limit of \(maxSize)")
+            throw Rejection.invalidValue("size", "\(size) bytes is more than the channel's limit of \(maxSize)")
         }
         guard let fileExtension = MediaType.fileExtension(of: name) else {
-            throw APIError.invalidValue("name", "a file name needs an extension, e.g. bird.jpg")
+            throw Rejection.invalidValue("name", "a file name needs an extension, e.g. bird.jpg")
         }
         if !extensions.isEmpty, allow != extensions.contains(fileExtension) {
-            throw APIError.invalidValue("name", "the channel does not take .\(fileExtension) files")
+            throw Rejection.invalidValue("name", "the channel does not take .\(fileExtension) files")
         }
     }
 }

@@ -147,7 +147,8 @@ public enum ConversationRules {
     /// `customerIdentifiable`: the conversation's customer has at least one contact. `botBypassed`: the
     /// conversation started escalated (`bypassVaDuration`), so the bot never had a session in it.
     ///
-    /// - Throws: `400-148` when the conversation has ended; `403-102`/`400-102` from the permission matrix.
+    /// - Throws: ``Rejection`` `conversationEnded` when the conversation has ended; `notPermitted` or
+    ///   `invalidValue` from the permission matrix.
     public static func route(
         _ type: String,
         from sender: SenderType,
@@ -157,10 +158,10 @@ public enum ConversationRules {
         now: Int64,
         customerIdentifiable: Bool = false,
         botBypassed: Bool = false
-    ) throws(APIError) -> RoutingDecision {
+    ) throws(Rejection) -> RoutingDecision {
         try MessagePermissions.check(sender, toSend: type)
         guard state.status != .ended else {
-            throw APIError(statusCode: 400, code: "400-148", developerMessage: "Conversation already ended.")
+            throw Rejection(.conversationEnded, "Conversation already ended.")
         }
         var next = state
         next.lastActivity = now

@@ -37,8 +37,8 @@ public enum MessagePermissions {
     /// Every message type of the matrix.
     public static let messageTypes: Set<String> = everyone.union(agentsAndBots).union(agentsOnly).union(customerOnly)
 
-    /// Whether `sender` may send `type`; `nil` when `type` is not a message type at all (a `400-102`,
-    /// where a known type from the wrong sender is a `403-102`).
+    /// Whether `sender` may send `type`; `nil` when `type` is not a message type at all (an `invalidValue`
+    /// where a known type from the wrong sender is `notPermitted`).
     public static func allows(_ sender: SenderType, toSend type: String) -> Bool? {
         guard messageTypes.contains(type) else { return nil }
         if everyone.contains(type) { return true }
@@ -48,15 +48,14 @@ public enum MessagePermissions {
     }
 
     /// The refusal for a sender that may not send a type, in the API's format.
-    public static func check(_ sender: SenderType, toSend type: String) throws(APIError) {
+    public static func check(_ sender: SenderType, toSend type: String) throws(Rejection) {
         switch allows(sender, toSend: type) {
         case nil:
-            throw APIError.invalidValue("type.value", "'\(type)' is not a message type")
+            throw Rejection.invalidValue("type.value", "'\(type)' is not a message type")
         case false?:
-            throw APIError(
-                statusCode: 403,
-                code: "403-102",
-                developerMessage: "A \(sender.rawValue) client application may not send messages of type \(type).",
+            throw Rejection(
+                .notPermitted,
+                "A \(sender.rawValue) client application may not send messages of type \(type).",
                 details: [.init(key: "type.value", value: type), .init(key: "sender.type", value: sender.rawValue)]
             )
         case true?:

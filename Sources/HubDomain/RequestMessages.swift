@@ -120,7 +120,7 @@ public struct RequestMessages: Sendable, Equatable {
 
     /// Validates a body: the envelope, each message's fields, the permission matrix, and the content
     /// each type needs. The first problem is refused with its code, naming `messages.message[i]...`.
-    public static func validate(_ body: JSONValue) throws(APIError) -> RequestMessages {
+    public static func validate(_ body: JSONValue) throws(Rejection) -> RequestMessages {
         let valid = try schema.validate(body)
         let items = valid["messages"]?["message"]?.arrayValue ?? []
         var messages: [IncomingMessage] = []
@@ -128,13 +128,13 @@ public struct RequestMessages: Sendable, Equatable {
             let path = "messages.message[\(index)]"
             let type = item["type"]?["value"]?.stringValue ?? ""
             guard let sender = item["sender"]?["type"]?.stringValue.flatMap(SenderType.init(rawValue:)) else {
-                throw APIError.missingAttribute(path + ".sender.type")
+                throw Rejection.missingAttribute(path + ".sender.type")
             }
             do {
                 try MessagePermissions.check(sender, toSend: type)
             } catch {
                 var located = error
-                located.developerMessage = "\(path): " + error.developerMessage
+                located.message = "\(path): " + error.message
                 throw located
             }
             let content = item["content"]
@@ -163,33 +163,33 @@ public struct RequestMessages: Sendable, Equatable {
     }
 
     /// The content a type cannot do without (spec §4.3).
-    static func checkContent(_ message: IncomingMessage, path: String) throws(APIError) {
+    static func checkContent(_ message: IncomingMessage, path: String) throws(Rejection) {
         let value = message.value
         switch message.type {
         case "text":
             guard let text = message.text, !text.isEmpty else {
-                throw APIError.missingAttribute(path + ".content.text")
+                throw Rejection.missingAttribute(path + ".content.text")
             }
         case "delete.soft", "delete.permanent", "undo":
             guard value?["messageId"]?.stringValue != nil else {
-                throw APIError.missingAttribute(path + ".content.value.messageId")
+                throw Rejection.missingAttribute(path + ".content.value.messageId")
             }
         case "pagePush":
             guard value?["url"]?.stringValue != nil else {
-                throw APIError.missingAttribute(path + ".content.value.url")
+                throw Rejection.missingAttribute(path + ".content.value.url")
             }
         default:
             break
         }
         if message.senderType != .customer, message.conversationId == nil {
-            throw APIError.missingAttribute(path + ".conversation.id")
+            throw Rejection.missingAttribute(path + ".conversation.id")
         }
         if message.senderType == .customer, message.conversationId == nil {
             guard message.accountAddress != nil else {
-                throw APIError.missingAttribute(path + ".conversation.account.address")
+                throw Rejection.missingAttribute(path + ".conversation.account.address")
             }
             guard message.customer?.value(at: "contacts")?["contact"]?.arrayValue?.isEmpty == false else {
-                throw APIError.missingAttribute(path + ".conversation.customer.contacts.contact")
+                throw Rejection.missingAttribute(path + ".conversation.customer.contacts.contact")
             }
         }
     }

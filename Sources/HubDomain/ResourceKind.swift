@@ -57,14 +57,14 @@ public enum ResourceKind: String, CaseIterable, Sendable, Hashable {
     }
 
     /// Validates a create or update body: the schema, then the rules a schema cannot say.
-    public func validate(_ body: JSONValue) throws(APIError) -> JSONValue {
+    public func validate(_ body: JSONValue) throws(Rejection) -> JSONValue {
         var state = try schema.validate(body)
         switch self {
         case .authentication:
             // Keep only the settings of the chosen type.
             let type = state["type"]?.stringValue ?? ""
             let needed = type == "oauth2" ? "oauth2" : "basicAuth"
-            guard state[needed] != nil else { throw APIError.missingAttribute(needed) }
+            guard state[needed] != nil else { throw Rejection.missingAttribute(needed) }
             if case .object(var fields) = state {
                 fields[type == "oauth2" ? "basicAuth" : "oauth2"] = nil
                 state = .object(fields)
@@ -72,12 +72,12 @@ public enum ResourceKind: String, CaseIterable, Sendable, Hashable {
         case .clientApplication:
             let names = state["roles"]?.arrayValue?.compactMap { $0["name"]?.stringValue } ?? []
             if Set(names).count != names.count {
-                throw APIError.invalidValue("roles", "role names must be unique within the array")
+                throw Rejection.invalidValue("roles", "role names must be unique within the array")
             }
         case .orchestration:
             let applications = state["applications"]
             if applications?["botConfiguration"] == nil, applications?["agentConfiguration"] == nil {
-                throw APIError.missingAttribute("applications.botConfiguration")
+                throw Rejection.missingAttribute("applications.botConfiguration")
             }
         case .participant, .channel, .account:
             break

@@ -2,7 +2,7 @@
 ///
 /// ``validate(_:)`` keeps only known fields (unknown ones are ignored, as the API promises), fills
 /// defaults, and refuses the first problem with the API's codes: a missing required attribute is
-/// `400-143` naming it, a wrong type, length, format, range or enum value is `400-102` naming it.
+/// a `missingAttribute` ``Rejection`` naming it, a wrong type, length, format, range or enum value is `invalidValue` naming it.
 public indirect enum FieldType: Sendable {
     case string(min: Int = 1, max: Int, format: StringFormat = .plain)
     case boolean
@@ -73,9 +73,9 @@ public struct Schema: Sendable {
     }
 
     /// The body with unknown fields dropped and defaults filled in, or the first problem.
-    public func validate(_ body: JSONValue) throws(APIError) -> JSONValue {
+    public func validate(_ body: JSONValue) throws(Rejection) -> JSONValue {
         guard case .object = body else {
-            throw APIError.invalidValue("body", "the request body must be a JSON object")
+            throw Rejection.invalidValue("body", "the request body must be a JSON object")
         }
         return try Self.validate(body, as: .object(fields), path: "")
     }
@@ -100,7 +100,7 @@ public struct Schema: Sendable {
         _ value: JSONValue,
         as type: FieldType,
         path: @autoclosure () -> String
-    ) throws(APIError) -> JSONValue {
+    ) throws(Rejection) -> JSONValue {
         switch (type, value) {
         case (.any, _):
             return value
@@ -111,7 +111,7 @@ public struct Schema: Sendable {
             if bytes > max || bytes < min || min > 1 {
                 let count = text.count
                 guard count >= min, count <= max else {
-                    throw APIError.invalidValue(path(), "must be \(min) to \(max) characters, not \(count)")
+                    throw Rejection.invalidValue(path(), "must be \(min) to \(max) characters, not \(count)")
                 }
             }
             try check(text, format: format, path: path())
@@ -127,7 +127,7 @@ public struct Schema: Sendable {
             return integer ? .integer(Int64(exactly: number) ?? 0) : value
         case (.enumeration(let allowed), .string(let text)):
             guard allowed.contains(text) else {
-                throw APIError.invalidValue(
+                throw Rejection.invalidValue(
                     path(),
                     "must be one of " + allowed.map { "'\($0)'" }.joined(separator: ", ")
                 )
@@ -139,7 +139,7 @@ public struct Schema: Sendable {
             for field in fields {
                 switch given[field.name] {
                 case nil, .null?:
-                    if field.isRequired { throw APIError.missingAttribute(joined(path(), field.name)) }
+                    if field.isRequired { throw Rejection.missingAttribute(joined(path(), field.name)) }
                     if let defaultValue = field.defaultValue { result[field.name] = defaultValue }
                 case let child?:
                     result[field.name] = try validate(child, as: field.type, path: joined(path(), field.name))
@@ -148,7 +148,7 @@ public struct Schema: Sendable {
             return .object(result)
         case (.array(let element, let min, let max), .array(let items)):
             guard items.count >= min, items.count <= max else {
-                throw APIError.invalidValue(
+                throw Rejection.invalidValue(
                     path(),
                     "must have \(min) to \(max == .max ? "any number of" : String(max)) items, not \(items.count)"
                 )
@@ -160,7 +160,7 @@ public struct Schema: Sendable {
             }
             return .array(result)
         default:
-            throw APIError.invalidValue(path(), "must be \(describe(type))")
+            throw Rejection.invalidValue(path(), "must be \(describe(type))")
         }
     }
 
@@ -170,15 +170,15 @@ public struct Schema: Sendable {
         max: Double,
         integer: Bool,
         path: @autoclosure () -> String
-    ) throws(APIError) {
+    ) throws(Rejection) {
         guard number.isFinite, number >= min, number <= max else {
-            throw APIError.invalidValue(
+            throw Rejection.invalidValue(
                 path(),
                 "must be \(integer ? "a whole number" : "a number") from \(numberText(min)) to \(numberText(max))"
             )
         }
         if integer, number != number.rounded(.towardZero) {
-            throw APIError.invalidValue(path(), "must be a whole number")
+            throw Rejection.invalidValue(path(), "must be a whole number")
         }
     }
 
@@ -204,22 +204,22 @@ public struct Schema: Sendable {
         }
     }
 
-    private static func check(_ text: String, format: StringFormat, path: String) throws(APIError) {
+    private static func check(_ text: String, format: StringFormat, path: String) throws(Rejection) {
         switch format {
         case .plain:
             return
         case .url:
             let lower = text.lowercased()
             guard lower.hasPrefix("https://") || lower.hasPrefix("http://"), text.count > 8, !text.contains(" ") else {
-                throw APIError.invalidValue(path, "must be an absolute http or https URL")
+                throw Rejection.invalidValue(path, "must be an absolute http or https URL")
             }
         case .email:
             let parts = text.split(separator: "@", omittingEmptySubsequences: false)
             guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !text.contains(" ") else {
-                throw APIError.invalidValue(path, "must be an e-mail address")
+                throw Rejection.invalidValue(path, "must be an e-mail address")
             }
         case .uuid:
-            guard isUUID(text) else { throw APIError.invalidValue(path, "must be a 36-character id") }
+            guard isUUID(text) else { throw Rejection.invalidValue(path, "must be a 36-character id") }
         }
     }
 
@@ -241,27 +241,5 @@ public struct Schema: Sendable {
             }
         }
         return true
-    }
-}
-
-extension APIError {
-    /// 400 `400-143`: a required attribute is missing.
-    public static func missingAttribute(_ path: String) -> APIError {
-        APIError(
-            statusCode: 400,
-            code: "400-143",
-            developerMessage: "Required attribute is missing in the request body: \(path)",
-            details: [Detail(key: "attribute", value: path)]
-        )
-    }
-
-    /// 400 `400-102`: an attribute's value is not acceptable.
-    public static func invalidValue(_ path: String, _ reason: String) -> APIError {
-        APIError(
-            statusCode: 400,
-            code: "400-102",
-            developerMessage: "Invalid value for attribute \(path): \(reason)",
-            details: [Detail(key: "attribute", value: path)]
-        )
     }
 }

@@ -8,7 +8,7 @@ import NIOCore
 
 /// Renders every error a handler throws in the API's own format.
 ///
-/// Store errors map once, here: the writer's queue full or shutting down → 503 `503-101` with
+/// Domain rejections map once, here, to the API's status and code (``APIError/init(_:)``). Store errors too: the writer's queue full or shutting down → 503 `503-101` with
 /// `Retry-After`, storage that fails to write (a full disk, an I/O error; nothing of the request was
 /// kept) → 503 `503-102` with `Retry-After`, a stream conflict → 409, an event refused for its
 /// content → 400; anything else is the hub's own failure → 500 `500-101`, logged with its detail
@@ -40,6 +40,8 @@ struct ErrorMappingMiddleware: RouterMiddleware {
             )
         } catch let error as any HTTPResponseError {
             throw error
+        } catch let rejection as Rejection {
+            throw APIError(rejection)
         } catch let error as EventStoreError {
             throw Self.map(error, logger: context.logger)
         } catch is CancellationError {

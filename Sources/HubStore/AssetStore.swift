@@ -69,7 +69,7 @@ public struct AssetStore: Sendable {
                 ),
                 case let channel = try JSONValue.parse(channelText), channel["active"] != .bool(false)
             else {
-                throw APIError.unknownReference(
+                throw Rejection.unknownReference(
                     "channel.type",
                     "No active channel has type '\(channelType)'.",
                     channelType
@@ -124,26 +124,26 @@ public struct AssetStore: Sendable {
     )
         async throws
     {
-        guard let record = try await get(id) else { throw APIError.assetNotFound(id) }
+        guard let record = try await get(id) else { throw Rejection.assetNotFound(id) }
         guard record.state == "requested" else {
-            throw APIError.invalidValue("id", "asset \(id) was already uploaded")
+            throw Rejection.invalidValue("id", "asset \(id) was already uploaded")
         }
         let sent = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
         guard sent.lowercased() == record.contentType else {
-            throw APIError.invalidValue("Content-Type", "must be \(record.contentType), as declared by the name")
+            throw Rejection.invalidValue("Content-Type", "must be \(record.contentType), as declared by the name")
         }
         let spool = try files.spool()
         defer { spool.discard() }
         try await receive(spool)
         guard spool.count == record.size else {
-            throw APIError.invalidValue("body", "\(spool.count) bytes sent; \(record.size) were declared")
+            throw Rejection.invalidValue("body", "\(spool.count) bytes sent; \(record.size) were declared")
         }
         let hash = try await spool.finish()
         try await store.writer.perform { transaction in
             guard
                 try transaction.connection.singleText(sql: "SELECT state FROM assets WHERE id = ?", [id])
                     == "requested"
-            else { throw APIError.invalidValue("id", "asset \(id) was already uploaded") }
+            else { throw Rejection.invalidValue("id", "asset \(id) was already uploaded") }
             try transaction.append(
                 [
                     try Self.draft(
@@ -162,17 +162,16 @@ public struct AssetStore: Sendable {
         }
     }
 
-    /// `DELETE /assets/{id}`: refused once attached (400-147).
+    /// `DELETE /assets/{id}`: refused once attached (`assetInUse`).
     public func delete(id: String, caller: ConfigurationStore.Caller) async throws {
         try await store.writer.perform { transaction in
             guard let record = try Self.record(id, transaction.connection), record.state != "deleted" else {
-                throw APIError.assetNotFound(id)
+                throw Rejection.assetNotFound(id)
             }
             guard record.state != "attached" else {
-                throw APIError(
-                    statusCode: 400,
-                    code: "400-147",
-                    developerMessage: "Asset \(id) is used in a message and cannot be deleted.",
+                throw Rejection(
+                    .assetInUse,
+                    "Asset \(id) is used in a message and cannot be deleted.",
                     details: [.init(key: "id", value: id)]
                 )
             }
@@ -247,7 +246,7 @@ public struct AssetStore: Sendable {
             guard let record = try record(id.lowercased(), transaction.connection),
                 record.state == "uploaded" || record.state == "attached"
             else {
-                throw APIError.unknownReference(
+                throw Rejection.unknownReference(
                     path + ".content.attachments.attachment",
                     "Asset \(id) does not exist or has not been uploaded.",
                     id
@@ -297,13 +296,12 @@ public struct AssetStore: Sendable {
     }
 }
 
-extension APIError {
-    /// 404 `404-101` for an asset.
-    public static func assetNotFound(_ id: String) -> APIError {
-        APIError(
-            statusCode: 404,
-            code: "404-101",
-            developerMessage: "Asset with id \(id) was not found.",
+extension Rejection {
+    /// No such asset.
+    public static func assetNotFound(_ id: String) -> Rejection {
+        Rejection(
+            .notFound,
+            "Asset with id \(id) was not found.",
             details: [.init(key: "id", value: id)]
         )
     }

@@ -48,19 +48,18 @@ public struct ConfigurationStore: Sendable {
     ) async throws {
         try await store.writer.perform { transaction in
             guard let existing = try Self.row(kind, id: id, transaction.connection) else {
-                throw APIError.notFound(kind, id)
+                throw Rejection.notFound(kind, id)
             }
             if let modified {
                 guard Timestamp.milliseconds(modified) == existing.modifiedAt else {
-                    throw APIError(
-                        statusCode: 400,
-                        code: "400-150",
-                        developerMessage: "Resource was modified by another request.",
+                    throw Rejection(
+                        .staleModification,
+                        "Resource was modified by another request.",
                         details: [.init(key: "modified", value: Timestamp.format(existing.modifiedAt))]
                     )
                 }
             } else if kind == .authentication {
-                throw APIError.missingAttribute("modified")
+                throw Rejection.missingAttribute("modified")
             }
             try self.write(kind, id: id, body: body, existing: existing, caller: caller, transaction)
         }
@@ -70,7 +69,7 @@ public struct ConfigurationStore: Sendable {
     public func delete(_ kind: ResourceKind, id: String, caller: Caller) async throws {
         try await store.writer.perform { transaction in
             let connection = transaction.connection
-            guard try Self.row(kind, id: id, connection) != nil else { throw APIError.notFound(kind, id) }
+            guard try Self.row(kind, id: id, connection) != nil else { throw Rejection.notFound(kind, id) }
             let statement = try connection.cachedStatement(
                 sql:
                     "SELECT kind, id FROM config_references WHERE target_kind = ? AND target_id = ? ORDER BY kind, id LIMIT 1"
@@ -79,11 +78,9 @@ public struct ConfigurationStore: Sendable {
             try statement.bind([kind.rawValue, id])
             if try statement.step() {
                 let user = ResourceKind(rawValue: statement.text(at: 0))?.displayName ?? statement.text(at: 0)
-                throw APIError(
-                    statusCode: 400,
-                    code: "400-146",
-                    developerMessage:
-                        "\(kind.displayName) \(id) is in use by \(user) \(statement.text(at: 1)) and cannot be deleted.",
+                throw Rejection(
+                    .inUse,
+                    "\(kind.displayName) \(id) is in use by \(user) \(statement.text(at: 1)) and cannot be deleted.",
                     details: [.init(key: statement.text(at: 0), value: statement.text(at: 1))]
                 )
             }
@@ -163,11 +160,9 @@ public struct ConfigurationStore: Sendable {
         ),
             other != id
         {
-            throw APIError(
-                statusCode: 400,
-                code: "400-144",
-                developerMessage:
-                    "Duplicate name: \(kind.displayName) \(other) already has \(kind.uniqueField) '\(uniqueValue)'.",
+            throw Rejection(
+                .duplicate,
+                "Duplicate name: \(kind.displayName) \(other) already has \(kind.uniqueField) '\(uniqueValue)'.",
                 details: [.init(key: kind.uniqueField, value: uniqueValue)]
             )
         }
@@ -175,18 +170,16 @@ public struct ConfigurationStore: Sendable {
             for targetId in body.strings(at: path) {
                 guard let row = try Self.row(target, id: targetId, connection), row.state["active"] != .bool(false)
                 else {
-                    throw APIError(
-                        statusCode: 400,
-                        code: "400-145",
-                        developerMessage:
-                            "Referenced \(target.displayName.lowercased()) \(targetId) does not exist or is inactive.",
+                    throw Rejection(
+                        .unknownReference,
+                        "Referenced \(target.displayName.lowercased()) \(targetId) does not exist or is inactive.",
                         details: [.init(key: path.replacingOccurrences(of: "[]", with: ""), value: targetId)]
                     )
                 }
                 if kind == .participant, let type = body["type"]?.stringValue,
                     !row.state.strings(at: "roles[].name").contains(type)
                 {
-                    throw APIError.invalidValue(
+                    throw Rejection.invalidValue(
                         "application.id",
                         "client application \(targetId) has no role '\(type)'"
                     )
@@ -204,7 +197,7 @@ public struct ConfigurationStore: Sendable {
                 return .string(try vault.seal(value, record: record, connection, now: now))
             }
             guard let kept = stored[location.key] else {
-                throw APIError.invalidValue(
+                throw Rejection.invalidValue(
                     location.path,
                     "is masked (\(SecretVault.mask)) but no secret is stored under this name; send the value itself"
                 )
@@ -249,11 +242,9 @@ public struct ConfigurationStore: Sendable {
             [id, address, channelId]
         )
         if let other {
-            throw APIError(
-                statusCode: 400,
-                code: "400-144",
-                developerMessage:
-                    "Duplicate account route: active account \(other) already has this channel type and address.",
+            throw Rejection(
+                .duplicate,
+                "Duplicate account route: active account \(other) already has this channel type and address.",
                 details: [.init(key: "address", value: address)]
             )
         }
@@ -268,13 +259,12 @@ public struct ConfigurationStore: Sendable {
     }
 }
 
-extension APIError {
-    /// 404 `404-101` for a resource.
-    public static func notFound(_ kind: ResourceKind, _ id: String) -> APIError {
-        APIError(
-            statusCode: 404,
-            code: "404-101",
-            developerMessage: "\(kind.displayName) with id \(id) was not found.",
+extension Rejection {
+    /// No such resource.
+    public static func notFound(_ kind: ResourceKind, _ id: String) -> Rejection {
+        Rejection(
+            .notFound,
+            "\(kind.displayName) with id \(id) was not found.",
             details: [.init(key: "id", value: id)]
         )
     }

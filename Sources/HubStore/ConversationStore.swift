@@ -61,7 +61,7 @@ public struct ConversationStore: Sendable {
                     return try intake.receive(message, path: path, prepared: prepared[index])
                 } catch EventStoreError.eventTooLarge(let size, let limit) {
                     // Which message did not fit, not only that an event did not.
-                    throw APIError.invalidValue(path, "its event data is \(size) bytes, over the limit of \(limit)")
+                    throw Rejection.invalidValue(path, "its event data is \(size) bytes, over the limit of \(limit)")
                 }
             }
         }

@@ -213,10 +213,10 @@ struct MessageIntake {
     ) {
         if let id = message.conversationId {
             guard let row = try ConversationProjection.conversation(id, connection) else {
-                throw APIError.unknownReference(path + ".conversation.id", "Conversation \(id) does not exist.", id)
+                throw Rejection.unknownReference(path + ".conversation.id", "Conversation \(id) does not exist.", id)
             }
             guard let account = try accounts.account(id: row.account, connection) else {
-                throw APIError.unknownReference(
+                throw Rejection.unknownReference(
                     path + ".conversation.id",
                     "The account of conversation \(id) no longer exists.",
                     id
@@ -229,7 +229,7 @@ struct MessageIntake {
         guard let account = try accounts.account(channelType: channelType, address: address, connection),
             account.active
         else {
-            throw APIError.unknownReference(
+            throw Rejection.unknownReference(
                 path + ".conversation.account",
                 "No active account has channel type '\(channelType)' and address '\(address)'.",
                 address
@@ -355,7 +355,7 @@ struct MessageIntake {
         }
         let reference = message.value?["messageId"]?.stringValue ?? ""
         guard let target = try ConversationProjection.target(reference, in: conversation.id, connection) else {
-            throw APIError.invalidValue(
+            throw Rejection.invalidValue(
                 path + ".content.value.messageId",
                 "no message \(reference) in conversation \(conversation.id)"
             )
@@ -466,13 +466,13 @@ struct PreparedContent: Sendable {
     /// `nil` for message types whose content is changed in the transaction (attachments).
     var seal: PreparedSeal?
 
-    /// - Throws: `400-102` naming `path.content` when the content is over `RequestMessages.maxContentBytes`.
+    /// - Throws: `invalidValue` naming `path.content` when the content is over `RequestMessages.maxContentBytes`.
     init(_ message: IncomingMessage, path: String, vault: SecretVault) throws {
         hubId = EventID.makeV7()
         let content = (message.body["content"] ?? .object([:])).text
         let size = content.utf8.count
         guard size <= RequestMessages.maxContentBytes else {
-            throw APIError.invalidValue(
+            throw Rejection.invalidValue(
                 path + ".content",
                 "the content is \(size) bytes as JSON; a message's content may have at most "
                     + "\(RequestMessages.maxContentBytes)"
@@ -529,13 +529,12 @@ extension MessageRow {
     }
 }
 
-extension APIError {
-    /// 400 `400-145`: a reference to something that does not exist.
-    static func unknownReference(_ attribute: String, _ message: String, _ value: String) -> APIError {
-        APIError(
-            statusCode: 400,
-            code: "400-145",
-            developerMessage: message,
+extension Rejection {
+    /// A reference to something that does not exist.
+    static func unknownReference(_ attribute: String, _ message: String, _ value: String) -> Rejection {
+        Rejection(
+            .unknownReference,
+            message,
             details: [.init(key: attribute, value: value)]
         )
     }

@@ -48,8 +48,8 @@ struct ConversationRulesTests {
         // Every other party learns of the end: the customer and the bot whose session it was (spec §4.3 [P]).
         #expect(try send("conversation.end", .customAgent).recipients == [customer, bot])
         #expect(state.status == .ended)
-        let ended = #expect(throws: APIError.self) { try send("text", .customer) }
-        #expect(ended?.code == "400-148")
+        let ended = #expect(throws: Rejection.self) { try send("text", .customer) }
+        #expect(ended?.reason == .conversationEnded)
         #expect(state.lastActivity == 10)
     }
 
@@ -104,10 +104,10 @@ struct ConversationRulesTests {
 
     @Test func theMatrixIsCheckedBeforeRouting() {
         let state = ConversationState(lastActivity: 0)
-        let refused = #expect(throws: APIError.self) {
+        let refused = #expect(throws: Rejection.self) {
             try ConversationRules.route("agent.join", from: .customBot, state: state, plan: withBot, now: 1)
         }
-        #expect(refused?.code == "403-102")
+        #expect(refused?.reason == .notPermitted)
     }
 
     @Test func aConversationContinuesUntilTheAccountTimeoutElapses() {

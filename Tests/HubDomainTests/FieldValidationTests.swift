@@ -19,19 +19,19 @@ struct FieldValidationTests {
         ("😀😀😀😀", false),
     ])
     func lengthsAreCountedInCharacters(name: String, accepted: Bool) {
-        let result = Result { () throws(APIError) in try schema.validate(.object(["name": .string(name)])) }
+        let result = Result { () throws(Rejection) in try schema.validate(.object(["name": .string(name)])) }
         #expect(((try? result.get()) != nil) == accepted)
-        if !accepted, case .failure(let error) = result { #expect(error.code == "400-102") }
+        if !accepted, case .failure(let error) = result { #expect(error.reason == .invalidValue) }
     }
 
     @Test func errorsNameTheFieldsWholePath() {
-        #expect(throws: APIError.missingAttribute("items[1].tag")) {
+        #expect(throws: Rejection.missingAttribute("items[1].tag")) {
             try schema.validate(.object(["name": "ab", "items": .array([.object(["tag": "t"]), .object([:])])]))
         }
-        #expect(throws: APIError.invalidValue("items[0].tag", "must be 1 to 4 characters, not 5")) {
+        #expect(throws: Rejection.invalidValue("items[0].tag", "must be 1 to 4 characters, not 5")) {
             try schema.validate(.object(["name": "ab", "items": .array([.object(["tag": "tagss"])])]))
         }
-        #expect(throws: APIError.missingAttribute("name")) { try schema.validate(.object([:])) }
+        #expect(throws: Rejection.missingAttribute("name")) { try schema.validate(.object([:])) }
     }
 
     @Test(arguments: [

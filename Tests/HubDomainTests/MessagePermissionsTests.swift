@@ -25,17 +25,16 @@ struct MessagePermissionsTests {
             if allowed {
                 try MessagePermissions.check(sender, toSend: type)
             } else {
-                let error = #expect(throws: APIError.self) { try MessagePermissions.check(sender, toSend: type) }
-                #expect(error?.statusCode == 403)
-                #expect(error?.code == "403-102")
+                let error = #expect(throws: Rejection.self) { try MessagePermissions.check(sender, toSend: type) }
+                #expect(error?.reason == .notPermitted)
             }
         }
     }
 
     @Test func theMatrixHasExactlyThePublishedTypes() throws {
         #expect(MessagePermissions.messageTypes == Set(publishedMatrix.map(\.0)))
-        let error = #expect(throws: APIError.self) { try MessagePermissions.check(.customer, toSend: "smoke.signal") }
-        #expect(error?.code == "400-102")
+        let error = #expect(throws: Rejection.self) { try MessagePermissions.check(.customer, toSend: "smoke.signal") }
+        #expect(error?.reason == .invalidValue)
         #expect(SenderType(rawValue: "business_notification") == nil)
     }
 }

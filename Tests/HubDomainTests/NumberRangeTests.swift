@@ -33,8 +33,8 @@ struct NumberRangeTests {
             .double(1e300), .double(-1e300), .double(1.5), .integer(0), .integer(1001), .integer(.max), .integer(.min),
         ]
         for refused in refusals {
-            let error = #expect(throws: APIError.self) { try schema.validate(.object(["size": refused])) }
-            #expect(error?.code == "400-102")
+            let error = #expect(throws: Rejection.self) { try schema.validate(.object(["size": refused])) }
+            #expect(error?.reason == .invalidValue)
             #expect(error?.details == [.init(key: "attribute", value: "size")])
         }
         // `1e2` and `100.0` are the whole number 100.
@@ -42,8 +42,8 @@ struct NumberRangeTests {
         #expect(try schema.validate(.object(["size": .integer(7)])) == .object(["size": .integer(7)]))
         let minutes = Schema([Field("timeout", .minutes)])
         #expect(try minutes.validate(.object(["timeout": .double(0.5)])) == .object(["timeout": .double(0.5)]))
-        #expect(throws: APIError.self) { try minutes.validate(.object(["timeout": .double(1e300)])) }
-        #expect(throws: APIError.self) { try minutes.validate(.object(["timeout": .double(-1)])) }
+        #expect(throws: Rejection.self) { try minutes.validate(.object(["timeout": .double(1e300)])) }
+        #expect(throws: Rejection.self) { try minutes.validate(.object(["timeout": .double(-1)])) }
     }
 
     @Test func everyNumberOfEveryConfigurationSchemaIsBounded() {

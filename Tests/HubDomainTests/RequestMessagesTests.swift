@@ -68,52 +68,52 @@ struct RequestMessagesTests {
     }
 
     @Test(arguments: [
-        ("[]", "400-102", "messages.message"),
+        ("[]", Rejection.Reason.invalidValue, "messages.message"),
         (
             String(
                 repeating:
                     #"{"messageId": "m", "type": {"value": "typing.start"}, "sender": {"type": "customer"}, "conversation": {"id": "21822806-88c3-43b3-8eed-097b4f0d68a7"}},"#,
                 count: 26
-            ).dropLast() + "", "400-102", "messages.message"
+            ).dropLast() + "", Rejection.Reason.invalidValue, "messages.message"
         ),
-        (#"{"messageId": "m", "sender": {"type": "customer"}}"#, "400-143", "messages.message[0].type"),
+        (#"{"messageId": "m", "sender": {"type": "customer"}}"#, Rejection.Reason.missingAttribute, "messages.message[0].type"),
         (
-            #"{"messageId": "m", "type": {"value": "text"}, "content": {"text": "hi"}}"#, "400-143",
+            #"{"messageId": "m", "type": {"value": "text"}, "content": {"text": "hi"}}"#, Rejection.Reason.missingAttribute,
             "messages.message[0].sender"
         ),
-        (#"{"type": {"value": "text"}, "sender": {"type": "customer"}}"#, "400-143", "messages.message[0].messageId"),
+        (#"{"type": {"value": "text"}, "sender": {"type": "customer"}}"#, Rejection.Reason.missingAttribute, "messages.message[0].messageId"),
         (
-            #"{"messageId": "m", "type": {"value": "text"}, "sender": {"type": "business_notification"}}"#, "400-102",
+            #"{"messageId": "m", "type": {"value": "text"}, "sender": {"type": "business_notification"}}"#, Rejection.Reason.invalidValue,
             "messages.message[0].sender.type"
         ),
         (
-            #"{"messageId": "m", "type": {"value": "smoke.signal"}, "sender": {"type": "customer"}}"#, "400-102",
+            #"{"messageId": "m", "type": {"value": "smoke.signal"}, "sender": {"type": "customer"}}"#, Rejection.Reason.invalidValue,
             "type.value"
         ),
         (
-            #"{"messageId": "m", "type": {"value": "agent.join"}, "sender": {"type": "customer"}}"#, "403-102",
+            #"{"messageId": "m", "type": {"value": "agent.join"}, "sender": {"type": "customer"}}"#, Rejection.Reason.notPermitted,
             "agent.join"
         ),
         (
             #"{"messageId": "m", "type": {"value": "text"}, "sender": {"type": "customer"}, "conversation": {"id": "21822806-88c3-43b3-8eed-097b4f0d68a7"}}"#,
-            "400-143", "content.text"
+            Rejection.Reason.missingAttribute, "content.text"
         ),
         (
             #"{"messageId": "m", "type": {"value": "text"}, "content": {"text": "hi"}, "sender": {"type": "custom_agent"}}"#,
-            "400-143", "conversation.id"
+            Rejection.Reason.missingAttribute, "conversation.id"
         ),
         (
             #"{"messageId": "m", "type": {"value": "text"}, "content": {"text": "hi"}, "sender": {"type": "customer"}, "conversation": {"account": {"address": "1", "channel": {"type": "c"}}}}"#,
-            "400-143", "contacts.contact"
+            Rejection.Reason.missingAttribute, "contacts.contact"
         ),
         (
             #"{"messageId": "m", "type": {"value": "undo"}, "content": {"value": {}}, "sender": {"type": "customer"}, "conversation": {"id": "21822806-88c3-43b3-8eed-097b4f0d68a7"}}"#,
-            "400-143", "content.value.messageId"
+            Rejection.Reason.missingAttribute, "content.value.messageId"
         ),
     ])
-    func badMessagesAreRefusedWithTheirCode(_ messages: String, _ code: String, _ named: String) throws {
-        let error = #expect(throws: APIError.self) { try RequestMessages.validate(try parse(message(messages))) }
-        #expect(error?.code == code, "\(error?.developerMessage ?? "")")
-        #expect(error?.developerMessage.contains(named) == true, "\(error?.developerMessage ?? "")")
+    func badMessagesAreRefusedWithTheirCode(_ messages: String, _ reason: Rejection.Reason, _ named: String) throws {
+        let error = #expect(throws: Rejection.self) { try RequestMessages.validate(try parse(message(messages))) }
+        #expect(error?.reason == reason, "\(error?.message ?? "")")
+        #expect(error?.message.contains(named) == true, "\(error?.message ?? "")")
     }
 }

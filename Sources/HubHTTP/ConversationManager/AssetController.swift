@@ -48,9 +48,9 @@ struct AssetController: Sendable {
         guard let name = body["name"]?.stringValue, case .integer(let size)? = body["size"],
             let senderText = body.value(at: "sender.type")?.stringValue,
             let sender = SenderType(rawValue: senderText), let channel = body.value(at: "channel.type")?.stringValue
-        else { throw APIError.invalidValue("size", "must be a whole number of bytes") }
+        else { throw Rejection.invalidValue("size", "must be a whole number of bytes") }
         guard size <= maxUploadBytes else {
-            throw APIError.invalidValue("size", "\(size) bytes is over this hub's upload limit of \(maxUploadBytes)")
+            throw Rejection.invalidValue("size", "\(size) bytes is over this hub's upload limit of \(maxUploadBytes)")
         }
         let asset = try await assets.request(
             channelType: channel,
@@ -88,7 +88,7 @@ struct AssetController: Sendable {
                 received += Int64(chunk.readableBytes)
                 if received > limit { throw APIError.uploadTooLarge(limit: limit) }
                 if received > claims.size {
-                    throw APIError.invalidValue("body", "more bytes sent than the \(claims.size) declared")
+                    throw Rejection.invalidValue("body", "more bytes sent than the \(claims.size) declared")
                 }
                 pending.append(contentsOf: chunk.readableBytesView)
                 if pending.count >= 256 * 1024 {
@@ -104,7 +104,7 @@ struct AssetController: Sendable {
     private func download(_ request: Request) async throws -> Response {
         let claims = try verifiedSignature(request, method: "GET")
         guard let asset = try await assets.get(claims.assetId), asset.state != "deleted", let hash = asset.sha256
-        else { throw APIError.assetNotFound(claims.assetId) }
+        else { throw Rejection.assetNotFound(claims.assetId) }
         let files = assets.files
         let bytes = try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async { continuation.resume(with: Result { try files.read(sha256: hash) }) }
@@ -123,7 +123,7 @@ struct AssetController: Sendable {
         try ConfigurationController.refuseQueryParameters(request, allowed: [])
         try ConfigurationController.requireAcceptsJSON(request)
         let id = try Self.id(context)
-        guard let asset = try await assets.get(id), asset.state != "deleted" else { throw APIError.assetNotFound(id) }
+        guard let asset = try await assets.get(id), asset.state != "deleted" else { throw Rejection.assetNotFound(id) }
         let (signature, expiresAt) = signer.sign(method: "GET", asset: asset)
         return ConfigurationController.json(
             .ok,
@@ -157,7 +157,7 @@ struct AssetController: Sendable {
 
     static func id(_ context: HubRequestContext) throws -> String {
         let id = context.parameters.get("id") ?? ""
-        guard Schema.isUUID(id) else { throw APIError.assetNotFound(id) }
+        guard Schema.isUUID(id) else { throw Rejection.assetNotFound(id) }
         return id.lowercased()
     }
 

@@ -45,10 +45,10 @@ struct ConfigurationController: Sendable {
         case nil, .null?: modified = nil
         case .string(let text)?:
             guard Timestamp.milliseconds(text) != nil else {
-                throw APIError.invalidValue("modified", "must be a date-time like 2021-03-06T21:16:36.838Z")
+                throw Rejection.invalidValue("modified", "must be a date-time like 2021-03-06T21:16:36.838Z")
             }
             modified = text
-        default: throw APIError.invalidValue("modified", "must be a date-time string")
+        default: throw Rejection.invalidValue("modified", "must be a date-time string")
         }
         try await configuration.update(
             kind,
@@ -71,7 +71,7 @@ struct ConfigurationController: Sendable {
         try Self.refuseQueryParameters(request, allowed: [])
         try Self.requireAcceptsJSON(request)
         let id = try Self.id(kind, context)
-        guard let state = try await configuration.get(kind, id: id) else { throw APIError.notFound(kind, id) }
+        guard let state = try await configuration.get(kind, id: id) else { throw Rejection.notFound(kind, id) }
         return Self.json(.ok, state)
     }
 
@@ -112,7 +112,7 @@ struct ConfigurationController: Sendable {
     static func id(_ kind: ResourceKind, _ context: HubRequestContext) throws -> String {
         let id = context.parameters.get("id") ?? ""
         // Ids are 36-character UUIDs; anything else cannot name a resource.
-        guard Schema.isUUID(id) else { throw APIError.notFound(kind, id) }
+        guard Schema.isUUID(id) else { throw Rejection.notFound(kind, id) }
         return id.lowercased()
     }
 
@@ -143,7 +143,7 @@ struct ConfigurationController: Sendable {
     /// The body as JSON; a wrong content type or malformed JSON is a 400, never a 500.
     static func jsonBody(_ request: Request) async throws -> JSONValue {
         guard let type = request.headers[.contentType]?.lowercased(), type.hasPrefix("application/json") else {
-            throw APIError.invalidValue("Content-Type", "the request body must be application/json")
+            throw Rejection.invalidValue("Content-Type", "the request body must be application/json")
         }
         let buffer: ByteBuffer
         do {
@@ -154,7 +154,7 @@ struct ConfigurationController: Sendable {
         do {
             return try JSONValue.parse(bytes: buffer.readableBytesView)
         } catch {
-            throw APIError.invalidValue("body", "the request body is not valid JSON")
+            throw Rejection.invalidValue("body", "the request body is not valid JSON")
         }
     }
 

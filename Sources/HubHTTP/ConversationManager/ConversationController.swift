@@ -32,7 +32,7 @@ struct ConversationController: Sendable {
         try ConfigurationController.requireAcceptsJSON(request)
         let id = context.parameters.get("id") ?? ""
         guard Schema.isUUID(id) else {
-            throw APIError.invalidValue("id", "a conversation id is a 36-character UUID")
+            throw Rejection.invalidValue("id", "a conversation id is a 36-character UUID")
         }
         guard let (state, document) = try await queries.document(id.lowercased()) else {
             throw APIError(

@@ -22,15 +22,15 @@ struct ConfigurationQueryController: Sendable {
         switch request.decodedQuery["asOf"] {
         case nil: moment = .now
         case let text? where !text.isEmpty && text.allSatisfy(\.isNumber):
-            guard let position = Int64(text) else { throw APIError.invalidValue("asOf", "position out of range") }
+            guard let position = Int64(text) else { throw Rejection.invalidValue("asOf", "position out of range") }
             moment = .position(position)
         case let text?:
             guard let milliseconds = Timestamp.milliseconds(text) else {
-                throw APIError.invalidValue("asOf", "must be a log position or an RFC 3339 time")
+                throw Rejection.invalidValue("asOf", "must be a log position or an RFC 3339 time")
             }
             moment = .time(milliseconds)
         }
-        guard var document = try await history.account(id, at: moment) else { throw APIError.notFound(.account, id) }
+        guard var document = try await history.account(id, at: moment) else { throw Rejection.notFound(.account, id) }
         if case .object(var fields) = document {
             switch moment {
             case .now: fields["asOf"] = .object(["position": .integer(history.store.headPosition)])
@@ -45,20 +45,20 @@ struct ConfigurationQueryController: Sendable {
     private func versions(_ request: Request) async throws -> Response {
         try ConfigurationController.refuseQueryParameters(request, allowed: ["kind", "id"])
         let query = request.decodedQuery
-        guard let kindText = query["kind"] else { throw APIError.missingAttribute("kind") }
+        guard let kindText = query["kind"] else { throw Rejection.missingAttribute("kind") }
         guard
             let kind = ResourceKind.allCases.first(where: {
                 $0.rawValue.lowercased() == kindText.lowercased() || $0.pathSegment == kindText.lowercased()
             })
         else {
-            throw APIError.invalidValue(
+            throw Rejection.invalidValue(
                 "kind",
                 "must be one of " + ResourceKind.allCases.map(\.rawValue).joined(separator: ", ")
             )
         }
-        guard let id = query["id"] else { throw APIError.missingAttribute("id") }
+        guard let id = query["id"] else { throw Rejection.missingAttribute("id") }
         let versions = try await history.versions(kind, id: id.lowercased())
-        if versions.isEmpty { throw APIError.notFound(kind, id) }
+        if versions.isEmpty { throw Rejection.notFound(kind, id) }
         return ConfigurationController.json(
             .ok,
             .object([

@@ -31,12 +31,12 @@ struct ConversationQueryController: Sendable {
         func time(_ name: String) throws -> Int64? {
             guard let value = text(name) else { return nil }
             guard let milliseconds = Timestamp.milliseconds(value) else {
-                throw APIError.invalidValue(name, "must be an RFC 3339 time like 2021-03-06T21:16:36.838Z")
+                throw Rejection.invalidValue(name, "must be an RFC 3339 time like 2021-03-06T21:16:36.838Z")
             }
             return milliseconds
         }
         if let state = text("state"), !Self.states.contains(state) {
-            throw APIError.invalidValue("state", "must be one of " + Self.states.joined(separator: ", "))
+            throw Rejection.invalidValue("state", "must be one of " + Self.states.joined(separator: ", "))
         }
         let limit = try ConfigurationController.integer(text("limit"), name: "limit", default: 50, range: 1...500)
         var cursor: (Int64, String)?
@@ -44,7 +44,7 @@ struct ConversationQueryController: Sendable {
             guard let decoded = Base64URL.decode(token).map({ String(decoding: $0, as: UTF8.self) }),
                 let separator = decoded.firstIndex(of: ":"),
                 let startedAt = Int64(decoded[..<separator])
-            else { throw APIError.invalidValue("cursor", "not a cursor this API returned") }
+            else { throw Rejection.invalidValue("cursor", "not a cursor this API returned") }
             cursor = (startedAt, String(decoded[decoded.index(after: separator)...]))
         }
         let filter = ConversationQueries.Filter(
@@ -68,7 +68,7 @@ struct ConversationQueryController: Sendable {
         try ConfigurationController.refuseQueryParameters(request, allowed: ["conversation"])
         try ConfigurationController.requireAcceptsJSON(request)
         guard let conversation = request.decodedQuery["conversation"], !conversation.isEmpty
-        else { throw APIError.missingAttribute("conversation") }
+        else { throw Rejection.missingAttribute("conversation") }
         let records = try await assets.list(conversation: conversation)
         return ConfigurationController.json(.ok, .object(["assets": .array(records.map(\.json))]))
     }

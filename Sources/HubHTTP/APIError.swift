@@ -1,3 +1,5 @@
+public import HubDomain
+
 /// An error in the Conversation Manager API's own format (spec §1.4):
 /// `{"code": "<status>-<n>", "developerMessage": "...", "details": [{"key", "value"}], "userMessage"}`.
 public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -36,6 +38,29 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String { "\(code): \(developerMessage)" }
+
+    /// A domain rejection in the API's format: its status and code (spec §1.4), message and details.
+    public init(_ rejection: Rejection) {
+        let (status, code): (Int, String) =
+            switch rejection.reason {
+            case .invalidValue: (400, "400-102")
+            case .missingAttribute: (400, "400-143")
+            case .duplicate: (400, "400-144")
+            case .unknownReference: (400, "400-145")
+            case .inUse: (400, "400-146")
+            case .assetInUse: (400, "400-147")
+            case .conversationEnded: (400, "400-148")
+            case .staleModification: (400, "400-150")
+            case .notPermitted: (403, "403-102")
+            case .notFound: (404, "404-101")
+            }
+        self.init(
+            statusCode: status,
+            code: code,
+            developerMessage: rejection.message,
+            details: rejection.details.map { Detail(key: $0.key, value: $0.value) }
+        )
+    }
 
     // MARK: - The codes of spec §1.4
 
