@@ -12,7 +12,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "hubstore", targets: ["HubStoreCLI"]),
-        .library(name: "HubStore", targets: ["HubStore"]),
+        .library(name: "HubStore", targets: ["HubEventLog", "HubVault", "HubReadModels", "HubCommands"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -51,7 +51,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
-            name: "HubStore",
+            name: "HubEventLog",
             dependencies: [
                 "HubDomain",
                 "HubSQLite",
@@ -63,10 +63,48 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "HubVault",
+            dependencies: [
+                "HubDomain",
+                "HubEventLog",
+                "HubSQLite",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "HubReadModels",
+            dependencies: [
+                "HubDomain",
+                "HubEventLog",
+                "HubSQLite",
+                "HubVault",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "HubCommands",
+            dependencies: [
+                "HubDomain",
+                "HubEventLog",
+                "HubReadModels",
+                "HubSQLite",
+                "HubVault",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "HubDelivery",
             dependencies: [
                 "HubDomain",
-                "HubStore",
+                "HubEventLog",
+                "HubVault",
+                "HubReadModels",
+                "HubCommands",
                 "HubSQLite",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -82,7 +120,10 @@ let package = Package(
             dependencies: [
                 "HubDomain",
                 "HubDelivery",
-                "HubStore",
+                "HubEventLog",
+                "HubVault",
+                "HubReadModels",
+                "HubCommands",
                 "HubSQLite",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -102,7 +143,10 @@ let package = Package(
                 "HubDelivery",
                 "HubDomain",
                 "HubHTTP",
-                "HubStore",
+                "HubEventLog",
+                "HubVault",
+                "HubReadModels",
+                "HubCommands",
                 "HubSQLite",
                 "CHubSQLite",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -119,7 +163,10 @@ let package = Package(
                 "HubDelivery",
                 "HubHTTP",
                 "HubTools",
-                "HubStore",
+                "HubEventLog",
+                "HubVault",
+                "HubReadModels",
+                "HubCommands",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -138,7 +185,10 @@ let package = Package(
             dependencies: [
                 "CHubFaultVFS",
                 "HubSQLite",
-                "HubStore",
+                "HubEventLog",
+                "HubVault",
+                "HubReadModels",
+                "HubCommands",
                 "HubTools",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
@@ -157,7 +207,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HubStoreTests",
-            dependencies: ["HubStore", "HubSQLite", "HubTools", "HubTestSupport"],
+            dependencies: ["HubEventLog", "HubVault", "HubReadModels", "HubCommands", "HubSQLite", "HubTools", "HubTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -167,7 +217,10 @@ let package = Package(
                 "HubDomain",
                 "HubHTTP",
                 "HubSQLite",
-                "HubStore",
+                "HubEventLog",
+                "HubVault",
+                "HubReadModels",
+                "HubCommands",
                 "HubTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -176,7 +229,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HubStoreCLITests",
-            dependencies: ["HubStoreCLI", "HubStore", "HubSQLite", "HubTools", "HubTestSupport"],
+            dependencies: ["HubStoreCLI", "HubEventLog", "HubVault", "HubReadModels", "HubCommands", "HubSQLite", "HubTools", "HubTestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -1,7 +1,10 @@
 import AsyncHTTPClient
 import Foundation
 import HubDomain
-import HubStore
+import HubEventLog
+import HubVault
+import HubReadModels
+import HubCommands
 import NIOCore
 import NIOHTTP1
 import Synchronization

@@ -1,7 +1,10 @@
 import AsyncHTTPClient
 import Foundation
 import HubDomain
-public import HubStore
+public import HubEventLog
+public import HubVault
+public import HubReadModels
+public import HubCommands
 public import Logging
 public import Metrics
 import NIOCore

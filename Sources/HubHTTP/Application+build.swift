@@ -1,5 +1,8 @@
 import HubDomain
-public import HubStore
+public import HubEventLog
+public import HubVault
+public import HubReadModels
+public import HubCommands
 public import Hummingbird
 import HummingbirdCore
 public import Logging

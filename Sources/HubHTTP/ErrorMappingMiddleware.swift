@@ -1,7 +1,10 @@
 import HTTPTypes
 import HubDomain
 import HubSQLite
-import HubStore
+import HubEventLog
+import HubVault
+import HubReadModels
+import HubCommands
 import Hummingbird
 import Logging
 import NIOCore

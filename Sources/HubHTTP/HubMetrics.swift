@@ -1,4 +1,7 @@
-import HubStore
+import HubEventLog
+import HubVault
+import HubReadModels
+import HubCommands
 public import Prometheus
 
 /// The Prometheus registry of one running hub, and the factory the store's metrics are made with.

@@ -1,6 +1,9 @@
 import HubDelivery
 import HubSQLite
-import HubStore
+import HubEventLog
+import HubVault
+import HubReadModels
+import HubCommands
 public import Logging
 import NIOCore
 import ServiceLifecycle
@@ -21,7 +24,7 @@ public enum HubServer {
         let fileLimit = FileDescriptorLimit.raiseToHardLimit()
         await FileDescriptorLimit.primeDispatchTimers()
         let metrics = HubMetrics()
-        let store = try await EventStore.open(configuration.store, logger: logger, metricsFactory: metrics.factory)
+        let store = try await EventStore.open(configuration.store, logger: logger, metricsFactory: metrics.factory, readModels: .hub)
         // Uploads a killed server left half-written are of no use to anyone.
         let abandoned = AssetFiles(dataDirectory: store.directory).removeAbandonedUploads()
         if abandoned > 0 { logger.notice("removed unfinished uploads", metadata: ["uploads": "\(abandoned)"]) }

@@ -1,5 +1,8 @@
 public import HubDelivery
-public import HubStore
+public import HubEventLog
+public import HubVault
+public import HubReadModels
+public import HubCommands
 
 /// Everything `hubstore serve` needs: where to listen, how to open the store, how to deliver.
 public struct ServerConfiguration: Sendable {

@@ -1,7 +1,10 @@
 import ArgumentParser
 import Foundation
 import HubDomain
-import HubStore
+import HubEventLog
+import HubVault
+import HubReadModels
+import HubCommands
 
 extension HubStoreCommand {
     struct Clients: AsyncParsableCommand {
@@ -21,7 +24,8 @@ private func withClientRegistry<T: Sendable>(
     try await failingClearly {
         let store = try await EventStore.open(
             EventStoreConfiguration(dataDirectory: try options.resolvedData()),
-            exclusive: false
+            exclusive: false,
+            readModels: .hub
         )
         do {
             let result = try await store.withWriter { try await body(ClientRegistry(store: $0)) }

@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
-import HubStore
+import HubEventLog
+import HubVault
+import HubReadModels
+import HubCommands
 import HubTools
 
 extension HubStoreCommand {
@@ -30,7 +33,7 @@ extension HubStoreCommand {
                 guard FileManager.default.fileExists(atPath: DataDirectory(path: path).databasePath) else {
                     throw CLIFailure("no hub.sqlite in \(path): nothing to rebuild")
                 }
-                let store = try await EventStore.open(EventStoreConfiguration(dataDirectory: path), exclusive: false)
+                let store = try await EventStore.open(EventStoreConfiguration(dataDirectory: path), exclusive: false, readModels: .hub)
                 do {
                     for name in projections where store.projections.projection(named: name) == nil {
                         throw CLIFailure(

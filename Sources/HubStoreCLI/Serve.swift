@@ -3,7 +3,10 @@ import HubDelivery
 import HubDomain
 import HubHTTP
 import HubSQLite
-import HubStore
+import HubEventLog
+import HubVault
+import HubReadModels
+import HubCommands
 
 extension HubStoreCommand {
     struct Serve: AsyncParsableCommand {

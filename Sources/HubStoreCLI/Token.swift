@@ -1,6 +1,9 @@
 import ArgumentParser
 import HubHTTP
-import HubStore
+import HubEventLog
+import HubVault
+import HubReadModels
+import HubCommands
 
 extension HubStoreCommand {
     struct Token: AsyncParsableCommand {

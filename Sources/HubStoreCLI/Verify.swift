@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
-import HubStore
+import HubEventLog
+import HubVault
+import HubReadModels
+import HubCommands
 import HubTools
 
 extension HubStoreCommand {

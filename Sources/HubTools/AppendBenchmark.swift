@@ -1,7 +1,10 @@
 import CHubSQLite
 import Foundation
 public import HubSQLite
-import HubStore
+import HubEventLog
+import HubVault
+import HubReadModels
+import HubCommands
 import Synchronization
 
 /// `hubstore bench append`: the same events appended (a) through HubStore's writer by many

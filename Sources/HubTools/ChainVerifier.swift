@@ -1,5 +1,8 @@
 import HubSQLite
-public import HubStore
+public import HubEventLog
+public import HubVault
+public import HubReadModels
+public import HubCommands
 
 /// Recomputes the hash chain over the whole log and checks gapless positions and per-stream versions,
 /// then the signed checkpoints of the head (``LogCheckpoint``) and, when given, a head kept outside:

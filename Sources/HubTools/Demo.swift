@@ -4,7 +4,10 @@ import HubDelivery
 import HubDomain
 public import HubHTTP
 import HubSQLite
-import HubStore
+import HubEventLog
+import HubVault
+import HubReadModels
+import HubCommands
 import Logging
 import NIOCore
 import NIOHTTP1

@@ -2,7 +2,10 @@ public import AsyncHTTPClient
 import Foundation
 import HubDomain
 public import HubHTTP
-public import HubStore
+public import HubEventLog
+public import HubVault
+public import HubReadModels
+public import HubCommands
 public import Logging
 import NIOCore
 public import NIOHTTP1

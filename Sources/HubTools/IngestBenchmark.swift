@@ -4,7 +4,10 @@ import HubDelivery
 import HubDomain
 public import HubHTTP
 public import HubSQLite
-public import HubStore
+public import HubEventLog
+public import HubVault
+public import HubReadModels
+public import HubCommands
 public import Logging
 import NIOCore
 import NIOHTTP1

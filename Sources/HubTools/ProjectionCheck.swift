@@ -1,5 +1,8 @@
 import Dispatch
-public import HubStore
+public import HubEventLog
+public import HubVault
+public import HubReadModels
+public import HubCommands
 
 /// `verify --projections` off the cooperative pool: the scratch rebuild blocks on SQLite for as long
 /// as the log is long.

@@ -3,7 +3,10 @@ import HubSQLite
 import HubTestSupport
 import Testing
 
-@testable import HubStore
+@testable import HubEventLog
+@testable import HubVault
+@testable import HubReadModels
+@testable import HubCommands
 
 /// The outbox splices callback items from the messages row's JSON text; the text must be what the
 /// parsed row would write.

@@ -3,7 +3,10 @@ import HTTPTypes
 import HubDomain
 import HubHTTP
 import HubSQLite
-import HubStore
+import HubEventLog
+import HubVault
+import HubReadModels
+import HubCommands
 import HubTestSupport
 import Hummingbird
 import HummingbirdTesting

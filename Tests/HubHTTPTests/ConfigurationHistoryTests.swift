@@ -2,7 +2,10 @@ import Foundation
 import HTTPTypes
 import HubDomain
 import HubHTTP
-import HubStore
+import HubEventLog
+import HubVault
+import HubReadModels
+import HubCommands
 import HubTestSupport
 import Hummingbird
 import HummingbirdTesting

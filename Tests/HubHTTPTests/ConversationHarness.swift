@@ -3,7 +3,10 @@ import HTTPTypes
 import HubDelivery
 import HubDomain
 import HubHTTP
-import HubStore
+import HubEventLog
+import HubVault
+import HubReadModels
+import HubCommands
 import HubTestSupport
 import Hummingbird
 import HummingbirdTesting

@@ -3,7 +3,10 @@ import HTTPTypes
 import HubDomain
 import HubHTTP
 import HubSQLite
-import HubStore
+import HubEventLog
+import HubVault
+import HubReadModels
+import HubCommands
 import HubTestSupport
 import Hummingbird
 import HummingbirdTesting
@@ -33,7 +36,7 @@ import Testing
             try Self.copyFixture(to: saved)
             try Self.copyFixture(to: data)
             // Opening finds no projection state (the old version never wrote it) and rebuilds all.
-            let store = try await EventStore.open(.init(dataDirectory: data))
+            let store = try await EventStore.open(.init(dataDirectory: data), readModels: .hub)
             let tables = store.projections.projections.flatMap(\.schema.tables)
             await store.close()
             #expect(tables.count == 9)

@@ -1,7 +1,10 @@
 import HTTPTypes
 import HubDomain
 import HubHTTP
-import HubStore
+import HubEventLog
+import HubVault
+import HubReadModels
+import HubCommands
 import HubTestSupport
 import Hummingbird
 import HummingbirdTesting

@@ -1,7 +1,10 @@
 import Foundation
 import HTTPTypes
 import HubDomain
-import HubStore
+import HubEventLog
+import HubVault
+import HubReadModels
+import HubCommands
 import HubTestSupport
 import Hummingbird
 import HummingbirdTesting
@@ -33,7 +36,7 @@ struct HTTPBasicsTests {
 
     /// Every GET route of the router, with `{id}` filled in.
     func getRoutes(_ directory: String) async throws -> [String] {
-        let store = try await EventStore.open(.init(dataDirectory: directory + "/routes"))
+        let store = try await EventStore.open(.init(dataDirectory: directory + "/routes"), readModels: .hub)
         let masterKey = try MasterKey.load(directory: store.directory, environment: [:])
         let router = buildRouter(
             store: store,

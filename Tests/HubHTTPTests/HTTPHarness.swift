@@ -1,5 +1,8 @@
 import HubHTTP
-import HubStore
+import HubEventLog
+import HubVault
+import HubReadModels
+import HubCommands
 import HubTestSupport
 import Hummingbird
 import HummingbirdTesting
@@ -18,7 +21,8 @@ func makeHub(
     let metrics = HubMetrics()
     let store = try await EventStore.open(
         .init(dataDirectory: directory, queueCapacity: queueCapacity, vfs: vfs),
-        metricsFactory: metrics.factory
+        metricsFactory: metrics.factory,
+        readModels: .hub
     )
     let masterKey = try MasterKey.load(directory: store.directory, environment: [:])
     let tokens = TokenService(masterKey: masterKey)

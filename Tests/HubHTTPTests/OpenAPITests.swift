@@ -1,7 +1,10 @@
 import Foundation
 import HubDomain
 import HubHTTP
-import HubStore
+import HubEventLog
+import HubVault
+import HubReadModels
+import HubCommands
 import HubTestSupport
 import Hummingbird
 import HummingbirdTesting
@@ -10,7 +13,7 @@ import Testing
 struct OpenAPITests {
     @Test func theDocumentDescribesExactlyTheRoutesTheRouterServes() async throws {
         try await withTemporaryDirectory { directory in
-            let store = try await EventStore.open(.init(dataDirectory: directory))
+            let store = try await EventStore.open(.init(dataDirectory: directory), readModels: .hub)
             let masterKey = try MasterKey.load(directory: store.directory, environment: [:])
             let router = buildRouter(
                 store: store,

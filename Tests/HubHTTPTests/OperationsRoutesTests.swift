@@ -1,7 +1,10 @@
 import HTTPTypes
 import HubDomain
 import HubHTTP
-import HubStore
+import HubEventLog
+import HubVault
+import HubReadModels
+import HubCommands
 import HubTestSupport
 import Hummingbird
 import HummingbirdTesting
@@ -77,7 +80,7 @@ struct OperationsRoutesTests {
                 group.cancelAll()
             }
             // The directory lock was released: the store opens again.
-            let store = try await EventStore.open(.init(dataDirectory: directory))
+            let store = try await EventStore.open(.init(dataDirectory: directory), readModels: .hub)
             await store.close()
         }
     }

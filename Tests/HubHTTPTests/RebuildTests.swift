@@ -3,7 +3,10 @@ import Foundation
 import HTTPTypes
 import HubDomain
 import HubSQLite
-import HubStore
+import HubEventLog
+import HubVault
+import HubReadModels
+import HubCommands
 import HubTestSupport
 import Synchronization
 import Testing
@@ -27,7 +30,7 @@ struct RebuildTests {
         chunk: Int = 4096,
         progress: @escaping @Sendable (ProjectionRebuilder.Progress) -> Void = { _ in }
     ) async throws -> [ProjectionReport] {
-        let tool = try await EventStore.open(.init(dataDirectory: store.directory.path), exclusive: false)
+        let tool = try await EventStore.open(.init(dataDirectory: store.directory.path), exclusive: false, readModels: .hub)
         do {
             let registry = tool.projections
             let reports = try await tool.pool.writer.perform { connection in

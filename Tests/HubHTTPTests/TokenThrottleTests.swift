@@ -1,7 +1,10 @@
 import Foundation
 import HTTPTypes
 import HubDomain
-import HubStore
+import HubEventLog
+import HubVault
+import HubReadModels
+import HubCommands
 import HubTestSupport
 import Hummingbird
 import HummingbirdTesting

@@ -2,7 +2,10 @@ import Crypto
 import Foundation
 import HTTPTypes
 import HubDomain
-import HubStore
+import HubEventLog
+import HubVault
+import HubReadModels
+import HubCommands
 import HubTestSupport
 import HummingbirdTesting
 import NIOCore

@@ -1,6 +1,9 @@
 import Foundation
 import HubDomain
-import HubStore
+import HubEventLog
+import HubVault
+import HubReadModels
+import HubCommands
 import HubTestSupport
 import Testing
 

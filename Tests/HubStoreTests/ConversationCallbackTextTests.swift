@@ -3,7 +3,10 @@ import HubSQLite
 import HubTestSupport
 import Testing
 
-@testable import HubStore
+@testable import HubEventLog
+@testable import HubVault
+@testable import HubReadModels
+@testable import HubCommands
 
 /// The outbox splices a conversation's callback item from its row; it must be the text the parsed
 /// row would write.

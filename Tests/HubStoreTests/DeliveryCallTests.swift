@@ -1,5 +1,8 @@
 import HubDomain
-import HubStore
+import HubEventLog
+import HubVault
+import HubReadModels
+import HubCommands
 import Testing
 
 /// How due deliveries are grouped into callback POSTs (spec §5.3: "one or more messages per call").

@@ -1,4 +1,7 @@
-import HubStore
+import HubEventLog
+import HubVault
+import HubReadModels
+import HubCommands
 import Testing
 
 /// The hash chain's encoding is a contract with every log already written: these vectors fix it, so a

@@ -1,6 +1,9 @@
 import Testing
 
-@testable import HubStore
+@testable import HubEventLog
+@testable import HubVault
+@testable import HubReadModels
+@testable import HubCommands
 
 struct HexTests {
     @Test func bytesBecomeTwoLowerCaseDigitsEach() {

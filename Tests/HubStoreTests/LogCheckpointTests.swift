@@ -1,5 +1,8 @@
 import HubSQLite
-import HubStore
+import HubEventLog
+import HubVault
+import HubReadModels
+import HubCommands
 import HubTestSupport
 import HubTools
 import Testing

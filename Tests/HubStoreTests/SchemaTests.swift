@@ -1,6 +1,9 @@
 import Foundation
 import HubSQLite
-import HubStore
+import HubEventLog
+import HubVault
+import HubReadModels
+import HubCommands
 import HubTestSupport
 import Testing
 

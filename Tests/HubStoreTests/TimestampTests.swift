@@ -1,5 +1,8 @@
 import Foundation
-import HubStore
+import HubEventLog
+import HubVault
+import HubReadModels
+import HubCommands
 import Testing
 
 struct TimestampTests {

@@ -1,7 +1,10 @@
 import Foundation
 import Testing
 
-@testable import HubStore
+@testable import HubEventLog
+@testable import HubVault
+@testable import HubReadModels
+@testable import HubCommands
 
 /// The queue between callers and the writer: how the writer's thread waits for a batch to grow.
 struct WriteQueueTests {

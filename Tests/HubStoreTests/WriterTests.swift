@@ -1,5 +1,8 @@
 import Foundation
-import HubStore
+import HubEventLog
+import HubVault
+import HubReadModels
+import HubCommands
 import HubTestSupport
 import HubTools
 import Testing
@@ -7,7 +10,7 @@ import Testing
 struct WriterTests {
     @Test func aFullQueueAnswersOverloadedAtOnceAndTheWriterRecovers() async throws {
         try await withTemporaryDirectory { directory in
-            let store = try await EventStore.open(.init(dataDirectory: directory, queueCapacity: 8))
+            let store = try await EventStore.open(.init(dataDirectory: directory, queueCapacity: 8), readModels: .hub)
             // The writer is not running yet, so the queue fills up.
             let results = await withTaskGroup(of: Result<AppendResult, any Error>?.self) { group in
                 for index in 0..<8 {
@@ -40,7 +43,7 @@ struct WriterTests {
 
     @Test func commandsAfterShutdownAreRefusedAndQueuedOnesStillCommit() async throws {
         try await withTemporaryDirectory { directory in
-            let store = try await EventStore.open(.init(dataDirectory: directory))
+            let store = try await EventStore.open(.init(dataDirectory: directory), readModels: .hub)
             let pending = Task { try await store.append([draft()], to: "s/1") }
             while store.writer.queueDepth < 1 { await Task.yield() }
             store.writer.shutDown()
@@ -53,7 +56,7 @@ struct WriterTests {
 
     @Test func cancellingTheWriterCommitsWhatIsQueuedAndStops() async throws {
         try await withTemporaryDirectory { directory in
-            let store = try await EventStore.open(.init(dataDirectory: directory))
+            let store = try await EventStore.open(.init(dataDirectory: directory), readModels: .hub)
             let pending = Task { try await store.append([draft()], to: "s/1") }
             while store.writer.queueDepth < 1 { await Task.yield() }
             let writer = Task { try await store.writer.run() }
@@ -67,14 +70,14 @@ struct WriterTests {
 
     @Test func aSecondStoreOnTheSameDirectoryIsRefused() async throws {
         try await withTemporaryDirectory { directory in
-            let store = try await EventStore.open(.init(dataDirectory: directory))
+            let store = try await EventStore.open(.init(dataDirectory: directory), readModels: .hub)
             let error = await #expect(throws: DataDirectoryError.self) {
-                try await EventStore.open(.init(dataDirectory: directory))
+                try await EventStore.open(.init(dataDirectory: directory), readModels: .hub)
             }
             #expect(error.map { "\($0)" }?.contains("in use by another hubstore process") == true)
             await store.close()
             // Closing released the lock, even though `store` is still referenced.
-            let again = try await EventStore.open(.init(dataDirectory: directory))
+            let again = try await EventStore.open(.init(dataDirectory: directory), readModels: .hub)
             await again.close()
             withExtendedLifetime(store) {}
         }
@@ -84,7 +87,7 @@ struct WriterTests {
         try await withTemporaryDirectory { directory in
             try Data(repeating: 0x17, count: 4096).write(to: URL(fileURLWithPath: directory + "/hub.sqlite"))
             let error = await #expect(throws: EventStoreOpenError.self) {
-                try await EventStore.open(.init(dataDirectory: directory))
+                try await EventStore.open(.init(dataDirectory: directory), readModels: .hub)
             }
             #expect(error.map { "\($0)" }?.contains("is not a valid SQLite database") == true)
         }
@@ -95,7 +98,7 @@ struct SharedWriterTests {
     @Test func aToolBesideTheServerAppendsAndTheChainStaysIntact() async throws {
         try await withTemporaryDirectory { directory in
             try await withStore(directory) { server in
-                let tool = try await EventStore.open(.init(dataDirectory: directory), exclusive: false)
+                let tool = try await EventStore.open(.init(dataDirectory: directory), exclusive: false, readModels: .hub)
                 try await tool.withWriter { tool in
                     try await withThrowingTaskGroup(of: Void.self) { group in
                         for index in 0..<40 {
@@ -125,7 +128,7 @@ struct ExternalCommitWatcherTests {
                     group.addTask { try await ExternalCommitWatcher(store: server, interval: .milliseconds(20)).run() }
                     var events = server.subscribe(after: 1).makeAsyncIterator()
                     // A tool beside the server appends; the server itself commits nothing more.
-                    let tool = try await EventStore.open(.init(dataDirectory: directory), exclusive: false)
+                    let tool = try await EventStore.open(.init(dataDirectory: directory), exclusive: false, readModels: .hub)
                     let result = try await tool.withWriter { try await $0.append([draft()], to: "s/tool") }
                     await tool.close()
                     let next = try await events.next()

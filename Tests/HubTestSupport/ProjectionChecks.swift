@@ -1,5 +1,8 @@
 import Foundation
-public import HubStore
+public import HubEventLog
+public import HubVault
+public import HubReadModels
+public import HubCommands
 import HubTools
 
 /// Rebuilds every projection of `store` from its log into a scratch database and returns the tables

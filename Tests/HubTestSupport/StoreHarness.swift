@@ -1,4 +1,7 @@
-public import HubStore
+public import HubEventLog
+public import HubVault
+public import HubReadModels
+public import HubCommands
 
 /// Opens a store on `directory`, runs its writer for the length of `body`, then drains and closes it.
 public func withStore<T: Sendable>(
@@ -8,7 +11,7 @@ public func withStore<T: Sendable>(
 ) async throws -> T {
     var configuration = EventStoreConfiguration(dataDirectory: directory)
     configure(&configuration)
-    let store = try await EventStore.open(configuration)
+    let store = try await EventStore.open(configuration, readModels: .hub)
     do {
         let result = try await store.withWriter(body)
         await store.close()

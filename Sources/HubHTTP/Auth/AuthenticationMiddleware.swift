@@ -1,6 +1,9 @@
 import Foundation
 import HubDomain
-import HubStore
+import HubEventLog
+import HubVault
+import HubReadModels
+import HubCommands
 import Hummingbird
 
 /// Verifies the bearer token of every request except the open paths, and refuses revoked clients.

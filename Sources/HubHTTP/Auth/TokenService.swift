@@ -1,7 +1,10 @@
 public import Crypto
 public import Foundation
 public import HubDomain
-public import HubStore
+public import HubEventLog
+public import HubVault
+public import HubReadModels
+public import HubCommands
 import Synchronization
 
 /// What a verified bearer token says.

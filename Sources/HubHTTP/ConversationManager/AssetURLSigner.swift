@@ -1,7 +1,10 @@
 import Crypto
 import Foundation
 import HubDomain
-import HubStore
+import HubEventLog
+import HubVault
+import HubReadModels
+import HubCommands
 
 /// Signed, short-lived URLs for asset upload and download (spec §6.1 [P]): the `signature` query
 /// parameter is an HS256 JWT `{method, assetId, size, contentType, exp}` under a key derived from the

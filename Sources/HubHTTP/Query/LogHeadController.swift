@@ -1,7 +1,10 @@
 import Foundation
 import HubDomain
 import HubSQLite
-import HubStore
+import HubEventLog
+import HubVault
+import HubReadModels
+import HubCommands
 import Hummingbird
 
 /// `GET /v1/log/head`: the latest signed checkpoint of the log's head, to be kept outside the data

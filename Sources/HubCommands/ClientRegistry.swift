@@ -1,0 +1,171 @@
+import Crypto
+import Foundation
+public import HubDomain
+public import HubSQLite
+public import HubEventLog
+public import HubVault
+public import HubReadModels
+
+/// An API client: who may ask `POST /oauth2/token` for tokens, and with which scopes.
+public struct APIClient: Sendable, Equatable {
+    public var id: String
+    public var name: String
+    public var scopes: Set<Scope>
+    /// Milliseconds since 1970 UTC.
+    public var createdAt: Int64
+    public var revokedAt: Int64?
+
+    public var isActive: Bool { revokedAt == nil }
+}
+
+/// Why a client operation was refused.
+public enum ClientRegistryError: Error, Sendable, Equatable, CustomStringConvertible {
+    case invalidName
+    case noScopes
+    case notFound(String)
+    case alreadyRevoked(String)
+
+    public var description: String {
+        switch self {
+        case .invalidName: "a client name must be 1 to 255 characters"
+        case .noScopes: "a client needs at least one scope"
+        case .notFound(let id): "no client with id \(id)"
+        case .alreadyRevoked(let id): "client \(id) is already revoked"
+        }
+    }
+}
+
+/// API clients as events (`client.created`, `client.revoked` on stream `client/<id>`); their read
+/// model `api_clients` is ``ClientsProjection``'s.
+///
+/// A secret is shown once, at creation; the log and the projection keep only a salted SHA-256 of it.
+/// Secrets are 256 random bits, so a fast hash is enough: there is nothing to guess.
+public struct ClientRegistry: Sendable {
+    public let store: EventStore
+
+    public init(store: EventStore) {
+        self.store = store
+    }
+
+    /// Registers a client and returns it with its secret (the only time the secret is available).
+    public func create(
+        name: String,
+        scopes: Set<Scope>,
+        actor: String
+    ) async throws -> (client: APIClient, secret: String) {
+        guard (1...255).contains(name.count) else { throw ClientRegistryError.invalidName }
+        guard !scopes.isEmpty else { throw ClientRegistryError.noScopes }
+        let id = EventID.makeV7()
+        let secret = Self.randomToken(bytes: 32)
+        let salt = Self.randomBytes(16)
+        let created = ClientCreated(
+            id: id,
+            name: name,
+            scopes: scopes.sorted().map(\.rawValue),
+            secretSalt: salt.hexEncoded,
+            secretHash: Self.hash(secret: secret, salt: salt).hexEncoded
+        )
+        let event = try EventDraft(created, actor: actor)
+        let recordedAt = try await store.writer.perform { transaction in
+            try transaction.append(
+                [event],
+                to: "client/\(id)",
+                expectedVersion: .noStream
+            )
+            return transaction.recordedAt
+        }
+        return (APIClient(id: id, name: name, scopes: scopes, createdAt: recordedAt, revokedAt: nil), secret)
+    }
+
+    /// Revokes a client: its tokens stop working at once and it gets no new ones.
+    public func revoke(id: String, actor: String) async throws {
+        let event = try EventDraft(ClientRevoked(id: id), actor: actor)
+        try await store.writer.perform { transaction in
+            let revokedAt = try transaction.connection.singleInt64(
+                sql: "SELECT coalesce(revoked_at, 0) FROM api_clients WHERE id = ?",
+                [id]
+            )
+            guard let revokedAt else { throw ClientRegistryError.notFound(id) }
+            guard revokedAt == 0 else { throw ClientRegistryError.alreadyRevoked(id) }
+            try transaction.append(
+                [event],
+                to: "client/\(id)"
+            )
+        }
+    }
+
+    /// Every client, oldest first.
+    public func list() async throws -> [APIClient] {
+        try await store.pool.read { connection in
+            let statement = try connection.prepare(
+                sql: "SELECT id, name, scopes, created_at, revoked_at FROM api_clients ORDER BY created_at, id"
+            )
+            var clients: [APIClient] = []
+            while try statement.step() { clients.append(Self.decode(statement)) }
+            return clients
+        }
+    }
+
+    /// One client, active or revoked.
+    public func client(id: String) async throws -> APIClient? {
+        try await store.pool.read { connection in
+            let statement = try connection.cachedStatement(
+                sql: "SELECT id, name, scopes, created_at, revoked_at FROM api_clients WHERE id = ?"
+            )
+            defer { statement.reset() }
+            try statement.bind(id, at: 1)
+            return try statement.step() ? Self.decode(statement) : nil
+        }
+    }
+
+    /// The active client with this id and secret, or `nil` (unknown, revoked, or the wrong secret).
+    public func authenticate(id: String, secret: String) async throws -> APIClient? {
+        try await store.pool.read { connection in
+            let statement = try connection.cachedStatement(
+                sql: """
+                    SELECT id, name, scopes, created_at, revoked_at, secret_salt, secret_hash
+                    FROM api_clients WHERE id = ? AND revoked_at IS NULL
+                    """
+            )
+            defer { statement.reset() }
+            try statement.bind(id, at: 1)
+            guard try statement.step() else { return nil }
+            let expected = statement.blob(at: 6)
+            let actual = Self.hash(secret: secret, salt: statement.blob(at: 5))
+            guard Self.constantTimeEqual(expected, actual) else { return nil }
+            return Self.decode(statement)
+        }
+    }
+
+    private static func decode(_ statement: Statement) -> APIClient {
+        APIClient(
+            id: statement.text(at: 0),
+            name: statement.text(at: 1),
+            scopes: Set(statement.text(at: 2).split(separator: " ").compactMap { Scope(rawValue: String($0)) }),
+            createdAt: statement.int64(at: 3),
+            revokedAt: statement.optionalInt64(at: 4)
+        )
+    }
+
+    package static func hash(secret: String, salt: [UInt8]) -> [UInt8] {
+        var hasher = SHA256()
+        hasher.update(data: salt)
+        hasher.update(data: Array(secret.utf8))
+        return Array(hasher.finalize())
+    }
+
+    package static func constantTimeEqual(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
+        guard lhs.count == rhs.count else { return false }
+        return zip(lhs, rhs).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+
+    package static func randomBytes(_ count: Int) -> [UInt8] {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<count).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+    }
+
+    /// Random bytes as unpadded base64url text.
+    package static func randomToken(bytes: Int) -> String {
+        Base64URL.encode(randomBytes(bytes))
+    }
+}

@@ -1,0 +1,149 @@
+import HubDomain
+public import HubSQLite
+
+/// The SQL of the `events` table: every statement that reads or writes the log lives here.
+///
+/// Functions run inside a transaction the caller opened, on the connection's own executor.
+public enum EventLog {
+    package static let columns =
+        "position, id, stream, version, type, schema_version, recorded_at, account, actor, correlation_id, causation_id, data, hash"
+
+    /// The INSERT of one event (also what the raw SQLite benchmark runs, for a like-for-like reference).
+    public static let insertSQL = """
+        INSERT INTO events (\(columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """
+
+    /// The last position and hash: where the next append chains on.
+    public static func tip(_ connection: Connection) throws(SQLiteError) -> (position: Int64, hash: [UInt8]) {
+        let statement = try connection.cachedStatement(
+            sql: "SELECT position, hash FROM events ORDER BY position DESC LIMIT 1"
+        )
+        defer { statement.reset() }
+        guard try statement.step() else { return (0, EventHash.genesis) }
+        return (statement.int64(at: 0), statement.blob(at: 1))
+    }
+
+    /// The stream's last version, 0 when it has no events.
+    public static func version(of stream: String, _ connection: Connection) throws(SQLiteError) -> Int64 {
+        try connection.singleInt64(sql: "SELECT max(version) FROM events WHERE stream = ?", [stream]) ?? 0
+    }
+
+    /// Inserts one fully formed event.
+    package static func insert(_ event: RecordedEvent, _ connection: Connection) throws(SQLiteError) {
+        let statement = try connection.cachedStatement(sql: insertSQL)
+        try bind(event, to: statement)
+        try statement.execute()
+    }
+
+    /// Binds an event's 13 columns in `columns` order (shared with the raw benchmark).
+    public static func bind(_ event: RecordedEvent, to statement: Statement) throws(SQLiteError) {
+        try statement.bind(event.position, at: 1)
+        try statement.bind(event.id, at: 2)
+        try statement.bind(event.stream, at: 3)
+        try statement.bind(event.version, at: 4)
+        try statement.bind(event.type, at: 5)
+        try statement.bind(event.schemaVersion, at: 6)
+        try statement.bind(event.recordedAt, at: 7)
+        try statement.bind(event.account, at: 8)
+        try statement.bind(event.actor, at: 9)
+        try statement.bind(event.correlationId, at: 10)
+        try statement.bind(event.causationId, at: 11)
+        try statement.bind(event.data, at: 12)
+        try statement.bind(event.hash, at: 13)
+    }
+
+    /// The position, stream and version of the event with this id, if any.
+    package static func locate(
+        id: String,
+        _ connection: Connection
+    ) throws(SQLiteError) -> (
+        position: Int64, stream: String, version: Int64
+    )? {
+        let statement = try connection.cachedStatement(sql: "SELECT position, stream, version FROM events WHERE id = ?")
+        defer { statement.reset() }
+        try statement.bind(id, at: 1)
+        guard try statement.step() else { return nil }
+        return (statement.int64(at: 0), statement.text(at: 1), statement.int64(at: 2))
+    }
+
+    /// Reads the event at the current row of a statement that selected `columns`.
+    public static func decode(_ statement: Statement) -> RecordedEvent {
+        RecordedEvent(
+            position: statement.int64(at: 0),
+            id: statement.text(at: 1),
+            stream: statement.text(at: 2),
+            version: statement.int64(at: 3),
+            type: statement.text(at: 4),
+            schemaVersion: Int(statement.int64(at: 5)),
+            recordedAt: statement.int64(at: 6),
+            account: statement.optionalText(at: 7),
+            actor: statement.text(at: 8),
+            correlationId: statement.optionalText(at: 9),
+            causationId: statement.optionalText(at: 10),
+            data: statement.text(at: 11),
+            hash: statement.blob(at: 12)
+        )
+    }
+
+    /// Calls `body` with every event in position order until it returns `false` (one statement, so
+    /// inside a read transaction it walks one consistent snapshot).
+    public static func scan(_ connection: Connection, _ body: (RecordedEvent) throws -> Bool) throws {
+        let statement = try connection.prepare(sql: "SELECT \(columns) FROM events ORDER BY position")
+        while try statement.step() {
+            guard try body(decode(statement)) else { return }
+        }
+    }
+
+    /// Events of one stream from a version on, in version order.
+    public static func readStream(
+        _ stream: String,
+        fromVersion: Int64,
+        limit: Int,
+        _ connection: Connection
+    ) throws(SQLiteError) -> [RecordedEvent] {
+        let statement = try connection.cachedStatement(
+            sql: "SELECT \(columns) FROM events WHERE stream = ? AND version >= ? ORDER BY version LIMIT ?"
+        )
+        defer { statement.reset() }
+        try statement.bind(stream, at: 1)
+        try statement.bind(fromVersion, at: 2)
+        try statement.bind(limit, at: 3)
+        var events: [RecordedEvent] = []
+        while try statement.step() { events.append(decode(statement)) }
+        return events
+    }
+
+    /// Events of the whole log after a position, in position order, that pass the filter.
+    public static func readAll(
+        after position: Int64,
+        filter: EventFilter,
+        limit: Int,
+        _ connection: Connection
+    ) throws(SQLiteError) -> [RecordedEvent] {
+        var conditions = ["position > ?"]
+        var arguments: [any SQLiteBindable] = [position]
+        if !filter.types.isEmpty {
+            conditions.append("type IN (SELECT value FROM json_each(?))")
+            arguments.append(JSONValue.array(filter.types.map(JSONValue.string)).text)
+        }
+        if let prefix = filter.streamPrefix {
+            conditions.append("substr(stream, 1, ?) = ?")
+            arguments.append(prefix.unicodeScalars.count)  // substr counts code points
+            arguments.append(prefix)
+        }
+        if let account = filter.account {
+            conditions.append("account = ?")
+            arguments.append(account)
+        }
+        let statement = try connection.cachedStatement(
+            sql:
+                "SELECT \(columns) FROM events WHERE \(conditions.joined(separator: " AND ")) ORDER BY position LIMIT ?"
+        )
+        defer { statement.reset() }
+        arguments.append(limit)
+        try statement.bind(arguments)
+        var events: [RecordedEvent] = []
+        while try statement.step() { events.append(decode(statement)) }
+        return events
+    }
+}

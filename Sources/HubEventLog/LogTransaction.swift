@@ -1,0 +1,197 @@
+public import HubDomain
+public import HubSQLite
+
+/// What a write command sees: the writer's open transaction, positioned at the tip of the log.
+///
+/// A command reads the current state (the read models, through ``connection``), decides, and appends
+/// through ``append(_:to:expectedVersion:idempotencyKey:knownNew:)``; it never writes a read-model table.
+/// Each appended event is applied at once by every projection of the store's registry, in the same
+/// transaction, so the log and its read models commit together and a command reading after its own
+/// append sees its effect. Each command runs under its own savepoint: when it throws, what it wrote
+/// is rolled back and the chain tip restored, and its batch-mates are unaffected.
+///
+/// Not `Sendable`: it exists only on the writer's executor, for the length of one batch.
+public final class LogTransaction {
+    /// The writer's connection, inside the batch's transaction.
+    public let connection: Connection
+    /// The time every event of this batch is recorded at (ms since 1970 UTC).
+    public let recordedAt: Int64
+    package let limits: EventStoreConfiguration.Limits
+    package let projections: ProjectionRegistry
+    private let projectionContext: ProjectionContext
+    private(set) var tipPosition: Int64
+    private(set) var tipHash: [UInt8]
+    /// The position of the last event appended (the log's tip inside this transaction).
+    public var lastPosition: Int64 { tipPosition }
+    /// Events appended by the batch so far (for metrics).
+    private(set) var appendedCount = 0
+    /// The last version of each stream appended to in this transaction, so a command appending to
+    /// one stream several times reads its version once.
+    private var streamVersions: [String: Int64] = [:]
+    /// Whether a command of the batch asked for ``eraseSecurely()``.
+    private(set) var erasesSecurely = false
+
+    package init(
+        connection: Connection,
+        recordedAt: Int64,
+        tip: (position: Int64, hash: [UInt8]),
+        limits: EventStoreConfiguration.Limits,
+        projections: ProjectionRegistry
+    ) {
+        self.connection = connection
+        self.recordedAt = recordedAt
+        self.tipPosition = tip.position
+        self.tipHash = tip.hash
+        self.limits = limits
+        self.projections = projections
+        self.projectionContext = ProjectionContext(connection: connection, vault: projections.vault)
+    }
+
+    /// Makes what the rest of this batch deletes or overwrites leave no copy in the data directory
+    /// (erasure, DESIGN.md §6): `secure_delete` is on until the batch ends, and once it has committed
+    /// the writer copies the WAL into `hub.sqlite` and truncates it, so the old pages are gone from
+    /// the WAL too.
+    ///
+    /// Related SQLite documentation: <https://www.sqlite.org/pragma.html#pragma_secure_delete>
+    public func eraseSecurely() throws(SQLiteError) {
+        guard !erasesSecurely else { return }
+        try connection.execute(sql: "PRAGMA secure_delete = ON")
+        erasesSecurely = true
+    }
+
+    /// Tells this transaction's projections what `sealed` holds (the producer just sealed it), so that
+    /// applying the event does not open it again.
+    public func know(_ value: JSONValue, sealedAs sealed: String) {
+        projectionContext.know(value, sealedAs: sealed)
+    }
+
+    /// The stream's last version (0 when the stream has no events).
+    public func version(of stream: String) throws(SQLiteError) -> Int64 {
+        if let known = streamVersions[stream] { return known }
+        return try EventLog.version(of: stream, connection)
+    }
+
+    /// Events of a stream, including those appended earlier in this transaction.
+    public func readStream(
+        _ stream: String,
+        fromVersion: Int64 = 1,
+        limit: Int = .max
+    ) throws(SQLiteError) -> [RecordedEvent] {
+        try EventLog.readStream(stream, fromVersion: fromVersion, limit: limit, connection)
+    }
+
+    /// Appends events to a stream, chaining each onto the log's tip.
+    ///
+    /// With an idempotency key, the events' ids are derived from it (UUIDv5 of `key#index`), so a
+    /// retry finds the first attempt's rows through the unique index — also after a restart — and
+    /// returns their positions with ``AppendResult/isReplay`` set, appending nothing.
+    ///
+    /// - Throws: ``EventStoreError/wrongExpectedVersion(stream:expected:actual:)``,
+    ///   ``EventStoreError/eventTooLarge(size:limit:)``, ``EventStoreError/invalidEvent(_:)``, or a storage error.
+    /// `knownNew`: the caller already looked the key up in this transaction and found nothing, so the
+    /// lookup is not repeated (the unique index still refuses a duplicate).
+    @discardableResult
+    public func append(
+        _ drafts: [EventDraft],
+        to stream: String,
+        expectedVersion: ExpectedVersion = .any,
+        idempotencyKey: String? = nil,
+        knownNew: Bool = false
+    ) throws -> AppendResult {
+        let ids: [String]
+        if let idempotencyKey {
+            ids = drafts.indices.map { EventID.makeV5(name: "\(idempotencyKey)#\($0)") }
+            if !knownNew, let replay = try replayed(ids: ids) { return replay }
+        } else {
+            ids = drafts.map { _ in EventID.makeV7() }
+        }
+        try validate(drafts, stream: stream)
+        let current = try version(of: stream)
+        switch expectedVersion {
+        case .any: break
+        case .noStream where current == 0: break
+        case .exact(let expected) where expected == current: break
+        default: throw EventStoreError.wrongExpectedVersion(stream: stream, expected: expectedVersion, actual: current)
+        }
+        var result = AppendResult(stream: stream, eventIds: ids, positions: [], versions: [], isReplay: false)
+        result.positions.reserveCapacity(drafts.count)
+        result.versions.reserveCapacity(drafts.count)
+        for (offset, draft) in drafts.enumerated() {
+            var event = RecordedEvent(
+                position: tipPosition + 1,
+                id: ids[offset],
+                stream: stream,
+                version: current + Int64(offset) + 1,
+                type: draft.type,
+                schemaVersion: draft.schemaVersion,
+                recordedAt: recordedAt,
+                account: draft.account,
+                actor: draft.actor,
+                correlationId: draft.correlationId,
+                causationId: draft.causationId,
+                data: draft.data,
+                hash: []
+            )
+            event.hash = EventHash.compute(event, previous: tipHash)
+            event.typedPayload = draft.typedPayload
+            do {
+                try EventLog.insert(event, connection)
+            } catch {
+                // The CHECK (json_valid(data)) constraint is the only CHECK an append can violate.
+                if error.extendedCode == .constraintCheck {
+                    throw EventStoreError.invalidEvent("event data of type \(draft.type) is not valid JSON")
+                }
+                throw error
+            }
+            try projections.apply(event, projectionContext)
+            tipPosition = event.position
+            tipHash = event.hash
+            appendedCount += 1
+            streamVersions[stream] = event.version
+            result.positions.append(event.position)
+            result.versions.append(event.version)
+        }
+        return result
+    }
+
+    /// Runs one command under a savepoint; on failure restores the tip the savepoint rolled back to.
+    package func runCommand<T>(_ body: (LogTransaction) throws -> T) throws -> T {
+        let saved = (tipPosition, tipHash, appendedCount)
+        do {
+            return try connection.savepoint("command") { try body(self) }
+        } catch {
+            (tipPosition, tipHash, appendedCount) = saved
+            // What the rolled-back command appended is gone: read versions from the table again.
+            streamVersions.removeAll()
+            throw error
+        }
+    }
+
+    private func replayed(ids: [String]) throws(SQLiteError) -> AppendResult? {
+        guard let first = ids.first, let located = try EventLog.locate(id: first, connection) else { return nil }
+        var result = AppendResult(stream: located.stream, eventIds: [], positions: [], versions: [], isReplay: true)
+        for id in ids {
+            guard let found = try EventLog.locate(id: id, connection) else { break }
+            result.eventIds.append(id)
+            result.positions.append(found.position)
+            result.versions.append(found.version)
+        }
+        return result
+    }
+
+    private func validate(_ drafts: [EventDraft], stream: String) throws(EventStoreError) {
+        guard !stream.isEmpty, stream.utf8.count <= limits.maxNameBytes else {
+            throw .invalidEvent("stream name must be 1 to \(limits.maxNameBytes) bytes")
+        }
+        for draft in drafts {
+            guard !draft.type.isEmpty, draft.type.utf8.count <= limits.maxNameBytes else {
+                throw .invalidEvent("event type must be 1 to \(limits.maxNameBytes) bytes")
+            }
+            let size = draft.data.utf8.count
+            if size > limits.maxEventDataBytes { throw .eventTooLarge(size: size, limit: limits.maxEventDataBytes) }
+        }
+    }
+}
+
+@available(*, unavailable)
+extension LogTransaction: Sendable {}

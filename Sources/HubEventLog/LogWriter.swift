@@ -1,0 +1,366 @@
+import Foundation
+public import HubSQLite
+import Logging
+import Metrics
+public import ServiceLifecycle
+import Synchronization
+
+/// The single writer, with group commit (DESIGN.md §1).
+///
+/// Callers hand it commands; its `run()` loop drains up to ``EventStoreConfiguration/maxBatchSize``
+/// of them, runs each under its own SAVEPOINT inside one `BEGIN IMMEDIATE` transaction, commits
+/// once (one fsync for the whole batch), and only then answers every caller. A command that throws
+/// fails alone. Run it as a `Service`: on graceful shutdown it refuses new commands, drains the
+/// queue, and returns.
+public final class LogWriter: Service, Sendable {
+    private let pool: DatabasePool
+    private let queue: WriteQueue
+    private let notifier: CommitNotifier
+    private let configuration: EventStoreConfiguration
+    private let projections: ProjectionRegistry
+    private let metrics: StoreMetrics
+    private let logger: Logger
+    private let running = Atomic<Bool>(false)
+    private let statistics = Mutex(WriterStatistics())
+    private let health = Mutex(WriterHealth())
+    /// An erasure committed whose WAL truncation has not completed yet.
+    private let erasurePending = Atomic<Bool>(false)
+    private let throttle = LogThrottle()
+
+    init(
+        pool: DatabasePool,
+        notifier: CommitNotifier,
+        configuration: EventStoreConfiguration,
+        projections: ProjectionRegistry,
+        metrics: StoreMetrics,
+        logger: Logger
+    ) {
+        self.projections = projections
+        self.pool = pool
+        self.queue = WriteQueue(capacity: configuration.queueCapacity)
+        self.notifier = notifier
+        self.configuration = configuration
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    /// Whether `run()` is taking commands.
+    public var isRunning: Bool { running.load(ordering: .relaxed) }
+
+    /// Commands waiting for the writer.
+    public var queueDepth: Int { queue.depth }
+
+    /// Batches and commands committed since the writer was created.
+    public var committedStatistics: WriterStatistics { statistics.withLock { $0 } }
+
+    /// The storage failure the last batch met, while writes keep failing (a full disk, an I/O error);
+    /// `nil` once a batch commits again.
+    public var storageFailure: SQLiteError? { health.withLock { $0.failure } }
+
+    /// While writes are failing, runs a small write (at most once per `interval`) so that the writer
+    /// finds out by itself when space returns, even with no request arriving; returns whether the
+    /// store can write now. Readiness probes call it.
+    ///
+    /// A small write may fit where the writes that failed do not (a nearly full disk), so the probe
+    /// only writes once `room()` says the largest write the store accepts would fit as well.
+    public func probeWhileFailing(interval: Duration = .seconds(1), room: () -> Bool = { true }) async -> Bool {
+        let due = health.withLock { health -> Bool in
+            guard health.failure != nil else { return false }
+            let now = ContinuousClock.now
+            if let last = health.lastProbe, last.duration(to: now) < interval { return false }
+            health.lastProbe = now
+            return true
+        }
+        if due, room() {
+            // Rewriting the header's user_version with its own value dirties page 1: a real write
+            // that appends nothing to the log.
+            _ = try? await perform { transaction in
+                let version = try transaction.connection.singleInt64(sql: "PRAGMA user_version") ?? 0
+                try transaction.connection.execute(sql: "PRAGMA user_version = \(version)")
+            }
+        }
+        return storageFailure == nil
+    }
+
+    /// Runs a command in the next batch and returns its result once the batch has committed.
+    ///
+    /// - Throws: what the command throws, ``EventStoreError/overloaded(queueCapacity:)`` at once when the
+    ///   queue is full, ``EventStoreError/shuttingDown``, or ``EventStoreError/storage(_:)`` when the
+    ///   batch's commit failed (then nothing of the command was kept).
+    public func perform<Output: Sendable>(
+        _ command: @escaping @Sendable (LogTransaction) throws -> Output
+    ) async throws -> Output {
+        try await withUnsafeThrowingContinuation { continuation in
+            do {
+                try queue.enqueue(Command(body: command, continuation: continuation))
+            } catch {
+                continuation.resume(throwing: error)
+            }
+        }
+    }
+
+    public func run() async throws {
+        running.store(true, ordering: .relaxed)
+        defer { running.store(false, ordering: .relaxed) }
+        logger.debug("writer started", metadata: ["db.position": "\(notifier.committed)"])
+        // Graceful shutdown and cancellation both close the queue: what is queued still commits,
+        // new commands are refused, and the loop ends once the queue is drained.
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                await loop(on: pool.writer)
+            } onGracefulShutdown: {
+                self.queue.close()
+            }
+        } onCancel: {
+            self.queue.close()
+        }
+        logger.debug("writer stopped", metadata: ["db.position": "\(notifier.committed)"])
+    }
+
+    /// The batch loop, isolated to the writer's connection: waiting for commands, gathering,
+    /// executing and committing all happen on the writer's own thread, so the serial section never
+    /// queues for the cooperative pool behind request handlers between two batches.
+    private func loop(on writer: isolated SerializedConnection) async {
+        while let next = await queue.nextBatch(maximum: configuration.maxBatchSize) {
+            // Commands that queued while the last batch committed form the next batch as they are: the
+            // writer is the bottleneck then, and waiting for more would only lengthen every cycle.
+            commit(next.waited ? gatherMore(next.commands) : next.commands, on: writer)
+        }
+    }
+
+    /// After an idle writer got its first command, lets the batch grow while commands keep arriving:
+    /// callers answered by the last commit are re-submitting right now, and one more fsync for a
+    /// handful of them would halve throughput. Waits for each next command at most a slice (50 µs),
+    /// and stops at the first slice that brings nothing (so a lone caller waits one slice), when the
+    /// batch is full, or after ``EventStoreConfiguration/batchWait`` in all.
+    ///
+    /// The waits block the writer's own thread: they are far shorter than a timer's hop through the
+    /// cooperative pool would be.
+    private func gatherMore(_ first: [any PendingCommand]) -> [any PendingCommand] {
+        var batch = first
+        let maximum = configuration.maxBatchSize
+        guard configuration.batchWait > .zero, batch.count < maximum else { return batch }
+        let clock = ContinuousClock()
+        let deadline = clock.now + configuration.batchWait
+        let slice = min(configuration.batchWait, .microseconds(50))
+        while batch.count < maximum {
+            let remaining = clock.now.duration(to: deadline)
+            guard remaining > .zero, queue.waitForArrival(timeout: min(slice, remaining)) else { break }
+            let more = queue.takeMore(maximum: maximum - batch.count)
+            if more.isEmpty { break }
+            batch += more
+        }
+        return batch
+    }
+
+    /// Stops taking commands; `run()` returns once the queue is drained. For use outside a service group.
+    public func shutDown() {
+        queue.close()
+    }
+
+    private func commit(_ batch: [any PendingCommand], on writer: isolated SerializedConnection) {
+        let started = ContinuousClock.now
+        let limits = configuration.limits
+        let outcome: Result<(position: Int64, appended: Int), any Error>
+        var erasesSecurely = false
+        do {
+            let recordedAt = Int64(Date().timeIntervalSince1970 * 1000)
+            outcome = .success(
+                try writer.perform { connection in
+                    defer { if erasesSecurely { endSecureErasure(connection) } }
+                    return try connection.transaction(.immediate) {
+                        // The tip is read inside the write lock, so a short-lived writer of another
+                        // process (`hubstore clients create` beside a server) chains correctly too.
+                        let transaction = LogTransaction(
+                            connection: connection,
+                            recordedAt: recordedAt,
+                            tip: try EventLog.tip(connection),
+                            limits: limits,
+                            projections: projections
+                        )
+                        defer { erasesSecurely = transaction.erasesSecurely }
+                        for command in batch {
+                            let failure = command.execute(in: transaction)
+                            // SQLite ends the whole transaction itself on some errors (disk full,
+                            // I/O error, ...): then the batch is over, and nothing of it may be kept
+                            // or acknowledged. Whatever ran next would commit on its own.
+                            guard connection.isInTransaction else { throw BatchAborted(cause: failure) }
+                        }
+                        if transaction.appendedCount > 0 {
+                            try projections.recordApplied(through: transaction.tipPosition, connection)
+                        }
+                        return (transaction.tipPosition, transaction.appendedCount)
+                    }
+                }
+            )
+        } catch {
+            outcome = .failure(error)
+        }
+        switch outcome {
+        case .success(let committed):
+            metrics.appendedEvents.increment(by: committed.appended)
+            metrics.batchSize.record(batch.count)
+            statistics.withLock { $0.record(batchSize: batch.count, events: committed.appended) }
+            metrics.commitDuration.record(duration: started.duration(to: .now))
+            if committed.appended > 0 { notifier.publish(committed.position) }
+            recovered()
+            if erasesSecurely { erasurePending.store(true, ordering: .relaxed) }
+            if erasurePending.load(ordering: .relaxed) {
+                // Before the callers are answered: an erasure is done when its answer arrives.
+                do {
+                    try writer.perform { truncateWALAfterErasure($0) }
+                } catch {
+                    logger.warning("WAL truncation after an erasure failed", metadata: ["error": "\(error)"])
+                }
+            }
+            for command in batch { command.complete(overridingWith: nil) }
+        case .failure(let error):
+            // The transaction was rolled back: nothing of the batch is in the log, and the next batch
+            // reads the tip afresh.
+            let failure = Self.storageError(error)
+            failed(failure, batchSize: batch.count)
+            metrics.failedCommits.increment()
+            for command in batch { command.complete(overridingWith: EventStoreError.storage(failure)) }
+        }
+    }
+
+    /// Turns `secure_delete` back off once a batch that erased securely has ended.
+    private func endSecureErasure(_ connection: Connection) {
+        do {
+            try connection.execute(sql: "PRAGMA secure_delete = OFF")
+        } catch {
+            logger.warning("could not turn secure_delete off", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// After an erasure committed, copies the WAL (which still holds the pages as they were before
+    /// it) into `hub.sqlite` and truncates it. A reader holding an older snapshot keeps the truncation
+    /// from completing: then it is tried again after the next batches, without waiting for readers
+    /// (the writer must not stall).
+    private func truncateWALAfterErasure(_ connection: Connection) {
+        do {
+            let done = try connection.withBusyTimeout(.zero) {
+                let statement = try connection.prepare(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+                return try statement.step() && statement.int64(at: 0) == 0
+            }
+            if done { erasurePending.store(false, ordering: .relaxed) }
+        } catch {
+            logger.warning(
+                "WAL truncation after an erasure failed; tried again after the next batch",
+                metadata: ["error": "\(error)"]
+            )
+        }
+    }
+
+    /// The SQLite error behind a failed batch.
+    private static func storageError(_ error: any Error) -> SQLiteError {
+        switch error {
+        case let error as SQLiteError: error
+        case let error as BatchAborted: storageError(error.cause ?? SQLiteError(code: .abort, message: "\(error)"))
+        case EventStoreError.storage(let error): error
+        default: SQLiteError(code: .error, message: "\(error)")
+        }
+    }
+
+    private func failed(_ failure: SQLiteError, batchSize: Int) {
+        let first = health.withLock { health in
+            defer { health.failure = failure }
+            return health.failure == nil
+        }
+        // Under a full disk every batch fails: one line per second per kind of error, with a count.
+        guard let suppressed = throttle.admit("commit.\(failure.extendedCode.rawValue)") else { return }
+        logger.error(
+            first ? "writes are failing: batch commit failed" : "batch commit failed",
+            metadata: [
+                "error": "\(failure)", "batch.size": "\(batchSize)", "failures.suppressed": "\(suppressed)",
+            ]
+        )
+    }
+
+    private func recovered() {
+        let failure = health.withLock { health in
+            defer { health.failure = nil }
+            return health.failure
+        }
+        if let failure {
+            logger.notice("writes succeed again", metadata: ["error.previous": "\(failure)"])
+        }
+    }
+}
+
+/// Whether writes are failing, and when the writer last probed for recovery.
+private struct WriterHealth {
+    package var failure: SQLiteError?
+    package var lastProbe: ContinuousClock.Instant?
+}
+
+/// A batch whose transaction SQLite ended while a command ran.
+private struct BatchAborted: Error, CustomStringConvertible {
+    /// What the command failed with, if it failed (a command that swallowed the error leaves none).
+    package var cause: (any Error)?
+
+    package var description: String {
+        "the batch's transaction was rolled back by SQLite" + (cause.map { ": \($0)" } ?? "")
+    }
+}
+
+/// One queued command and the caller waiting for it.
+///
+/// The continuation is resumed exactly once: by `perform` when enqueueing fails, otherwise by
+/// `complete`, which the writer calls once per command of a batch (an unsafe continuation saves
+/// the checked one's allocation on the hot path).
+///
+/// `@unchecked Sendable`: `outcome` is written only on the writer's executor while the batch runs,
+/// and read by `complete` after the writer's `perform` returned, which orders the two accesses; no
+/// other code touches it.
+private final class Command<Output: Sendable>: PendingCommand, @unchecked Sendable {
+    package let body: @Sendable (LogTransaction) throws -> Output
+    package let continuation: UnsafeContinuation<Output, any Error>
+    package var outcome: Result<Output, any Error>?
+
+    package init(
+        body: @escaping @Sendable (LogTransaction) throws -> Output,
+        continuation: UnsafeContinuation<Output, any Error>
+    ) {
+        self.body = body
+        self.continuation = continuation
+    }
+
+    package func execute(in transaction: LogTransaction) -> (any Error)? {
+        do {
+            outcome = .success(try transaction.runCommand(body))
+            return nil
+        } catch {
+            outcome = .failure(error)
+            return error
+        }
+    }
+
+    package func complete(overridingWith failure: (any Error)?) {
+        if let failure {
+            continuation.resume(throwing: failure)
+        } else {
+            continuation.resume(with: outcome ?? .failure(EventStoreError.shuttingDown))
+        }
+    }
+}
+
+/// Counts of what the writer committed, for benchmarks and diagnostics.
+public struct WriterStatistics: Sendable, Equatable {
+    public private(set) var batches = 0
+    public private(set) var commands = 0
+    public private(set) var events = 0
+    public private(set) var largestBatch = 0
+    public private(set) var smallestBatch = 0
+
+    /// Commands per committed batch.
+    public var averageBatchSize: Double { batches == 0 ? 0 : Double(commands) / Double(batches) }
+
+    package mutating func record(batchSize: Int, events appended: Int) {
+        smallestBatch = batches == 0 ? batchSize : min(smallestBatch, batchSize)
+        batches += 1
+        commands += batchSize
+        events += appended
+        largestBatch = max(largestBatch, batchSize)
+    }
+}

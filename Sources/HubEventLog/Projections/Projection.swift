@@ -1,0 +1,117 @@
+import Foundation
+public import HubDomain
+public import HubSQLite
+
+/// A read model built from the log (DESIGN.md §4): it owns its tables and changes them only by
+/// applying events. The registry applies every projection inline, in the writer's transaction right
+/// after each append, and `rebuild` replays the whole log through the same ``apply(_:_:)`` into shadow
+/// tables — so the tables can always be rebuilt from the log, and only projections write them.
+///
+/// A projection never decides: what an event means for its rows is fixed by the event alone (and by
+/// the rows it applied before). It reads only its own tables, those of the projections it names in
+/// ``dependencies`` (applied before it), the log, and the vault.
+public protocol Projection: Sendable {
+    /// Stable name, e.g. `transcripts`; the key of its `projection_state` row.
+    var name: String { get }
+    /// The code's version: a change to ``schema`` or to what ``apply(_:_:)`` writes bumps it, and a
+    /// store whose `projection_state` holds another version is rebuilt at start-up.
+    var version: Int { get }
+    /// The tables it owns and the SQL that creates them.
+    var schema: ProjectionSchema { get }
+    /// Projections whose tables ``apply(_:_:)`` reads; they are applied before this one, and rebuilt
+    /// with it.
+    var dependencies: [String] { get }
+    /// Applies one event to the projection's tables, through `context`'s table names.
+    func apply(_ event: RecordedEvent, _ context: ProjectionContext) throws
+}
+
+package extension Projection {
+    public var dependencies: [String] { [] }
+}
+
+/// A projection's tables: their names and the statements that create them, tables and indexes, with
+/// each owned table written `{name}` (so `rebuild` can create the same tables under shadow names).
+public struct ProjectionSchema: Sendable {
+    public var tables: [String]
+    public var statements: [String]
+
+    public init(tables: [String], statements: [String]) {
+        self.tables = tables
+        self.statements = statements
+    }
+
+    /// The statements with every `{table}` replaced by its name in `names`.
+    package func statements(naming names: [String: String]) -> [String] {
+        statements.map { statement in
+            var text = statement
+            for table in tables { text = text.replacingOccurrences(of: "{\(table)}", with: names[table] ?? table) }
+            return text
+        }
+    }
+}
+
+/// Opens values sealed in the log (the vault does): `nil` once the record's key was destroyed.
+public protocol SealedValueOpener: Sendable {
+    func openIfKept(_ sealed: String, record: String, _ connection: Connection) throws -> String?
+}
+
+/// What a projection applies events through: the writer's (or the rebuild's) connection, inside its
+/// transaction; the names its tables have in this run (shadow names while rebuilding); the vault, to
+/// open the sealed content that read models show in the clear.
+///
+/// Not `Sendable`: it lives on the connection's executor for the length of one transaction.
+public final class ProjectionContext {
+    public let connection: Connection
+    /// Opens sealed values; `nil` in a store without projections that need it (tests of the log).
+    public let vault: (any SealedValueOpener)?
+    private let names: [String: String]
+    /// What producers of this transaction sealed, by sealed text: applied inline, a projection need not
+    /// open (decrypt and parse) what was sealed a moment ago.
+    private var opened: [String: JSONValue] = [:]
+
+    public init(connection: Connection, vault: (any SealedValueOpener)?, names: [String: String] = [:]) {
+        self.connection = connection
+        self.vault = vault
+        self.names = names
+    }
+
+    /// The name a projection's table has in this run.
+    public func table(_ name: String) -> String { names[name] ?? name }
+
+    /// Records what `sealed` holds, for ``openJSON(_:record:)``.
+    package func know(_ value: JSONValue, sealedAs sealed: String) {
+        opened[sealed] = value
+    }
+
+    /// Opens a JSON value sealed under `record`'s key; `nil` once that key was shredded (erasure).
+    public func openJSON(_ sealed: String, record: String) throws -> JSONValue? {
+        if let known = opened[sealed] { return known }
+        return try open(sealed, record: record).map(JSONValue.parse)
+    }
+
+    /// Opens a value sealed under `record`'s key; `nil` once that key was shredded (erasure).
+    public func open(_ sealed: String, record: String) throws -> String? {
+        guard let vault else { throw ProjectionError.vaultMissing }
+        return try vault.openIfKept(sealed, record: record, connection)
+    }
+}
+
+@available(*, unavailable)
+extension ProjectionContext: Sendable {}
+
+/// Why a projection could not apply an event.
+public enum ProjectionError: Error, Sendable, CustomStringConvertible, Equatable {
+    /// The event's data lacks what the projection needs.
+    case malformed(position: Int64, type: String, reason: String)
+    case vaultMissing
+    case unknownProjection(String)
+
+    public var description: String {
+        switch self {
+        case .malformed(let position, let type, let reason):
+            "event \(position) (\(type)) cannot be applied: \(reason)"
+        case .vaultMissing: "this projection needs the master key to open sealed content"
+        case .unknownProjection(let name): "no projection is named '\(name)'"
+        }
+    }
+}

@@ -1,0 +1,252 @@
+public import HubDomain
+public import HubSQLite
+public import HubEventLog
+public import HubVault
+
+/// The delivery outbox, `deliveries`: one row per recipient of each `message.routed`, moved on by
+/// `delivery.attempted|succeeded|failed`. Pending rows are what the delivery workers send; since the
+/// table is a projection of the log, a crash never loses or invents a delivery.
+///
+/// Reads the transcripts (a delivery's sender type, and the callback body it keeps for a redacted
+/// text or an escalation), so it applies after them.
+package struct OutboxProjection: Projection {
+    package let name = "outbox"
+    package let version = 1
+    package let dependencies = ["transcripts"]
+    package let schema = ProjectionSchema(
+        tables: ["deliveries"],
+        statements: [
+            """
+            CREATE TABLE {deliveries} (
+                id              TEXT    PRIMARY KEY,
+                conversation    TEXT    NOT NULL,
+                message         TEXT    NOT NULL,
+                seq             INTEGER NOT NULL,
+                application     TEXT    NOT NULL,
+                role            TEXT    NOT NULL,
+                sender_type     TEXT    NOT NULL,
+                payload         TEXT    CHECK (payload IS NULL OR json_valid(payload)),
+                state           TEXT    NOT NULL CHECK (state = 'pending' OR state = 'succeeded' OR state = 'failed'),
+                attempts        INTEGER NOT NULL DEFAULT 0,
+                next_attempt_at INTEGER NOT NULL,
+                created_at      INTEGER NOT NULL,
+                finished_at     INTEGER,
+                last_status     INTEGER,
+                last_error      TEXT,
+                last_latency_ms INTEGER,
+                request         TEXT
+            ) STRICT
+            """,
+            "CREATE INDEX {deliveries}_pending ON {deliveries} (next_attempt_at) WHERE state = 'pending'",
+            """
+            CREATE INDEX {deliveries}_pending_lanes ON {deliveries} (conversation, application, role, seq)
+                WHERE state = 'pending'
+            """,
+        ]
+    )
+
+    package func apply(_ event: RecordedEvent, _ context: ProjectionContext) throws {
+        switch event.type {
+        case MessageRouted.type: try routed(try event.payload(MessageRouted.self), event, context)
+        case DeliveryAttempted.type:
+            let attempted = try event.payload(DeliveryAttempted.self)
+            guard let next = Timestamp.milliseconds(attempted.nextAttemptAt) else {
+                throw event.missing("nextAttemptAt")
+            }
+            let outcome = Outcome(attempted.request, attempted.status, attempted.error, attempted.latencyMs)
+            try attempt(outcome, attempted.deliveries, nextAttemptAt: next, event, context)
+        case DeliverySucceeded.type:
+            let succeeded = try event.payload(DeliverySucceeded.self)
+            let outcome = Outcome(succeeded.request, succeeded.status, succeeded.error, succeeded.latencyMs)
+            try finish(outcome, succeeded.deliveries, state: "succeeded", event, context)
+        case DeliveryFailed.type:
+            let failed = try event.payload(DeliveryFailed.self)
+            try finish(
+                Outcome(failed.request, failed.status, failed.error, failed.latencyMs),
+                failed.deliveries,
+                state: "failed",
+                event,
+                context
+            )
+        default: break
+        }
+    }
+
+    private func routed(_ routed: MessageRouted, _ event: RecordedEvent, _ context: ProjectionContext) throws {
+        let deliveries = routed.deliveries
+        guard !deliveries.isEmpty else { return }
+        let messageId = routed.message
+        let conversationId = routed.conversation
+        guard let message = try summary(messageId, context) else { throw event.missing("message \(messageId)'s row") }
+        var payload: String?
+        if message.text == "*****" || message.type == "escalation.transfer", let row = try row(messageId, context) {
+            payload = try keptBody(for: row, conversation: conversationId, event, context)
+        }
+        for delivery in deliveries {
+            try context.connection.run(
+                sql: """
+                    INSERT INTO \(context.table("deliveries")) (id, conversation, message, seq, application, role,
+                        sender_type, payload, state, next_attempt_at, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)
+                    """,
+                [
+                    delivery.id, conversationId, messageId, message.seq, delivery.application, delivery.type,
+                    message.senderType, payload, event.recordedAt, event.recordedAt,
+                ]
+            )
+        }
+    }
+
+    /// The callback body a delivery keeps when the message row cannot give it at delivery time: a
+    /// redacted text goes out once in the original, an escalation carries the transcript so far (spec §5.2).
+    private func keptBody(
+        for message: MessageRow,
+        conversation: String,
+        _ event: RecordedEvent,
+        _ context: ProjectionContext
+    ) throws -> String? {
+        var original = message
+        let redacted = try originalContent(of: message, routedBy: event, context)
+        if let redacted { original.content = redacted }
+        guard redacted != nil || message.type == "escalation.transfer" else { return nil }
+        guard let row = try conversationRow(conversation, context) else { throw event.missing("conversation") }
+        var batch: [JSONValue] = []
+        if message.type == "escalation.transfer" {
+            batch = try visibleMessages(of: conversation, context).filter { $0.id != message.id }
+                .map { $0.callbackJSON(conversation: row) }
+        }
+        batch.append(original.callbackJSON(conversation: row))
+        return CallbackPayload.body(batch, attributes: message.attributes).text
+    }
+
+    /// A redacted text's original content: from the `message.received` the routing follows in the
+    /// conversation's stream, opened. `nil` for a message that was not redacted.
+    private func originalContent(
+        of message: MessageRow,
+        routedBy event: RecordedEvent,
+        _ context: ProjectionContext
+    ) throws -> JSONValue? {
+        guard message.senderType != "system", message.text == "*****" else { return nil }
+        let statement = try context.connection.cachedStatement(
+            sql: """
+                SELECT data FROM events WHERE stream = ? AND version < ? AND type = 'message.received'
+                ORDER BY version DESC LIMIT 1
+                """
+        )
+        defer { statement.reset() }
+        try statement.bind([event.stream, event.version])
+        guard try statement.step() else { return nil }
+        let received = try EventCatalogue.decode(MessageReceived.self, from: statement.text(at: 0))
+        guard received.id == message.id,
+            let opened = try context.open(received.content, record: "message/\(message.id)")
+        else { return nil }
+        let content = try JSONValue.parse(opened)
+        return content["redact"] == .bool(true) ? content : nil
+    }
+
+    /// What an attempt's event says of every delivery it lists.
+    private struct Outcome {
+        var request: String
+        var status: Int?
+        var error: String?
+        var latencyMs: Int64
+
+        init(_ request: String, _ status: Int?, _ error: String?, _ latencyMs: Int64) {
+            (self.request, self.status, self.error, self.latencyMs) = (request, status, error, latencyMs)
+        }
+    }
+
+    /// `delivery.attempted`: the deliveries stay pending, due again at `nextAttemptAt`.
+    private func attempt(
+        _ outcome: Outcome,
+        _ items: [DeliveryItem],
+        nextAttemptAt: Int64,
+        _ event: RecordedEvent,
+        _ context: ProjectionContext
+    ) throws {
+        for item in items {
+            try context.connection.run(
+                sql: """
+                    UPDATE \(context.table("deliveries")) SET attempts = attempts + 1, next_attempt_at = ?, request = ?,
+                        last_status = ?, last_error = ?, last_latency_ms = ? WHERE id = ? AND state = 'pending'
+                    """,
+                [
+                    nextAttemptAt, outcome.request, outcome.status.map(Int64.init), outcome.error, outcome.latencyMs,
+                    item.delivery,
+                ]
+            )
+        }
+    }
+
+    /// `delivery.succeeded|failed`: the deliveries are done, and their kept body goes.
+    private func finish(
+        _ outcome: Outcome,
+        _ items: [DeliveryItem],
+        state: String,
+        _ event: RecordedEvent,
+        _ context: ProjectionContext
+    ) throws {
+        for item in items {
+            try context.connection.run(
+                sql: """
+                    UPDATE \(context.table("deliveries")) SET state = ?, attempts = attempts + 1, finished_at = ?,
+                        request = ?, last_status = ?, last_error = ?, last_latency_ms = ?, payload = NULL
+                    WHERE id = ? AND state = 'pending'
+                    """,
+                [
+                    state, event.recordedAt, outcome.request, outcome.status.map(Int64.init), outcome.error,
+                    outcome.latencyMs, item.delivery,
+                ]
+            )
+        }
+    }
+
+    // MARK: - Reading the transcripts
+
+    /// What every delivery row needs of its message, without decoding the rest of it.
+    private func summary(
+        _ id: String,
+        _ context: ProjectionContext
+    ) throws -> (seq: Int64, senderType: String, type: String, text: String?)? {
+        let statement = try context.connection.cachedStatement(
+            sql: "SELECT seq, sender_type, type, text FROM \(context.table("messages")) WHERE id = ?"
+        )
+        defer { statement.reset() }
+        try statement.bind([id])
+        guard try statement.step() else { return nil }
+        return (statement.int64(at: 0), statement.text(at: 1), statement.text(at: 2), statement.optionalText(at: 3))
+    }
+
+    private func row(_ id: String, _ context: ProjectionContext) throws -> MessageRow? {
+        let statement = try context.connection.cachedStatement(
+            sql: "SELECT \(ConversationProjection.messageColumns) FROM \(context.table("messages")) WHERE id = ?"
+        )
+        defer { statement.reset() }
+        try statement.bind([id])
+        return try statement.step() ? try ConversationProjection.decodeMessage(statement) : nil
+    }
+
+    private func visibleMessages(of conversation: String, _ context: ProjectionContext) throws -> [MessageRow] {
+        let statement = try context.connection.cachedStatement(
+            sql: """
+                SELECT \(ConversationProjection.messageColumns) FROM \(context.table("messages"))
+                WHERE conversation = ? AND transcript = 1 AND hidden = 0 AND erased = 0 ORDER BY seq
+                """
+        )
+        defer { statement.reset() }
+        try statement.bind([conversation])
+        var rows: [MessageRow] = []
+        while try statement.step() { rows.append(try ConversationProjection.decodeMessage(statement)) }
+        return rows
+    }
+
+    private func conversationRow(_ id: String, _ context: ProjectionContext) throws -> ConversationRow? {
+        let statement = try context.connection.cachedStatement(
+            sql:
+                "SELECT \(ConversationProjection.conversationColumns) FROM \(context.table("conversations")) WHERE id = ?"
+        )
+        defer { statement.reset() }
+        try statement.bind([id])
+        return try statement.step() ? try ConversationProjection.decodeConversation(statement) : nil
+    }
+}

@@ -1,0 +1,261 @@
+public import HubDomain
+public import HubSQLite
+public import HubEventLog
+public import HubVault
+
+/// How one event changes the transcript tables (``TranscriptsProjection``).
+package struct TranscriptRows {
+    package let context: ProjectionContext
+    package let event: RecordedEvent
+
+    private var connection: Connection { context.connection }
+    private var conversations: String { context.table("conversations") }
+    private var messages: String { context.table("messages") }
+
+    /// `conversation.started`: the conversation, its customer's identity opened, and every contact key
+    /// of the customer.
+    package func start(_ started: ConversationStarted) throws {
+        let customer = started.customer.id
+        let identity = try context.openJSON(started.customer.identity, record: "customer/\(customer)")?.text
+        try connection.run(
+            sql: """
+                INSERT INTO \(conversations) (id, account, account_address, channel_type, entry_point, customer,
+                    customer_state, contact, origin, state, escalated, started_at, last_activity, message_count,
+                    position)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', 0, ?, ?, 0, ?)
+                """,
+            [
+                started.id, started.account.id, started.account.address, started.channel.type,
+                started.entryPoint?.id, customer, identity, started.conversationContact, started.origin,
+                event.recordedAt, event.recordedAt, event.position,
+            ]
+        )
+        try link(account: started.account.id, customer: customer, keys: started.customer.contactKeys)
+    }
+
+    /// The customer's contact keys (`conversation.started`, `customer.contactsLinked`); a key already
+    /// linked stays with its customer.
+    package func link(account: String, customer: String, keys: [String]) throws {
+        for key in keys {
+            try connection.run(
+                sql: """
+                    INSERT OR IGNORE INTO \(context.table("customer_contacts")) (account, contact_key, customer)
+                    VALUES (?, ?, ?)
+                    """,
+                [account, key, customer]
+            )
+        }
+    }
+
+    /// `message.received`: the message's row, its content opened (and `*****` for a redacted text),
+    /// the customer's participant opened or, when the customer app sent none, the customer's name.
+    package func received(_ received: MessageReceived) throws {
+        let id = received.id
+        let conversation = try conversationRow(received.conversation)
+        var content = try openedContent(.string(received.content), message: id) ?? .object([:])
+        if content["redact"] == .bool(true), case .object(var fields) = content, fields["text"] != nil {
+            fields["text"] = "*****"
+            content = .object(fields)
+        }
+        var sender = received.sender
+        if sender["type"]?.stringValue == "customer", case .object(var fields) = sender {
+            if let sealed = fields["participant"]?.stringValue {
+                fields["participant"] = try context.openJSON(sealed, record: "customer/\(conversation.customer)")
+            } else if fields["participant"] == nil,
+                let name = try conversation.customerName()
+            {
+                fields["participant"] = .object(["name": name])
+            }
+            sender = .object(fields)
+        }
+        let type = received.type.value
+        try insertMessage(
+            id: id,
+            conversation: conversation,
+            messageId: received.messageId,
+            type: type,
+            sender: sender,
+            content: content,
+            attributes: received.attributes,
+            transcript: ConversationRules.isTranscriptLine(type)
+        )
+        try connection.run(
+            sql: "UPDATE \(conversations) SET last_activity = ?, position = ? WHERE id = ?",
+            [event.recordedAt, event.position, conversation.id]
+        )
+    }
+
+    /// `message.originated`: a message of the hub's own. Version 1 of the event did not record the
+    /// callback's attributes: they were the forwarded transcript's flag, none for a delivery failure's
+    /// `error`, and otherwise those of the message that caused it.
+    package func originated(_ originated: MessageOriginated) throws {
+        let id = originated.id
+        let conversation = try conversationRow(originated.conversation)
+        let type = originated.type.value
+        let carriesTranscript = originated.content.stringValue != nil
+        let content = try openedContent(originated.content, message: id) ?? .object([:])
+        let attributes: JSONValue?
+        if originated.attributesUnrecorded != true {
+            attributes = originated.attributes
+        } else if carriesTranscript {
+            attributes = ConversationRules.transcriptAttributes
+        } else if type == "error" {
+            attributes = nil
+        } else {
+            attributes = try connection.singleText(
+                sql: "SELECT attributes FROM \(messages) WHERE id = ?",
+                [originated.causedBy]
+            ).map(JSONValue.parse)
+        }
+        try insertMessage(
+            id: id,
+            conversation: conversation,
+            messageId: nil,
+            type: type,
+            sender: .object(["type": "system", "participant": .object(["name": "system"])]),
+            content: content,
+            attributes: attributes,
+            transcript: !carriesTranscript && ConversationRules.isTranscriptLine(type)
+        )
+    }
+
+    /// `message.routed`: the message's recipients and deliveries; the conversation counts it.
+    package func routed(_ routed: MessageRouted) throws {
+        let deliveries = routed.deliveries
+        // Each recipient as callbacks show it: `{type, participant: {id, name}}`.
+        let recipients = JSONValue.array(
+            deliveries.map { delivery in
+                var fields: [String: JSONValue] = ["type": .string(delivery.type)]
+                if let participant = delivery.participant {
+                    var names: [String: JSONValue] = [:]
+                    if let id = participant.id { names["id"] = .string(id) }
+                    if let name = participant.name { names["name"] = .string(name) }
+                    fields["participant"] = .object(names)
+                }
+                return .object(fields)
+            }
+        )
+        try connection.run(
+            sql: "UPDATE \(messages) SET recipients = ?, status = ?, deliveries_pending = ?, position = ? WHERE id = ?",
+            [
+                recipients.text, deliveries.isEmpty ? "discarded" : "accepted", deliveries.count, event.position,
+                routed.message,
+            ]
+        )
+        try connection.run(
+            sql: "UPDATE \(conversations) SET message_count = ?, position = ? WHERE id = ?",
+            [routed.seq, event.position, routed.conversation]
+        )
+    }
+
+    /// `message.softDeleted|restored|erased`: the target message's row.
+    package func updateMessage(_ change: String, _ message: String) throws {
+        try connection.run(
+            sql: "UPDATE \(messages) SET \(change), position = ? WHERE id = ?",
+            [event.position, message]
+        )
+    }
+
+    /// `conversation.escalated|assigned|ended`.
+    package func updateConversation(_ change: String, _ arguments: [any SQLiteBindable] = [], of stream: String) throws {
+        guard stream.hasPrefix("conversation/") else { throw event.missing("a conversation stream") }
+        try connection.run(
+            sql: "UPDATE \(conversations) SET \(change), position = ? WHERE id = ?",
+            arguments + [event.position, String(stream.dropFirst("conversation/".count))]
+        )
+    }
+
+    /// `delivery.succeeded|failed`: a message is `sent` once all its deliveries succeeded, `failed`
+    /// once one failed.
+    package func delivered(_ items: [DeliveryItem], succeeded: Bool) throws {
+        for message in items.map(\.message) {
+            if succeeded {
+                try connection.run(
+                    sql: """
+                        UPDATE \(messages) SET deliveries_pending = deliveries_pending - 1,
+                            status = CASE WHEN status = 'failed' OR deliveries_pending > 1 THEN status ELSE 'sent' END,
+                            sent_at = CASE WHEN status = 'failed' OR deliveries_pending > 1 THEN sent_at ELSE ?2 END
+                        WHERE id = ?1
+                        """,
+                    [message, event.recordedAt]
+                )
+            } else {
+                try connection.run(
+                    sql:
+                        "UPDATE \(messages) SET deliveries_pending = deliveries_pending - 1, status = 'failed' WHERE id = ?",
+                    [message]
+                )
+            }
+        }
+    }
+
+    // MARK: - Helpers
+
+    package struct Conversation {
+        var id: String
+        var customer: String
+        /// `customer_state.name` (a string, as customers send it) …
+        var nameText: String?
+        /// … or, when the name is anything else, the whole `customer_state` to read it from.
+        var state: String?
+        var messageCount: Int64
+
+        /// The customer's `name` as sent.
+        func customerName() throws -> JSONValue? {
+            if let nameText { return .string(nameText) }
+            return try state.map(JSONValue.parse)?["name"]
+        }
+    }
+
+    private func conversationRow(_ id: String) throws -> Conversation {
+        let statement = try connection.cachedStatement(
+            sql: """
+                SELECT customer, message_count, json_type(customer_state, '$.name'),
+                    json_extract(customer_state, '$.name'), customer_state
+                FROM \(conversations) WHERE id = ?
+                """
+        )
+        defer { statement.reset() }
+        try statement.bind([id])
+        guard try statement.step() else { throw event.missing("conversation \(id) (never started)") }
+        let nameType = statement.optionalText(at: 2)
+        return Conversation(
+            id: id,
+            customer: statement.text(at: 0),
+            nameText: nameType == "text" ? statement.text(at: 3) : nil,
+            state: nameType == nil || nameType == "text" ? nil : statement.optionalText(at: 4),
+            messageCount: statement.int64(at: 1)
+        )
+    }
+
+    /// Content sealed under the message's key, opened; content logged in the clear, as is; `nil` once
+    /// the key was shredded.
+    private func openedContent(_ logged: JSONValue, message id: String) throws -> JSONValue? {
+        guard let sealed = logged.stringValue else { return logged }
+        return try context.openJSON(sealed, record: "message/\(id)")
+    }
+
+    private func insertMessage(
+        id: String,
+        conversation: Conversation,
+        messageId: String?,
+        type: String,
+        sender: JSONValue,
+        content: JSONValue,
+        attributes: JSONValue?,
+        transcript: Bool
+    ) throws {
+        try connection.run(
+            sql: """
+                INSERT INTO \(messages) (conversation, seq, id, message_id, type, sender_type, sender, recipients, text,
+                    content, attributes, transcript, status, created_at, position)
+                VALUES (?, ?, ?, ?, ?, ?, ?, '[]', ?, ?, ?, ?, 'accepted', ?, ?)
+                """,
+            [
+                conversation.id, conversation.messageCount + 1, id, messageId, type,
+                sender["type"]?.stringValue ?? "", sender.text, content["text"]?.stringValue, content.text,
+                attributes?.text, transcript, event.recordedAt, event.position,
+            ]
+        )
+    }
+}

@@ -1,0 +1,122 @@
+public import HubDomain
+public import HubSQLite
+public import HubEventLog
+public import HubVault
+
+/// The transcripts: `conversations`, `messages` and the customers' contact keys
+/// (`customer_contacts`), from the conversation streams' events and the delivery outcomes.
+///
+/// Message content and customer identity are sealed in the log; this read model holds them opened,
+/// through the vault (DESIGN.md §6). A message whose key was shredded (`delete.permanent`) has no
+/// content here, as its `message.erased` leaves it.
+package struct TranscriptsProjection: Projection {
+    package let name = "transcripts"
+    package let version = 1
+    package let schema = ProjectionSchema(
+        tables: ["conversations", "messages", "customer_contacts"],
+        statements: TranscriptsSchema.statements
+    )
+
+    package func apply(_ event: RecordedEvent, _ context: ProjectionContext) throws {
+        let rows = TranscriptRows(context: context, event: event)
+        switch event.type {
+        case ConversationStarted.type: try rows.start(try event.payload(ConversationStarted.self))
+        case ConversationEscalated.type:
+            try rows.updateConversation("state = 'escalated', escalated = 1", of: event.stream)
+        case ConversationAssigned.type:
+            let assigned = try event.payload(ConversationAssigned.self)
+            try rows.updateConversation(
+                "assigned_agent = ?, queue = ?",
+                [assigned.agent, assigned.queue],
+                of: event.stream
+            )
+        case ConversationEnded.type:
+            try rows.updateConversation("state = 'ended', ended_at = ?", [event.recordedAt], of: event.stream)
+        case CustomerContactsLinked.type:
+            let linked = try event.payload(CustomerContactsLinked.self)
+            try rows.link(account: linked.account, customer: linked.customer, keys: linked.contactKeys)
+        case MessageReceived.type: try rows.received(try event.payload(MessageReceived.self))
+        case MessageOriginated.type: try rows.originated(try event.payload(MessageOriginated.self))
+        case MessageRouted.type: try rows.routed(try event.payload(MessageRouted.self))
+        case MessageSoftDeleted.type:
+            try rows.updateMessage("hidden = 1", try event.payload(MessageSoftDeleted.self).message)
+        case MessageRestored.type:
+            try rows.updateMessage("hidden = 0", try event.payload(MessageRestored.self).message)
+        case MessageErased.type:
+            try rows.updateMessage(
+                "erased = 1, text = NULL, content = '{}', attributes = NULL",
+                try event.payload(MessageErased.self).message
+            )
+        case DeliverySucceeded.type:
+            try rows.delivered(try event.payload(DeliverySucceeded.self).deliveries, succeeded: true)
+        case DeliveryFailed.type:
+            try rows.delivered(try event.payload(DeliveryFailed.self).deliveries, succeeded: false)
+        default: break
+        }
+    }
+}
+
+/// The tables' SQL, as migrations 0004 and 0008 left them.
+package enum TranscriptsSchema {
+    package static let statements = [
+        """
+        CREATE TABLE {customer_contacts} (
+            account     TEXT NOT NULL,
+            contact_key TEXT NOT NULL,
+            customer    TEXT NOT NULL,
+            PRIMARY KEY (account, contact_key)
+        ) STRICT
+        """,
+        "CREATE INDEX {customer_contacts}_by_key ON {customer_contacts} (contact_key)",
+        """
+        CREATE TABLE {conversations} (
+            id              TEXT    PRIMARY KEY,
+            account         TEXT    NOT NULL,
+            account_address TEXT    NOT NULL,
+            channel_type    TEXT    NOT NULL,
+            entry_point     TEXT,
+            customer        TEXT    NOT NULL,
+            customer_state  TEXT    CHECK (customer_state IS NULL OR json_valid(customer_state)),
+            contact         TEXT,
+            origin          TEXT    NOT NULL,
+            state           TEXT    NOT NULL CHECK (state = 'active' OR state = 'escalated' OR state = 'ended'),
+            escalated       INTEGER NOT NULL DEFAULT 0,
+            assigned_agent  TEXT,
+            queue           TEXT,
+            started_at      INTEGER NOT NULL,
+            ended_at        INTEGER,
+            last_activity   INTEGER NOT NULL,
+            message_count   INTEGER NOT NULL DEFAULT 0,
+            position        INTEGER NOT NULL
+        ) STRICT, WITHOUT ROWID
+        """,
+        "CREATE INDEX {conversations}_by_started ON {conversations} (started_at, id)",
+        "CREATE INDEX {conversations}_by_account ON {conversations} (account, started_at, id)",
+        "CREATE INDEX {conversations}_by_customer ON {conversations} (customer, started_at)",
+        """
+        CREATE TABLE {messages} (
+            conversation TEXT    NOT NULL,
+            seq          INTEGER NOT NULL,
+            id           TEXT    NOT NULL UNIQUE,
+            message_id   TEXT,
+            type         TEXT    NOT NULL,
+            sender_type  TEXT    NOT NULL,
+            sender       TEXT    NOT NULL CHECK (json_valid(sender)),
+            recipients   TEXT    NOT NULL CHECK (json_valid(recipients)),
+            text         TEXT,
+            content      TEXT    NOT NULL CHECK (json_valid(content)),
+            attributes   TEXT    CHECK (attributes IS NULL OR json_valid(attributes)),
+            transcript   INTEGER NOT NULL,
+            status       TEXT    NOT NULL
+                CHECK (status = 'accepted' OR status = 'sent' OR status = 'failed' OR status = 'discarded'),
+            created_at   INTEGER NOT NULL,
+            sent_at      INTEGER,
+            hidden       INTEGER NOT NULL DEFAULT 0,
+            erased       INTEGER NOT NULL DEFAULT 0,
+            deliveries_pending INTEGER NOT NULL DEFAULT 0,
+            position     INTEGER NOT NULL,
+            PRIMARY KEY (conversation, seq)
+        ) STRICT
+        """,
+    ]
+}

@@ -1,0 +1,210 @@
+import Crypto
+import Foundation
+public import HubDomain
+public import HubSQLite
+public import HubEventLog
+
+/// Seals secret fields with AES-GCM under a per-record data key (DESIGN.md §6).
+///
+/// Data keys live in `vault_keys`, wrapped by a key derived from the master key; destroying a
+/// record's data key (erasure, a later issue) makes its sealed values unreadable everywhere, while
+/// the hash chain, which covers the sealed bytes, still verifies. A sealed value is the string
+/// `$sealed:v1:` followed by base64 of nonce ‖ ciphertext ‖ tag.
+public struct SecretVault: Sendable {
+    package static let prefix = "$sealed:v1:"
+    /// What reads show instead of a secret.
+    public static let mask = "********"
+    private let wrappingKeyBytes: [UInt8]
+
+    public init(masterKey: MasterKey) {
+        wrappingKeyBytes = masterKey.derivedKey(purpose: "hubstore.vault-wrapping.v1").withUnsafeBytes { Array($0) }
+    }
+
+    /// Whether a stored string is sealed.
+    public static func isSealed(_ text: String) -> Bool { text.hasPrefix(prefix) }
+
+    /// Seals `plaintext` under the data key of `record`, creating the key on first use.
+    /// Runs inside the writer's transaction.
+    public func seal(
+        _ plaintext: String,
+        record: String,
+        _ connection: Connection,
+        now: Int64,
+        newRecord: Bool = false
+    ) throws -> String {
+        let key =
+            try newRecord
+            ? newDataKey(record: record, connection, now: now) : dataKey(record: record, connection, now: now)
+        let box = try AES.GCM.seal(Array(plaintext.utf8), using: key)
+        guard let combined = box.combined else { throw SealingError.failed }
+        return Self.prefix + combined.base64EncodedString()
+    }
+
+    /// Opens a sealed value (for delivery, which must send the real secret).
+    public func open(_ sealed: String, record: String, _ connection: Connection) throws -> String {
+        guard Self.isSealed(sealed), let data = Data(base64Encoded: String(sealed.dropFirst(Self.prefix.count))) else {
+            throw SealingError.notSealed
+        }
+        guard let wrapped = try wrappedKey(record: record, connection) else { throw SealingError.keyDestroyed }
+        let key = try unwrap(wrapped)
+        let plaintext = try AES.GCM.open(AES.GCM.SealedBox(combined: data), using: key)
+        return String(decoding: plaintext, as: UTF8.self)
+    }
+
+    /// Seals under a key made here, before the record exists: the cryptography can run outside the
+    /// writer, which then only stores the wrapped key with ``store(_:record:_:now:)``.
+    public func sealUnderNewKey(_ plaintext: String) throws -> PreparedSeal {
+        let key = SymmetricKey(size: .bits256)
+        let wrapped = try AES.GCM.seal(key.withUnsafeBytes { Array($0) }, using: wrappingKey)
+        let box = try AES.GCM.seal(Array(plaintext.utf8), using: key)
+        guard let wrappedKey = wrapped.combined, let combined = box.combined else { throw SealingError.failed }
+        return PreparedSeal(sealed: Self.prefix + combined.base64EncodedString(), wrappedKey: Array(wrappedKey))
+    }
+
+    /// Stores the key of a prepared seal under its record (which must not have a key yet).
+    public func store(_ prepared: PreparedSeal, record: String, _ connection: Connection, now: Int64) throws {
+        try connection.run(
+            sql: "INSERT INTO vault_keys (id, wrapped, created_at) VALUES (?, ?, ?)",
+            [record, prepared.wrappedKey, now]
+        )
+    }
+
+    /// Destroys a record's data key, so that what was sealed under it (in the log, in exports) can
+    /// never be opened again. Run it in a transaction that erases securely
+    /// (``LogTransaction/eraseSecurely()``), so the wrapped key leaves no copy in the data directory.
+    public func shred(record: String, _ connection: Connection) throws {
+        try connection.run(sql: "DELETE FROM vault_keys WHERE id = ?", [record])
+    }
+
+    private func dataKey(record: String, _ connection: Connection, now: Int64) throws -> SymmetricKey {
+        if let wrapped = try wrappedKey(record: record, connection) { return try unwrap(wrapped) }
+        return try newDataKey(record: record, connection, now: now)
+    }
+
+    /// A key for a record that has none yet (the INSERT fails on a duplicate rather than replacing it).
+    private func newDataKey(record: String, _ connection: Connection, now: Int64) throws -> SymmetricKey {
+        let key = SymmetricKey(size: .bits256)
+        let box = try AES.GCM.seal(key.withUnsafeBytes { Array($0) }, using: wrappingKey)
+        guard let combined = box.combined else { throw SealingError.failed }
+        try connection.run(
+            sql: "INSERT INTO vault_keys (id, wrapped, created_at) VALUES (?, ?, ?)",
+            [record, Array(combined), now]
+        )
+        return key
+    }
+
+    private func wrappedKey(record: String, _ connection: Connection) throws -> [UInt8]? {
+        let statement = try connection.cachedStatement(sql: "SELECT wrapped FROM vault_keys WHERE id = ?")
+        defer { statement.reset() }
+        try statement.bind(record, at: 1)
+        return try statement.step() ? statement.blob(at: 0) : nil
+    }
+
+    private func unwrap(_ wrapped: [UInt8]) throws -> SymmetricKey {
+        SymmetricKey(data: try AES.GCM.open(AES.GCM.SealedBox(combined: wrapped), using: wrappingKey))
+    }
+
+    private var wrappingKey: SymmetricKey { SymmetricKey(data: wrappingKeyBytes) }
+
+    package enum SealingError: Error {
+        case failed, notSealed, keyDestroyed
+    }
+}
+
+/// A text sealed under a new key, and that key wrapped, before the key's record is stored.
+public struct PreparedSeal: Sendable {
+    /// `$sealed:v1:` + the sealed box.
+    public var sealed: String
+    package var wrappedKey: [UInt8]
+}
+
+/// Where a string of a configuration sits (``JSONValue/mappingStrings(at:_:)``).
+public struct StringLocation: Sendable, Hashable {
+    /// With indexes, as errors name attributes: `roles[0].headers[1].value`.
+    public var path: String
+    /// With each array element named by its `name`, lower-cased, when it has one, and by its index
+    /// otherwise: `roles[customer].headers[x-api-key].value`. The second element of the same name is
+    /// `[x-api-key#2]`. A masked secret sent back is matched to the stored one by this key, so
+    /// reordering, adding or dropping headers keeps each header's own secret.
+    public var key: String
+}
+
+package extension JSONValue {
+    /// Rewrites the string at each path (`[]` steps visit every element); `transform` gets the value
+    /// and where it sits.
+    public func mappingStrings(
+        at paths: [String],
+        _ transform: (String, StringLocation) throws -> JSONValue
+    ) rethrows
+        -> JSONValue
+    {
+        var result = self
+        for path in paths {
+            result = try result.mapping(
+                steps: path.split(separator: ".").map(String.init)[...],
+                location: StringLocation(path: "", key: ""),
+                transform
+            )
+        }
+        return result
+    }
+
+    /// The strings at `paths` by their location's key.
+    public func strings(byKeyAt paths: [String]) -> [String: String] {
+        var found: [String: String] = [:]
+        _ = mappingStrings(at: paths) { value, location in
+            found[location.key] = value
+            return .string(value)
+        }
+        return found
+    }
+
+    private func mapping(
+        steps: ArraySlice<String>,
+        location: StringLocation,
+        _ transform: (String, StringLocation) throws -> JSONValue
+    ) rethrows -> JSONValue {
+        guard let step = steps.first else {
+            if case .string(let text) = self { return try transform(text, location) }
+            return self
+        }
+        let isArray = step.hasSuffix("[]")
+        let key = isArray ? String(step.dropLast(2)) : step
+        guard case .object(var fields) = self, let child = fields[key] else { return self }
+        func joined(_ prefix: String) -> String { prefix.isEmpty ? key : prefix + "." + key }
+        let childLocation = StringLocation(path: joined(location.path), key: joined(location.key))
+        if isArray {
+            guard case .array(let items) = child else { return self }
+            var seen: [String: Int] = [:]
+            fields[key] = .array(
+                try items.enumerated().map { index, item in
+                    var name = String(index)
+                    if let itemName = item["name"]?.stringValue?.lowercased() {
+                        seen[itemName, default: 0] += 1
+                        let count = seen[itemName]!
+                        name = count == 1 ? itemName : "\(itemName)#\(count)"
+                    }
+                    let itemLocation = StringLocation(
+                        path: childLocation.path + "[\(index)]",
+                        key: childLocation.key + "[\(name)]"
+                    )
+                    return try item.mapping(steps: steps.dropFirst(), location: itemLocation, transform)
+                }
+            )
+        } else {
+            fields[key] = try child.mapping(steps: steps.dropFirst(), location: childLocation, transform)
+        }
+        return .object(fields)
+    }
+}
+
+extension SecretVault: SealedValueOpener {
+    /// ``open(_:record:_:)``, or `nil` once the record's key was destroyed (erasure).
+    public func openIfKept(_ sealed: String, record: String, _ connection: Connection) throws -> String? {
+        do {
+            return try open(sealed, record: record, connection)
+        } catch SealingError.keyDestroyed {
+            return nil
+        }
+    }
+}
