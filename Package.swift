@@ -89,7 +89,6 @@ let package = Package(
                 "HubDomain",
                 "HubEventLog",
                 "HubReadModels",
-                "HubSQLite",
                 "HubVault",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),

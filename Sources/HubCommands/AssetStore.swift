@@ -1,46 +1,8 @@
 import Foundation
 public import HubDomain
-public import HubSQLite
 public import HubEventLog
 public import HubVault
 public import HubReadModels
-
-/// An asset as the index holds it.
-public struct AssetRecord: Sendable, Equatable {
-    public var id: String
-    public var name: String
-    public var contentType: String
-    public var size: Int64
-    public var senderType: String
-    public var channelType: String
-    public var sha256: String?
-    public var state: String
-    public var conversation: String?
-    public var message: String?
-    public var createdAt: Int64
-    public var uploadedAt: Int64?
-
-    /// `{id, name, size, contentType}`, as callbacks carry an attachment (spec §6.4).
-    public var attachmentJSON: JSONValue {
-        .object([
-            "id": .string(id), "name": .string(name), "size": .integer(size), "contentType": .string(contentType),
-        ])
-    }
-
-    /// The query API's view.
-    public var json: JSONValue {
-        var fields = attachmentJSON.objectValue ?? [:]
-        fields["state"] = .string(state)
-        fields["sender"] = .object(["type": .string(senderType)])
-        fields["channel"] = .object(["type": .string(channelType)])
-        fields["created"] = .string(Timestamp.format(createdAt))
-        if let sha256 { fields["sha256"] = .string(sha256) }
-        if let conversation { fields["conversation"] = .object(["id": .string(conversation)]) }
-        if let message { fields["message"] = .object(["id": .string(message)]) }
-        if let uploadedAt { fields["uploaded"] = .string(Timestamp.format(uploadedAt)) }
-        return .object(fields)
-    }
-}
 
 /// Assets (spec §6, DESIGN.md §8): requested with a declared name and size, uploaded once (bytes
 /// content-addressed and fsynced before `asset.uploaded` commits), attached to messages, deleted
@@ -64,13 +26,9 @@ public struct AssetStore: Sendable {
     ) async throws -> AssetRecord {
         let id = EventID.makeV7()
         return try await store.writer.perform { transaction in
-            let connection = transaction.connection
             guard
-                let channelText = try connection.singleText(
-                    sql: "SELECT state FROM config_resources WHERE kind = 'channel' AND unique_key = ?",
-                    [channelType.lowercased()]
-                ),
-                case let channel = try JSONValue.parse(channelText), channel["active"] != .bool(false)
+                let channel = try ConfigurationRows.row(.channel, uniqueKey: channelType, in: transaction)?.state,
+                channel["active"] != .bool(false)
             else {
                 throw Rejection.unknownReference(
                     "channel.type",
@@ -144,8 +102,7 @@ public struct AssetStore: Sendable {
         let hash = try await spool.finish()
         try await store.writer.perform { transaction in
             guard
-                try transaction.connection.singleText(sql: "SELECT state FROM assets WHERE id = ?", [id])
-                    == "requested"
+                try AssetIndex.record(id, in: transaction)?.state == "requested"
             else { throw Rejection.invalidValue("id", "asset \(id) was already uploaded") }
             try transaction.append(
                 [
@@ -168,7 +125,7 @@ public struct AssetStore: Sendable {
     /// `DELETE /assets/{id}`: refused once attached (`assetInUse`).
     public func delete(id: String, caller: ConfigurationStore.Caller) async throws {
         try await store.writer.perform { transaction in
-            guard let record = try Self.record(id, transaction.connection), record.state != "deleted" else {
+            guard let record = try AssetIndex.record(id, in: transaction), record.state != "deleted" else {
                 throw Rejection.assetNotFound(id)
             }
             guard record.state != "attached" else {
@@ -187,18 +144,7 @@ public struct AssetStore: Sendable {
     /// first (spec §6.1 [P]: unused assets expire after 24 h). Returns how many expired.
     public func expireUnused(createdBefore cutoff: Int64, limit: Int = 500) async throws -> Int {
         try await store.writer.perform { transaction in
-            let statement = try transaction.connection.cachedStatement(
-                sql: """
-                    SELECT id FROM assets WHERE state IN ('requested', 'uploaded') AND created_at < ?
-                    ORDER BY created_at LIMIT ?
-                    """
-            )
-            var ids: [String] = []
-            do {
-                defer { statement.reset() }
-                try statement.bind([cutoff, limit])
-                while try statement.step() { ids.append(statement.text(at: 0)) }
-            }
+            let ids = try AssetIndex.unused(createdBefore: cutoff, limit: limit, in: transaction)
             let system = ConfigurationStore.Caller(actor: "system", correlationId: nil)
             for id in ids {
                 try Self.markDeleted(AssetDeleted(id: id, reason: "expired"), system, transaction)
@@ -218,21 +164,12 @@ public struct AssetStore: Sendable {
 
     /// An asset by id (deleted ones included, with state `deleted`).
     public func get(_ id: String) async throws -> AssetRecord? {
-        try await store.pool.read { connection in try Self.record(id.lowercased(), connection) }
+        try await AssetIndex.record(id.lowercased(), store)
     }
 
     /// The assets attached to a conversation, oldest first.
     public func list(conversation: String) async throws -> [AssetRecord] {
-        try await store.pool.read { connection in
-            let statement = try connection.cachedStatement(
-                sql: "SELECT \(Self.columns) FROM assets WHERE conversation = ? ORDER BY created_at, id"
-            )
-            defer { statement.reset() }
-            try statement.bind([conversation.lowercased()])
-            var records: [AssetRecord] = []
-            while try statement.step() { records.append(Self.decode(statement)) }
-            return records
-        }
+        try await AssetIndex.list(conversation: conversation.lowercased(), store)
     }
 
     /// Attaches uploaded assets to a message, inside the writer's transaction (spec §6.4 [P]);
@@ -246,7 +183,7 @@ public struct AssetStore: Sendable {
         _ transaction: LogTransaction
     ) throws -> [JSONValue] {
         try ids.map { id in
-            guard let record = try record(id.lowercased(), transaction.connection),
+            guard let record = try AssetIndex.record(id.lowercased(), in: transaction),
                 record.state == "uploaded" || record.state == "attached"
             else {
                 throw Rejection.unknownReference(
@@ -263,35 +200,6 @@ public struct AssetStore: Sendable {
             )
             return record.attachmentJSON
         }
-    }
-
-    package static let columns = """
-        id, name, content_type, size, sender_type, channel_type, sha256, state, conversation, message, created_at,
-        uploaded_at
-        """
-
-    package static func record(_ id: String, _ connection: Connection) throws -> AssetRecord? {
-        let statement = try connection.cachedStatement(sql: "SELECT \(columns) FROM assets WHERE id = ?")
-        defer { statement.reset() }
-        try statement.bind([id])
-        return try statement.step() ? decode(statement) : nil
-    }
-
-    package static func decode(_ statement: Statement) -> AssetRecord {
-        AssetRecord(
-            id: statement.text(at: 0),
-            name: statement.text(at: 1),
-            contentType: statement.text(at: 2),
-            size: statement.int64(at: 3),
-            senderType: statement.text(at: 4),
-            channelType: statement.text(at: 5),
-            sha256: statement.optionalText(at: 6),
-            state: statement.text(at: 7),
-            conversation: statement.optionalText(at: 8),
-            message: statement.optionalText(at: 9),
-            createdAt: statement.int64(at: 10),
-            uploadedAt: statement.optionalInt64(at: 11)
-        )
     }
 
     package static func draft(_ event: some DomainEvent, _ caller: ConfigurationStore.Caller) throws -> EventDraft {

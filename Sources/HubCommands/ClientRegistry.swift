@@ -1,22 +1,9 @@
 import Crypto
 import Foundation
 public import HubDomain
-public import HubSQLite
 public import HubEventLog
 public import HubVault
 public import HubReadModels
-
-/// An API client: who may ask `POST /oauth2/token` for tokens, and with which scopes.
-public struct APIClient: Sendable, Equatable {
-    public var id: String
-    public var name: String
-    public var scopes: Set<Scope>
-    /// Milliseconds since 1970 UTC.
-    public var createdAt: Int64
-    public var revokedAt: Int64?
-
-    public var isActive: Bool { revokedAt == nil }
-}
 
 /// Why a client operation was refused.
 public enum ClientRegistryError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -63,7 +50,7 @@ public struct ClientRegistry: Sendable {
             name: name,
             scopes: scopes.sorted().map(\.rawValue),
             secretSalt: salt.hexEncoded,
-            secretHash: Self.hash(secret: secret, salt: salt).hexEncoded
+            secretHash: ClientDirectory.hash(secret: secret, salt: salt).hexEncoded
         )
         let event = try EventDraft(created, actor: actor)
         let recordedAt = try await store.writer.perform { transaction in
@@ -81,10 +68,7 @@ public struct ClientRegistry: Sendable {
     public func revoke(id: String, actor: String) async throws {
         let event = try EventDraft(ClientRevoked(id: id), actor: actor)
         try await store.writer.perform { transaction in
-            let revokedAt = try transaction.connection.singleInt64(
-                sql: "SELECT coalesce(revoked_at, 0) FROM api_clients WHERE id = ?",
-                [id]
-            )
+            let revokedAt = try ClientDirectory.revokedAt(id, in: transaction)
             guard let revokedAt else { throw ClientRegistryError.notFound(id) }
             guard revokedAt == 0 else { throw ClientRegistryError.alreadyRevoked(id) }
             try transaction.append(
@@ -95,68 +79,14 @@ public struct ClientRegistry: Sendable {
     }
 
     /// Every client, oldest first.
-    public func list() async throws -> [APIClient] {
-        try await store.pool.read { connection in
-            let statement = try connection.prepare(
-                sql: "SELECT id, name, scopes, created_at, revoked_at FROM api_clients ORDER BY created_at, id"
-            )
-            var clients: [APIClient] = []
-            while try statement.step() { clients.append(Self.decode(statement)) }
-            return clients
-        }
-    }
+    public func list() async throws -> [APIClient] { try await ClientDirectory(store: store).list() }
 
     /// One client, active or revoked.
-    public func client(id: String) async throws -> APIClient? {
-        try await store.pool.read { connection in
-            let statement = try connection.cachedStatement(
-                sql: "SELECT id, name, scopes, created_at, revoked_at FROM api_clients WHERE id = ?"
-            )
-            defer { statement.reset() }
-            try statement.bind(id, at: 1)
-            return try statement.step() ? Self.decode(statement) : nil
-        }
-    }
+    public func client(id: String) async throws -> APIClient? { try await ClientDirectory(store: store).client(id: id) }
 
     /// The active client with this id and secret, or `nil` (unknown, revoked, or the wrong secret).
     public func authenticate(id: String, secret: String) async throws -> APIClient? {
-        try await store.pool.read { connection in
-            let statement = try connection.cachedStatement(
-                sql: """
-                    SELECT id, name, scopes, created_at, revoked_at, secret_salt, secret_hash
-                    FROM api_clients WHERE id = ? AND revoked_at IS NULL
-                    """
-            )
-            defer { statement.reset() }
-            try statement.bind(id, at: 1)
-            guard try statement.step() else { return nil }
-            let expected = statement.blob(at: 6)
-            let actual = Self.hash(secret: secret, salt: statement.blob(at: 5))
-            guard Self.constantTimeEqual(expected, actual) else { return nil }
-            return Self.decode(statement)
-        }
-    }
-
-    private static func decode(_ statement: Statement) -> APIClient {
-        APIClient(
-            id: statement.text(at: 0),
-            name: statement.text(at: 1),
-            scopes: Set(statement.text(at: 2).split(separator: " ").compactMap { Scope(rawValue: String($0)) }),
-            createdAt: statement.int64(at: 3),
-            revokedAt: statement.optionalInt64(at: 4)
-        )
-    }
-
-    package static func hash(secret: String, salt: [UInt8]) -> [UInt8] {
-        var hasher = SHA256()
-        hasher.update(data: salt)
-        hasher.update(data: Array(secret.utf8))
-        return Array(hasher.finalize())
-    }
-
-    package static func constantTimeEqual(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
-        guard lhs.count == rhs.count else { return false }
-        return zip(lhs, rhs).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
+        try await ClientDirectory(store: store).authenticate(id: id, secret: secret)
     }
 
     package static func randomBytes(_ count: Int) -> [UInt8] {

@@ -1,6 +1,5 @@
 import Foundation
 public import HubDomain
-public import HubSQLite
 public import HubEventLog
 public import HubVault
 public import HubReadModels
@@ -50,7 +49,7 @@ public struct ConfigurationStore: Sendable {
         caller: Caller
     ) async throws {
         try await store.writer.perform { transaction in
-            guard let existing = try Self.row(kind, id: id, transaction.connection) else {
+            guard let existing = try ConfigurationRows.row(kind, id: id, in: transaction) else {
                 throw Rejection.notFound(kind, id)
             }
             if let modified {
@@ -71,20 +70,15 @@ public struct ConfigurationStore: Sendable {
     /// Deletes a resource nothing refers to any more.
     public func delete(_ kind: ResourceKind, id: String, caller: Caller) async throws {
         try await store.writer.perform { transaction in
-            let connection = transaction.connection
-            guard try Self.row(kind, id: id, connection) != nil else { throw Rejection.notFound(kind, id) }
-            let statement = try connection.cachedStatement(
-                sql:
-                    "SELECT kind, id FROM config_references WHERE target_kind = ? AND target_id = ? ORDER BY kind, id LIMIT 1"
-            )
-            defer { statement.reset() }
-            try statement.bind([kind.rawValue, id])
-            if try statement.step() {
-                let user = ResourceKind(rawValue: statement.text(at: 0))?.displayName ?? statement.text(at: 0)
+            guard try ConfigurationRows.row(kind, id: id, in: transaction) != nil else {
+                throw Rejection.notFound(kind, id)
+            }
+            if let referrer = try ConfigurationRows.firstReferrer(to: kind, id: id, in: transaction) {
+                let user = ResourceKind(rawValue: referrer.kind)?.displayName ?? referrer.kind
                 throw Rejection(
                     .inUse,
-                    "\(kind.displayName) \(id) is in use by \(user) \(statement.text(at: 1)) and cannot be deleted.",
-                    details: [.init(key: statement.text(at: 0), value: statement.text(at: 1))]
+                    "\(kind.displayName) \(id) is in use by \(user) \(referrer.id) and cannot be deleted.",
+                    details: [.init(key: referrer.kind, value: referrer.id)]
                 )
             }
             try transaction.append(
@@ -102,35 +96,17 @@ public struct ConfigurationStore: Sendable {
 
     /// A resource as the API shows it (secrets masked), or `nil`.
     public func get(_ kind: ResourceKind, id: String) async throws -> JSONValue? {
-        try await store.pool.read { connection in
-            try Self.row(kind, id: id, connection).map { Self.masked(kind, $0.state) }
-        }
+        try await ConfigurationRows.get(kind, id: id, store)
     }
 
     /// One page of a kind, oldest first, and the total count.
     public func list(_ kind: ResourceKind, page: Int, pageSize: Int) async throws -> (total: Int, items: [JSONValue]) {
-        try await store.pool.read { connection in
-            let total =
-                try connection.singleInt64(sql: "SELECT count(*) FROM config_resources WHERE kind = ?", [kind.rawValue])
-                ?? 0
-            let statement = try connection.cachedStatement(
-                sql: "SELECT state FROM config_resources WHERE kind = ? ORDER BY created_at, id LIMIT ? OFFSET ?"
-            )
-            defer { statement.reset() }
-            try statement.bind([kind.rawValue, pageSize, (page - 1) * pageSize])
-            var items: [JSONValue] = []
-            while try statement.step() { items.append(Self.masked(kind, try Self.parse(statement.text(at: 0)))) }
-            return (Int(total), items)
-        }
+        try await ConfigurationRows.list(kind, page: page, pageSize: pageSize, store)
     }
 
     // MARK: - Inside the writer's transaction
 
     package typealias Row = ConfigurationRows.Row
-
-    package static func row(_ kind: ResourceKind, id: String, _ connection: Connection) throws -> Row? {
-        try ConfigurationRows.row(kind, id: id, connection)
-    }
 
     private func write(
         _ kind: ResourceKind,
@@ -140,14 +116,9 @@ public struct ConfigurationStore: Sendable {
         caller: Caller,
         _ transaction: LogTransaction
     ) throws {
-        let connection = transaction.connection
         let now = transaction.recordedAt
         let uniqueValue = body[kind.uniqueField]?.stringValue ?? ""
-        if let other = try connection.singleText(
-            sql: "SELECT id FROM config_resources WHERE kind = ? AND unique_key = ?",
-            [kind.rawValue, uniqueValue.lowercased()]
-        ),
-            other != id
+        if let other = try ConfigurationRows.resource(kind, withUniqueKey: uniqueValue, in: transaction), other != id
         {
             throw Rejection(
                 .duplicate,
@@ -157,7 +128,8 @@ public struct ConfigurationStore: Sendable {
         }
         for (path, target) in kind.references {
             for targetId in body.strings(at: path) {
-                guard let row = try Self.row(target, id: targetId, connection), row.state["active"] != .bool(false)
+                guard let row = try ConfigurationRows.row(target, id: targetId, in: transaction),
+                    row.state["active"] != .bool(false)
                 else {
                     throw Rejection(
                         .unknownReference,
@@ -175,7 +147,7 @@ public struct ConfigurationStore: Sendable {
                 }
             }
         }
-        if kind == .account { try checkAccountRoute(body, id: id, connection) }
+        if kind == .account { try checkAccountRoute(body, id: id, transaction) }
         // Secrets: a masked value sent back keeps the stored secret of the same place, array elements
         // matched by name (a header's own secret, wherever the header now is); anything else is sealed anew.
         let record = "\(kind.itemName)/\(id)"
@@ -183,7 +155,7 @@ public struct ConfigurationStore: Sendable {
         let stored = existing?.state.strings(byKeyAt: secretPaths) ?? [:]
         var state = try body.mappingStrings(at: secretPaths) { value, location in
             guard value == SecretVault.mask else {
-                return .string(try vault.seal(value, record: record, connection, now: now))
+                return .string(try vault.seal(value, record: record, in: transaction))
             }
             guard let kept = stored[location.key] else {
                 throw Rejection.invalidValue(
@@ -214,21 +186,15 @@ public struct ConfigurationStore: Sendable {
     }
 
     /// (channel type, address) routes customer messages, so it is unique among active accounts (spec §3.6).
-    private func checkAccountRoute(_ body: JSONValue, id: String, _ connection: Connection) throws {
+    private func checkAccountRoute(_ body: JSONValue, id: String, _ transaction: LogTransaction) throws {
         guard body["active"] != .bool(false), let channelId = body.value(at: "channel.id")?.stringValue,
             let address = body["address"]?.stringValue
         else { return }
-        let other = try connection.singleText(
-            sql: """
-                SELECT a.id FROM config_resources a JOIN config_resources c ON c.kind = 'channel'
-                    AND c.id = json_extract(a.state, '$.channel.id')
-                WHERE a.kind = 'account' AND a.id != ? AND json_extract(a.state, '$.address') = ?
-                    AND json_extract(a.state, '$.active') IS NOT 0
-                    AND json_extract(c.state, '$.type') = (SELECT json_extract(state, '$.type') FROM config_resources
-                        WHERE kind = 'channel' AND id = ?)
-                LIMIT 1
-                """,
-            [id, address, channelId]
+        let other = try ConfigurationRows.activeAccount(
+            otherThan: id,
+            address: address,
+            channelTypeOf: channelId,
+            in: transaction
         )
         if let other {
             throw Rejection(

@@ -1,5 +1,4 @@
 public import HubDomain
-public import HubSQLite
 public import HubEventLog
 public import HubVault
 public import HubReadModels
@@ -9,7 +8,7 @@ package extension MessageIntake {
     /// A message like any other, its content stays within `RequestMessages.maxContentBytes`: the latest
     /// lines that fit are kept, after a line saying that earlier ones were left out.
     package func transcriptText(of conversation: String) throws -> String {
-        let lines = try ConversationProjection.messages(of: conversation, visibleOnly: true, transaction.connection)
+        let lines = try ConversationProjection.messages(of: conversation, visibleOnly: true, in: transaction)
             .map(\.plainTranscriptLine)
         let omitted = "(earlier lines left out)"
         var budget = RequestMessages.maxContentBytes - 64 - omitted.utf8.count
@@ -27,12 +26,6 @@ package extension MessageIntake {
     /// Whether a bot sent anything in the conversation: an escalated one that it did not escalate
     /// started escalated (`bypassVaDuration`), without the bot.
     package func botTookPart(in conversation: String) throws -> Bool {
-        try transaction.connection.singleInt64(
-            sql: """
-                SELECT EXISTS (SELECT 1 FROM messages WHERE conversation = ?
-                    AND sender_type IN ('custom_bot', 'egain_bot'))
-                """,
-            [conversation]
-        ) == 1
+        try ConversationProjection.botTookPart(in: conversation, transaction)
     }
 }

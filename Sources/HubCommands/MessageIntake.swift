@@ -1,5 +1,4 @@
 public import HubDomain
-public import HubSQLite
 public import HubEventLog
 public import HubVault
 public import HubReadModels
@@ -20,7 +19,6 @@ package struct MessageIntake {
     package let caller: ConfigurationStore.Caller
     package let attributes: JSONValue?
 
-    private var connection: Connection { transaction.connection }
     private var now: Int64 { transaction.recordedAt }
 
     package func receive(_ message: IncomingMessage, path: String, prepared: PreparedContent) throws -> AcceptedMessage {
@@ -62,12 +60,7 @@ package struct MessageIntake {
         var sender = message.body["sender"] ?? .object(["type": .string(message.senderType.rawValue)])
         var loggedSender = sender
         if message.senderType == .customer, let participant = sender["participant"], case .object(var fields) = sender {
-            let sealed = try vault.seal(
-                participant.text,
-                record: "customer/\(conversation.customer)",
-                connection,
-                now: now
-            )
+            let sealed = try vault.seal(participant.text, record: "customer/\(conversation.customer)", in: transaction)
             transaction.know(participant, sealedAs: sealed)
             fields["participant"] = .string(sealed)
             loggedSender = .object(fields)
@@ -80,17 +73,11 @@ package struct MessageIntake {
         }
         let sealedContent: String
         if let seal = prepared.seal, message.attachments.isEmpty {
-            try vault.store(seal, record: "message/\(hubId)", connection, now: now)
+            try vault.store(seal, record: "message/\(hubId)", in: transaction)
             sealedContent = seal.sealed
         } else {
             // Attachments changed the content inside the transaction: sealed here.
-            sealedContent = try vault.seal(
-                content.text,
-                record: "message/\(hubId)",
-                connection,
-                now: now,
-                newRecord: true
-            )
+            sealedContent = try vault.seal(content.text, record: "message/\(hubId)", in: transaction, newRecord: true)
         }
         transaction.know(content, sealedAs: sealedContent)
         let received = MessageReceived(
@@ -157,7 +144,7 @@ package struct MessageIntake {
             // The customer's words: sealed in the log like any message's content (DESIGN.md §6).
             content = .object(["text": .string(try transcriptText(of: conversation.id))])
             loggedContent = .string(
-                try vault.seal(content.text, record: "message/\(id)", connection, now: now, newRecord: true)
+                try vault.seal(content.text, record: "message/\(id)", in: transaction, newRecord: true)
             )
         }
         let messageAttributes = system.attributes ?? attributes
@@ -195,7 +182,7 @@ package struct MessageIntake {
     /// The first answer to this sender's `messageId`, when it was accepted before.
     private func replay(_ message: IncomingMessage) throws -> AcceptedMessage? {
         let eventId = EventID.makeV5(name: "\(message.idempotencyKey)#0")
-        guard let data = try connection.singleText(sql: "SELECT data FROM events WHERE id = ?", [eventId]) else {
+        guard let data = try transaction.eventData(id: eventId) else {
             return nil
         }
         let original = try JSONValue.parse(data)
@@ -215,10 +202,10 @@ package struct MessageIntake {
         ConversationRow, ResolvedAccount
     ) {
         if let id = message.conversationId {
-            guard let row = try ConversationProjection.conversation(id, connection) else {
+            guard let row = try ConversationProjection.conversation(id, in: transaction) else {
                 throw Rejection.unknownReference(path + ".conversation.id", "Conversation \(id) does not exist.", id)
             }
-            guard let account = try accounts.account(id: row.account, connection) else {
+            guard let account = try accounts.account(id: row.account, in: transaction) else {
                 throw Rejection.unknownReference(
                     path + ".conversation.id",
                     "The account of conversation \(id) no longer exists.",
@@ -229,7 +216,7 @@ package struct MessageIntake {
         }
         let address = message.accountAddress ?? ""
         let channelType = message.channelType ?? ""
-        guard let account = try accounts.account(channelType: channelType, address: address, connection),
+        guard let account = try accounts.account(channelType: channelType, address: address, in: transaction),
             account.active
         else {
             throw Rejection.unknownReference(
@@ -240,12 +227,12 @@ package struct MessageIntake {
         }
         let contacts = message.customer?.value(at: "contacts")?["contact"]?.arrayValue ?? []
         let keys = contacts.compactMap { $0["address"]?.stringValue }.compactMap { contactKeys?.key($0) }
-        let customer = try ConversationProjection.customer(account: account.id, contactKeys: keys, connection)
+        let customer = try ConversationProjection.customer(account: account.id, contactKeys: keys, in: transaction)
         if !customer.isNew,
             let open = try ConversationProjection.openConversation(
                 customer: customer.id,
                 account: account.id,
-                connection
+                in: transaction
             ),
             ConversationRules.continues(open.state, timeoutMinutes: account.routing.timeoutMinutes, now: now)
         {
@@ -288,15 +275,11 @@ package struct MessageIntake {
             .compactMap { $0 }.joined(separator: ".")
         var previous: (id: String, lastActivity: Int64)?
         if returning, account.routing.plan.bypassBotMinutes != nil {
-            let statement = try connection.cachedStatement(
-                sql: """
-                    SELECT id, last_activity FROM conversations WHERE customer = ? AND account = ?
-                    ORDER BY started_at DESC LIMIT 1
-                    """
+            previous = try ConversationProjection.latestConversation(
+                customer: customer,
+                account: account.id,
+                in: transaction
             )
-            defer { statement.reset() }
-            try statement.bind([customer, account.id])
-            if try statement.step() { previous = (statement.text(at: 0), statement.int64(at: 1)) }
         }
         let bypass = ConversationRules.bypassesBot(
             plan: account.routing.plan,
@@ -320,7 +303,7 @@ package struct MessageIntake {
             messageCount: 0
         )
         let customerState = message.customer ?? .object([:])
-        let identity = try vault.seal(customerState.text, record: "customer/\(customer)", connection, now: now)
+        let identity = try vault.seal(customerState.text, record: "customer/\(customer)", in: transaction)
         transaction.know(customerState, sealedAs: identity)
         let started = ConversationStarted(
             id: id,
@@ -357,7 +340,7 @@ package struct MessageIntake {
         default: return
         }
         let reference = message.value?["messageId"]?.stringValue ?? ""
-        guard let target = try ConversationProjection.target(reference, in: conversation.id, connection) else {
+        guard let target = try ConversationProjection.target(reference, in: conversation.id, transaction) else {
             throw Rejection.invalidValue(
                 path + ".content.value.messageId",
                 "no message \(reference) in conversation \(conversation.id)"
@@ -372,7 +355,7 @@ package struct MessageIntake {
             // The content sealed in the log under the message's own key can never be opened again, and
             // neither the key nor the row's old text stays behind in the data directory.
             try transaction.eraseSecurely()
-            try vault.shred(record: "message/\(target.id)", connection)
+            try vault.shred(record: "message/\(target.id)", in: transaction)
             event = MessageErased(
                 message: target.id,
                 conversation: conversation.id,

@@ -1,7 +1,5 @@
 import Foundation
 public import HubDomain
-public import HubSQLite
-import Synchronization
 public import HubEventLog
 public import HubVault
 public import HubReadModels
@@ -13,186 +11,27 @@ public struct Outbox: Sendable {
     public let store: EventStore
     package let vault: SecretVault
     package let accounts = AccountDirectory()
-    private let endpoints = EndpointCache()
+    /// What is due, and where it goes: the outbox read model.
+    private let queue: DeliveryQueue
 
     public init(store: EventStore, vault: SecretVault) {
         self.store = store
         self.vault = vault
+        self.queue = DeliveryQueue(store: store, vault: vault)
     }
 
-    /// Pending deliveries due by `now` that head their lane (nothing earlier of the lane pending),
-    /// soonest first, skipping the lanes given; each with its callback item rebuilt from the message
-    /// row unless the outbox keeps its body. With them, in the same read, when the next pending
-    /// delivery falls due (ms since 1970; `nil` when none is pending).
+    /// Pending deliveries due by `now` (``DeliveryQueue/due(now:limit:excludingLanes:)``).
     public func due(
         now: Int64,
         limit: Int,
         excludingLanes busy: Set<String>
     ) async throws -> (deliveries: [PendingDelivery], nextDue: Int64?) {
-        try await store.pool.read { connection in
-            // The configuration as this read sees it: endpoints cached under an older one are dropped,
-            // so the calls made from these deliveries use callbacks no older than the deliveries.
-            endpoints.observe(generation: try Self.configurationGeneration(connection))
-            return (
-                try Self.due(now: now, limit: limit, excludingLanes: busy, connection), try Self.nextDue(connection)
-            )
-        }
+        try await queue.due(now: now, limit: limit, excludingLanes: busy)
     }
 
-    private static func due(
-        now: Int64,
-        limit: Int,
-        excludingLanes busy: Set<String>,
-        _ connection: Connection
-    ) throws -> [PendingDelivery] {
-        let statement = try connection.cachedStatement(
-            sql: """
-                SELECT d.id, d.conversation, d.message, d.application, d.role, d.payload, d.attempts, d.request
-                FROM deliveries d
-                WHERE d.state = 'pending' AND d.next_attempt_at <= ?
-                    AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.state = 'pending'
-                        AND e.conversation = d.conversation AND e.application = d.application
-                        AND e.role = d.role AND e.seq < d.seq)
-                ORDER BY d.next_attempt_at LIMIT ?
-                """
-        )
-        defer { statement.reset() }
-        try statement.bind([now, limit + busy.count])
-        var found: [PendingDelivery] = []
-        while try statement.step(), found.count < limit {
-            let delivery = PendingDelivery(
-                id: statement.text(at: 0),
-                conversation: statement.text(at: 1),
-                message: statement.text(at: 2),
-                application: statement.text(at: 3),
-                role: statement.text(at: 4),
-                storedPayload: statement.optionalText(at: 5),
-                account: nil,
-                attempts: Int(statement.int64(at: 6)),
-                request: statement.optionalText(at: 7)
-            )
-            if !busy.contains(delivery.lane) { found.append(delivery) }
-        }
-        statement.reset()
-        // The body of most callbacks is the message row as it stands (spec §5.3), spliced from the
-        // row's JSON text.
-        var conversations: [String: (account: String, json: String)?] = [:]
-        let conversationRow = try connection.cachedStatement(
-            sql: "SELECT \(ConversationRow.callbackColumns) FROM conversations WHERE id = ?"
-        )
-        defer { conversationRow.reset() }
-        let message = try connection.cachedStatement(
-            sql: "SELECT \(ConversationProjection.callbackColumns) FROM messages WHERE id = ?"
-        )
-        defer { message.reset() }
-        return try found.map { delivery in
-            var delivery = delivery
-            let conversation: (account: String, json: String)?
-            if let cached = conversations[delivery.conversation] {
-                conversation = cached
-            } else {
-                conversationRow.reset()
-                try conversationRow.bind([delivery.conversation])
-                conversation =
-                    try conversationRow.step()
-                    ? (conversationRow.text(at: 1), ConversationRow.callbackText(conversationRow)) : nil
-                conversations[delivery.conversation] = conversation
-            }
-            delivery.account = conversation?.account
-            if delivery.storedPayload == nil, let conversation {
-                message.reset()
-                try message.bind([delivery.message])
-                if try message.step() {
-                    delivery.item = MessageRow.callbackText(message, conversation: conversation.json)
-                    delivery.attributesText = message.optionalText(at: 8)
-                }
-            }
-            return delivery
-        }
-    }
-
-    /// The position of the last configuration change: what the endpoint cache is valid for.
-    private static func configurationGeneration(_ connection: Connection) throws -> Int64 {
-        try connection.singleInt64(sql: "SELECT coalesce(max(position), 0) FROM config_history") ?? 0
-    }
-
-    /// When the next pending delivery falls due (ms since 1970), if any is pending.
-    private static func nextDue(_ connection: Connection) throws -> Int64? {
-        try connection.singleInt64(sql: "SELECT min(next_attempt_at) FROM deliveries WHERE state = 'pending'")
-    }
-
-    /// The callback of a client application's role, with its headers and authentication opened;
-    /// `nil` when the application, the role or its callback no longer exists.
-    /// Answered from the cache while the configuration is the one the last ``due(now:limit:excludingLanes:)``
-    /// saw, without a read.
+    /// A role's callback (``DeliveryQueue/endpoint(application:role:)``).
     public func endpoint(application: String, role: String) async throws -> CallbackEndpoint? {
-        let key = application + "|" + role
-        if let cached = endpoints.current(key) { return cached }
-        return try await store.pool.read { connection in
-            let generation = try Self.configurationGeneration(connection)
-            if let cached = self.endpoints.cached(key, generation: generation) { return cached }
-            let endpoint = try self.resolveEndpoint(application: application, role: role, connection)
-            self.endpoints.store(key, endpoint, generation: generation)
-            return endpoint
-        }
-    }
-
-    private func resolveEndpoint(
-        application: String,
-        role: String,
-        _ connection: Connection
-    ) throws
-        -> CallbackEndpoint?
-    {
-        guard let app = try ConfigurationStore.row(.clientApplication, id: application, connection)?.state,
-            let roleState = app["roles"]?.arrayValue?.first(where: { $0["name"]?.stringValue == role }),
-            let url = roleState["callback"]?.stringValue
-        else { return nil }
-        let appRecord = "clientApplication/\(application)"
-        var headers: [(name: String, value: String)] = []
-        for header in roleState["headers"]?.arrayValue ?? [] {
-            guard let name = header["name"]?.stringValue, let value = header["value"]?.stringValue else { continue }
-            headers.append((name, try self.open(value, record: appRecord, connection)))
-        }
-        var authentication: CallbackAuthentication?
-        if let authId = roleState.value(at: "authentication.id")?.stringValue,
-            let auth = try ConfigurationStore.row(.authentication, id: authId, connection),
-            auth.state["active"] != .bool(false)
-        {
-            let record = "authentication/\(authId)"
-            if let basic = auth.state["basicAuth"] {
-                authentication = .basic(
-                    username: basic["username"]?.stringValue ?? "",
-                    password: try self.open(basic["password"]?.stringValue ?? "", record: record, connection)
-                )
-            } else if let oauth = auth.state["oauth2"] {
-                authentication = .oauth2(
-                    OAuth2Settings(
-                        key: "\(authId)@\(auth.modifiedAt)",
-                        tokenRequestUrl: oauth["tokenRequestUrl"]?.stringValue ?? "",
-                        method: oauth["method"]?.stringValue ?? "POST",
-                        headers: try (oauth["headers"]?.arrayValue ?? []).map { header in
-                            OAuth2Settings.Header(
-                                name: header["name"]?.stringValue ?? "",
-                                value: try self.open(header["value"]?.stringValue ?? "", record: record, connection)
-                            )
-                        },
-                        payload: try self.open(oauth["payload"]?.stringValue ?? "", record: record, connection),
-                        accessTokenPath: oauth["accessTokenPath"]?.stringValue ?? "access_token"
-                    )
-                )
-            }
-        }
-        return CallbackEndpoint(
-            url: url,
-            version: roleState["version"]?.stringValue ?? "v3",
-            headers: headers,
-            authentication: authentication
-        )
-    }
-
-    private func open(_ value: String, record: String, _ connection: Connection) throws -> String {
-        SecretVault.isSealed(value) ? try vault.open(value, record: record, connection) : value
+        try await queue.endpoint(application: application, role: role)
     }
 
     /// Records one attempt of a call (one POST), in one command: the outbox rows of the deliveries it
@@ -206,12 +45,10 @@ public struct Outbox: Sendable {
     }
 
     private func record(_ outcome: DeliveryOutcome, _ transaction: LogTransaction) throws {
-        let connection = transaction.connection
         // The outbox row moves on only while it is pending; a delivery already finished (a duplicate
         // outcome) changes nothing and is not recorded again.
         var moved: [PendingDelivery] = []
-        for delivery in outcome.deliveries
-        where try connection.singleText(sql: "SELECT state FROM deliveries WHERE id = ?", [delivery.id]) == "pending" {
+        for delivery in outcome.deliveries where try DeliveryQueue.isPending(delivery.id, in: transaction) {
             moved.append(delivery)
         }
         guard let first = moved.first else { return }
@@ -261,7 +98,7 @@ public struct Outbox: Sendable {
         // A call carries one account's messages (``DeliveryCall/group(_:maximum:)``).
         let account =
             try first.account
-            ?? connection.singleText(sql: "SELECT account FROM conversations WHERE id = ?", [first.conversation])
+            ?? ConversationProjection.account(ofConversation: first.conversation, in: transaction)
         try transaction.append(
             [try EventDraft(event, account: account, actor: "system", causationId: outcome.request)],
             to: "delivery/\(outcome.request)"
@@ -277,14 +114,10 @@ public struct Outbox: Sendable {
 
     /// The hub tells the sender of an undeliverable message with an `error` message (spec §5.1, §5.4).
     private func reportFailure(_ delivery: PendingDelivery, transaction: LogTransaction) throws {
-        let connection = transaction.connection
-        guard let conversation = try ConversationProjection.conversation(delivery.conversation, connection),
-            let senderType = try connection.singleText(
-                sql: "SELECT sender_type FROM messages WHERE id = ?",
-                [delivery.message]
-            ),
-            let sender = SenderType(rawValue: senderType),
-            let account = try accounts.account(id: conversation.account, connection)
+        guard let conversation = try ConversationProjection.conversation(delivery.conversation, in: transaction),
+            let message = try ConversationProjection.sender(ofMessage: delivery.message, in: transaction),
+            let sender = SenderType(rawValue: message.senderType),
+            let account = try accounts.account(id: conversation.account, in: transaction)
         else { return }
         let plan = account.routing.plan
         let recipient: Recipient? =
@@ -294,10 +127,7 @@ public struct Outbox: Sendable {
             case .customAgent, .egainAgent: conversation.escalated ? plan.escalationAgent : plan.agent
             }
         guard let recipient else { return }
-        let messageId = try connection.singleText(
-            sql: "SELECT message_id FROM messages WHERE id = ?",
-            [delivery.message]
-        )
+        let messageId = message.messageId
         var value: [String: JSONValue] = ["code": "delivery_failed"]
         if let messageId { value["messageId"] = .string(messageId) }
         let intake = MessageIntake(
@@ -322,40 +152,5 @@ public struct Outbox: Sendable {
             account: account,
             causedBy: delivery.message
         )
-    }
-}
-
-/// Resolved callback endpoints, valid while the configuration is unchanged (no new `config_history` row).
-package final class EndpointCache: Sendable {
-    private struct State {
-        var generation: Int64 = -1
-        var entries: [String: CallbackEndpoint?] = [:]
-    }
-
-    private let state = Mutex(State())
-
-    package func cached(_ key: String, generation: Int64) -> CallbackEndpoint?? {
-        state.withLock { state in state.generation == generation ? state.entries[key] : nil }
-    }
-
-    /// The entry under the newest generation seen, if any.
-    package func current(_ key: String) -> CallbackEndpoint?? {
-        state.withLock { $0.entries[key] }
-    }
-
-    /// A read saw the configuration at `generation`: older entries go. Generations only grow; an older
-    /// one (a read that started earlier) changes nothing.
-    package func observe(generation: Int64) {
-        state.withLock { state in
-            if generation > state.generation { state = State(generation: generation) }
-        }
-    }
-
-    package func store(_ key: String, _ endpoint: CallbackEndpoint?, generation: Int64) {
-        state.withLock { state in
-            if generation < state.generation { return }
-            if generation > state.generation { state = State(generation: generation) }
-            state.entries[key] = .some(endpoint)
-        }
     }
 }

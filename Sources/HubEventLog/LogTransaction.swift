@@ -12,8 +12,9 @@ public import HubSQLite
 ///
 /// Not `Sendable`: it exists only on the writer's executor, for the length of one batch.
 public final class LogTransaction {
-    /// The writer's connection, inside the batch's transaction.
-    public let connection: Connection
+    /// The writer's connection, inside the batch's transaction: for the read models' queries and the
+    /// vault (`@_spi(Storage) import HubEventLog`), never for commands, which read through those.
+    @_spi(Storage) public let connection: Connection
     /// The time every event of this batch is recorded at (ms since 1970 UTC).
     public let recordedAt: Int64
     package let limits: EventStoreConfiguration.Limits
@@ -63,6 +64,11 @@ public final class LogTransaction {
     /// applying the event does not open it again.
     public func know(_ value: JSONValue, sealedAs sealed: String) {
         projectionContext.know(value, sealedAs: sealed)
+    }
+
+    /// The data of the event with this id, if the log has it (a retried command finds its first answer).
+    public func eventData(id: String) throws(SQLiteError) -> String? {
+        try connection.singleText(sql: "SELECT data FROM events WHERE id = ?", [id])
     }
 
     /// The stream's last version (0 when the stream has no events).

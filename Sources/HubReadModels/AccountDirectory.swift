@@ -1,7 +1,7 @@
 public import HubDomain
 public import HubSQLite
 import Synchronization
-public import HubEventLog
+@_spi(Storage) public import HubEventLog
 public import HubVault
 
 /// An account's routing as resolved from the configuration projection, with the configuration

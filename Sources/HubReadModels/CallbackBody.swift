@@ -1,5 +1,5 @@
 public import HubDomain
-public import HubEventLog
+@_spi(Storage) public import HubEventLog
 public import HubSQLite
 
 /// The body of a callback POST (spec §5.3): `{"metadata"?, "messages": {"message": [...]}}`.

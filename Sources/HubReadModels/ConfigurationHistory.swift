@@ -1,6 +1,6 @@
 public import HubDomain
 public import HubSQLite
-public import HubEventLog
+@_spi(Storage) public import HubEventLog
 public import HubVault
 
 /// Past configuration: every version of a resource, and an account resolved as it stood at a

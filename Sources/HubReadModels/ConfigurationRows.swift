@@ -1,5 +1,6 @@
 public import HubDomain
 public import HubSQLite
+@_spi(Storage) public import HubEventLog
 import HubVault
 
 /// Reading `config_resources` (``ConfigurationProjection`` writes it): a resource's current state.
@@ -30,5 +31,95 @@ package enum ConfigurationRows {
 
     package static func parse(_ text: String) throws -> JSONValue {
         try JSONValue.parse(text)
+    }
+
+    // MARK: - Inside the writer's transaction (for commands)
+
+    /// A resource's current row, inside the writer's transaction.
+    package static func row(_ kind: ResourceKind, id: String, in transaction: LogTransaction) throws -> Row? {
+        try row(kind, id: id, transaction.connection)
+    }
+
+    /// The resource of `kind` whose unique name (or channel type) is `key`, inside the writer's transaction.
+    package static func row(_ kind: ResourceKind, uniqueKey key: String, in transaction: LogTransaction) throws -> Row? {
+        guard let id = try resource(kind, withUniqueKey: key, in: transaction) else { return nil }
+        return try row(kind, id: id, transaction.connection)
+    }
+
+    /// The first resource that refers to `kind`/`id` (`kind` and `id` of the referrer), if any.
+    package static func firstReferrer(
+        to kind: ResourceKind,
+        id: String,
+        in transaction: LogTransaction
+    ) throws -> (kind: String, id: String)? {
+        let statement = try transaction.connection.cachedStatement(
+            sql:
+                "SELECT kind, id FROM config_references WHERE target_kind = ? AND target_id = ? ORDER BY kind, id LIMIT 1"
+        )
+        defer { statement.reset() }
+        try statement.bind([kind.rawValue, id])
+        return try statement.step() ? (statement.text(at: 0), statement.text(at: 1)) : nil
+    }
+
+    /// The resource of `kind` whose unique name (or channel type) is `key`, compared case-insensitively.
+    package static func resource(_ kind: ResourceKind, withUniqueKey key: String, in transaction: LogTransaction) throws
+        -> String?
+    {
+        try transaction.connection.singleText(
+            sql: "SELECT id FROM config_resources WHERE kind = ? AND unique_key = ?",
+            [kind.rawValue, key.lowercased()]
+        )
+    }
+
+    /// Another active account (not `id`) with `address` on a channel of the type of channel `channelId`.
+    package static func activeAccount(
+        otherThan id: String,
+        address: String,
+        channelTypeOf channelId: String,
+        in transaction: LogTransaction
+    ) throws -> String? {
+        try transaction.connection.singleText(
+            sql: """
+                SELECT a.id FROM config_resources a JOIN config_resources c ON c.kind = 'channel'
+                    AND c.id = json_extract(a.state, '$.channel.id')
+                WHERE a.kind = 'account' AND a.id != ? AND json_extract(a.state, '$.address') = ?
+                    AND json_extract(a.state, '$.active') IS NOT 0
+                    AND json_extract(c.state, '$.type') = (SELECT json_extract(state, '$.type') FROM config_resources
+                        WHERE kind = 'channel' AND id = ?)
+                LIMIT 1
+                """,
+            [id, address, channelId]
+        )
+    }
+
+    // MARK: - Queries
+
+    /// A resource as the API shows it (secrets masked), or `nil`.
+    package static func get(_ kind: ResourceKind, id: String, _ store: EventStore) async throws -> JSONValue? {
+        try await store.pool.read { connection in
+            try row(kind, id: id, connection).map { masked(kind, $0.state) }
+        }
+    }
+
+    /// One page of a kind, oldest first, and the total count.
+    package static func list(
+        _ kind: ResourceKind,
+        page: Int,
+        pageSize: Int,
+        _ store: EventStore
+    ) async throws -> (total: Int, items: [JSONValue]) {
+        try await store.pool.read { connection in
+            let total =
+                try connection.singleInt64(sql: "SELECT count(*) FROM config_resources WHERE kind = ?", [kind.rawValue])
+                ?? 0
+            let statement = try connection.cachedStatement(
+                sql: "SELECT state FROM config_resources WHERE kind = ? ORDER BY created_at, id LIMIT ? OFFSET ?"
+            )
+            defer { statement.reset() }
+            try statement.bind([kind.rawValue, pageSize, (page - 1) * pageSize])
+            var items: [JSONValue] = []
+            while try statement.step() { items.append(masked(kind, try parse(statement.text(at: 0)))) }
+            return (Int(total), items)
+        }
     }
 }

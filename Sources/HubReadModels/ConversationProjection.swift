@@ -1,7 +1,7 @@
 import Foundation
 public import HubDomain
 public import HubSQLite
-public import HubEventLog
+@_spi(Storage) public import HubEventLog
 public import HubVault
 
 /// A conversation as the projection holds it.

@@ -1,7 +1,7 @@
 import Foundation
 public import HubDomain
 public import HubSQLite
-public import HubEventLog
+@_spi(Storage) public import HubEventLog
 public import HubVault
 
 /// Reads of the conversation projections: the eGain conversation document (spec §4.4) and the

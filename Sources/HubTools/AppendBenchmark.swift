@@ -1,7 +1,7 @@
 import CHubSQLite
 import Foundation
 public import HubSQLite
-import HubEventLog
+@_spi(Storage) import HubEventLog
 import HubVault
 import HubReadModels
 import HubCommands

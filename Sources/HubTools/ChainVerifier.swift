@@ -1,5 +1,5 @@
 import HubSQLite
-public import HubEventLog
+@_spi(Storage) public import HubEventLog
 public import HubVault
 public import HubReadModels
 public import HubCommands

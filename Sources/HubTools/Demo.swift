@@ -4,7 +4,7 @@ import HubDelivery
 import HubDomain
 public import HubHTTP
 import HubSQLite
-import HubEventLog
+@_spi(Storage) import HubEventLog
 import HubVault
 import HubReadModels
 import HubCommands

@@ -2,7 +2,7 @@ public import AsyncHTTPClient
 import Foundation
 import HubDomain
 public import HubHTTP
-public import HubEventLog
+@_spi(Storage) public import HubEventLog
 public import HubVault
 public import HubReadModels
 public import HubCommands

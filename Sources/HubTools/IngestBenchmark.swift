@@ -4,7 +4,7 @@ import HubDelivery
 import HubDomain
 public import HubHTTP
 public import HubSQLite
-public import HubEventLog
+@_spi(Storage) public import HubEventLog
 public import HubVault
 public import HubReadModels
 public import HubCommands

@@ -1,6 +1,6 @@
 import Foundation
 public import HubSQLite
-public import HubEventLog
+@_spi(Storage) public import HubEventLog
 public import HubVault
 public import HubReadModels
 public import HubCommands

@@ -1,4 +1,4 @@
-public import HubEventLog
+@_spi(Storage) public import HubEventLog
 import Crypto
 
 extension LogHeadSigner {

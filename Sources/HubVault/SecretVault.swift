@@ -2,7 +2,7 @@ import Crypto
 import Foundation
 public import HubDomain
 public import HubSQLite
-public import HubEventLog
+@_spi(Storage) public import HubEventLog
 
 /// Seals secret fields with AES-GCM under a per-record data key (DESIGN.md §6).
 ///

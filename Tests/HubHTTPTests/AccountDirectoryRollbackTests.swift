@@ -2,7 +2,7 @@ import HubSQLite
 import HubTestSupport
 import Testing
 
-@testable import HubEventLog
+@_spi(Storage) @testable import HubEventLog
 @testable import HubVault
 @testable import HubReadModels
 @testable import HubCommands

@@ -3,7 +3,7 @@ import HTTPTypes
 import HubDomain
 import HubHTTP
 import HubSQLite
-import HubEventLog
+@_spi(Storage) import HubEventLog
 import HubVault
 import HubReadModels
 import HubCommands

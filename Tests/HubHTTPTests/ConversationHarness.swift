@@ -3,7 +3,7 @@ import HTTPTypes
 import HubDelivery
 import HubDomain
 import HubHTTP
-import HubEventLog
+@_spi(Storage) import HubEventLog
 import HubVault
 import HubReadModels
 import HubCommands

@@ -2,7 +2,7 @@ import Foundation
 import HTTPTypes
 import HubDomain
 import HubSQLite
-import HubEventLog
+@_spi(Storage) import HubEventLog
 import HubVault
 import HubReadModels
 import HubCommands

@@ -1,7 +1,7 @@
 import HTTPTypes
 import HubDomain
 import HubHTTP
-import HubEventLog
+@_spi(Storage) import HubEventLog
 import HubVault
 import HubReadModels
 import HubCommands

@@ -1,7 +1,7 @@
 import Foundation
 import HTTPTypes
 import HubDomain
-import HubEventLog
+@_spi(Storage) import HubEventLog
 import HubVault
 import HubReadModels
 import HubCommands

@@ -2,7 +2,7 @@ import Crypto
 import Foundation
 import HTTPTypes
 import HubDomain
-import HubEventLog
+@_spi(Storage) import HubEventLog
 import HubVault
 import HubReadModels
 import HubCommands

@@ -1,6 +1,6 @@
 import Foundation
 import HubSQLite
-import HubEventLog
+@_spi(Storage) import HubEventLog
 import HubVault
 import HubReadModels
 import HubCommands

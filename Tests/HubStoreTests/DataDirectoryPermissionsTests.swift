@@ -1,6 +1,6 @@
 import Crypto
 import Foundation
-import HubEventLog
+@_spi(Storage) import HubEventLog
 import HubVault
 import HubReadModels
 import HubCommands

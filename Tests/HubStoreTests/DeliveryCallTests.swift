@@ -1,5 +1,5 @@
 import HubDomain
-import HubEventLog
+@_spi(Storage) import HubEventLog
 import HubVault
 import HubReadModels
 import HubCommands

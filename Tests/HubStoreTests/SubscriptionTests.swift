@@ -1,4 +1,4 @@
-import HubEventLog
+@_spi(Storage) import HubEventLog
 import HubVault
 import HubReadModels
 import HubCommands

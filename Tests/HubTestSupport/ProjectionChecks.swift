@@ -1,5 +1,5 @@
 import Foundation
-public import HubEventLog
+@_spi(Storage) public import HubEventLog
 public import HubVault
 public import HubReadModels
 public import HubCommands

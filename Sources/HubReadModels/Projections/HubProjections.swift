@@ -1,4 +1,4 @@
-public import HubEventLog
+@_spi(Storage) public import HubEventLog
 public import HubVault
 /// The read models of a hub, in the order each event applies to them.
 public enum HubProjections {
