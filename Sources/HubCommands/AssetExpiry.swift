@@ -1,10 +1,10 @@
 import Foundation
 public import HubDomain
+public import HubEventLog
+public import HubReadModels
+public import HubVault
 public import Logging
 public import ServiceLifecycle
-public import HubEventLog
-public import HubVault
-public import HubReadModels
 
 /// Expires unused assets (spec §6.1 [P]: "unused assets expire after 24 h"): every `interval`,
 /// assets requested or uploaded more than `lifetime` ago and never attached to a message are deleted

@@ -1,8 +1,8 @@
 import Foundation
 public import HubDomain
 public import HubEventLog
-public import HubVault
 public import HubReadModels
+public import HubVault
 
 /// Assets (spec §6, DESIGN.md §8): requested with a declared name and size, uploaded once (bytes
 /// content-addressed and fsynced before `asset.uploaded` commits), attached to messages, deleted
@@ -207,7 +207,7 @@ public struct AssetStore: Sendable {
     }
 }
 
-package extension Rejection {
+extension Rejection {
     /// No such asset.
     public static func assetNotFound(_ id: String) -> Rejection {
         Rejection(

@@ -2,8 +2,8 @@ import Crypto
 import Foundation
 public import HubDomain
 public import HubEventLog
-public import HubVault
 public import HubReadModels
+public import HubVault
 
 /// Why a client operation was refused.
 public enum ClientRegistryError: Error, Sendable, Equatable, CustomStringConvertible {

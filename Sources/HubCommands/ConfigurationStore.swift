@@ -1,8 +1,8 @@
 import Foundation
 public import HubDomain
 public import HubEventLog
-public import HubVault
 public import HubReadModels
+public import HubVault
 
 /// The six configuration resources as events and their projection (DESIGN.md §4, spec §2–§3).
 ///
@@ -118,8 +118,7 @@ public struct ConfigurationStore: Sendable {
     ) throws {
         let now = transaction.recordedAt
         let uniqueValue = body[kind.uniqueField]?.stringValue ?? ""
-        if let other = try ConfigurationRows.resource(kind, withUniqueKey: uniqueValue, in: transaction), other != id
-        {
+        if let other = try ConfigurationRows.resource(kind, withUniqueKey: uniqueValue, in: transaction), other != id {
             throw Rejection(
                 .duplicate,
                 "Duplicate name: \(kind.displayName) \(other) already has \(kind.uniqueField) '\(uniqueValue)'.",
@@ -214,7 +213,7 @@ public struct ConfigurationStore: Sendable {
     }
 }
 
-package extension Rejection {
+extension Rejection {
     /// No such resource.
     public static func notFound(_ kind: ResourceKind, _ id: String) -> Rejection {
         Rejection(

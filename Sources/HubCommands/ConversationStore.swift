@@ -1,7 +1,7 @@
 public import HubDomain
 public import HubEventLog
-public import HubVault
 public import HubReadModels
+public import HubVault
 
 /// What `POST /conversations/messages` answers for one message (spec §4.1 [P]).
 public struct AcceptedMessage: Sendable, Equatable {

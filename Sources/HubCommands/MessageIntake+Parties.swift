@@ -1,9 +1,9 @@
 public import HubDomain
 public import HubEventLog
-public import HubVault
 public import HubReadModels
+public import HubVault
 
-package extension MessageIntake {
+extension MessageIntake {
     /// The conversation's transcript as plain text, one line per visible message: time, sender, text.
     /// A message like any other, its content stays within `RequestMessages.maxContentBytes`: the latest
     /// lines that fit are kept, after a line saying that earlier ones were left out.

@@ -1,7 +1,7 @@
 public import HubDomain
 public import HubEventLog
-public import HubVault
 public import HubReadModels
+public import HubVault
 
 /// Decides and writes one request's messages inside the writer's transaction (spec §4.1, §5.2).
 ///
@@ -19,9 +19,10 @@ package struct MessageIntake {
     package let caller: ConfigurationStore.Caller
     package let attributes: JSONValue?
 
-    private var now: Int64 { transaction.recordedAt }
+    var now: Int64 { transaction.recordedAt }
 
-    package func receive(_ message: IncomingMessage, path: String, prepared: PreparedContent) throws -> AcceptedMessage {
+    package func receive(_ message: IncomingMessage, path: String, prepared: PreparedContent) throws -> AcceptedMessage
+    {
         if let original = try replay(message) { return original }
         var (conversation, account) = try locate(message, path: path)
         try account.routing.channel.check(message, path: path)
@@ -194,203 +195,6 @@ package struct MessageIntake {
         )
     }
 
-    /// The conversation the message belongs to: named by id, or the customer's open one, or a new one.
-    private func locate(
-        _ message: IncomingMessage,
-        path: String
-    ) throws -> (
-        ConversationRow, ResolvedAccount
-    ) {
-        if let id = message.conversationId {
-            guard let row = try ConversationProjection.conversation(id, in: transaction) else {
-                throw Rejection.unknownReference(path + ".conversation.id", "Conversation \(id) does not exist.", id)
-            }
-            guard let account = try accounts.account(id: row.account, in: transaction) else {
-                throw Rejection.unknownReference(
-                    path + ".conversation.id",
-                    "The account of conversation \(id) no longer exists.",
-                    id
-                )
-            }
-            return (row, account)
-        }
-        let address = message.accountAddress ?? ""
-        let channelType = message.channelType ?? ""
-        guard let account = try accounts.account(channelType: channelType, address: address, in: transaction),
-            account.active
-        else {
-            throw Rejection.unknownReference(
-                path + ".conversation.account",
-                "No active account has channel type '\(channelType)' and address '\(address)'.",
-                address
-            )
-        }
-        let contacts = message.customer?.value(at: "contacts")?["contact"]?.arrayValue ?? []
-        let keys = contacts.compactMap { $0["address"]?.stringValue }.compactMap { contactKeys?.key($0) }
-        let customer = try ConversationProjection.customer(account: account.id, contactKeys: keys, in: transaction)
-        if !customer.isNew,
-            let open = try ConversationProjection.openConversation(
-                customer: customer.id,
-                account: account.id,
-                in: transaction
-            ),
-            ConversationRules.continues(open.state, timeoutMinutes: account.routing.timeoutMinutes, now: now)
-        {
-            if !customer.unlinkedKeys.isEmpty {
-                // Contacts the known customer gives now find them later too.
-                let linked = CustomerContactsLinked(
-                    account: account.id,
-                    customer: customer.id,
-                    contactKeys: customer.unlinkedKeys
-                )
-                try transaction.append([try draft(linked, account: account.id)], to: "conversation/\(open.id)")
-            }
-            return (open, account)
-        }
-        return (
-            try start(
-                message,
-                account: account,
-                customer: customer.id,
-                returning: !customer.isNew,
-                contactKeys: keys
-            ), account
-        )
-    }
-
-    /// `conversation.started`: the customer's identity sealed under the customer's key. A customer back
-    /// within the orchestration's `bypassVaDuration` of their previous conversation skips the bot: the
-    /// conversation starts escalated (`conversation.escalated` with `bypassedBot`), so their messages go
-    /// to the escalation agent application (spec §5.2 item 6).
-    private func start(
-        _ message: IncomingMessage,
-        account: ResolvedAccount,
-        customer: String,
-        returning: Bool,
-        contactKeys: [String]
-    ) throws -> ConversationRow {
-        let id = EventID.makeV7()
-        let firstContact = message.customer?.value(at: "contacts")?["contact"]?.arrayValue?.first
-        let contact = [firstContact?["type"]?.stringValue, firstContact?["subType"]?.stringValue]
-            .compactMap { $0 }.joined(separator: ".")
-        var previous: (id: String, lastActivity: Int64)?
-        if returning, account.routing.plan.bypassBotMinutes != nil {
-            previous = try ConversationProjection.latestConversation(
-                customer: customer,
-                account: account.id,
-                in: transaction
-            )
-        }
-        let bypass = ConversationRules.bypassesBot(
-            plan: account.routing.plan,
-            previousActivity: previous?.lastActivity,
-            now: now
-        )
-        let row = ConversationRow(
-            id: id,
-            account: account.id,
-            address: account.address,
-            channelType: account.routing.channel.type,
-            entryPoint: message.entryPointId ?? account.routing.entryPoint,
-            customer: customer,
-            customerState: message.customer,
-            contact: contact.isEmpty ? nil : contact,
-            origin: "egain",
-            state: ConversationState(status: bypass ? .escalated : .active, lastActivity: now),
-            escalated: bypass,
-            startedAt: now,
-            endedAt: nil,
-            messageCount: 0
-        )
-        let customerState = message.customer ?? .object([:])
-        let identity = try vault.seal(customerState.text, record: "customer/\(customer)", in: transaction)
-        transaction.know(customerState, sealedAs: identity)
-        let started = ConversationStarted(
-            id: id,
-            account: .init(id: account.id, address: account.address),
-            channel: .init(type: row.channelType),
-            origin: "egain",
-            customer: .init(id: customer, identity: identity, contactKeys: contactKeys),
-            entryPoint: row.entryPoint.map(IDReference.init(id:)),
-            conversationContact: row.contact
-        )
-        var drafts = [try draft(started, account: account.id)]
-        if bypass, let previous {
-            let escalated = ConversationEscalated(cause: .bypassedBot(previousConversation: previous.id))
-            drafts.append(try draft(escalated, account: account.id))
-        }
-        try transaction.append(drafts, to: "conversation/\(id)", expectedVersion: .noStream)
-        return row
-    }
-
-    /// `delete.soft` hides a message, `undo` restores it, `delete.permanent` takes it out of every
-    /// transcript and query (the log keeps all three events).
-    private func applyControl(
-        _ message: IncomingMessage,
-        conversation: ConversationRow,
-        by hubId: String,
-        path: String,
-        stream: String
-    ) throws {
-        let type: String
-        switch message.type {
-        case "delete.soft": type = "message.softDeleted"
-        case "undo": type = "message.restored"
-        case "delete.permanent": type = "message.erased"
-        default: return
-        }
-        let reference = message.value?["messageId"]?.stringValue ?? ""
-        guard let target = try ConversationProjection.target(reference, in: conversation.id, transaction) else {
-            throw Rejection.invalidValue(
-                path + ".content.value.messageId",
-                "no message \(reference) in conversation \(conversation.id)"
-            )
-        }
-        let event: any DomainEvent
-        switch type {
-        case "message.softDeleted":
-            event = MessageSoftDeleted(message: target.id, conversation: conversation.id, by: hubId)
-        case "message.restored": event = MessageRestored(message: target.id, conversation: conversation.id, by: hubId)
-        default:
-            // The content sealed in the log under the message's own key can never be opened again, and
-            // neither the key nor the row's old text stays behind in the data directory.
-            try transaction.eraseSecurely()
-            try vault.shred(record: "message/\(target.id)", in: transaction)
-            event = MessageErased(
-                message: target.id,
-                conversation: conversation.id,
-                by: hubId,
-                shredded: ["message/\(target.id)"]
-            )
-        }
-        try transaction.append([try draft(event, account: conversation.account)], to: stream)
-    }
-
-    /// `conversation.escalated|assigned|ended` for what the routing decision changed.
-    private func applyState(
-        _ next: ConversationState,
-        to conversation: inout ConversationRow,
-        by hubId: String,
-        stream: String
-    ) throws {
-        let previous = conversation.state
-        var events: [EventDraft] = []
-        if next.status == .escalated, previous.status != .escalated {
-            conversation.escalated = true
-            events.append(try draft(ConversationEscalated(cause: .message(hubId)), account: conversation.account))
-        }
-        if next.assignedAgent != previous.assignedAgent || next.queue != previous.queue {
-            let assigned = ConversationAssigned(by: hubId, agent: next.assignedAgent, queue: next.queue)
-            events.append(try draft(assigned, account: conversation.account))
-        }
-        if next.status == .ended, previous.status != .ended {
-            conversation.endedAt = now
-            events.append(try draft(ConversationEnded(by: hubId), account: conversation.account))
-        }
-        conversation.state = next
-        if !events.isEmpty { try transaction.append(events, to: stream) }
-    }
-
     /// A message as the hub keeps and forwards it.
     package struct Outgoing {
         var id: String
@@ -440,7 +244,7 @@ package struct MessageIntake {
         try transaction.append([try draft(routed, account: conversation.account)], to: stream)
     }
 
-    private func draft(_ event: some DomainEvent, account: String) throws -> EventDraft {
+    func draft(_ event: some DomainEvent, account: String) throws -> EventDraft {
         try EventDraft(event, account: account, actor: caller.actor, correlationId: caller.correlationId)
     }
 }
@@ -468,7 +272,7 @@ package struct PreparedContent: Sendable {
     }
 }
 
-package extension Rejection {
+extension Rejection {
     /// A reference to something that does not exist.
     package static func unknownReference(_ attribute: String, _ message: String, _ value: String) -> Rejection {
         Rejection(

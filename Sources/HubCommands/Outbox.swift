@@ -1,8 +1,8 @@
 import Foundation
 public import HubDomain
 public import HubEventLog
-public import HubVault
 public import HubReadModels
+public import HubVault
 
 /// The deliveries outbox (a projection of `message.routed` and `delivery.*`) and the recording of
 /// attempts (DESIGN.md §4, §7). Since the outbox is derived from the log in the same transaction, a

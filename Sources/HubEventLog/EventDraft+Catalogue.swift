@@ -1,6 +1,6 @@
 package import HubDomain
 
-package extension EventDraft {
+extension EventDraft {
     /// An event of the catalogue (``EventCatalogue``): its type, schema version and data, encoded the
     /// one way every producer encodes events.
     package init(

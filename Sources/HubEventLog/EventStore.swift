@@ -17,7 +17,9 @@ public import Metrics
 public final class EventStore: Sendable {
     public let configuration: EventStoreConfiguration
     public let directory: DataDirectory
-    public let pool: DatabasePool
+    /// The connections: for the read models' queries and the log's tools (`@_spi(Storage)`), not for
+    /// commands or handlers.
+    @_spi(Storage) public let pool: DatabasePool
     /// The writer; must be running (as a `Service`) for appends to complete.
     public let writer: LogWriter
     /// The read models every append is applied to.
@@ -170,6 +172,14 @@ public final class EventStore: Sendable {
             try ProjectionRebuilder(registry: projections).rebuild(names, connection, progress: progress)
         }
     }
+
+    /// The latest signed checkpoint of the log's head, if any.
+    public func latestCheckpoint() async throws -> LogCheckpoint? {
+        try await pool.read { try LogCheckpoints.latest($0) }
+    }
+
+    /// Whether the writer's thread got its higher scheduling weight.
+    public var writerPriorityRaised: Bool { pool.writer.priorityRaised }
 
     // MARK: - Writing
 

@@ -1,4 +1,4 @@
-package extension Sequence<UInt8> {
+extension Sequence<UInt8> {
     /// Lower-case hexadecimal, two digits per byte (without Foundation's `String(format:)`, which
     /// costs a formatter call per byte).
     package var hexEncoded: String {
@@ -13,7 +13,7 @@ package extension Sequence<UInt8> {
     }
 }
 
-package extension StringProtocol {
+extension StringProtocol {
     /// The bytes that these hexadecimal digits (two per byte, either case) spell; `nil` for an odd
     /// count or anything that is not a hexadecimal digit.
     package var hexDecoded: [UInt8]? {

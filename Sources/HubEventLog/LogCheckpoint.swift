@@ -48,7 +48,6 @@ public struct LogHeadKey: Sendable {
     /// The raw 32-byte Ed25519 public key.
     public let rawRepresentation: [UInt8]
 
-
     /// A raw 32-byte Ed25519 public key.
     public init?(rawRepresentation: [UInt8]) {
         guard (try? Curve25519.Signing.PublicKey(rawRepresentation: rawRepresentation)) != nil else { return nil }

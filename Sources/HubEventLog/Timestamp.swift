@@ -104,7 +104,7 @@ public enum Timestamp {
     }
 }
 
-package extension Int64 {
+extension Int64 {
     /// Quotient and a non-negative remainder.
     fileprivate func quotientAndRemainderFlooring(_ divisor: Int64) -> (Int64, Int64) {
         let (quotient, remainder) = quotientAndRemainder(dividingBy: divisor)

@@ -1,9 +1,9 @@
-import HubDelivery
-import HubSQLite
-import HubEventLog
-import HubVault
-import HubReadModels
 import HubCommands
+import HubDelivery
+import HubEventLog
+import HubReadModels
+import HubSQLite
+import HubVault
 public import Logging
 import NIOCore
 import ServiceLifecycle
@@ -24,7 +24,12 @@ public enum HubServer {
         let fileLimit = FileDescriptorLimit.raiseToHardLimit()
         await FileDescriptorLimit.primeDispatchTimers()
         let metrics = HubMetrics()
-        let store = try await EventStore.open(configuration.store, logger: logger, metricsFactory: metrics.factory, readModels: .hub)
+        let store = try await EventStore.open(
+            configuration.store,
+            logger: logger,
+            metricsFactory: metrics.factory,
+            readModels: .hub
+        )
         // Uploads a killed server left half-written are of no use to anyone.
         let abandoned = AssetFiles(dataDirectory: store.directory).removeAbandonedUploads()
         if abandoned > 0 { logger.notice("removed unfinished uploads", metadata: ["uploads": "\(abandoned)"]) }
@@ -46,7 +51,7 @@ public enum HubServer {
                 "batch.max": "\(configuration.store.maxBatchSize)",
                 "queue.capacity": "\(configuration.store.queueCapacity)",
                 // Whether the writer's thread got its higher scheduling weight (root or CAP_SYS_NICE).
-                "writer.priority": "\(store.pool.writer.priorityRaised ? "raised" : "default")",
+                "writer.priority": "\(store.writerPriorityRaised ? "raised" : "default")",
                 "sqlite.version": "\(EventStore.sqliteVersion)",
                 "log.position": "\(store.headPosition)",
                 "files.limit": "\(fileLimit)",

@@ -1,8 +1,8 @@
 public import HubDomain
-public import HubSQLite
-import Synchronization
 @_spi(Storage) public import HubEventLog
+public import HubSQLite
 public import HubVault
+import Synchronization
 
 /// An account's routing as resolved from the configuration projection, with the configuration
 /// resources (and their log positions) it was resolved from, for `message.routed`.

@@ -33,7 +33,9 @@ public struct AssetRecord: Sendable, Equatable {
     ) {
         (self.id, self.name, self.contentType, self.size) = (id, name, contentType, size)
         (self.senderType, self.channelType, self.sha256, self.state) = (senderType, channelType, sha256, state)
-        (self.conversation, self.message, self.createdAt, self.uploadedAt) = (conversation, message, createdAt, uploadedAt)
+        (self.conversation, self.message, self.createdAt, self.uploadedAt) = (
+            conversation, message, createdAt, uploadedAt
+        )
     }
 
     /// `{id, name, size, contentType}`, as callbacks carry an attachment (spec §6.4).
@@ -114,7 +116,11 @@ package enum AssetIndex {
     }
 
     /// Unused assets (requested or uploaded, never attached) created before `cutoff`, oldest first.
-    package static func unused(createdBefore cutoff: Int64, limit: Int, in transaction: LogTransaction) throws -> [String] {
+    package static func unused(
+        createdBefore cutoff: Int64,
+        limit: Int,
+        in transaction: LogTransaction
+    ) throws -> [String] {
         let statement = try transaction.connection.cachedStatement(
             sql: """
                 SELECT id FROM assets WHERE state IN ('requested', 'uploaded') AND created_at < ?

@@ -20,7 +20,7 @@ package enum CallbackPayload {
     }
 }
 
-package extension MessageRow {
+extension MessageRow {
     /// The callback body item (spec §5.3) spliced from a messages row's stored JSON text, without
     /// parsing it: the same text ``callbackJSON(conversation:)`` writes. `statement` selected
     /// ``ConversationProjection/callbackColumns``.

@@ -94,6 +94,9 @@ public struct ClientDirectory: Sendable {
 
     /// When the client was revoked: `0` while active, `nil` when there is no such client.
     package static func revokedAt(_ id: String, in transaction: LogTransaction) throws -> Int64? {
-        try transaction.connection.singleInt64(sql: "SELECT coalesce(revoked_at, 0) FROM api_clients WHERE id = ?", [id])
+        try transaction.connection.singleInt64(
+            sql: "SELECT coalesce(revoked_at, 0) FROM api_clients WHERE id = ?",
+            [id]
+        )
     }
 }

@@ -1,6 +1,6 @@
 public import HubDomain
-public import HubSQLite
 @_spi(Storage) public import HubEventLog
+public import HubSQLite
 public import HubVault
 
 /// Past configuration: every version of a resource, and an account resolved as it stood at a
@@ -62,7 +62,12 @@ public struct ConfigurationHistory: Sendable {
     }
 
     /// The state of one resource at a moment (secrets masked), `nil` if it did not exist then.
-    package func state(_ kind: ResourceKind, id: String, at moment: Moment, _ connection: Connection) throws -> JSONValue? {
+    package func state(
+        _ kind: ResourceKind,
+        id: String,
+        at moment: Moment,
+        _ connection: Connection
+    ) throws -> JSONValue? {
         let condition: String
         var arguments: [any SQLiteBindable] = [kind.rawValue, id]
         switch moment {

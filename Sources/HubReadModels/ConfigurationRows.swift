@@ -1,6 +1,6 @@
 public import HubDomain
-public import HubSQLite
 @_spi(Storage) public import HubEventLog
+public import HubSQLite
 import HubVault
 
 /// Reading `config_resources` (``ConfigurationProjection`` writes it): a resource's current state.
@@ -41,7 +41,8 @@ package enum ConfigurationRows {
     }
 
     /// The resource of `kind` whose unique name (or channel type) is `key`, inside the writer's transaction.
-    package static func row(_ kind: ResourceKind, uniqueKey key: String, in transaction: LogTransaction) throws -> Row? {
+    package static func row(_ kind: ResourceKind, uniqueKey key: String, in transaction: LogTransaction) throws -> Row?
+    {
         guard let id = try resource(kind, withUniqueKey: key, in: transaction) else { return nil }
         return try row(kind, id: id, transaction.connection)
     }
@@ -62,7 +63,11 @@ package enum ConfigurationRows {
     }
 
     /// The resource of `kind` whose unique name (or channel type) is `key`, compared case-insensitively.
-    package static func resource(_ kind: ResourceKind, withUniqueKey key: String, in transaction: LogTransaction) throws
+    package static func resource(
+        _ kind: ResourceKind,
+        withUniqueKey key: String,
+        in transaction: LogTransaction
+    ) throws
         -> String?
     {
         try transaction.connection.singleText(

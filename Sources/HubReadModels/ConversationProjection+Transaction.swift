@@ -88,7 +88,11 @@ extension ConversationProjection {
 }
 
 extension AccountDirectory {
-    package func account(channelType: String, address: String, in transaction: LogTransaction) throws
+    package func account(
+        channelType: String,
+        address: String,
+        in transaction: LogTransaction
+    ) throws
         -> ResolvedAccount?
     {
         try account(channelType: channelType, address: address, transaction.connection)

@@ -1,7 +1,7 @@
 import Foundation
 public import HubDomain
-public import HubSQLite
 @_spi(Storage) public import HubEventLog
+public import HubSQLite
 public import HubVault
 
 /// A conversation as the projection holds it.
@@ -38,7 +38,9 @@ package struct ConversationRow: Sendable {
         messageCount: Int64
     ) {
         (self.id, self.account, self.address, self.channelType) = (id, account, address, channelType)
-        (self.entryPoint, self.customer, self.customerState, self.contact) = (entryPoint, customer, customerState, contact)
+        (self.entryPoint, self.customer, self.customerState, self.contact) = (
+            entryPoint, customer, customerState, contact
+        )
         (self.origin, self.state, self.escalated) = (origin, state, escalated)
         (self.startedAt, self.endedAt, self.messageCount) = (startedAt, endedAt, messageCount)
     }
@@ -165,7 +167,8 @@ package enum ConversationProjection {
         """
 
     /// What ``MessageRow/callbackText(_:conversation:)`` reads, and the attributes after it.
-    package static let callbackColumns = "id, message_id, type, content, sender, recipients, created_at, sent_at, attributes"
+    package static let callbackColumns =
+        "id, message_id, type, content, sender, recipients, created_at, sent_at, attributes"
 
     package static func decodeMessage(_ statement: Statement) throws -> MessageRow {
         MessageRow(
@@ -199,7 +202,11 @@ package enum ConversationProjection {
     }
 
     /// The conversation's messages in order; `visibleOnly` keeps transcript lines not hidden or erased.
-    package static func messages(of conversation: String, visibleOnly: Bool, _ connection: Connection) throws -> [MessageRow] {
+    package static func messages(
+        of conversation: String,
+        visibleOnly: Bool,
+        _ connection: Connection
+    ) throws -> [MessageRow] {
         let filter = visibleOnly ? " AND transcript = 1 AND hidden = 0 AND erased = 0" : ""
         let statement = try connection.cachedStatement(
             sql: "SELECT \(messageColumns) FROM messages WHERE conversation = ?\(filter) ORDER BY seq"

@@ -1,7 +1,7 @@
 import Foundation
 public import HubDomain
-public import HubSQLite
 @_spi(Storage) public import HubEventLog
+public import HubSQLite
 public import HubVault
 
 /// Reads of the conversation projections: the eGain conversation document (spec §4.4) and the
@@ -143,7 +143,7 @@ public struct ConversationQueries: Sendable {
     }
 }
 
-package extension ConversationRow {
+extension ConversationRow {
     /// The query API's view of a conversation.
     package var summaryJSON: JSONValue {
         var fields: [String: JSONValue] = [
@@ -162,7 +162,7 @@ package extension ConversationRow {
     }
 }
 
-package extension MessageRow {
+extension MessageRow {
     /// A message as `GET /conversations/{id}` shows it (spec §4.4).
     package var documentJSON: JSONValue {
         var fields: [String: JSONValue] = [

@@ -2,8 +2,8 @@ import Foundation
 public import HubDomain
 @_spi(Storage) public import HubEventLog
 package import HubSQLite
-import Synchronization
 public import HubVault
+import Synchronization
 
 /// The outbox as the delivery workers read it (``OutboxProjection``'s `deliveries`): what is due, in
 /// lane order, and the callback each delivery goes to, with its secrets opened.

@@ -1,6 +1,7 @@
 public import HubEventLog
-public import HubVault
 public import HubReadModels
+public import HubVault
+
 // The values the outbox hands to the delivery workers and takes back from them.
 
 /// A pending delivery: one message to one recipient role's callback (DESIGN.md §7).

@@ -1,13 +1,13 @@
 import AsyncHTTPClient
 import Foundation
+public import HubCommands
 import HubDelivery
 import HubDomain
-public import HubHTTP
-public import HubSQLite
 @_spi(Storage) public import HubEventLog
-public import HubVault
+public import HubHTTP
 public import HubReadModels
-public import HubCommands
+public import HubSQLite
+public import HubVault
 public import Logging
 import NIOCore
 import NIOHTTP1
@@ -386,28 +386,3 @@ public struct IngestBenchmark: Sendable {
 }
 
 /// An atomic integer that closures can capture.
-extension IngestBenchmark {
-    /// How often `needle` occurs in `buffer`.
-    static func occurrences(of needle: String, in buffer: ByteBuffer) -> Int {
-        let pattern = Array(needle.utf8)
-        return buffer.withUnsafeReadableBytes { bytes in
-            guard let first = pattern.first, bytes.count >= pattern.count else { return 0 }
-            var count = 0
-            var index = 0
-            while index <= bytes.count - pattern.count {
-                if bytes[index] == first, pattern.indices.allSatisfy({ bytes[index + $0] == pattern[$0] }) {
-                    count += 1
-                    index += pattern.count
-                } else {
-                    index += 1
-                }
-            }
-            return count
-        }
-    }
-}
-
-final class Counter: Sendable {
-    let value: Atomic<Int>
-    init(_ initial: Int) { value = Atomic(initial) }
-}

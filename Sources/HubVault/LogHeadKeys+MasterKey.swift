@@ -1,5 +1,5 @@
-@_spi(Storage) public import HubEventLog
 import Crypto
+@_spi(Storage) public import HubEventLog
 
 extension LogHeadSigner {
     /// The signer of the data directory whose master key this is (HKDF purpose

@@ -1,6 +1,6 @@
-@_spi(Storage) public import HubEventLog
 public import Crypto
 import Foundation
+@_spi(Storage) public import HubEventLog
 
 #if canImport(Glibc)
 import Glibc

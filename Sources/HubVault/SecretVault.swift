@@ -1,8 +1,8 @@
 import Crypto
 import Foundation
 public import HubDomain
-public import HubSQLite
 @_spi(Storage) public import HubEventLog
+public import HubSQLite
 
 /// Seals secret fields with AES-GCM under a per-record data key (DESIGN.md §6).
 ///
@@ -129,7 +129,7 @@ public struct StringLocation: Sendable, Hashable {
     public var key: String
 }
 
-package extension JSONValue {
+extension JSONValue {
     /// Rewrites the string at each path (`[]` steps visit every element); `transform` gets the value
     /// and where it sits.
     public func mappingStrings(

@@ -3,10 +3,10 @@ import HubSQLite
 import HubTestSupport
 import Testing
 
-@testable import HubEventLog
-@testable import HubVault
-@testable import HubReadModels
 @testable import HubCommands
+@_spi(Storage) @testable import HubEventLog
+@testable import HubReadModels
+@testable import HubVault
 
 /// The outbox splices callback items from the messages row's JSON text; the text must be what the
 /// parsed row would write.

@@ -1,10 +1,10 @@
 import Foundation
-import HubDomain
-import HubSQLite
-import HubEventLog
-import HubVault
-import HubReadModels
 import HubCommands
+import HubDomain
+import HubEventLog
+import HubReadModels
+import HubSQLite
+import HubVault
 import Hummingbird
 
 /// `GET /v1/log/head`: the latest signed checkpoint of the log's head, to be kept outside the data
@@ -19,7 +19,7 @@ struct LogHeadController: Sendable {
     func register(on router: Router<HubRequestContext>) {
         router.group("/v1/log").add(middleware: RequireScope(anyOf: .query, .admin)).get("/head") { request, _ in
             try ConfigurationController.refuseQueryParameters(request, allowed: [])
-            guard let checkpoint = try await store.pool.read({ try LogCheckpoints.latest($0) }) else {
+            guard let checkpoint = try await store.latestCheckpoint() else {
                 throw APIError(
                     statusCode: 404,
                     code: "404-101",

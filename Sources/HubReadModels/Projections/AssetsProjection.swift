@@ -1,6 +1,6 @@
 public import HubDomain
-public import HubSQLite
 @_spi(Storage) public import HubEventLog
+public import HubSQLite
 public import HubVault
 
 /// `assets`: the asset index (id, conversation, name, content type, size, sha256, uploader, state),

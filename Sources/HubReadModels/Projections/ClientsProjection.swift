@@ -1,6 +1,6 @@
 public import HubDomain
-public import HubSQLite
 @_spi(Storage) public import HubEventLog
+public import HubSQLite
 public import HubVault
 
 /// `api_clients`: who may ask `POST /oauth2/token` for tokens, from `client.created|revoked`.

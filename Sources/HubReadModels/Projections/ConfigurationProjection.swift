@@ -1,6 +1,6 @@
 public import HubDomain
-public import HubSQLite
 @_spi(Storage) public import HubEventLog
+public import HubSQLite
 public import HubVault
 
 /// The configuration read model: current resources (`config_resources`, with the unique key the API

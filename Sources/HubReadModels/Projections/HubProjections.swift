@@ -1,5 +1,6 @@
 @_spi(Storage) public import HubEventLog
 public import HubVault
+
 /// The read models of a hub, in the order each event applies to them.
 public enum HubProjections {
     /// Every projection of a hub: configuration, clients, transcripts, the outbox, assets. `vault`

@@ -1,6 +1,6 @@
 public import HubDomain
-public import HubSQLite
 @_spi(Storage) public import HubEventLog
+public import HubSQLite
 public import HubVault
 
 /// The delivery outbox, `deliveries`: one row per recipient of each `message.routed`, moved on by

@@ -1,6 +1,6 @@
 public import HubDomain
-public import HubSQLite
 @_spi(Storage) public import HubEventLog
+public import HubSQLite
 public import HubVault
 
 /// How one event changes the transcript tables (``TranscriptsProjection``).
@@ -157,7 +157,8 @@ package struct TranscriptRows {
     }
 
     /// `conversation.escalated|assigned|ended`.
-    package func updateConversation(_ change: String, _ arguments: [any SQLiteBindable] = [], of stream: String) throws {
+    package func updateConversation(_ change: String, _ arguments: [any SQLiteBindable] = [], of stream: String) throws
+    {
         guard stream.hasPrefix("conversation/") else { throw event.missing("a conversation stream") }
         try connection.run(
             sql: "UPDATE \(conversations) SET \(change), position = ? WHERE id = ?",

@@ -1,6 +1,6 @@
 public import HubDomain
-public import HubSQLite
 @_spi(Storage) public import HubEventLog
+public import HubSQLite
 public import HubVault
 
 /// The transcripts: `conversations`, `messages` and the customers' contact keys

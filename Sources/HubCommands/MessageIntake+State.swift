@@ -1,0 +1,74 @@
+public import HubDomain
+public import HubEventLog
+public import HubReadModels
+public import HubVault
+
+extension MessageIntake {
+    /// `delete.soft` hides a message, `undo` restores it, `delete.permanent` takes it out of every
+    /// transcript and query (the log keeps all three events).
+    func applyControl(
+        _ message: IncomingMessage,
+        conversation: ConversationRow,
+        by hubId: String,
+        path: String,
+        stream: String
+    ) throws {
+        let type: String
+        switch message.type {
+        case "delete.soft": type = "message.softDeleted"
+        case "undo": type = "message.restored"
+        case "delete.permanent": type = "message.erased"
+        default: return
+        }
+        let reference = message.value?["messageId"]?.stringValue ?? ""
+        guard let target = try ConversationProjection.target(reference, in: conversation.id, transaction) else {
+            throw Rejection.invalidValue(
+                path + ".content.value.messageId",
+                "no message \(reference) in conversation \(conversation.id)"
+            )
+        }
+        let event: any DomainEvent
+        switch type {
+        case "message.softDeleted":
+            event = MessageSoftDeleted(message: target.id, conversation: conversation.id, by: hubId)
+        case "message.restored": event = MessageRestored(message: target.id, conversation: conversation.id, by: hubId)
+        default:
+            // The content sealed in the log under the message's own key can never be opened again, and
+            // neither the key nor the row's old text stays behind in the data directory.
+            try transaction.eraseSecurely()
+            try vault.shred(record: "message/\(target.id)", in: transaction)
+            event = MessageErased(
+                message: target.id,
+                conversation: conversation.id,
+                by: hubId,
+                shredded: ["message/\(target.id)"]
+            )
+        }
+        try transaction.append([try draft(event, account: conversation.account)], to: stream)
+    }
+
+    /// `conversation.escalated|assigned|ended` for what the routing decision changed.
+    func applyState(
+        _ next: ConversationState,
+        to conversation: inout ConversationRow,
+        by hubId: String,
+        stream: String
+    ) throws {
+        let previous = conversation.state
+        var events: [EventDraft] = []
+        if next.status == .escalated, previous.status != .escalated {
+            conversation.escalated = true
+            events.append(try draft(ConversationEscalated(cause: .message(hubId)), account: conversation.account))
+        }
+        if next.assignedAgent != previous.assignedAgent || next.queue != previous.queue {
+            let assigned = ConversationAssigned(by: hubId, agent: next.assignedAgent, queue: next.queue)
+            events.append(try draft(assigned, account: conversation.account))
+        }
+        if next.status == .ended, previous.status != .ended {
+            conversation.endedAt = now
+            events.append(try draft(ConversationEnded(by: hubId), account: conversation.account))
+        }
+        conversation.state = next
+        if !events.isEmpty { try transaction.append(events, to: stream) }
+    }
+}
