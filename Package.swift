@@ -206,7 +206,9 @@ let package = Package(
         ),
         .testTarget(
             name: "HubStoreTests",
-            dependencies: ["HubEventLog", "HubVault", "HubReadModels", "HubCommands", "HubSQLite", "HubTools", "HubTestSupport"],
+            dependencies: [
+                "HubEventLog", "HubVault", "HubReadModels", "HubCommands", "HubSQLite", "HubTools", "HubTestSupport",
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -228,7 +230,10 @@ let package = Package(
         ),
         .testTarget(
             name: "HubStoreCLITests",
-            dependencies: ["HubStoreCLI", "HubEventLog", "HubVault", "HubReadModels", "HubCommands", "HubSQLite", "HubTools", "HubTestSupport"],
+            dependencies: [
+                "HubStoreCLI", "HubEventLog", "HubVault", "HubReadModels", "HubCommands", "HubSQLite", "HubTools",
+                "HubTestSupport",
+            ],
             swiftSettings: swiftSettings
         ),
     ]

@@ -1,10 +1,10 @@
 import AsyncHTTPClient
 import Foundation
+import HubCommands
 import HubDomain
 import HubEventLog
-import HubVault
 import HubReadModels
-import HubCommands
+import HubVault
 import NIOCore
 import NIOHTTP1
 import Synchronization

@@ -1,10 +1,10 @@
 import AsyncHTTPClient
 import Foundation
+public import HubCommands
 import HubDomain
 public import HubEventLog
-public import HubVault
 public import HubReadModels
-public import HubCommands
+public import HubVault
 public import Logging
 public import Metrics
 import NIOCore

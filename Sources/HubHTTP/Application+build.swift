@@ -1,8 +1,8 @@
+public import HubCommands
 import HubDomain
 public import HubEventLog
-public import HubVault
 public import HubReadModels
-public import HubCommands
+public import HubVault
 public import Hummingbird
 import HummingbirdCore
 public import Logging

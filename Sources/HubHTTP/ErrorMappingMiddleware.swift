@@ -1,10 +1,10 @@
 import HTTPTypes
-import HubDomain
-import HubSQLite
-import HubEventLog
-import HubVault
-import HubReadModels
 import HubCommands
+import HubDomain
+import HubEventLog
+import HubReadModels
+import HubSQLite
+import HubVault
 import Hummingbird
 import Logging
 import NIOCore

@@ -1,7 +1,7 @@
-import HubEventLog
-import HubVault
-import HubReadModels
 import HubCommands
+import HubEventLog
+import HubReadModels
+import HubVault
 public import Prometheus
 
 /// The Prometheus registry of one running hub, and the factory the store's metrics are made with.

@@ -1,11 +1,11 @@
 import Foundation
 import HTTPTypes
-import HubDomain
-import HubSQLite
-import HubEventLog
-import HubVault
-import HubReadModels
 import HubCommands
+import HubDomain
+import HubEventLog
+import HubReadModels
+import HubSQLite
+import HubVault
 import Hummingbird
 import NIOCore
 

@@ -1,8 +1,8 @@
+public import HubCommands
 public import HubDelivery
 public import HubEventLog
-public import HubVault
 public import HubReadModels
-public import HubCommands
+public import HubVault
 
 /// Everything `hubstore serve` needs: where to listen, how to open the store, how to deliver.
 public struct ServerConfiguration: Sendable {

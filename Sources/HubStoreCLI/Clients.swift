@@ -1,10 +1,10 @@
 import ArgumentParser
 import Foundation
+import HubCommands
 import HubDomain
 import HubEventLog
-import HubVault
 import HubReadModels
-import HubCommands
+import HubVault
 
 extension HubStoreCommand {
     struct Clients: AsyncParsableCommand {

@@ -1,10 +1,10 @@
 import ArgumentParser
 import Foundation
-import HubEventLog
-import HubVault
-import HubReadModels
 import HubCommands
+import HubEventLog
+import HubReadModels
 import HubTools
+import HubVault
 
 extension HubStoreCommand {
     struct Rebuild: AsyncParsableCommand {
@@ -33,7 +33,11 @@ extension HubStoreCommand {
                 guard FileManager.default.fileExists(atPath: DataDirectory(path: path).databasePath) else {
                     throw CLIFailure("no hub.sqlite in \(path): nothing to rebuild")
                 }
-                let store = try await EventStore.open(EventStoreConfiguration(dataDirectory: path), exclusive: false, readModels: .hub)
+                let store = try await EventStore.open(
+                    EventStoreConfiguration(dataDirectory: path),
+                    exclusive: false,
+                    readModels: .hub
+                )
                 do {
                     for name in projections where store.projections.projection(named: name) == nil {
                         throw CLIFailure(

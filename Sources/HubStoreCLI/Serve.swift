@@ -1,12 +1,12 @@
 import ArgumentParser
+import HubCommands
 import HubDelivery
 import HubDomain
-import HubHTTP
-import HubSQLite
 import HubEventLog
-import HubVault
+import HubHTTP
 import HubReadModels
-import HubCommands
+import HubSQLite
+import HubVault
 
 extension HubStoreCommand {
     struct Serve: AsyncParsableCommand {

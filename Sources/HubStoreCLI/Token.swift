@@ -1,9 +1,9 @@
 import ArgumentParser
-import HubHTTP
-import HubEventLog
-import HubVault
-import HubReadModels
 import HubCommands
+import HubEventLog
+import HubHTTP
+import HubReadModels
+import HubVault
 
 extension HubStoreCommand {
     struct Token: AsyncParsableCommand {

@@ -1,10 +1,10 @@
 import ArgumentParser
 import Foundation
-import HubEventLog
-import HubVault
-import HubReadModels
 import HubCommands
+import HubEventLog
+import HubReadModels
 import HubTools
+import HubVault
 
 extension HubStoreCommand {
     struct Verify: AsyncParsableCommand {

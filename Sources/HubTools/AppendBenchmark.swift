@@ -1,10 +1,10 @@
 import CHubSQLite
 import Foundation
-public import HubSQLite
-@_spi(Storage) import HubEventLog
-import HubVault
-import HubReadModels
 import HubCommands
+@_spi(Storage) import HubEventLog
+import HubReadModels
+public import HubSQLite
+import HubVault
 import Synchronization
 
 /// `hubstore bench append`: the same events appended (a) through HubStore's writer by many

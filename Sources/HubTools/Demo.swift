@@ -1,13 +1,13 @@
 import AsyncHTTPClient
 import Foundation
+import HubCommands
 import HubDelivery
 import HubDomain
-public import HubHTTP
-import HubSQLite
 @_spi(Storage) import HubEventLog
-import HubVault
+public import HubHTTP
 import HubReadModels
-import HubCommands
+import HubSQLite
+import HubVault
 import Logging
 import NIOCore
 import NIOHTTP1

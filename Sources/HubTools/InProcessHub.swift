@@ -1,11 +1,11 @@
 public import AsyncHTTPClient
 import Foundation
-import HubDomain
-public import HubHTTP
-@_spi(Storage) public import HubEventLog
-public import HubVault
-public import HubReadModels
 public import HubCommands
+import HubDomain
+@_spi(Storage) public import HubEventLog
+public import HubHTTP
+public import HubReadModels
+public import HubVault
 public import Logging
 import NIOCore
 public import NIOHTTP1

@@ -1,9 +1,9 @@
 import Foundation
-public import HubSQLite
-@_spi(Storage) public import HubEventLog
-public import HubVault
-public import HubReadModels
 public import HubCommands
+@_spi(Storage) public import HubEventLog
+public import HubReadModels
+public import HubSQLite
+public import HubVault
 
 /// `hubstore bench rebuild`: every projection rebuilt from a store's log (DESIGN.md §10: ≥ 200,000
 /// events/s), against its reference in the same run — a raw SQLite scan of the same `events` table
@@ -29,7 +29,11 @@ public struct RebuildBenchmark: Sendable {
     }
 
     public func run(log: @Sendable (String) -> Void) async throws -> Result {
-        let store = try await EventStore.open(EventStoreConfiguration(dataDirectory: dataDirectory), exclusive: false, readModels: .hub)
+        let store = try await EventStore.open(
+            EventStoreConfiguration(dataDirectory: dataDirectory),
+            exclusive: false,
+            readModels: .hub
+        )
         do {
             let events = store.headPosition
             var rebuilds: [Double] = []

@@ -76,22 +76,32 @@ struct RequestMessagesTests {
                 count: 26
             ).dropLast() + "", Rejection.Reason.invalidValue, "messages.message"
         ),
-        (#"{"messageId": "m", "sender": {"type": "customer"}}"#, Rejection.Reason.missingAttribute, "messages.message[0].type"),
         (
-            #"{"messageId": "m", "type": {"value": "text"}, "content": {"text": "hi"}}"#, Rejection.Reason.missingAttribute,
+            #"{"messageId": "m", "sender": {"type": "customer"}}"#, Rejection.Reason.missingAttribute,
+            "messages.message[0].type"
+        ),
+        (
+            #"{"messageId": "m", "type": {"value": "text"}, "content": {"text": "hi"}}"#,
+            Rejection.Reason.missingAttribute,
             "messages.message[0].sender"
         ),
-        (#"{"type": {"value": "text"}, "sender": {"type": "customer"}}"#, Rejection.Reason.missingAttribute, "messages.message[0].messageId"),
         (
-            #"{"messageId": "m", "type": {"value": "text"}, "sender": {"type": "business_notification"}}"#, Rejection.Reason.invalidValue,
+            #"{"type": {"value": "text"}, "sender": {"type": "customer"}}"#, Rejection.Reason.missingAttribute,
+            "messages.message[0].messageId"
+        ),
+        (
+            #"{"messageId": "m", "type": {"value": "text"}, "sender": {"type": "business_notification"}}"#,
+            Rejection.Reason.invalidValue,
             "messages.message[0].sender.type"
         ),
         (
-            #"{"messageId": "m", "type": {"value": "smoke.signal"}, "sender": {"type": "customer"}}"#, Rejection.Reason.invalidValue,
+            #"{"messageId": "m", "type": {"value": "smoke.signal"}, "sender": {"type": "customer"}}"#,
+            Rejection.Reason.invalidValue,
             "type.value"
         ),
         (
-            #"{"messageId": "m", "type": {"value": "agent.join"}, "sender": {"type": "customer"}}"#, Rejection.Reason.notPermitted,
+            #"{"messageId": "m", "type": {"value": "agent.join"}, "sender": {"type": "customer"}}"#,
+            Rejection.Reason.notPermitted,
             "agent.join"
         ),
         (

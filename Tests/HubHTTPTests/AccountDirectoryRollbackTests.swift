@@ -2,10 +2,10 @@ import HubSQLite
 import HubTestSupport
 import Testing
 
-@_spi(Storage) @testable import HubEventLog
-@testable import HubVault
-@testable import HubReadModels
 @testable import HubCommands
+@_spi(Storage) @testable import HubEventLog
+@testable import HubReadModels
+@testable import HubVault
 
 /// Routing never uses configuration that did not commit. Accounts are resolved inside the writer's
 /// transaction, from configuration that may still roll back, and the position a rolled-back event

@@ -1,10 +1,10 @@
 import Foundation
+import HubCommands
 import HubDomain
 @_spi(Storage) import HubEventLog
-import HubVault
 import HubReadModels
-import HubCommands
 import HubTestSupport
+import HubVault
 import Testing
 
 /// The orchestration's bot options (spec §5.2 item 6): `forwardTranscript` and `bypassVaDuration`.

@@ -1,13 +1,13 @@
 import Foundation
 import HTTPTypes
+import HubCommands
 import HubDelivery
 import HubDomain
-import HubHTTP
 @_spi(Storage) import HubEventLog
-import HubVault
+import HubHTTP
 import HubReadModels
-import HubCommands
 import HubTestSupport
+import HubVault
 import Hummingbird
 import HummingbirdTesting
 import Logging

@@ -1,11 +1,11 @@
 import Foundation
-import HubDomain
-import HubSQLite
-@_spi(Storage) import HubEventLog
-import HubVault
-import HubReadModels
 import HubCommands
+import HubDomain
+@_spi(Storage) import HubEventLog
+import HubReadModels
+import HubSQLite
 import HubTestSupport
+import HubVault
 import Testing
 
 /// Erasure leaves nothing behind (DESIGN.md §6): `delete.permanent` destroys the message's data key,

@@ -1,13 +1,13 @@
 import Foundation
 import HTTPTypes
-import HubDomain
-import HubHTTP
-import HubSQLite
-@_spi(Storage) import HubEventLog
-import HubVault
-import HubReadModels
 import HubCommands
+import HubDomain
+@_spi(Storage) import HubEventLog
+import HubHTTP
+import HubReadModels
+import HubSQLite
 import HubTestSupport
+import HubVault
 import Hummingbird
 import HummingbirdTesting
 import Testing

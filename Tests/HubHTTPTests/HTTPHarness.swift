@@ -1,9 +1,9 @@
-import HubHTTP
-@_spi(Storage) import HubEventLog
-import HubVault
-import HubReadModels
 import HubCommands
+@_spi(Storage) import HubEventLog
+import HubHTTP
+import HubReadModels
 import HubTestSupport
+import HubVault
 import Hummingbird
 import HummingbirdTesting
 import Logging

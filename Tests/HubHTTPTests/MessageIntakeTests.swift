@@ -1,11 +1,11 @@
 import Foundation
 import HTTPTypes
+import HubCommands
 import HubDomain
 @_spi(Storage) import HubEventLog
-import HubVault
 import HubReadModels
-import HubCommands
 import HubTestSupport
+import HubVault
 import HummingbirdTesting
 import Testing
 

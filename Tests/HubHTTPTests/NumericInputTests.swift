@@ -1,12 +1,12 @@
 import Foundation
 import HTTPTypes
-import HubDomain
-import HubSQLite
-@_spi(Storage) import HubEventLog
-import HubVault
-import HubReadModels
 import HubCommands
+import HubDomain
+@_spi(Storage) import HubEventLog
+import HubReadModels
+import HubSQLite
 import HubTestSupport
+import HubVault
 import Testing
 
 @testable import HubHTTP

@@ -1,11 +1,11 @@
 import HTTPTypes
-import HubDomain
-import HubHTTP
-@_spi(Storage) import HubEventLog
-import HubVault
-import HubReadModels
 import HubCommands
+import HubDomain
+@_spi(Storage) import HubEventLog
+import HubHTTP
+import HubReadModels
 import HubTestSupport
+import HubVault
 import Hummingbird
 import HummingbirdTesting
 import Testing

@@ -1,13 +1,13 @@
 import Dispatch
 import Foundation
 import HTTPTypes
-import HubDomain
-import HubSQLite
-@_spi(Storage) import HubEventLog
-import HubVault
-import HubReadModels
 import HubCommands
+import HubDomain
+@_spi(Storage) import HubEventLog
+import HubReadModels
+import HubSQLite
 import HubTestSupport
+import HubVault
 import Synchronization
 import Testing
 
@@ -30,7 +30,11 @@ struct RebuildTests {
         chunk: Int = 4096,
         progress: @escaping @Sendable (ProjectionRebuilder.Progress) -> Void = { _ in }
     ) async throws -> [ProjectionReport] {
-        let tool = try await EventStore.open(.init(dataDirectory: store.directory.path), exclusive: false, readModels: .hub)
+        let tool = try await EventStore.open(
+            .init(dataDirectory: store.directory.path),
+            exclusive: false,
+            readModels: .hub
+        )
         do {
             let registry = tool.projections
             let reports = try await tool.pool.writer.perform { connection in

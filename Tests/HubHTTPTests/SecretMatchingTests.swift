@@ -1,11 +1,11 @@
 import Foundation
 import HTTPTypes
+import HubCommands
 import HubDomain
 @_spi(Storage) import HubEventLog
-import HubVault
 import HubReadModels
-import HubCommands
 import HubTestSupport
+import HubVault
 import Testing
 
 /// A masked secret sent back keeps the stored secret of the header with that name, not of the

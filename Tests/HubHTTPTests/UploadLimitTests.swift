@@ -1,12 +1,12 @@
 import Crypto
 import Foundation
 import HTTPTypes
+import HubCommands
 import HubDomain
 @_spi(Storage) import HubEventLog
-import HubVault
 import HubReadModels
-import HubCommands
 import HubTestSupport
+import HubVault
 import HummingbirdTesting
 import NIOCore
 import Testing

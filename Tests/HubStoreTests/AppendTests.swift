@@ -1,11 +1,11 @@
 import Foundation
-import HubSQLite
-@_spi(Storage) import HubEventLog
-import HubVault
-import HubReadModels
 import HubCommands
+@_spi(Storage) import HubEventLog
+import HubReadModels
+import HubSQLite
 import HubTestSupport
 import HubTools
+import HubVault
 import Testing
 
 private struct RolledBack: Error {}

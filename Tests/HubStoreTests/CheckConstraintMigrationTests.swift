@@ -1,10 +1,10 @@
 import Foundation
-import HubSQLite
-@_spi(Storage) import HubEventLog
-import HubVault
-import HubReadModels
 import HubCommands
+@_spi(Storage) import HubEventLog
+import HubReadModels
+import HubSQLite
 import HubTestSupport
+import HubVault
 import Testing
 
 /// 0008 rewrote the `IN (...)` checks of the conversation, message and outbox tables as comparisons:

@@ -1,10 +1,10 @@
 import Foundation
+import HubCommands
 import HubDomain
 @_spi(Storage) import HubEventLog
-import HubVault
 import HubReadModels
-import HubCommands
 import HubTestSupport
+import HubVault
 import Testing
 
 struct ClientRegistryTests {

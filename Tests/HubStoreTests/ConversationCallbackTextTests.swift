@@ -3,10 +3,10 @@ import HubSQLite
 import HubTestSupport
 import Testing
 
-@testable import HubEventLog
-@testable import HubVault
-@testable import HubReadModels
 @testable import HubCommands
+@testable import HubEventLog
+@testable import HubReadModels
+@testable import HubVault
 
 /// The outbox splices a conversation's callback item from its row; it must be the text the parsed
 /// row would write.

@@ -1,10 +1,10 @@
 import Crypto
 import Foundation
-@_spi(Storage) import HubEventLog
-import HubVault
-import HubReadModels
 import HubCommands
+@_spi(Storage) import HubEventLog
+import HubReadModels
 import HubTestSupport
+import HubVault
 import Testing
 
 /// The data directory holds the log, the vault and the master key: only its user may read any of it.

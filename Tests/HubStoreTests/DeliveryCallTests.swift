@@ -1,8 +1,8 @@
+import HubCommands
 import HubDomain
 @_spi(Storage) import HubEventLog
-import HubVault
 import HubReadModels
-import HubCommands
+import HubVault
 import Testing
 
 /// How due deliveries are grouped into callback POSTs (spec §5.3: "one or more messages per call").

@@ -1,7 +1,7 @@
-@_spi(Storage) import HubEventLog
-import HubVault
-import HubReadModels
 import HubCommands
+@_spi(Storage) import HubEventLog
+import HubReadModels
+import HubVault
 import Testing
 
 /// The hash chain's encoding is a contract with every log already written: these vectors fix it, so a

@@ -1,11 +1,11 @@
 import Foundation
-import HubSQLite
-@_spi(Storage) import HubEventLog
-import HubVault
-import HubReadModels
 import HubCommands
+@_spi(Storage) import HubEventLog
+import HubReadModels
+import HubSQLite
 import HubTestSupport
 import HubTools
+import HubVault
 import Testing
 
 /// The writer under storage faults (issue: a full disk lost acknowledged messages). Random batches run

@@ -1,9 +1,9 @@
 import Testing
 
-@testable import HubEventLog
-@testable import HubVault
-@testable import HubReadModels
 @testable import HubCommands
+@testable import HubEventLog
+@testable import HubReadModels
+@testable import HubVault
 
 struct HexTests {
     @Test func bytesBecomeTwoLowerCaseDigitsEach() {

@@ -1,10 +1,10 @@
-import HubSQLite
-@_spi(Storage) import HubEventLog
-import HubVault
-import HubReadModels
 import HubCommands
+@_spi(Storage) import HubEventLog
+import HubReadModels
+import HubSQLite
 import HubTestSupport
 import HubTools
+import HubVault
 import Testing
 
 /// Tamper evidence beyond the chain: signed checkpoints of the head, and a head kept outside.

@@ -1,10 +1,10 @@
 import Foundation
-import HubSQLite
-@_spi(Storage) import HubEventLog
-import HubVault
-import HubReadModels
 import HubCommands
+@_spi(Storage) import HubEventLog
+import HubReadModels
+import HubSQLite
 import HubTestSupport
+import HubVault
 import Testing
 
 struct SchemaTests {

@@ -1,8 +1,8 @@
-@_spi(Storage) import HubEventLog
-import HubVault
-import HubReadModels
 import HubCommands
+@_spi(Storage) import HubEventLog
+import HubReadModels
 import HubTestSupport
+import HubVault
 import Testing
 
 struct SubscriptionTests {

@@ -1,8 +1,8 @@
 import Foundation
-@_spi(Storage) import HubEventLog
-import HubVault
-import HubReadModels
 import HubCommands
+@_spi(Storage) import HubEventLog
+import HubReadModels
+import HubVault
 import Testing
 
 struct TimestampTests {

@@ -1,10 +1,10 @@
 import Foundation
 import Testing
 
-@testable import HubEventLog
-@testable import HubVault
-@testable import HubReadModels
 @testable import HubCommands
+@testable import HubEventLog
+@testable import HubReadModels
+@testable import HubVault
 
 /// The queue between callers and the writer: how the writer's thread waits for a batch to grow.
 struct WriteQueueTests {

@@ -1,10 +1,10 @@
 import Foundation
-@_spi(Storage) import HubEventLog
-import HubVault
-import HubReadModels
 import HubCommands
+@_spi(Storage) import HubEventLog
+import HubReadModels
 import HubTestSupport
 import HubTools
+import HubVault
 import Testing
 
 struct WriterTests {
@@ -98,7 +98,11 @@ struct SharedWriterTests {
     @Test func aToolBesideTheServerAppendsAndTheChainStaysIntact() async throws {
         try await withTemporaryDirectory { directory in
             try await withStore(directory) { server in
-                let tool = try await EventStore.open(.init(dataDirectory: directory), exclusive: false, readModels: .hub)
+                let tool = try await EventStore.open(
+                    .init(dataDirectory: directory),
+                    exclusive: false,
+                    readModels: .hub
+                )
                 try await tool.withWriter { tool in
                     try await withThrowingTaskGroup(of: Void.self) { group in
                         for index in 0..<40 {
@@ -128,7 +132,11 @@ struct ExternalCommitWatcherTests {
                     group.addTask { try await ExternalCommitWatcher(store: server, interval: .milliseconds(20)).run() }
                     var events = server.subscribe(after: 1).makeAsyncIterator()
                     // A tool beside the server appends; the server itself commits nothing more.
-                    let tool = try await EventStore.open(.init(dataDirectory: directory), exclusive: false, readModels: .hub)
+                    let tool = try await EventStore.open(
+                        .init(dataDirectory: directory),
+                        exclusive: false,
+                        readModels: .hub
+                    )
                     let result = try await tool.withWriter { try await $0.append([draft()], to: "s/tool") }
                     await tool.close()
                     let next = try await events.next()

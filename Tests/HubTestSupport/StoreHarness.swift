@@ -1,7 +1,7 @@
-@_spi(Storage) public import HubEventLog
-public import HubVault
-public import HubReadModels
 public import HubCommands
+@_spi(Storage) public import HubEventLog
+public import HubReadModels
+public import HubVault
 
 /// Opens a store on `directory`, runs its writer for the length of `body`, then drains and closes it.
 public func withStore<T: Sendable>(

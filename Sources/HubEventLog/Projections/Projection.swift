@@ -25,7 +25,7 @@ public protocol Projection: Sendable {
     func apply(_ event: RecordedEvent, _ context: ProjectionContext) throws
 }
 
-package extension Projection {
+extension Projection {
     public var dependencies: [String] { [] }
 }
 

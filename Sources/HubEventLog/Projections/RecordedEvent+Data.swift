@@ -2,7 +2,7 @@ package import HubDomain
 
 /// Reading an event's data in a projection, through the event catalogue (upcast when older): data
 /// that does not fit its type is a ``ProjectionError`` naming the event, never a crash.
-package extension RecordedEvent {
+extension RecordedEvent {
     /// The data as the catalogue's payload of type `E`.
     package func payload<E: NamedDomainEvent>(_ type: E.Type) throws -> E {
         // Applied inline: the producer's own payload.

@@ -1,10 +1,10 @@
 public import Crypto
 public import Foundation
+public import HubCommands
 public import HubDomain
 public import HubEventLog
-public import HubVault
 public import HubReadModels
-public import HubCommands
+public import HubVault
 import Synchronization
 
 /// What a verified bearer token says.

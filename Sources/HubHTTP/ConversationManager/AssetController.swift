@@ -1,10 +1,10 @@
 import Foundation
 import HTTPTypes
+import HubCommands
 import HubDomain
 import HubEventLog
-import HubVault
 import HubReadModels
-import HubCommands
+import HubVault
 import Hummingbird
 import NIOCore
 

@@ -1,10 +1,10 @@
 import Crypto
 import Foundation
+import HubCommands
 import HubDomain
 import HubEventLog
-import HubVault
 import HubReadModels
-import HubCommands
+import HubVault
 
 /// Signed, short-lived URLs for asset upload and download (spec §6.1 [P]): the `signature` query
 /// parameter is an HS256 JWT `{method, assetId, size, contentType, exp}` under a key derived from the

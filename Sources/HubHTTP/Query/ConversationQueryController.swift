@@ -1,9 +1,9 @@
 import Foundation
+import HubCommands
 import HubDomain
 import HubEventLog
-import HubVault
 import HubReadModels
-import HubCommands
+import HubVault
 import Hummingbird
 import NIOCore
 
