@@ -70,17 +70,7 @@ public struct ConfigurationStore: Sendable {
     /// Deletes a resource nothing refers to any more.
     public func delete(_ kind: ResourceKind, id: String, caller: Caller) async throws {
         try await store.writer.perform { transaction in
-            guard try ConfigurationRows.row(kind, id: id, in: transaction) != nil else {
-                throw Rejection.notFound(kind, id)
-            }
-            if let referrer = try ConfigurationRows.firstReferrer(to: kind, id: id, in: transaction) {
-                let user = ResourceKind(rawValue: referrer.kind)?.displayName ?? referrer.kind
-                throw Rejection(
-                    .inUse,
-                    "\(kind.displayName) \(id) is in use by \(user) \(referrer.id) and cannot be deleted.",
-                    details: [.init(key: referrer.kind, value: referrer.id)]
-                )
-            }
+            try ConfigurationRules.checkDelete(kind, id: id, in: ConfigurationRows.Snapshot(transaction))
             try transaction.append(
                 [
                     try EventDraft(
@@ -117,36 +107,7 @@ public struct ConfigurationStore: Sendable {
         _ transaction: LogTransaction
     ) throws {
         let now = transaction.recordedAt
-        let uniqueValue = body[kind.uniqueField]?.stringValue ?? ""
-        if let other = try ConfigurationRows.resource(kind, withUniqueKey: uniqueValue, in: transaction), other != id {
-            throw Rejection(
-                .duplicate,
-                "Duplicate name: \(kind.displayName) \(other) already has \(kind.uniqueField) '\(uniqueValue)'.",
-                details: [.init(key: kind.uniqueField, value: uniqueValue)]
-            )
-        }
-        for (path, target) in kind.references {
-            for targetId in body.strings(at: path) {
-                guard let row = try ConfigurationRows.row(target, id: targetId, in: transaction),
-                    row.state["active"] != .bool(false)
-                else {
-                    throw Rejection(
-                        .unknownReference,
-                        "Referenced \(target.displayName.lowercased()) \(targetId) does not exist or is inactive.",
-                        details: [.init(key: path.replacingOccurrences(of: "[]", with: ""), value: targetId)]
-                    )
-                }
-                if kind == .participant, let type = body["type"]?.stringValue,
-                    !row.state.strings(at: "roles[].name").contains(type)
-                {
-                    throw Rejection.invalidValue(
-                        "application.id",
-                        "client application \(targetId) has no role '\(type)'"
-                    )
-                }
-            }
-        }
-        if kind == .account { try checkAccountRoute(body, id: id, transaction) }
+        try ConfigurationRules.checkWrite(kind, id: id, body: body, in: ConfigurationRows.Snapshot(transaction))
         // Secrets: a masked value sent back keeps the stored secret of the same place, array elements
         // matched by name (a header's own secret, wherever the header now is); anything else is sealed anew.
         let record = "\(kind.itemName)/\(id)"
@@ -184,42 +145,11 @@ public struct ConfigurationStore: Sendable {
         )
     }
 
-    /// (channel type, address) routes customer messages, so it is unique among active accounts (spec §3.6).
-    private func checkAccountRoute(_ body: JSONValue, id: String, _ transaction: LogTransaction) throws {
-        guard body["active"] != .bool(false), let channelId = body.value(at: "channel.id")?.stringValue,
-            let address = body["address"]?.stringValue
-        else { return }
-        let other = try ConfigurationRows.activeAccount(
-            otherThan: id,
-            address: address,
-            channelTypeOf: channelId,
-            in: transaction
-        )
-        if let other {
-            throw Rejection(
-                .duplicate,
-                "Duplicate account route: active account \(other) already has this channel type and address.",
-                details: [.init(key: "address", value: address)]
-            )
-        }
-    }
-
     package static func masked(_ kind: ResourceKind, _ state: JSONValue) -> JSONValue {
         ConfigurationRows.masked(kind, state)
     }
 
     package static func parse(_ text: String) throws -> JSONValue {
         try JSONValue.parse(text)
-    }
-}
-
-extension Rejection {
-    /// No such resource.
-    public static func notFound(_ kind: ResourceKind, _ id: String) -> Rejection {
-        Rejection(
-            .notFound,
-            "\(kind.displayName) with id \(id) was not found.",
-            details: [.init(key: "id", value: id)]
-        )
     }
 }

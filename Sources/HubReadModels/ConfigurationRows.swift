@@ -127,4 +127,40 @@ package enum ConfigurationRows {
             return (Int(total), items)
         }
     }
+
+    /// The configuration inside the writer's transaction, as ``ConfigurationRules`` reads it.
+    package struct Snapshot: ConfigurationSnapshot {
+        let transaction: LogTransaction
+
+        package init(_ transaction: LogTransaction) {
+            self.transaction = transaction
+        }
+
+        package func state(_ kind: ResourceKind, id: String) throws -> JSONValue? {
+            try ConfigurationRows.row(kind, id: id, in: transaction)?.state
+        }
+
+        package func resource(_ kind: ResourceKind, withUniqueKey key: String) throws -> String? {
+            try ConfigurationRows.resource(kind, withUniqueKey: key, in: transaction)
+        }
+
+        package func firstReferrer(to kind: ResourceKind, id: String) throws -> (kind: String, id: String)? {
+            try ConfigurationRows.firstReferrer(to: kind, id: id, in: transaction)
+        }
+
+        package func activeAccount(
+            otherThan id: String,
+            address: String,
+            channelTypeOf channelId: String
+        ) throws
+            -> String?
+        {
+            try ConfigurationRows.activeAccount(
+                otherThan: id,
+                address: address,
+                channelTypeOf: channelId,
+                in: transaction
+            )
+        }
+    }
 }
