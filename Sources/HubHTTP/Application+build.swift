@@ -37,25 +37,31 @@ public func buildRouter(
             ]
         )
     }
-    OperationsController(store: store, metrics: metrics).register(on: router)
-    TokenController(
-        tokens: tokens,
-        clients: clients,
-        lifetime: .seconds(3600),
-        throttle: TokenThrottle(policy: options.tokenThrottle)
-    ).register(on: router)
-    ConfigurationController(configuration: ConfigurationStore(store: store, vault: vault)).register(on: router)
-    ConfigurationQueryController(history: ConfigurationHistory(store: store)).register(on: router)
+    router.addRoutes(OperationsController(store: store, metrics: metrics).endpoints)
+    router.addRoutes(
+        TokenController(
+            tokens: tokens,
+            clients: clients,
+            lifetime: .seconds(3600),
+            throttle: TokenThrottle(policy: options.tokenThrottle)
+        ).endpoints
+    )
+    router.addRoutes(ConfigurationController(configuration: ConfigurationStore(store: store, vault: vault)).endpoints)
+    router.addRoutes(ConfigurationQueryController(history: ConfigurationHistory(store: store)).endpoints)
     let queries = ConversationQueries(store: store, contactKeys: contactKeys)
-    ConversationController(
-        conversations: ConversationStore(store: store, vault: vault, contactKeys: contactKeys),
-        queries: queries
-    ).register(on: router)
+    router.addRoutes(
+        ConversationController(
+            conversations: ConversationStore(store: store, vault: vault, contactKeys: contactKeys),
+            queries: queries
+        ).endpoints
+    )
     let assets = AssetStore(store: store)
-    AssetController(assets: assets, signer: AssetURLSigner(masterKey: masterKey), maxUploadBytes: maxUploadBytes)
-        .register(on: router)
-    ConversationQueryController(queries: queries, assets: assets).register(on: router)
-    LogHeadController(store: store, key: LogHeadKey(masterKey: masterKey)).register(on: router)
+    router.addRoutes(
+        AssetController(assets: assets, signer: AssetURLSigner(masterKey: masterKey), maxUploadBytes: maxUploadBytes)
+            .endpoints
+    )
+    router.addRoutes(ConversationQueryController(queries: queries, assets: assets).endpoints)
+    router.addRoutes(LogHeadController(store: store, key: LogHeadKey(masterKey: masterKey)).endpoints)
     let openAPI = ByteBuffer(string: OpenAPIDocument.json.text)
     router.get("/openapi.json") { _, _ in
         Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: openAPI))

@@ -14,7 +14,9 @@ struct OperationsController: Sendable {
     let store: EventStore
     let metrics: HubMetrics
 
-    func register(on router: Router<HubRequestContext>) {
+    /// The controller's routes, mounted with `router.addRoutes(_:)`.
+    var endpoints: RouteCollection<HubRequestContext> {
+        let router = RouteCollection(context: HubRequestContext.self)
         router.get("/healthz") { _, _ in
             Self.json(.ok, ["status": "ok"])
         }
@@ -40,6 +42,7 @@ struct OperationsController: Sendable {
                 body: .init(byteBuffer: ByteBuffer(bytes: metrics.scrape(store)))
             )
         }
+        return router
     }
 
     static func json(_ status: HTTPResponse.Status, _ fields: [String: String]) -> Response {

@@ -24,8 +24,11 @@ struct TokenController: Sendable {
     let lifetime: Duration
     let throttle: TokenThrottle
 
-    func register(on router: Router<HubRequestContext>) {
+    /// The controller's routes, mounted with `router.addRoutes(_:)`.
+    var endpoints: RouteCollection<HubRequestContext> {
+        let router = RouteCollection(context: HubRequestContext.self)
         router.post("/oauth2/token") { request, context in try await issue(request, context: context) }
+        return router
     }
 
     struct OAuthError: HTTPResponseError {

@@ -32,7 +32,9 @@ struct AssetController: Sendable {
         Field("size", .integer(min: 1), required: true),
     ])
 
-    func register(on router: Router<HubRequestContext>) {
+    /// The controller's routes, mounted with `router.addRoutes(_:)`.
+    var endpoints: RouteCollection<HubRequestContext> {
+        let router = RouteCollection(context: HubRequestContext.self)
         let group = router.group(RouterPath(ConfigurationController.basePath + "/assets"))
         group.post("/upload") { request, context in try await upload(request, context, method: "POST") }
         group.put("/upload") { request, context in try await upload(request, context, method: "PUT") }
@@ -42,6 +44,7 @@ struct AssetController: Sendable {
             .delete(":id") { request, context in try await delete(request, context) }
         group.group().add(middleware: RequireScope(anyOf: .interactionManage, .interactionRead))
             .get(":id") { request, context in try await get(request, context) }
+        return router
     }
 
     private func requestURL(_ request: Request, _ context: HubRequestContext) async throws -> Response {

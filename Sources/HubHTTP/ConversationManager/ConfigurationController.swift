@@ -14,7 +14,9 @@ struct ConfigurationController: Sendable {
     static let basePath = "/conversation/conversationmgr/v3"
     let configuration: ConfigurationStore
 
-    func register(on router: Router<HubRequestContext>) {
+    /// The controller's routes, mounted with `router.addRoutes(_:)`.
+    var endpoints: RouteCollection<HubRequestContext> {
+        let router = RouteCollection(context: HubRequestContext.self)
         for kind in ResourceKind.allCases {
             let group = router.group(RouterPath(Self.basePath + "/" + kind.pathSegment))
             let manage = RequireScope(anyOf: .manage)
@@ -27,6 +29,7 @@ struct ConfigurationController: Sendable {
                 .get { request, context in try await list(kind, request, context) }
                 .get(":id") { request, context in try await get(kind, request, context) }
         }
+        return router
     }
 
     private func create(_ kind: ResourceKind, _ request: Request, _ context: HubRequestContext) async throws -> Response

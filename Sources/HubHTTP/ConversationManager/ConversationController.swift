@@ -12,12 +12,15 @@ struct ConversationController: Sendable {
     let conversations: ConversationStore
     let queries: ConversationQueries
 
-    func register(on router: Router<HubRequestContext>) {
+    /// The controller's routes, mounted with `router.addRoutes(_:)`.
+    var endpoints: RouteCollection<HubRequestContext> {
+        let router = RouteCollection(context: HubRequestContext.self)
         let group = router.group(RouterPath(ConfigurationController.basePath + "/conversations"))
         group.group().add(middleware: RequireScope(anyOf: .interactionManage))
             .post("/messages") { request, context in try await send(request, context) }
         group.group().add(middleware: RequireScope(anyOf: .interactionManage, .interactionRead))
             .get(":id") { request, context in try await get(request, context) }
+        return router
     }
 
     private func send(_ request: Request, _ context: HubRequestContext) async throws -> Response {

@@ -11,10 +11,13 @@ import Hummingbird
 struct ConfigurationQueryController: Sendable {
     let history: ConfigurationHistory
 
-    func register(on router: Router<HubRequestContext>) {
+    /// The controller's routes, mounted with `router.addRoutes(_:)`.
+    var endpoints: RouteCollection<HubRequestContext> {
+        let router = RouteCollection(context: HubRequestContext.self)
         let group = router.group("/v1").add(middleware: RequireScope(anyOf: .query))
         group.get("/accounts/:id/configuration") { request, context in try await configuration(request, context) }
         group.get("/configuration/history") { request, _ in try await versions(request) }
+        return router
     }
 
     /// `asOf`: a log position (digits) or an RFC 3339 time; absent means now.

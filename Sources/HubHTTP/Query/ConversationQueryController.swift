@@ -14,11 +14,14 @@ struct ConversationQueryController: Sendable {
     let queries: ConversationQueries
     let assets: AssetStore
 
-    func register(on router: Router<HubRequestContext>) {
+    /// The controller's routes, mounted with `router.addRoutes(_:)`.
+    var endpoints: RouteCollection<HubRequestContext> {
+        let router = RouteCollection(context: HubRequestContext.self)
         let group = router.group("/v1").add(middleware: RequireScope(anyOf: .query))
         group.get("/conversations") { request, _ in try await list(request) }
         group.get("/assets") { request, _ in try await listAssets(request) }
         group.get("/conversations/:id/transcript") { request, context in try await transcript(request, context) }
+        return router
     }
 
     static let states = ["active", "escalated", "ended"]

@@ -16,7 +16,9 @@ struct LogHeadController: Sendable {
     let store: EventStore
     let key: LogHeadKey
 
-    func register(on router: Router<HubRequestContext>) {
+    /// The controller's routes, mounted with `router.addRoutes(_:)`.
+    var endpoints: RouteCollection<HubRequestContext> {
+        let router = RouteCollection(context: HubRequestContext.self)
         router.group("/v1/log").add(middleware: RequireScope(anyOf: .query, .admin)).get("/head") { request, _ in
             try ConfigurationController.refuseQueryParameters(request, allowed: [])
             guard let checkpoint = try await store.latestCheckpoint() else {
@@ -29,6 +31,7 @@ struct LogHeadController: Sendable {
             }
             return ConfigurationController.json(.ok, Self.document(checkpoint, key: key))
         }
+        return router
     }
 
     static func document(_ checkpoint: LogCheckpoint, key: LogHeadKey) -> JSONValue {
