@@ -47,28 +47,29 @@ extension MessageIntake {
         try transaction.append([try draft(event, account: conversation.account)], to: stream)
     }
 
-    /// `conversation.escalated|assigned|ended` for what the routing decision changed.
+    /// `conversation.escalated|assigned|ended` for what the decision changed.
     func applyState(
-        _ next: ConversationState,
+        _ decision: IntakeDecision,
         to conversation: inout ConversationRow,
         by hubId: String,
         stream: String
     ) throws {
-        let previous = conversation.state
-        var events: [EventDraft] = []
-        if next.status == .escalated, previous.status != .escalated {
-            conversation.escalated = true
-            events.append(try draft(ConversationEscalated(cause: .message(hubId)), account: conversation.account))
+        let events: [EventDraft] = try decision.changes.map { change in
+            switch change {
+            case .escalated:
+                conversation.escalated = true
+                return try draft(ConversationEscalated(cause: .message(hubId)), account: conversation.account)
+            case .assigned(let agent, let queue):
+                return try draft(
+                    ConversationAssigned(by: hubId, agent: agent, queue: queue),
+                    account: conversation.account
+                )
+            case .ended:
+                conversation.endedAt = now
+                return try draft(ConversationEnded(by: hubId), account: conversation.account)
+            }
         }
-        if next.assignedAgent != previous.assignedAgent || next.queue != previous.queue {
-            let assigned = ConversationAssigned(by: hubId, agent: next.assignedAgent, queue: next.queue)
-            events.append(try draft(assigned, account: conversation.account))
-        }
-        if next.status == .ended, previous.status != .ended {
-            conversation.endedAt = now
-            events.append(try draft(ConversationEnded(by: hubId), account: conversation.account))
-        }
-        conversation.state = next
+        conversation.state = decision.state
         if !events.isEmpty { try transaction.append(events, to: stream) }
     }
 }

@@ -25,19 +25,14 @@ package struct MessageIntake {
     {
         if let original = try replay(message) { return original }
         var (conversation, account) = try locate(message, path: path)
-        try account.routing.channel.check(message, path: path)
-        let botBypassed =
-            try message.type == "conversation.end" && conversation.state.status == .escalated
-            && account.routing.plan.bot != nil && !botTookPart(in: conversation.id)
-        let decision = try ConversationRules.route(
-            message.type,
-            from: message.senderType,
-            content: message.body["content"] ?? .null,
+        let decision = try IntakeDecision.decide(
+            message,
+            path: path,
             state: conversation.state,
-            plan: account.routing.plan,
-            now: now,
+            routing: account.routing,
             customerIdentifiable: conversation.customerHasContact,
-            botBypassed: botBypassed
+            botTookPart: { [id = conversation.id] in try botTookPart(in: id) },
+            now: now
         )
         let stream = "conversation/\(conversation.id)"
         let hubId = prepared.hubId
@@ -110,14 +105,12 @@ package struct MessageIntake {
                 attributes: attributes,
                 redact: message.redact
             ),
-            // Typing events toward a side whose channel features leave them out are recorded, not delivered.
-            recipients: account.routing.channel.delivers(message.type, from: message.senderType)
-                ? decision.recipients : [],
+            recipients: decision.recipients,
             in: &conversation,
             account: account,
             stream: stream
         )
-        try applyState(decision.state, to: &conversation, by: hubId, stream: stream)
+        try applyState(decision, to: &conversation, by: hubId, stream: stream)
         for system in decision.systemMessages {
             try originate(system, in: &conversation, account: account, causedBy: hubId)
         }
