@@ -1,8 +1,8 @@
 import Foundation
-public import HubDomain
-public import HubEventLog
-public import HubReadModels
-public import HubVault
+import HubDomain
+import HubEventLog
+import HubReadModels
+import HubVault
 public import Logging
 public import ServiceLifecycle
 

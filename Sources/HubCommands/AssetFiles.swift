@@ -1,8 +1,8 @@
 import Crypto
 import Foundation
 public import HubEventLog
-public import HubReadModels
-public import HubVault
+import HubReadModels
+import HubVault
 
 /// Attachment bytes under `assets/` in the data directory, named by their SHA-256 (DESIGN.md §2, §8):
 /// written to a temporary file, fsynced, renamed into place and the directory fsynced, so bytes an

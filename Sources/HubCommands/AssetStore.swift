@@ -2,7 +2,7 @@ import Foundation
 public import HubDomain
 public import HubEventLog
 public import HubReadModels
-public import HubVault
+import HubVault
 
 /// Assets (spec §6, DESIGN.md §8): requested with a declared name and size, uploaded once (bytes
 /// content-addressed and fsynced before `asset.uploaded` commits), attached to messages, deleted

@@ -3,7 +3,7 @@ import Foundation
 public import HubDomain
 public import HubEventLog
 public import HubReadModels
-public import HubVault
+import HubVault
 
 /// Why a client operation was refused.
 public enum ClientRegistryError: Error, Sendable, Equatable, CustomStringConvertible {

@@ -1,7 +1,7 @@
 import Foundation
 public import HubDomain
 public import HubEventLog
-public import HubReadModels
+package import HubReadModels
 public import HubVault
 
 /// The six configuration resources as events and their projection (DESIGN.md §4, spec §2–§3).

@@ -1,6 +1,6 @@
 public import HubDomain
 public import HubEventLog
-public import HubReadModels
+package import HubReadModels
 public import HubVault
 
 /// What `POST /conversations/messages` answers for one message (spec §4.1 [P]).

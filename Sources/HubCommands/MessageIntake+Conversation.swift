@@ -1,7 +1,7 @@
-public import HubDomain
-public import HubEventLog
-public import HubReadModels
-public import HubVault
+import HubDomain
+import HubEventLog
+import HubReadModels
+import HubVault
 
 extension MessageIntake {
     /// The conversation the message belongs to: named by id, or the customer's open one, or a new one.

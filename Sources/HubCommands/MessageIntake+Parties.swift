@@ -1,7 +1,7 @@
-public import HubDomain
-public import HubEventLog
-public import HubReadModels
-public import HubVault
+import HubDomain
+import HubEventLog
+import HubReadModels
+import HubVault
 
 extension MessageIntake {
     /// The conversation's transcript as plain text, one line per visible message: time, sender, text.

@@ -1,7 +1,7 @@
-public import HubDomain
-public import HubEventLog
-public import HubReadModels
-public import HubVault
+import HubDomain
+import HubEventLog
+import HubReadModels
+import HubVault
 
 extension MessageIntake {
     /// `delete.soft` hides a message, `undo` restores it, `delete.permanent` takes it out of every

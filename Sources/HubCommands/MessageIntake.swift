@@ -1,7 +1,7 @@
-public import HubDomain
-public import HubEventLog
-public import HubReadModels
-public import HubVault
+package import HubDomain
+package import HubEventLog
+package import HubReadModels
+package import HubVault
 
 /// Decides and writes one request's messages inside the writer's transaction (spec §4.1, §5.2).
 ///

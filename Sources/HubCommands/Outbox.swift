@@ -1,5 +1,5 @@
 import Foundation
-public import HubDomain
+import HubDomain
 public import HubEventLog
 public import HubReadModels
 public import HubVault

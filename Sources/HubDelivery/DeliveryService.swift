@@ -1,9 +1,9 @@
 import AsyncHTTPClient
 import Foundation
-public import HubCommands
+import HubCommands
 import HubDomain
 public import HubEventLog
-public import HubReadModels
+import HubReadModels
 public import HubVault
 public import Logging
 public import Metrics

@@ -1,7 +1,7 @@
-public import HubCommands
+import HubCommands
 import HubDomain
 public import HubEventLog
-public import HubReadModels
+import HubReadModels
 public import HubVault
 public import Hummingbird
 import HummingbirdCore

@@ -1,8 +1,8 @@
-public import HubCommands
+import HubCommands
 public import HubDelivery
 public import HubEventLog
-public import HubReadModels
-public import HubVault
+import HubReadModels
+import HubVault
 
 /// Everything `hubstore serve` needs: where to listen, how to open the store, how to deliver.
 public struct ServerConfiguration: Sendable {

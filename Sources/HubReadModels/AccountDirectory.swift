@@ -1,7 +1,7 @@
-public import HubDomain
-@_spi(Storage) public import HubEventLog
-public import HubSQLite
-public import HubVault
+package import HubDomain
+@_spi(Storage) import HubEventLog
+package import HubSQLite
+import HubVault
 import Synchronization
 
 /// An account's routing as resolved from the configuration projection, with the configuration

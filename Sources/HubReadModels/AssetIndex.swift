@@ -1,5 +1,5 @@
 public import HubDomain
-@_spi(Storage) public import HubEventLog
+@_spi(Storage) package import HubEventLog
 package import HubSQLite
 
 /// An asset as the index holds it.

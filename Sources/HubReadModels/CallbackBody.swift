@@ -1,6 +1,6 @@
-public import HubDomain
-@_spi(Storage) public import HubEventLog
-public import HubSQLite
+package import HubDomain
+@_spi(Storage) import HubEventLog
+package import HubSQLite
 
 /// The body of a callback POST (spec §5.3): `{"metadata"?, "messages": {"message": [...]}}`.
 package enum CallbackPayload {

@@ -1,7 +1,7 @@
 public import HubDomain
 @_spi(Storage) public import HubEventLog
-public import HubSQLite
-public import HubVault
+package import HubSQLite
+import HubVault
 
 /// Past configuration: every version of a resource, and an account resolved as it stood at a
 /// position or a time (DESIGN.md §4) — each one indexed lookup in `config_history`.

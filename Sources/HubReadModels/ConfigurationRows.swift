@@ -1,6 +1,6 @@
-public import HubDomain
-@_spi(Storage) public import HubEventLog
-public import HubSQLite
+package import HubDomain
+@_spi(Storage) package import HubEventLog
+package import HubSQLite
 import HubVault
 
 /// Reading `config_resources` (``ConfigurationProjection`` writes it): a resource's current state.

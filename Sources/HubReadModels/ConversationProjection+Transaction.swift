@@ -1,5 +1,5 @@
-@_spi(Storage) public import HubEventLog
-package import HubSQLite
+@_spi(Storage) package import HubEventLog
+import HubSQLite
 
 /// The transcripts as commands read them, inside the writer's transaction.
 extension ConversationProjection {

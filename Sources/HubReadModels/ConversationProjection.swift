@@ -1,8 +1,8 @@
 import Foundation
-public import HubDomain
-@_spi(Storage) public import HubEventLog
-public import HubSQLite
-public import HubVault
+package import HubDomain
+@_spi(Storage) import HubEventLog
+package import HubSQLite
+import HubVault
 
 /// A conversation as the projection holds it.
 package struct ConversationRow: Sendable {

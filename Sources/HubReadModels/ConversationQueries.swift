@@ -1,7 +1,7 @@
 import Foundation
 public import HubDomain
 @_spi(Storage) public import HubEventLog
-public import HubSQLite
+import HubSQLite
 public import HubVault
 
 /// Reads of the conversation projections: the eGain conversation document (spec §4.4) and the

@@ -1,7 +1,7 @@
 import Foundation
-public import HubDomain
+import HubDomain
 @_spi(Storage) public import HubEventLog
-package import HubSQLite
+import HubSQLite
 public import HubVault
 import Synchronization
 

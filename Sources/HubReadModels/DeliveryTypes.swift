@@ -1,6 +1,5 @@
-public import HubEventLog
-public import HubReadModels
-public import HubVault
+import HubEventLog
+import HubVault
 
 // The values the outbox hands to the delivery workers and takes back from them.
 

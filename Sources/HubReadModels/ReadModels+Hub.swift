@@ -1,5 +1,5 @@
 @_spi(Storage) public import HubEventLog
-public import HubVault
+import HubVault
 
 extension ReadModels {
     /// A hub's read models (``HubProjections/registry(vault:)``), opening sealed content with the data

@@ -1,8 +1,8 @@
-public import HubCommands
+import HubCommands
 @_spi(Storage) public import HubEventLog
-public import HubReadModels
+import HubReadModels
 import HubSQLite
-public import HubVault
+import HubVault
 
 /// Recomputes the hash chain over the whole log and checks gapless positions and per-stream versions,
 /// then the signed checkpoints of the head (``LogCheckpoint``) and, when given, a head kept outside:

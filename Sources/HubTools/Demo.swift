@@ -4,7 +4,7 @@ import HubCommands
 import HubDelivery
 import HubDomain
 @_spi(Storage) import HubEventLog
-public import HubHTTP
+import HubHTTP
 import HubReadModels
 import HubSQLite
 import HubVault

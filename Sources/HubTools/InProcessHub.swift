@@ -1,11 +1,11 @@
 public import AsyncHTTPClient
 import Foundation
-public import HubCommands
+import HubCommands
 import HubDomain
-@_spi(Storage) public import HubEventLog
+@_spi(Storage) import HubEventLog
 public import HubHTTP
-public import HubReadModels
-public import HubVault
+import HubReadModels
+import HubVault
 public import Logging
 import NIOCore
 public import NIOHTTP1

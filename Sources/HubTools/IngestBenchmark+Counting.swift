@@ -1,14 +1,14 @@
 import AsyncHTTPClient
 import Foundation
-public import HubCommands
+import HubCommands
 import HubDelivery
 import HubDomain
-@_spi(Storage) public import HubEventLog
-public import HubHTTP
-public import HubReadModels
-public import HubSQLite
-public import HubVault
-public import Logging
+@_spi(Storage) import HubEventLog
+import HubHTTP
+import HubReadModels
+import HubSQLite
+import HubVault
+import Logging
 import NIOCore
 import NIOHTTP1
 import Synchronization

@@ -1,8 +1,8 @@
 import Dispatch
-public import HubCommands
+import HubCommands
 @_spi(Storage) public import HubEventLog
-public import HubReadModels
-public import HubVault
+import HubReadModels
+import HubVault
 
 /// `verify --projections` off the cooperative pool: the scratch rebuild blocks on SQLite for as long
 /// as the log is long.

@@ -1,9 +1,9 @@
 import Foundation
-public import HubCommands
-@_spi(Storage) public import HubEventLog
-public import HubReadModels
-public import HubSQLite
-public import HubVault
+import HubCommands
+@_spi(Storage) import HubEventLog
+import HubReadModels
+import HubSQLite
+import HubVault
 
 /// `hubstore bench rebuild`: every projection rebuilt from a store's log (DESIGN.md §10: ≥ 200,000
 /// events/s), against its reference in the same run — a raw SQLite scan of the same `events` table

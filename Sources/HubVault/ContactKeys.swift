@@ -1,6 +1,6 @@
 import Crypto
 import Foundation
-@_spi(Storage) public import HubEventLog
+@_spi(Storage) import HubEventLog
 
 /// Keyed hashes of customer contact addresses (DESIGN.md §6): customers are found by
 /// HMAC-SHA-256 of a normalised address under a key derived from the master key, so the

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 import Synchronization
 
 /// The built `hubstore` binary, next to the test bundle in the build directory.

@@ -1,9 +1,9 @@
 import Foundation
-public import HubCommands
+import HubCommands
 @_spi(Storage) public import HubEventLog
-public import HubReadModels
+import HubReadModels
 import HubTools
-public import HubVault
+import HubVault
 
 /// Rebuilds every projection of `store` from its log into a scratch database and returns the tables
 /// that differ from the live ones (empty when the read models are exactly what the log gives).

@@ -1,7 +1,7 @@
-public import HubCommands
+import HubCommands
 @_spi(Storage) public import HubEventLog
-public import HubReadModels
-public import HubVault
+import HubReadModels
+import HubVault
 
 /// Opens a store on `directory`, runs its writer for the length of `body`, then drains and closes it.
 public func withStore<T: Sendable>(

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// A fresh directory for one test, removed afterwards.
 public func withTemporaryDirectory<T>(_ body: (String) async throws -> T) async throws -> T {

@@ -60,15 +60,25 @@ public struct ProjectionRebuilder {
         }
         var position: Int64 = 0
         var applied: Int64 = 0
-        while true {
-            let (count, tip) = try connection.transaction(.immediate) {
-                let count = try Self.apply(after: &position, limit: chunk, projections, context, events: "events")
-                return (count, try EventLog.tip(connection).position)
+        // The shadow tables are nobody's until the swap: their chunks need not be synced one by one (a
+        // crash leaves leftovers, dropped by the next rebuild). The swap itself commits as configured.
+        let synchronous = try connection.singleInt64(sql: "PRAGMA synchronous") ?? 2
+        try connection.execute(sql: "PRAGMA synchronous = NORMAL")
+        do {
+            while true {
+                let (count, tip) = try connection.transaction(.immediate) {
+                    let count = try Self.apply(after: &position, limit: chunk, projections, context, events: "events")
+                    return (count, try EventLog.tip(connection).position)
+                }
+                applied += Int64(count)
+                progress(Progress(applied: applied, tip: tip))
+                if count < chunk { break }
             }
-            applied += Int64(count)
-            progress(Progress(applied: applied, tip: tip))
-            if count < chunk { break }
+        } catch {
+            try? connection.execute(sql: "PRAGMA synchronous = \(synchronous)")
+            throw error
         }
+        try connection.execute(sql: "PRAGMA synchronous = \(synchronous)")
         try connection.transaction(.immediate) {
             // What the log gained since the last chunk, under the lock the swap holds.
             while true {

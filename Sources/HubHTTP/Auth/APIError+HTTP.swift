@@ -1,6 +1,6 @@
 import Foundation
 public import HTTPTypes
-public import HubDomain
+import HubDomain
 public import Hummingbird
 import NIOCore
 

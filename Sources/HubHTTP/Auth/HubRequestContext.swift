@@ -1,4 +1,4 @@
-public import HubDomain
+import HubDomain
 public import Hummingbird
 import Logging
 import NIOCore

@@ -1,9 +1,9 @@
-public import Crypto
+import Crypto
 public import Foundation
-public import HubCommands
+import HubCommands
 public import HubDomain
-public import HubEventLog
-public import HubReadModels
+import HubEventLog
+import HubReadModels
 public import HubVault
 import Synchronization
 

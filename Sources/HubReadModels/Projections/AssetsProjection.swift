@@ -1,7 +1,7 @@
-public import HubDomain
-@_spi(Storage) public import HubEventLog
-public import HubSQLite
-public import HubVault
+import HubDomain
+@_spi(Storage) package import HubEventLog
+import HubSQLite
+import HubVault
 
 /// `assets`: the asset index (id, conversation, name, content type, size, sha256, uploader, state),
 /// from `asset.requested|uploaded|attached|deleted`.

@@ -1,7 +1,7 @@
-public import HubDomain
-@_spi(Storage) public import HubEventLog
-public import HubSQLite
-public import HubVault
+import HubDomain
+@_spi(Storage) package import HubEventLog
+import HubSQLite
+import HubVault
 
 /// `api_clients`: who may ask `POST /oauth2/token` for tokens, from `client.created|revoked`.
 package struct ClientsProjection: Projection {

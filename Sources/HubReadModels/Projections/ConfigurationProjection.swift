@@ -1,7 +1,7 @@
-public import HubDomain
-@_spi(Storage) public import HubEventLog
-public import HubSQLite
-public import HubVault
+import HubDomain
+@_spi(Storage) package import HubEventLog
+import HubSQLite
+import HubVault
 
 /// The configuration read model: current resources (`config_resources`, with the unique key the API
 /// enforces), what each refers to (`config_references`, for in-use checks), and every version

@@ -1,7 +1,7 @@
-public import HubDomain
-@_spi(Storage) public import HubEventLog
-public import HubSQLite
-public import HubVault
+import HubDomain
+@_spi(Storage) package import HubEventLog
+import HubSQLite
+import HubVault
 
 /// The delivery outbox, `deliveries`: one row per recipient of each `message.routed`, moved on by
 /// `delivery.attempted|succeeded|failed`. Pending rows are what the delivery workers send; since the

@@ -1,7 +1,7 @@
-public import HubDomain
-@_spi(Storage) public import HubEventLog
-public import HubSQLite
-public import HubVault
+package import HubDomain
+@_spi(Storage) package import HubEventLog
+package import HubSQLite
+import HubVault
 
 /// How one event changes the transcript tables (``TranscriptsProjection``).
 package struct TranscriptRows {

@@ -1,7 +1,7 @@
-public import HubDomain
-@_spi(Storage) public import HubEventLog
-public import HubSQLite
-public import HubVault
+import HubDomain
+@_spi(Storage) package import HubEventLog
+import HubSQLite
+import HubVault
 
 /// The transcripts: `conversations`, `messages` and the customers' contact keys
 /// (`customer_contacts`), from the conversation streams' events and the delivery outcomes.
