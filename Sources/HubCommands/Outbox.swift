@@ -57,44 +57,26 @@ public struct Outbox: Sendable {
         let items = moved.map {
             DeliveryItem(delivery: $0.id, message: $0.message, conversation: $0.conversation)
         }
-        let status = outcome.status.map { Int($0) }
-        let event: any DomainEvent =
-            switch outcome.result {
-            case .delivered:
-                DeliverySucceeded(
-                    request: outcome.request,
-                    application: first.application,
-                    role: first.role,
-                    attempt: attempt,
-                    latencyMs: Int64(outcome.latencyMilliseconds),
-                    status: status,
-                    error: outcome.error,
-                    deliveries: items
-                )
-            case .retry(let at):
-                DeliveryAttempted(
-                    request: outcome.request,
-                    application: first.application,
-                    role: first.role,
-                    attempt: attempt,
-                    latencyMs: Int64(outcome.latencyMilliseconds),
-                    status: status,
-                    error: outcome.error,
-                    nextAttemptAt: Timestamp.format(at),
-                    deliveries: items
-                )
-            case .failed:
-                DeliveryFailed(
-                    request: outcome.request,
-                    application: first.application,
-                    role: first.role,
-                    attempt: attempt,
-                    latencyMs: Int64(outcome.latencyMilliseconds),
-                    status: status,
-                    error: outcome.error,
-                    deliveries: items
-                )
-            }
+        let members = DeliveryOutcomeMembers(
+            request: outcome.request,
+            application: first.application,
+            role: first.role,
+            attempt: attempt,
+            latencyMs: Int64(outcome.latencyMilliseconds),
+            status: outcome.status.map { Int($0) },
+            error: outcome.error,
+            nextAttemptAt: nil,
+            deliveries: items
+        )
+        let event: any DomainEvent
+        switch outcome.result {
+        case .delivered: event = DeliverySucceeded.make(members)
+        case .retry(let at):
+            var retried = members
+            retried.nextAttemptAt = Timestamp.format(at)
+            event = try DeliveryAttempted.make(retried)
+        case .failed: event = DeliveryFailed.make(members)
+        }
         // A call carries one account's messages (``DeliveryCall/group(_:maximum:)``).
         let account =
             try first.account

@@ -53,8 +53,10 @@ extension HubStoreCommand.Bench {
                     directory = made
                 }
                 defer { if temporary, let directory { try? FileManager.default.removeItem(atPath: directory) } }
-                return try await RebuildBenchmark(dataDirectory: directory ?? "", runs: runs)
+                let result = try await RebuildBenchmark(dataDirectory: directory ?? "", runs: runs)
                     .run(log: { HubStoreCommand.Bench.Append.log($0) })
+                guard result.events > 0 else { throw CLIFailure("the store has no events to rebuild") }
+                return result
             }
             let ratio = result.rebuildEventsPerSecond / result.scanEventsPerSecond
             let targetMet = result.rebuildEventsPerSecond >= 200_000

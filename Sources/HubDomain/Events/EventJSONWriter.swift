@@ -146,20 +146,54 @@ extension MessageRouted: DirectlyWrittenEvent {
     }
 }
 
-extension EventJSONWriter {
-    /// The members the three `delivery.*` events share, and their own, in key order.
-    mutating func deliveryOutcome(
-        application: String,
-        attempt: Int,
-        deliveries: [DeliveryItem],
-        error: String?,
-        latencyMs: Int64,
-        nextAttemptAt: String? = nil,
+/// The three `delivery.*` events: the same members, and `nextAttemptAt` for `delivery.attempted`.
+package protocol DeliveryOutcomeEvent: DirectlyWrittenEvent, DirectlyReadEvent {
+    var request: String { get }
+    var application: String { get }
+    var role: String { get }
+    var attempt: Int { get }
+    var latencyMs: Int64 { get }
+    var status: Int? { get }
+    var error: String? { get }
+    var deliveries: [DeliveryItem] { get }
+    /// When the call is tried again (`delivery.attempted` only).
+    var nextAttempt: String? { get }
+    /// The event from its members (`nextAttemptAt` is required by `delivery.attempted`, ignored otherwise).
+    static func make(_ members: DeliveryOutcomeMembers) throws -> Self
+}
+
+/// What every `delivery.*` event says.
+package struct DeliveryOutcomeMembers: Sendable {
+    package var request: String
+    package var application: String
+    package var role: String
+    package var attempt: Int
+    package var latencyMs: Int64
+    package var status: Int?
+    package var error: String?
+    package var nextAttemptAt: String?
+    package var deliveries: [DeliveryItem]
+
+    package init(
         request: String,
+        application: String,
         role: String,
-        status: Int?
+        attempt: Int,
+        latencyMs: Int64,
+        status: Int?,
+        error: String?,
+        nextAttemptAt: String?,
+        deliveries: [DeliveryItem]
     ) {
-        object { json in
+        (self.request, self.application, self.role, self.attempt) = (request, application, role, attempt)
+        (self.latencyMs, self.status, self.error) = (latencyMs, status, error)
+        (self.nextAttemptAt, self.deliveries) = (nextAttemptAt, deliveries)
+    }
+}
+
+extension DeliveryOutcomeEvent {
+    package func write(to writer: inout EventJSONWriter) {
+        writer.object { json in
             json.member("application", application)
             json.member("attempt", Int64(attempt))
             json.member("deliveries") { json in
@@ -173,56 +207,81 @@ extension EventJSONWriter {
             }
             json.member("error", error)
             json.member("latencyMs", latencyMs)
-            json.member("nextAttemptAt", nextAttemptAt)
+            json.member("nextAttemptAt", nextAttempt)
             json.member("request", request)
             json.member("role", role)
             if let status { json.member("status", Int64(status)) }
         }
     }
-}
 
-extension DeliverySucceeded: DirectlyWrittenEvent {
-    package func write(to writer: inout EventJSONWriter) {
-        writer.deliveryOutcome(
-            application: application,
-            attempt: attempt,
-            deliveries: deliveries,
-            error: error,
-            latencyMs: latencyMs,
-            request: request,
-            role: role,
-            status: status
+    package init(json: JSONValue) throws {
+        self = try Self.make(
+            DeliveryOutcomeMembers(
+                request: try json.string("request"),
+                application: try json.string("application"),
+                role: try json.string("role"),
+                attempt: Int(try json.integer("attempt")),
+                latencyMs: try json.integer("latencyMs"),
+                status: try json.optionalInteger("status").map { Int($0) },
+                error: try json.optionalString("error"),
+                nextAttemptAt: try json.optionalString("nextAttemptAt"),
+                deliveries: try json.array("deliveries").map(DeliveryItem.init(json:))
+            )
         )
     }
 }
 
-extension DeliveryAttempted: DirectlyWrittenEvent {
-    package func write(to writer: inout EventJSONWriter) {
-        writer.deliveryOutcome(
-            application: application,
-            attempt: attempt,
-            deliveries: deliveries,
-            error: error,
-            latencyMs: latencyMs,
+extension DeliverySucceeded: DeliveryOutcomeEvent {
+    package var nextAttempt: String? { nil }
+
+    package static func make(_ members: DeliveryOutcomeMembers) -> Self {
+        Self(
+            request: members.request,
+            application: members.application,
+            role: members.role,
+            attempt: members.attempt,
+            latencyMs: members.latencyMs,
+            status: members.status,
+            error: members.error,
+            deliveries: members.deliveries
+        )
+    }
+}
+
+extension DeliveryFailed: DeliveryOutcomeEvent {
+    package var nextAttempt: String? { nil }
+
+    package static func make(_ members: DeliveryOutcomeMembers) -> Self {
+        Self(
+            request: members.request,
+            application: members.application,
+            role: members.role,
+            attempt: members.attempt,
+            latencyMs: members.latencyMs,
+            status: members.status,
+            error: members.error,
+            deliveries: members.deliveries
+        )
+    }
+}
+
+extension DeliveryAttempted: DeliveryOutcomeEvent {
+    package var nextAttempt: String? { nextAttemptAt }
+
+    package static func make(_ members: DeliveryOutcomeMembers) throws -> Self {
+        guard let nextAttemptAt = members.nextAttemptAt else {
+            throw EventFieldError(key: "nextAttemptAt", expected: "a string")
+        }
+        return Self(
+            request: members.request,
+            application: members.application,
+            role: members.role,
+            attempt: members.attempt,
+            latencyMs: members.latencyMs,
+            status: members.status,
+            error: members.error,
             nextAttemptAt: nextAttemptAt,
-            request: request,
-            role: role,
-            status: status
-        )
-    }
-}
-
-extension DeliveryFailed: DirectlyWrittenEvent {
-    package func write(to writer: inout EventJSONWriter) {
-        writer.deliveryOutcome(
-            application: application,
-            attempt: attempt,
-            deliveries: deliveries,
-            error: error,
-            latencyMs: latencyMs,
-            request: request,
-            role: role,
-            status: status
+            deliveries: members.deliveries
         )
     }
 }
