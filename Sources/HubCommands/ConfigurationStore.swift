@@ -144,12 +144,4 @@ public struct ConfigurationStore: Sendable {
             expectedVersion: existing == nil ? .noStream : .any
         )
     }
-
-    package static func masked(_ kind: ResourceKind, _ state: JSONValue) -> JSONValue {
-        ConfigurationRows.masked(kind, state)
-    }
-
-    package static func parse(_ text: String) throws -> JSONValue {
-        try JSONValue.parse(text)
-    }
 }

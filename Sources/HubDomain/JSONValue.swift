@@ -62,23 +62,6 @@ public enum JSONValue: Sendable, Equatable, Hashable {
         return String(decoding: output, as: UTF8.self)
     }
 
-    /// The text of an object whose values are given as JSON text already (written once and reused,
-    /// or spliced from storage), keys sorted as ``text`` sorts them: the text `.object` of the parsed
-    /// values would have. Values are not checked.
-    public static func objectText(_ fields: [(key: String, json: String)]) -> String {
-        var output: [UInt8] = []
-        output.reserveCapacity(fields.reduce(2) { $0 + $1.key.utf8.count + $1.json.utf8.count + 4 })
-        output.append(UInt8(ascii: "{"))
-        for (index, field) in fields.sorted(by: { $0.key < $1.key }).enumerated() {
-            if index > 0 { output.append(UInt8(ascii: ",")) }
-            writeString(field.key, to: &output)
-            output.append(UInt8(ascii: ":"))
-            output.append(contentsOf: field.json.utf8)
-        }
-        output.append(UInt8(ascii: "}"))
-        return String(decoding: output, as: UTF8.self)
-    }
-
     package func write(to output: inout [UInt8]) {
         switch self {
         case .null: output.append(contentsOf: "null".utf8)

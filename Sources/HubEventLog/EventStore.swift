@@ -7,7 +7,7 @@ public import Metrics
 /// reader pool, live subscriptions through the commit notifier.
 ///
 /// ```swift
-/// let store = try await EventStore.open(EventStoreConfiguration(dataDirectory: "hubstore-data"))
+/// let store = try await EventStore.open(EventStoreConfiguration(dataDirectory: "hubstore-data"), readModels: .none)
 /// // run store.writer as a Service (or call store.writer.run() in a task group), then:
 /// let result = try await store.append([EventDraft(type: "note.added", data: "{}")], to: "note/1")
 /// ```
@@ -348,6 +348,4 @@ public struct ReadModels: Sendable {
 
     /// None: the log alone (benchmarks and tests of the log).
     public static let none = ReadModels { _ in .none }
-
-    public static func custom(_ registry: ProjectionRegistry) -> ReadModels { ReadModels { _ in registry } }
 }

@@ -33,6 +33,12 @@ extension HubStoreCommand {
                 guard FileManager.default.fileExists(atPath: DataDirectory(path: path).databasePath) else {
                     throw CLIFailure("no hub.sqlite in \(path): nothing to rebuild")
                 }
+                // Without its key the sealed content cannot be opened, and a new key must not be made here.
+                guard try HubStoreCommand.Verify.existingMasterKey(DataDirectory(path: path)) != nil else {
+                    throw CLIFailure(
+                        "rebuilding needs the data directory's master key (master.key or HUBSTORE_MASTER_KEY)"
+                    )
+                }
                 let store = try await EventStore.open(
                     EventStoreConfiguration(dataDirectory: path),
                     exclusive: false,

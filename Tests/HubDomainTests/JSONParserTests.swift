@@ -53,16 +53,4 @@ struct JSONTextTests {
         #expect(value.value(at: "a.b.c.d") == nil)
     }
 
-    @Test func objectTextWritesWhatTheParsedObjectWrites() throws {
-        let fields: [(key: String, json: String)] = [
-            ("seq", "3"), ("configuration", #"{"a":{"id":"x","position":2}}"#), ("Zeta", "null"),
-            ("message", JSONValue.string("q\"é\n").text), ("deliveries", "[]"),
-        ]
-        let text = JSONValue.objectText(fields)
-        let parsed = JSONValue.object(
-            Dictionary(uniqueKeysWithValues: try fields.map { ($0.key, try JSONValue.parse($0.json)) })
-        )
-        #expect(text == parsed.text)
-        #expect(JSONValue.objectText([]) == "{}")
-    }
 }

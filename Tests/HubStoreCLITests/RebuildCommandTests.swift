@@ -102,6 +102,13 @@ struct RebuildCommandTests {
             #expect(!rebuild.stdout.contains("assets"), "only the projection asked for")
             let repaired = try await ChildProcess.run(["verify", "--data", directory, "--projections"])
             #expect(repaired.status == 0, "\(repaired.stdout)")
+            // Without the master key nothing is rebuilt (and no new key is made).
+            try FileManager.default.moveItem(atPath: directory + "/master.key", toPath: directory + "/master.key.away")
+            let keyless = try await ChildProcess.run(["rebuild", "--data", directory])
+            #expect(keyless.status == 1)
+            #expect(keyless.stderr.contains("needs the data directory's master key"), "\(keyless.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: directory + "/master.key"))
+            try FileManager.default.moveItem(atPath: directory + "/master.key.away", toPath: directory + "/master.key")
             let unknown = try await ChildProcess.run(["rebuild", "--data", directory, "--projection", "nope"])
             #expect(unknown.status == 1)
             #expect(unknown.stderr.contains("no projection 'nope'"), "\(unknown.stderr)")

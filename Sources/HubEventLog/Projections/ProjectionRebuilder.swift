@@ -49,9 +49,18 @@ public struct ProjectionRebuilder {
         let context = ProjectionContext(connection: connection, vault: registry.vault, names: shadow)
         // A redacted text's original passes through a delivery's kept body before the delivery's
         // outcome clears it: what a rebuild deletes or overwrites leaves no copy in the file.
-        let secureDelete = try connection.singleInt64(sql: "PRAGMA secure_delete") ?? 0
-        try connection.execute(sql: "PRAGMA secure_delete = ON")
-        defer { try? connection.execute(sql: "PRAGMA secure_delete = \(secureDelete)") }
+        return try Self.with("secure_delete", "ON", connection) {
+            try rebuild(projections, shadow: shadow, context: context, progress: progress)
+        }
+    }
+
+    private func rebuild(
+        _ projections: [any Projection],
+        shadow: [String: String],
+        context: ProjectionContext,
+        progress: (Progress) -> Void
+    ) throws -> [ProjectionReport] {
+        let connection = context.connection
         try connection.transaction(.immediate) {
             try Self.dropLeftovers(of: projections, connection)
             for projection in projections {
@@ -62,9 +71,7 @@ public struct ProjectionRebuilder {
         var applied: Int64 = 0
         // The shadow tables are nobody's until the swap: their chunks need not be synced one by one (a
         // crash leaves leftovers, dropped by the next rebuild). The swap itself commits as configured.
-        let synchronous = try connection.singleInt64(sql: "PRAGMA synchronous") ?? 2
-        try connection.execute(sql: "PRAGMA synchronous = NORMAL")
-        do {
+        try Self.with("synchronous", "NORMAL", connection) {
             while true {
                 let (count, tip) = try connection.transaction(.immediate) {
                     let count = try Self.apply(after: &position, limit: chunk, projections, context, events: "events")
@@ -74,11 +81,7 @@ public struct ProjectionRebuilder {
                 progress(Progress(applied: applied, tip: tip))
                 if count < chunk { break }
             }
-        } catch {
-            try? connection.execute(sql: "PRAGMA synchronous = \(synchronous)")
-            throw error
         }
-        try connection.execute(sql: "PRAGMA synchronous = \(synchronous)")
         try connection.transaction(.immediate) {
             // What the log gained since the last chunk, under the lock the swap holds.
             while true {
@@ -170,6 +173,27 @@ public struct ProjectionRebuilder {
             }
             return ProjectionVerification(position: tip, entries: reports)
         }
+    }
+
+    /// Runs `body` with a connection pragma set to `value`, then sets it back (also when `body`
+    /// throws; a failure to set it back is thrown on success, so a writer never keeps a rebuild's setting).
+    private static func with<T>(
+        _ pragma: String,
+        _ value: String,
+        _ connection: Connection,
+        _ body: () throws -> T
+    ) throws -> T {
+        let previous = try connection.singleText(sql: "PRAGMA \(pragma)") ?? ""
+        try connection.execute(sql: "PRAGMA \(pragma) = \(value)")
+        let result: T
+        do {
+            result = try body()
+        } catch {
+            try? connection.execute(sql: "PRAGMA \(pragma) = \(previous)")
+            throw error
+        }
+        try connection.execute(sql: "PRAGMA \(pragma) = \(previous)")
+        return result
     }
 
     /// Applies up to `limit` events after `position` (advancing it); returns how many.
