@@ -100,8 +100,8 @@ package struct EventCatalogue: Sendable {
         do {
             if case .named(let named) = entry, schemaVersion == current {
                 // The common case: straight from the stored bytes; the hot types without Codable.
-                if let direct = named as? any DirectlyReadEvent.Type {
-                    return try direct.init(json: try JSONValue.parse(bytes: data))
+                if let direct = named as? any DirectlyReadEvent.Type, let event = Self.readDirectly(direct, data) {
+                    return event
                 }
                 return try Self.decoder.decode(named, from: Data(data))
             }
@@ -129,6 +129,16 @@ package struct EventCatalogue: Sendable {
         } catch {
             throw Self.invalid(type, schemaVersion, "\(error)")
         }
+    }
+
+    /// The event read straight from its bytes; `nil` when the fast reader does not take them (the
+    /// caller then decodes with Codable, the reference, which also says what is wrong).
+    private static func readDirectly(
+        _ type: any DirectlyReadEvent.Type,
+        _ data: some Collection<UInt8>
+    ) -> (any DomainEvent)? {
+        if let event = data.withContiguousStorageIfAvailable({ try? type.read($0) }) { return event }
+        return Array(data).withUnsafeBufferPointer { try? type.read($0) }
     }
 
     /// An event's data, given as JSON text, as its typed payload (see `decode(type:schemaVersion:data:)`).

@@ -1,9 +1,14 @@
-/// Reads the events every message appends straight from parsed JSON, without Codable's machinery:
-/// a rebuild reads each of them once per projection-free pass, and its speed is what the log's
-/// replay is measured by. The result equals the Codable decoding (``EventCatalogueTests`` checks both
-/// against the stored events).
+/// Reads the events every message appends straight from their stored bytes, member by member: no
+/// Codable machinery and no dictionary per object. A rebuild reads every one of them, and its speed is
+/// what the log's replay is measured by.
+///
+/// The reader takes the shape the hub writes (keys without escapes, integers without fraction or
+/// exponent). Anything else — a missing member, a wrong type, an unusual but valid spelling — makes
+/// ``read(_:)`` throw, and the catalogue then decodes the same bytes with Codable, which is the
+/// reference: ``EventCatalogueTests`` checks both give the same payload for every stored event.
 package protocol DirectlyReadEvent: NamedDomainEvent {
-    init(json: JSONValue) throws
+    /// The event from its data's UTF-8 bytes.
+    static func read(_ bytes: UnsafeBufferPointer<UInt8>) throws -> Self
 }
 
 /// A member an event's data lacks, or has with the wrong type.
@@ -13,106 +18,410 @@ struct EventFieldError: Error, CustomStringConvertible {
     var description: String { "`\(key)` is missing or not \(expected)" }
 }
 
-extension JSONValue {
-    func member(_ key: String) throws -> JSONValue {
-        guard let value = self[key], value != .null else { throw EventFieldError(key: key, expected: "present") }
-        return value
-    }
+/// An object member's key, as the bytes between its quotes.
+struct JSONKey {
+    var bytes: UnsafeBufferPointer<UInt8>
 
-    func string(_ key: String) throws -> String {
-        guard case .string(let value)? = self[key] else { throw EventFieldError(key: key, expected: "a string") }
-        return value
-    }
-
-    func optionalString(_ key: String) throws -> String? {
-        switch self[key] {
-        case nil, .null?: return nil
-        case .string(let value)?: return value
-        default: throw EventFieldError(key: key, expected: "a string")
-        }
-    }
-
-    func integer(_ key: String) throws -> Int64 {
-        guard case .integer(let value)? = self[key] else { throw EventFieldError(key: key, expected: "an integer") }
-        return value
-    }
-
-    func optionalInteger(_ key: String) throws -> Int64? {
-        switch self[key] {
-        case nil, .null?: return nil
-        case .integer(let value)?: return value
-        default: throw EventFieldError(key: key, expected: "an integer")
-        }
-    }
-
-    func optionalMember(_ key: String) -> JSONValue? {
-        guard let value = self[key], value != .null else { return nil }
-        return value
-    }
-
-    func array(_ key: String) throws -> [JSONValue] {
-        guard case .array(let items)? = self[key] else { throw EventFieldError(key: key, expected: "an array") }
-        return items
+    static func == (key: JSONKey, name: StaticString) -> Bool {
+        guard key.bytes.count == name.utf8CodeUnitCount else { return false }
+        for offset in 0..<key.bytes.count where key.bytes[offset] != name.utf8Start[offset] { return false }
+        return true
     }
 }
 
+extension JSONParser {
+    /// Parses `bytes` as one value with `body`, then requires the end of the data.
+    static func reading<T>(_ bytes: UnsafeBufferPointer<UInt8>, _ body: (inout JSONParser) throws -> T) throws -> T {
+        var parser = JSONParser(bytes)
+        parser.skipWhitespace()
+        let result = try body(&parser)
+        parser.skipWhitespace()
+        guard parser.index == bytes.count else { throw parser.failure("unexpected data after the value") }
+        return result
+    }
+
+    /// Reads an object, handing `body` each key with the parser at its value; `body` must read (or
+    /// ``skip()``) the value.
+    mutating func members(_ body: (inout JSONParser, JSONKey) throws -> Void) throws {
+        try expect(UInt8(ascii: "{"))
+        skipWhitespace()
+        if peek(UInt8(ascii: "}")) { return }
+        while true {
+            skipWhitespace()
+            try expect(UInt8(ascii: "\""))
+            let start = index
+            while index < bytes.count, bytes[index] != UInt8(ascii: "\"") {
+                // The hub never writes an escaped key: leave those to the reference decoder.
+                guard bytes[index] != UInt8(ascii: "\\") else { throw failure("escaped key") }
+                index += 1
+            }
+            let key = JSONKey(bytes: UnsafeBufferPointer(rebasing: bytes[start..<index]))
+            try expect(UInt8(ascii: "\""))
+            skipWhitespace()
+            try expect(UInt8(ascii: ":"))
+            skipWhitespace()
+            try body(&self, key)
+            skipWhitespace()
+            if peek(UInt8(ascii: "}")) { return }
+            try expect(UInt8(ascii: ","))
+        }
+    }
+
+    /// Reads an array, calling `body` with the parser at each element.
+    mutating func elements(_ body: (inout JSONParser) throws -> Void) throws {
+        try expect(UInt8(ascii: "["))
+        skipWhitespace()
+        if peek(UInt8(ascii: "]")) { return }
+        while true {
+            skipWhitespace()
+            try body(&self)
+            skipWhitespace()
+            if peek(UInt8(ascii: "]")) { return }
+            try expect(UInt8(ascii: ","))
+        }
+    }
+
+    /// An array's elements, each read by `element`.
+    mutating func array<T>(_ element: (inout JSONParser) throws -> T) throws -> [T] {
+        var items: [T] = []
+        try elements { items.append(try element(&$0)) }
+        return items
+    }
+
+    mutating func readString() throws -> String {
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw failure("expected a string") }
+        return try string()
+    }
+
+    /// A string, or `nil` for `null`.
+    mutating func readOptionalString() throws -> String? {
+        try readNull() ? nil : readString()
+    }
+
+    /// An integer written without fraction or exponent that fits `Int64`.
+    mutating func readInteger() throws -> Int64 {
+        let negative = peek(UInt8(ascii: "-"))
+        let start = index
+        var value: Int64 = 0
+        while index < bytes.count, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") {
+            let (times, overflow) = value.multipliedReportingOverflow(by: 10)
+            let (sum, overflow2) = times.addingReportingOverflow(Int64(bytes[index] - UInt8(ascii: "0")))
+            guard !overflow, !overflow2 else { throw failure("integer out of range") }
+            value = sum
+            index += 1
+        }
+        guard index > start, !(index - start > 1 && bytes[start] == UInt8(ascii: "0")) else {
+            throw failure("expected an integer")
+        }
+        if index < bytes.count, [UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E")].contains(bytes[index]) {
+            throw failure("expected an integer")
+        }
+        return negative ? -value : value
+    }
+
+    /// An integer, or `nil` for `null`.
+    mutating func readOptionalInteger() throws -> Int64? {
+        try readNull() ? nil : readInteger()
+    }
+
+    /// Any value as a ``JSONValue``; `nil` for `null`.
+    mutating func readOptionalValue() throws -> JSONValue? {
+        try readNull() ? nil : value()
+    }
+
+    /// Reads past any value.
+    mutating func skip() throws { _ = try value() }
+
+    /// Consumes `null` when it comes next.
+    mutating func readNull() throws -> Bool {
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "n") else { return false }
+        try literal("null")
+        return true
+    }
+
+    /// Consumes `byte` when it comes next.
+    private mutating func peek(_ byte: UInt8) -> Bool {
+        guard index < bytes.count, bytes[index] == byte else { return false }
+        index += 1
+        return true
+    }
+
+    private mutating func expect(_ byte: UInt8) throws {
+        guard peek(byte) else { throw failure("expected '\(Character(Unicode.Scalar(byte)))'") }
+    }
+}
+
+/// A required member's value once read.
+func required<T>(_ value: T?, _ key: String) throws -> T {
+    guard let value else { throw EventFieldError(key: key, expected: "present") }
+    return value
+}
+
 extension MessageReceived: DirectlyReadEvent {
-    package init(json: JSONValue) throws {
-        self.init(
-            id: try json.string("id"),
-            conversation: try json.string("conversation"),
-            messageId: try json.string("messageId"),
-            type: MessageTypeValue(value: try json.member("type").string("value")),
-            sender: try json.member("sender"),
-            content: try json.string("content"),
-            created: try json.optionalString("created"),
-            attributes: json.optionalMember("attributes")
-        )
+    package static func read(_ bytes: UnsafeBufferPointer<UInt8>) throws -> Self {
+        try JSONParser.reading(bytes) { json in
+            var id: String?
+            var conversation: String?
+            var messageId: String?
+            var type: String?
+            var sender: JSONValue?
+            var content: String?
+            var created: String?
+            var attributes: JSONValue?
+            try json.members { json, key in
+                if key == "content" {
+                    content = try json.readString()
+                } else if key == "conversation" {
+                    conversation = try json.readString()
+                } else if key == "id" {
+                    id = try json.readString()
+                } else if key == "messageId" {
+                    messageId = try json.readString()
+                } else if key == "sender" {
+                    sender = try json.readOptionalValue()
+                } else if key == "type" {
+                    type = nil
+                    try json.members { json, key in
+                        if key == "value" { type = try json.readString() } else { try json.skip() }
+                    }
+                } else if key == "created" {
+                    created = try json.readOptionalString()
+                } else if key == "attributes" {
+                    attributes = try json.readOptionalValue()
+                } else {
+                    try json.skip()
+                }
+            }
+            return Self(
+                id: try required(id, "id"),
+                conversation: try required(conversation, "conversation"),
+                messageId: try required(messageId, "messageId"),
+                type: MessageTypeValue(value: try required(type, "type.value")),
+                sender: try required(sender, "sender"),
+                content: try required(content, "content"),
+                created: created,
+                attributes: attributes
+            )
+        }
     }
 }
 
 extension MessageRouted: DirectlyReadEvent {
-    package init(json: JSONValue) throws {
-        func source(_ value: JSONValue) throws -> Source {
-            Source(id: try value.string("id"), position: try value.integer("position"))
-        }
-        let configuration = try json.member("configuration")
-        let participants = try configuration.optionalMember("participants").map { _ in
-            try configuration.array("participants").map(source)
-        }
-        self.init(
-            message: try json.string("message"),
-            conversation: try json.string("conversation"),
-            seq: try json.integer("seq"),
-            state: try json.string("state"),
-            deliveries: try json.array("deliveries").map { delivery in
-                let participant = try delivery.optionalMember("participant").map { value in
-                    Delivery.Participant(id: try value.optionalString("id"), name: try value.optionalString("name"))
+    package static func read(_ bytes: UnsafeBufferPointer<UInt8>) throws -> Self {
+        try JSONParser.reading(bytes) { json in
+            var message: String?
+            var conversation: String?
+            var seq: Int64?
+            var state: String?
+            var deliveries: [Delivery]?
+            var configuration: Configuration?
+            try json.members { json, key in
+                if key == "message" {
+                    message = try json.readString()
+                } else if key == "conversation" {
+                    conversation = try json.readString()
+                } else if key == "seq" {
+                    seq = try json.readInteger()
+                } else if key == "state" {
+                    state = try json.readString()
+                } else if key == "deliveries" {
+                    deliveries = try json.array(Delivery.read)
+                } else if key == "configuration" {
+                    configuration = try Configuration.read(&json)
+                } else {
+                    try json.skip()
                 }
-                return Delivery(
-                    id: try delivery.string("id"),
-                    application: try delivery.string("application"),
-                    type: try delivery.string("type"),
-                    participant: participant
-                )
-            },
-            configuration: Configuration(
-                account: try source(try configuration.member("account")),
-                channel: try source(try configuration.member("channel")),
-                orchestration: try configuration.optionalMember("orchestration").map(source),
-                clientApplications: try configuration.array("clientApplications").map(source),
-                participants: participants
+            }
+            return Self(
+                message: try required(message, "message"),
+                conversation: try required(conversation, "conversation"),
+                seq: try required(seq, "seq"),
+                state: try required(state, "state"),
+                deliveries: try required(deliveries, "deliveries"),
+                configuration: try required(configuration, "configuration")
             )
+        }
+    }
+}
+
+extension MessageRouted.Source {
+    static func read(_ json: inout JSONParser) throws -> Self {
+        var id: String?
+        var position: Int64?
+        try json.members { json, key in
+            if key == "id" {
+                id = try json.readString()
+            } else if key == "position" {
+                position = try json.readInteger()
+            } else {
+                try json.skip()
+            }
+        }
+        return Self(id: try required(id, "id"), position: try required(position, "position"))
+    }
+
+    static func readOptional(_ json: inout JSONParser) throws -> Self? {
+        try json.readNull() ? nil : read(&json)
+    }
+}
+
+extension MessageRouted.Configuration {
+    static func read(_ json: inout JSONParser) throws -> Self {
+        typealias Source = MessageRouted.Source
+        var account: Source?
+        var channel: Source?
+        var orchestration: Source?
+        var clientApplications: [Source]?
+        var participants: [Source]?
+        try json.members { json, key in
+            if key == "account" {
+                account = try Source.read(&json)
+            } else if key == "channel" {
+                channel = try Source.read(&json)
+            } else if key == "orchestration" {
+                orchestration = try Source.readOptional(&json)
+            } else if key == "clientApplications" {
+                clientApplications = try json.array(Source.read)
+            } else if key == "participants" {
+                participants = try json.readNull() ? nil : try json.array(Source.read)
+            } else {
+                try json.skip()
+            }
+        }
+        return Self(
+            account: try required(account, "account"),
+            channel: try required(channel, "channel"),
+            orchestration: orchestration,
+            clientApplications: try required(clientApplications, "clientApplications"),
+            participants: participants
         )
     }
 }
 
-extension DeliveryItem {
-    init(json: JSONValue) throws {
-        self.init(
-            delivery: try json.string("delivery"),
-            message: try json.string("message"),
-            conversation: try json.string("conversation")
+extension MessageRouted.Delivery {
+    static func read(_ json: inout JSONParser) throws -> Self {
+        var id: String?
+        var application: String?
+        var type: String?
+        var participant: Participant?
+        try json.members { json, key in
+            if key == "id" {
+                id = try json.readString()
+            } else if key == "application" {
+                application = try json.readString()
+            } else if key == "type" {
+                type = try json.readString()
+            } else if key == "participant" {
+                participant = try json.readNull() ? nil : try Participant.read(&json)
+            } else {
+                try json.skip()
+            }
+        }
+        return Self(
+            id: try required(id, "id"),
+            application: try required(application, "application"),
+            type: try required(type, "type"),
+            participant: participant
         )
+    }
+}
+
+extension MessageRouted.Delivery.Participant {
+    static func read(_ json: inout JSONParser) throws -> Self {
+        var names = Self(id: nil, name: nil)
+        try json.members { json, key in
+            if key == "id" {
+                names.id = try json.readOptionalString()
+            } else if key == "name" {
+                names.name = try json.readOptionalString()
+            } else {
+                try json.skip()
+            }
+        }
+        return names
+    }
+}
+
+extension DeliveryItem {
+    static func read(_ json: inout JSONParser) throws -> Self {
+        var delivery: String?
+        var message: String?
+        var conversation: String?
+        try json.members { json, key in
+            if key == "delivery" {
+                delivery = try json.readString()
+            } else if key == "message" {
+                message = try json.readString()
+            } else if key == "conversation" {
+                conversation = try json.readString()
+            } else {
+                try json.skip()
+            }
+        }
+        return Self(
+            delivery: try required(delivery, "delivery"),
+            message: try required(message, "message"),
+            conversation: try required(conversation, "conversation")
+        )
+    }
+}
+
+extension DeliveryOutcomeEvent {
+    package static func read(_ bytes: UnsafeBufferPointer<UInt8>) throws -> Self {
+        try JSONParser.reading(bytes) { json in
+            var request: String?
+            var application: String?
+            var role: String?
+            var attempt: Int64?
+            var latencyMs: Int64?
+            var status: Int64?
+            var error: String?
+            var nextAttemptAt: String?
+            var deliveries: [DeliveryItem]?
+            try json.members { json, key in
+                if key == "request" {
+                    request = try json.readString()
+                } else if key == "application" {
+                    application = try json.readString()
+                } else if key == "role" {
+                    role = try json.readString()
+                } else if key == "attempt" {
+                    attempt = try json.readInteger()
+                } else if key == "latencyMs" {
+                    latencyMs = try json.readInteger()
+                } else if key == "status" {
+                    status = try json.readOptionalInteger()
+                } else if key == "error" {
+                    error = try json.readOptionalString()
+                } else if key == "nextAttemptAt" {
+                    nextAttemptAt = try json.readOptionalString()
+                } else if key == "deliveries" {
+                    deliveries = try json.array(DeliveryItem.read)
+                } else {
+                    try json.skip()
+                }
+            }
+            guard let attempt = Int(exactly: try required(attempt, "attempt")) else {
+                throw EventFieldError(key: "attempt", expected: "an Int")
+            }
+            return try make(
+                DeliveryOutcomeMembers(
+                    request: try required(request, "request"),
+                    application: try required(application, "application"),
+                    role: try required(role, "role"),
+                    attempt: attempt,
+                    latencyMs: try required(latencyMs, "latencyMs"),
+                    status: try status.map { value in
+                        guard let status = Int(exactly: value) else {
+                            throw EventFieldError(key: "status", expected: "an Int")
+                        }
+                        return status
+                    },
+                    error: error,
+                    nextAttemptAt: nextAttemptAt,
+                    deliveries: try required(deliveries, "deliveries")
+                )
+            )
+        }
     }
 }

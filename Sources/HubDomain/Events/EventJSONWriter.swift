@@ -213,22 +213,6 @@ extension DeliveryOutcomeEvent {
             if let status { json.member("status", Int64(status)) }
         }
     }
-
-    package init(json: JSONValue) throws {
-        self = try Self.make(
-            DeliveryOutcomeMembers(
-                request: try json.string("request"),
-                application: try json.string("application"),
-                role: try json.string("role"),
-                attempt: Int(try json.integer("attempt")),
-                latencyMs: try json.integer("latencyMs"),
-                status: try json.optionalInteger("status").map { Int($0) },
-                error: try json.optionalString("error"),
-                nextAttemptAt: try json.optionalString("nextAttemptAt"),
-                deliveries: try json.array("deliveries").map(DeliveryItem.init(json:))
-            )
-        )
-    }
 }
 
 extension DeliverySucceeded: DeliveryOutcomeEvent {

@@ -23,10 +23,25 @@ public protocol Projection: Sendable {
     var dependencies: [String] { get }
     /// Applies one event to the projection's tables, through `context`'s table names.
     func apply(_ event: RecordedEvent, _ context: ProjectionContext) throws
+    /// The sealed values ``apply(_:_:)`` opens as JSON (``ProjectionContext/openJSON(_:record:)``) for
+    /// `event`, when it can tell from the event alone: a rebuild opens them ahead, off the writer's thread.
+    func sealedValues(in event: RecordedEvent) -> [SealedReference]
 }
 
 extension Projection {
     public var dependencies: [String] { [] }
+    public func sealedValues(in event: RecordedEvent) -> [SealedReference] { [] }
+}
+
+/// A value sealed in the log under `record`'s key.
+public struct SealedReference: Sendable {
+    public var sealed: String
+    public var record: String
+
+    public init(_ sealed: String, record: String) {
+        self.sealed = sealed
+        self.record = record
+    }
 }
 
 /// A projection's tables: their names and the statements that create them, tables and indexes, with
@@ -81,6 +96,11 @@ public final class ProjectionContext {
     /// Records what `sealed` holds, for ``openJSON(_:record:)``.
     package func know(_ value: JSONValue, sealedAs sealed: String) {
         opened[sealed] = value
+    }
+
+    /// Forgets what ``know(_:sealedAs:)`` recorded (a rebuild does after each chunk).
+    package func forgetKnown() {
+        opened.removeAll(keepingCapacity: true)
     }
 
     /// Opens a JSON value sealed under `record`'s key; `nil` once that key was shredded (erasure).

@@ -72,20 +72,28 @@ public struct ProjectionRebuilder {
         // The shadow tables are nobody's until the swap: their chunks need not be synced one by one (a
         // crash leaves leftovers, dropped by the next rebuild). The swap itself commits as configured.
         try Self.with("synchronous", "NORMAL", connection) {
-            while true {
-                let (count, tip) = try connection.transaction(.immediate) {
-                    let count = try Self.apply(after: &position, limit: chunk, projections, context, events: "events")
-                    return (count, try EventLog.tip(connection).position)
+            let feed = PreparedEventFeed(
+                path: connection.path,
+                after: position,
+                chunk: chunk,
+                projections: projections,
+                vault: registry.vault
+            )
+            defer { feed.stop() }
+            while let prepared = try feed.next() {
+                let tip = try connection.transaction(.immediate) {
+                    try Self.apply(prepared, projections, context)
+                    return try EventLog.tip(connection).position
                 }
-                applied += Int64(count)
+                position = prepared.events.last?.position ?? position
+                applied += Int64(prepared.events.count)
                 progress(Progress(applied: applied, tip: tip))
-                if count < chunk { break }
             }
         }
         try connection.transaction(.immediate) {
             // What the log gained since the last chunk, under the lock the swap holds.
             while true {
-                let count = try Self.apply(after: &position, limit: chunk, projections, context, events: "events")
+                let count = try Self.apply(after: &position, limit: chunk, projections, context)
                 applied += Int64(count)
                 if count < chunk { break }
             }
@@ -143,19 +151,22 @@ public struct ProjectionRebuilder {
             for projection in registry.projections {
                 for statement in projection.schema.statements(naming: [:]) { try connection.execute(sql: statement) }
             }
-            var position: Int64 = 0
+            // The feed reads the live file on its own connection, through this snapshot's tip: the
+            // events up to it are the same in any later snapshot.
+            let feed = PreparedEventFeed(
+                path: path,
+                after: 0,
+                through: tip,
+                chunk: chunk,
+                projections: registry.projections,
+                vault: registry.vault
+            )
+            defer { feed.stop() }
             var applied: Int64 = 0
-            while true {
-                let count = try Self.apply(
-                    after: &position,
-                    limit: chunk,
-                    registry.projections,
-                    context,
-                    events: "live.events"
-                )
-                applied += Int64(count)
+            while let prepared = try feed.next() {
+                try Self.apply(prepared, registry.projections, context)
+                applied += Int64(prepared.events.count)
                 progress(Progress(applied: applied, tip: tip))
-                if count < chunk { break }
             }
             var reports: [ProjectionVerification.Entry] = []
             for projection in registry.projections {
@@ -196,16 +207,28 @@ public struct ProjectionRebuilder {
         return result
     }
 
+    /// Applies a chunk the feed prepared.
+    private static func apply(
+        _ chunk: PreparedEventFeed.Chunk,
+        _ projections: [any Projection],
+        _ context: ProjectionContext
+    ) throws {
+        for (sealed, value) in chunk.opened { context.know(value, sealedAs: sealed) }
+        defer { context.forgetKnown() }
+        for event in chunk.events {
+            for projection in projections { try projection.apply(event, context) }
+        }
+    }
+
     /// Applies up to `limit` events after `position` (advancing it); returns how many.
     private static func apply(
         after position: inout Int64,
         limit: Int,
         _ projections: [any Projection],
-        _ context: ProjectionContext,
-        events table: String
+        _ context: ProjectionContext
     ) throws -> Int {
         let statement = try context.connection.cachedStatement(
-            sql: "SELECT \(EventLog.columns) FROM \(table) WHERE position > ? ORDER BY position LIMIT ?"
+            sql: "SELECT \(EventLog.columns) FROM events WHERE position > ? ORDER BY position LIMIT ?"
         )
         var events: [RecordedEvent] = []
         do {

@@ -17,6 +17,16 @@ package struct TranscriptsProjection: Projection {
         statements: TranscriptsSchema.statements
     )
 
+    /// A conversation's customer identity and a message's content: what most events here open.
+    package func sealedValues(in event: RecordedEvent) -> [SealedReference] {
+        switch event.typedPayload {
+        case let started as ConversationStarted:
+            [SealedReference(started.customer.identity, record: "customer/\(started.customer.id)")]
+        case let received as MessageReceived: [SealedReference(received.content, record: "message/\(received.id)")]
+        default: []
+        }
+    }
+
     package func apply(_ event: RecordedEvent, _ context: ProjectionContext) throws {
         let rows = TranscriptRows(context: context, event: event)
         switch event.type {

@@ -1,0 +1,135 @@
+import Foundation
+import HubDomain
+import HubSQLite
+
+/// Reads the log ahead of a rebuild, on a thread of its own with its own read connection: each chunk
+/// of events comes decoded (typed payloads), with the sealed values the projections will open already
+/// opened. That work — JSON and AES-GCM — then runs beside the rebuild's writes instead of between them.
+///
+/// What the feed prepares is only a head start: a value it could not open (a shredded key, a damaged
+/// event) is left to the projection, which opens it again and reports what is wrong, as it would
+/// without the feed. Events are immutable and keys are only ever destroyed, so a value opened here is
+/// the one the projection would open.
+final class PreparedEventFeed: @unchecked Sendable {
+    /// Events in log order, with what the feed opened for them, by sealed text.
+    struct Chunk: Sendable {
+        var events: [RecordedEvent]
+        var opened: [(sealed: String, value: JSONValue)]
+    }
+
+    private let condition = NSCondition()
+    /// Guarded by `condition`.
+    private var ready: [Chunk] = []
+    private var finished = false
+    private var failure: (any Error)?
+    private var stopped = false
+    private let capacity = 3
+
+    /// Starts reading the `events` of the database at `path`, after `position` and through `last`,
+    /// `chunk` events at a time.
+    init(
+        path: String,
+        after position: Int64,
+        through last: Int64 = .max,
+        chunk: Int,
+        projections: [any Projection],
+        vault: (any SealedValueOpener)?
+    ) {
+        let thread = Thread { [self] in
+            do {
+                try read(path: path, after: position, through: last, chunk: chunk, projections, vault)
+                finish(nil)
+            } catch {
+                finish(error)
+            }
+        }
+        thread.name = "hubstore-feed"
+        thread.start()
+    }
+
+    /// The next chunk; `nil` once the feed has reached the end of the log (as it stood when read).
+    func next() throws -> Chunk? {
+        condition.lock()
+        defer { condition.unlock() }
+        while ready.isEmpty && !finished { condition.wait() }
+        if !ready.isEmpty {
+            condition.signal()
+            return ready.removeFirst()
+        }
+        if let failure { throw failure }
+        return nil
+    }
+
+    /// Stops the reader (it finishes the chunk in hand and exits); call it when the rebuild ends early.
+    func stop() {
+        condition.lock()
+        stopped = true
+        ready.removeAll()
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    private func finish(_ error: (any Error)?) {
+        condition.lock()
+        finished = true
+        failure = error
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Hands a chunk over, waiting while `capacity` chunks wait; `false` once stopped.
+    private func hand(_ chunk: Chunk) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while ready.count >= capacity && !stopped { condition.wait() }
+        guard !stopped else { return false }
+        ready.append(chunk)
+        condition.broadcast()
+        return true
+    }
+
+    private func read(
+        path: String,
+        after start: Int64,
+        through last: Int64,
+        chunk: Int,
+        _ projections: [any Projection],
+        _ vault: (any SealedValueOpener)?
+    ) throws {
+        let connection = try Connection(path: path, configuration: .init(mode: .readOnly))
+        defer { connection.close() }
+        let statement = try connection.prepare(
+            sql: "SELECT \(EventLog.columns) FROM events WHERE position > ? AND position <= ? ORDER BY position LIMIT ?"
+        )
+        var position = start
+        while true {
+            var events: [RecordedEvent] = []
+            events.reserveCapacity(chunk)
+            try statement.bind([position, last, chunk])
+            while try statement.step() { events.append(EventLog.decode(statement)) }
+            statement.reset()
+            var opened: [(sealed: String, value: JSONValue)] = []
+            for index in events.indices {
+                let event = events[index]
+                events[index].typedPayload = try? EventCatalogue.decode(
+                    type: event.type,
+                    schemaVersion: event.schemaVersion,
+                    data: event.data
+                )
+                guard let vault else { continue }
+                for projection in projections {
+                    for reference in projection.sealedValues(in: events[index]) {
+                        guard let text = try? vault.openIfKept(reference.sealed, record: reference.record, connection),
+                            let value = try? JSONValue.parse(text)
+                        else { continue }
+                        opened.append((reference.sealed, value))
+                    }
+                }
+            }
+            if let tail = events.last { position = tail.position }
+            let count = events.count
+            guard hand(Chunk(events: events, opened: opened)) else { return }
+            if count < chunk { return }
+        }
+    }
+}
