@@ -6,6 +6,11 @@ import HubVault
 extension MessageIntake {
     /// `delete.soft` hides a message, `undo` restores it, `delete.permanent` takes it out of every
     /// transcript and query (the log keeps all three events).
+    /// Whether a message of `type` acts on an earlier message (``applyControl(_:conversation:by:path:stream:)``).
+    static func isControl(_ type: String) -> Bool {
+        type == "delete.soft" || type == "undo" || type == "delete.permanent"
+    }
+
     func applyControl(
         _ message: IncomingMessage,
         conversation: ConversationRow,

@@ -86,30 +86,34 @@ package struct MessageIntake {
             created: message.body["created"]?.stringValue,
             attributes: attributes
         )
-        try transaction.append(
-            [try draft(received, account: conversation.account)],
-            to: stream,
-            idempotencyKey: message.idempotencyKey,
-            // `replay(_:)` above already looked the key up in this transaction.
-            knownNew: true
+        let outgoing = Outgoing(
+            id: hubId,
+            messageId: message.messageId,
+            type: message.type,
+            sender: sender,
+            senderType: message.senderType.rawValue,
+            content: content,
+            attributes: attributes,
+            redact: message.redact
         )
-        try applyControl(message, conversation: conversation, by: hubId, path: path, stream: stream)
-        try record(
-            Outgoing(
-                id: hubId,
-                messageId: message.messageId,
-                type: message.type,
-                sender: sender,
-                senderType: message.senderType.rawValue,
-                content: content,
-                attributes: attributes,
-                redact: message.redact
-            ),
-            recipients: decision.recipients,
-            in: &conversation,
-            account: account,
-            stream: stream
-        )
+        let receivedDraft = try draft(received, account: conversation.account)
+        if Self.isControl(message.type) {
+            // The control finds its target with the received message in place, then the routing follows.
+            try transaction.append([receivedDraft], to: stream, idempotencyKey: message.idempotencyKey, knownNew: true)
+            try applyControl(message, conversation: conversation, by: hubId, path: path, stream: stream)
+            let routed = try routing(outgoing, recipients: decision.recipients, in: &conversation, account: account)
+            try transaction.append([routed], to: stream)
+        } else {
+            // One append: the transcripts write the message's row once, complete.
+            let routed = try routing(outgoing, recipients: decision.recipients, in: &conversation, account: account)
+            try transaction.append(
+                [receivedDraft, routed],
+                to: stream,
+                idempotencyKey: message.idempotencyKey,
+                // `replay(_:)` above already looked the key up in this transaction.
+                knownNew: true
+            )
+        }
         try applyState(decision, to: &conversation, by: hubId, stream: stream)
         for system in decision.systemMessages {
             try originate(system, in: &conversation, account: account, causedBy: hubId)
@@ -151,8 +155,7 @@ package struct MessageIntake {
             causedBy: cause,
             attributes: messageAttributes
         )
-        try transaction.append([try draft(originated, account: conversation.account)], to: stream)
-        try record(
+        let routed = try routing(
             Outgoing(
                 id: id,
                 messageId: nil,
@@ -166,9 +169,9 @@ package struct MessageIntake {
             ),
             recipients: [system.recipient],
             in: &conversation,
-            account: account,
-            stream: stream
+            account: account
         )
+        try transaction.append([try draft(originated, account: conversation.account), routed], to: stream)
     }
 
     // MARK: - Steps
@@ -204,14 +207,14 @@ package struct MessageIntake {
         var transcriptLine = true
     }
 
-    /// `message.routed`, the transcript row and one outbox row per recipient.
-    private func record(
+    /// The message's `message.routed` (the transcripts and the outbox make its rows), counted in
+    /// `conversation`.
+    private func routing(
         _ message: Outgoing,
         recipients: [Recipient],
         in conversation: inout ConversationRow,
-        account: ResolvedAccount,
-        stream: String
-    ) throws {
+        account: ResolvedAccount
+    ) throws -> EventDraft {
         conversation.messageCount += 1
         let seq = conversation.messageCount
         // Time-ordered ids keep the outbox's primary key append-only.
@@ -234,7 +237,7 @@ package struct MessageIntake {
             deliveries: deliveries,
             configuration: account.configuration
         )
-        try transaction.append([try draft(routed, account: conversation.account)], to: stream)
+        return try draft(routed, account: conversation.account)
     }
 
     func draft(_ event: some DomainEvent, account: String) throws -> EventDraft {

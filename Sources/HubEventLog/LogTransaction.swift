@@ -122,6 +122,24 @@ public final class LogTransaction {
         var result = AppendResult(stream: stream, eventIds: ids, positions: [], versions: [], isReplay: false)
         result.positions.reserveCapacity(drafts.count)
         result.versions.reserveCapacity(drafts.count)
+        // What a projection held back belongs to this append: written at its end, dropped if it fails.
+        do {
+            try append(drafts, ids: ids, to: stream, from: current, into: &result)
+            try projections.settle(projectionContext)
+        } catch {
+            projectionContext.discardStates()
+            throw error
+        }
+        return result
+    }
+
+    private func append(
+        _ drafts: [EventDraft],
+        ids: [String],
+        to stream: String,
+        from current: Int64,
+        into result: inout AppendResult
+    ) throws {
         for (offset, draft) in drafts.enumerated() {
             var event = RecordedEvent(
                 position: tipPosition + 1,
@@ -157,7 +175,6 @@ public final class LogTransaction {
             result.positions.append(event.position)
             result.versions.append(event.version)
         }
-        return result
     }
 
     /// Runs one command under a savepoint; on failure restores the tip the savepoint rolled back to.

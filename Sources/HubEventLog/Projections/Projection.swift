@@ -26,11 +26,16 @@ public protocol Projection: Sendable {
     /// The sealed values ``apply(_:_:)`` opens as JSON (``ProjectionContext/openJSON(_:record:)``) for
     /// `event`, when it can tell from the event alone: a rebuild opens them ahead, off the writer's thread.
     func sealedValues(in event: RecordedEvent) -> [SealedReference]
+    /// Writes what ``apply(_:_:)`` held back in the context's ``ProjectionContext/state(_:)`` to
+    /// write once for several events (a received message's row until its routing). Called at the
+    /// end of every append and of every rebuild chunk: between them, only projections read the tables.
+    func settle(_ context: ProjectionContext) throws
 }
 
 extension Projection {
     public var dependencies: [String] { [] }
     public func sealedValues(in event: RecordedEvent) -> [SealedReference] { [] }
+    public func settle(_ context: ProjectionContext) throws {}
 }
 
 /// A value sealed in the log under `record`'s key.
@@ -83,6 +88,8 @@ public final class ProjectionContext {
     /// What producers of this transaction sealed, by sealed text: applied inline, a projection need not
     /// open (decrypt and parse) what was sealed a moment ago.
     private var opened: [String: JSONValue] = [:]
+    /// Projections' working state, by type (see ``state(_:)``).
+    private var states: [ObjectIdentifier: AnyObject] = [:]
 
     public init(connection: Connection, vault: (any SealedValueOpener)?, names: [String: String] = [:]) {
         self.connection = connection
@@ -101,6 +108,21 @@ public final class ProjectionContext {
     /// Forgets what ``know(_:sealedAs:)`` recorded (a rebuild does after each chunk).
     package func forgetKnown() {
         opened.removeAll(keepingCapacity: true)
+    }
+
+    /// A projection's working state of type `State` in this run, made by `make` on first use: what it
+    /// holds back until ``Projection/settle(_:)``, or hands to the projections after it.
+    package func state<State: AnyObject>(_ make: () -> State) -> State {
+        let key = ObjectIdentifier(State.self)
+        if let existing = states[key] { return unsafeDowncast(existing, to: State.self) }
+        let made = make()
+        states[key] = made
+        return made
+    }
+
+    /// Drops every projection's working state: what a rolled-back append held back is not written.
+    package func discardStates() {
+        states.removeAll()
     }
 
     /// Opens a JSON value sealed under `record`'s key; `nil` once that key was shredded (erasure).

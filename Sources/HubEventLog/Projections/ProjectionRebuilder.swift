@@ -218,6 +218,7 @@ public struct ProjectionRebuilder {
         for event in chunk.events {
             for projection in projections { try projection.apply(event, context) }
         }
+        for projection in projections { try projection.settle(context) }
     }
 
     /// Applies up to `limit` events after `position` (advancing it); returns how many.
@@ -245,6 +246,7 @@ public struct ProjectionRebuilder {
             )
             for projection in projections { try projection.apply(event, context) }
         }
+        for projection in projections { try projection.settle(context) }
         if let last = events.last { position = last.position }
         return events.count
     }

@@ -53,6 +53,11 @@ public struct ProjectionRegistry: Sendable {
         for projection in projections { try projection.apply(event, context) }
     }
 
+    /// Lets every projection write what it held back (see ``Projection/settle(_:)``).
+    package func settle(_ context: ProjectionContext) throws {
+        for projection in projections { try projection.settle(context) }
+    }
+
     /// Records that every projection has applied the log through `position` (in the batch's transaction).
     package func recordApplied(through position: Int64, _ connection: Connection) throws(SQLiteError) {
         guard !projections.isEmpty else { return }

@@ -77,7 +77,10 @@ package struct OutboxProjection: Projection {
         guard !deliveries.isEmpty else { return }
         let messageId = routed.message
         let conversationId = routed.conversation
-        guard let message = try summary(messageId, context) else { throw event.missing("message \(messageId)'s row") }
+        let written = context.state(TranscriptScratch.init).routed
+        guard let message = try written.flatMap({ $0.id == messageId ? ($0.seq, $0.senderType, $0.type, $0.text) : nil })
+            ?? summary(messageId, context)
+        else { throw event.missing("message \(messageId)'s row") }
         var payload: String?
         if message.text == "*****" || message.type == "escalation.transfer", let row = try row(messageId, context) {
             payload = try keptBody(for: row, conversation: conversationId, event, context)

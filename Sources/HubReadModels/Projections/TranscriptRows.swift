@@ -69,7 +69,7 @@ package struct TranscriptRows {
             sender = .object(fields)
         }
         let type = received.type.value
-        try insertMessage(
+        hold(
             id: id,
             conversation: conversation,
             messageId: received.messageId,
@@ -77,11 +77,8 @@ package struct TranscriptRows {
             sender: sender,
             content: content,
             attributes: received.attributes,
-            transcript: ConversationRules.isTranscriptLine(type)
-        )
-        try connection.run(
-            sql: "UPDATE \(conversations) SET last_activity = ?, position = ? WHERE id = ?",
-            [event.recordedAt, event.position, conversation.id]
+            transcript: ConversationRules.isTranscriptLine(type),
+            isActivity: true
         )
     }
 
@@ -107,7 +104,7 @@ package struct TranscriptRows {
                 [originated.causedBy]
             ).map(JSONValue.parse)
         }
-        try insertMessage(
+        hold(
             id: id,
             conversation: conversation,
             messageId: nil,
@@ -115,7 +112,8 @@ package struct TranscriptRows {
             sender: .object(["type": "system", "participant": .object(["name": "system"])]),
             content: content,
             attributes: attributes,
-            transcript: !carriesTranscript && ConversationRules.isTranscriptLine(type)
+            transcript: !carriesTranscript && ConversationRules.isTranscriptLine(type),
+            isActivity: false
         )
     }
 
@@ -135,17 +133,51 @@ package struct TranscriptRows {
                 return .object(fields)
             }
         )
+        let status = deliveries.isEmpty ? "discarded" : "accepted"
+        let scratch = context.state(TranscriptScratch.init)
+        if let held = scratch.held, held.id == routed.message {
+            // The usual case: the row is written once, complete.
+            scratch.held = nil
+            try Self.insert(held, recipients: recipients.text, status: status, pending: deliveries.count, event.position, context)
+            scratch.routed = (held.id, held.seq, held.senderType, held.type, held.text)
+            if held.isActivity {
+                try connection.run(
+                    sql: "UPDATE \(conversations) SET last_activity = ?, message_count = ?, position = ? WHERE id = ?",
+                    [held.recordedAt, routed.seq, event.position, routed.conversation]
+                )
+            } else {
+                try updateMessageCount(routed)
+            }
+            return
+        }
+        try Self.settle(context)
+        scratch.routed = nil
         try connection.run(
             sql: "UPDATE \(messages) SET recipients = ?, status = ?, deliveries_pending = ?, position = ? WHERE id = ?",
-            [
-                recipients.text, deliveries.isEmpty ? "discarded" : "accepted", deliveries.count, event.position,
-                routed.message,
-            ]
+            [recipients.text, status, deliveries.count, event.position, routed.message]
         )
+        try updateMessageCount(routed)
+    }
+
+    private func updateMessageCount(_ routed: MessageRouted) throws {
         try connection.run(
             sql: "UPDATE \(conversations) SET message_count = ?, position = ? WHERE id = ?",
             [routed.seq, event.position, routed.conversation]
         )
+    }
+
+    /// Writes the row held back, as its own event left it (no `message.routed` came after it).
+    package static func settle(_ context: ProjectionContext) throws {
+        let scratch = context.state(TranscriptScratch.init)
+        guard let held = scratch.held else { return }
+        scratch.held = nil
+        try insert(held, recipients: "[]", status: "accepted", pending: 0, held.position, context)
+        if held.isActivity {
+            try context.connection.run(
+                sql: "UPDATE \(context.table("conversations")) SET last_activity = ?, position = ? WHERE id = ?",
+                [held.recordedAt, held.position, held.conversation]
+            )
+        }
     }
 
     /// `message.softDeleted|restored|erased`: the target message's row.
@@ -236,7 +268,9 @@ package struct TranscriptRows {
         return try context.openJSON(sealed, record: "message/\(id)")
     }
 
-    private func insertMessage(
+    /// Holds a new message's row back: its `message.routed` usually follows in the same append, and
+    /// the row is then written once (``routed(_:)``), or else at ``settle()``.
+    private func hold(
         id: String,
         conversation: Conversation,
         messageId: String?,
@@ -244,19 +278,77 @@ package struct TranscriptRows {
         sender: JSONValue,
         content: JSONValue,
         attributes: JSONValue?,
-        transcript: Bool
+        transcript: Bool,
+        isActivity: Bool
+    ) {
+        context.state(TranscriptScratch.init).held = HeldMessage(
+            conversation: conversation.id,
+            seq: conversation.messageCount + 1,
+            id: id,
+            messageId: messageId,
+            type: type,
+            senderType: sender["type"]?.stringValue ?? "",
+            sender: sender.text,
+            text: content["text"]?.stringValue,
+            content: content.text,
+            attributes: attributes?.text,
+            transcript: transcript,
+            recordedAt: event.recordedAt,
+            position: event.position,
+            isActivity: isActivity
+        )
+    }
+
+    private static func insert(
+        _ held: HeldMessage,
+        recipients: String,
+        status: String,
+        pending: Int,
+        _ position: Int64,
+        _ context: ProjectionContext
     ) throws {
-        try connection.run(
+        try context.connection.run(
             sql: """
-                INSERT INTO \(messages) (conversation, seq, id, message_id, type, sender_type, sender, recipients, text,
-                    content, attributes, transcript, status, created_at, position)
-                VALUES (?, ?, ?, ?, ?, ?, ?, '[]', ?, ?, ?, ?, 'accepted', ?, ?)
+                INSERT INTO \(context.table("messages")) (conversation, seq, id, message_id, type, sender_type, sender, recipients, text,
+                    content, attributes, transcript, status, created_at, deliveries_pending, position)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             [
-                conversation.id, conversation.messageCount + 1, id, messageId, type,
-                sender["type"]?.stringValue ?? "", sender.text, content["text"]?.stringValue, content.text,
-                attributes?.text, transcript, event.recordedAt, event.position,
+                held.conversation, held.seq, held.id, held.messageId, held.type, held.senderType, held.sender,
+                recipients, held.text, held.content, held.attributes, held.transcript, status, held.recordedAt,
+                pending, position,
             ]
         )
     }
+}
+
+/// A message row held back until its routing (``TranscriptRows``).
+struct HeldMessage {
+    var conversation: String
+    var seq: Int64
+    var id: String
+    var messageId: String?
+    var type: String
+    var senderType: String
+    var sender: String
+    var text: String?
+    var content: String
+    var attributes: String?
+    var transcript: Bool
+    var recordedAt: Int64
+    /// The position of the event that made it.
+    var position: Int64
+    /// Whether it counts as the conversation's activity (`message.received`; not the hub's own).
+    var isActivity: Bool
+}
+
+/// The transcripts' working state in one append or rebuild chunk.
+package final class TranscriptScratch {
+    /// The newest message's row, not written yet.
+    var held: HeldMessage?
+    /// What the outbox needs of the message just routed with its row written whole (it applies
+    /// right after the transcripts): `nil` when it must read the row.
+    package var routed: (id: String, seq: Int64, senderType: String, type: String, text: String?)?
+
+    init() {}
 }

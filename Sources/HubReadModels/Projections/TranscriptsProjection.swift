@@ -17,6 +17,10 @@ package struct TranscriptsProjection: Projection {
         statements: TranscriptsSchema.statements
     )
 
+    package func settle(_ context: ProjectionContext) throws {
+        try TranscriptRows.settle(context)
+    }
+
     /// A conversation's customer identity and a message's content: what most events here open.
     package func sealedValues(in event: RecordedEvent) -> [SealedReference] {
         switch event.typedPayload {
@@ -28,6 +32,8 @@ package struct TranscriptsProjection: Projection {
     }
 
     package func apply(_ event: RecordedEvent, _ context: ProjectionContext) throws {
+        // A held message row waits only for its own routing.
+        if event.type != MessageRouted.type { try TranscriptRows.settle(context) }
         let rows = TranscriptRows(context: context, event: event)
         switch event.type {
         case ConversationStarted.type: try rows.start(try event.payload(ConversationStarted.self))
