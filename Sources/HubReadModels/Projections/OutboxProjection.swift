@@ -78,9 +78,9 @@ package struct OutboxProjection: Projection {
         let messageId = routed.message
         let conversationId = routed.conversation
         let written = context.state(TranscriptScratch.init).routed
-        guard let message = try written.flatMap({ $0.id == messageId ? ($0.seq, $0.senderType, $0.type, $0.text) : nil })
-            ?? summary(messageId, context)
-        else { throw event.missing("message \(messageId)'s row") }
+        guard let message = try (written?.id == messageId ? written : nil) ?? summary(messageId, context) else {
+            throw event.missing("message \(messageId)'s row")
+        }
         var payload: String?
         if message.text == "*****" || message.type == "escalation.transfer", let row = try row(messageId, context) {
             payload = try keptBody(for: row, conversation: conversationId, event, context)
@@ -207,17 +207,20 @@ package struct OutboxProjection: Projection {
     // MARK: - Reading the transcripts
 
     /// What every delivery row needs of its message, without decoding the rest of it.
-    private func summary(
-        _ id: String,
-        _ context: ProjectionContext
-    ) throws -> (seq: Int64, senderType: String, type: String, text: String?)? {
+    private func summary(_ id: String, _ context: ProjectionContext) throws -> MessageSummary? {
         let statement = try context.connection.cachedStatement(
             sql: "SELECT seq, sender_type, type, text FROM \(context.table("messages")) WHERE id = ?"
         )
         defer { statement.reset() }
         try statement.bind([id])
         guard try statement.step() else { return nil }
-        return (statement.int64(at: 0), statement.text(at: 1), statement.text(at: 2), statement.optionalText(at: 3))
+        return MessageSummary(
+            id: id,
+            seq: statement.int64(at: 0),
+            senderType: statement.text(at: 1),
+            type: statement.text(at: 2),
+            text: statement.optionalText(at: 3)
+        )
     }
 
     private func row(_ id: String, _ context: ProjectionContext) throws -> MessageRow? {

@@ -138,8 +138,21 @@ package struct TranscriptRows {
         if let held = scratch.held, held.id == routed.message {
             // The usual case: the row is written once, complete.
             scratch.held = nil
-            try Self.insert(held, recipients: recipients.text, status: status, pending: deliveries.count, event.position, context)
-            scratch.routed = (held.id, held.seq, held.senderType, held.type, held.text)
+            try Self.insert(
+                held,
+                recipients: recipients.text,
+                status: status,
+                pending: deliveries.count,
+                event.position,
+                context
+            )
+            scratch.routed = MessageSummary(
+                id: held.id,
+                seq: held.seq,
+                senderType: held.senderType,
+                type: held.type,
+                text: held.text
+            )
             if held.isActivity {
                 try connection.run(
                     sql: "UPDATE \(conversations) SET last_activity = ?, message_count = ?, position = ? WHERE id = ?",
@@ -348,7 +361,16 @@ package final class TranscriptScratch {
     var held: HeldMessage?
     /// What the outbox needs of the message just routed with its row written whole (it applies
     /// right after the transcripts): `nil` when it must read the row.
-    package var routed: (id: String, seq: Int64, senderType: String, type: String, text: String?)?
+    var routed: MessageSummary?
 
     init() {}
+}
+
+/// What the outbox needs of a message for its delivery rows.
+struct MessageSummary {
+    var id: String
+    var seq: Int64
+    var senderType: String
+    var type: String
+    var text: String?
 }
