@@ -191,6 +191,21 @@ public final class Statement {
         return try body(UnsafeRawBufferPointer(start: pointer, count: count))
     }
 
+    /// Calls `body` with the column's storage class (`SQLITE_INTEGER`, `SQLITE_FLOAT`, `SQLITE_TEXT`,
+    /// `SQLITE_BLOB` or `SQLITE_NULL`) and its value's bytes as stored: an integer's or a real's 8
+    /// bytes, little-endian; text's UTF-8 or a blob's bytes; none for NULL. Valid only inside `body`.
+    public func withStoredValue<R>(at column: Int, _ body: (Int32, UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        let type = sqlite3_column_type(handle, Int32(column))
+        switch type {
+        case SQLITE_INTEGER:
+            return try withUnsafeBytes(of: int64(at: column).littleEndian) { try body(type, $0) }
+        case SQLITE_FLOAT:
+            return try withUnsafeBytes(of: double(at: column).bitPattern.littleEndian) { try body(type, $0) }
+        case SQLITE_NULL: return try body(type, UnsafeRawBufferPointer(start: nil, count: 0))
+        default: return try withBlob(at: column) { try body(type, $0) }
+        }
+    }
+
     /// Whether the statement has been stepped and not yet reset or run to completion.
     public var isBusy: Bool { sqlite3_stmt_busy(handle) != 0 }
 

@@ -1,30 +1,54 @@
 import Crypto
 public import HubSQLite
 
-/// A table's content in a few bytes: its row count and a SHA-256 over its rows, each rendered with
-/// SQLite's `quote()` and taken in the order of all their columns (so the rows' physical order,
-/// rowids included, does not matter; two tables with the same rows have the same fingerprint).
+/// A table's content in a few bytes: its row count and a digest of its rows that does not depend on
+/// their order (so their physical order, rowids included, does not matter: two tables with the same
+/// rows have the same fingerprint). Each row's SHA-256 covers every column in order, each as its
+/// storage class, length and stored bytes; the table's digest is the sum of its rows' digests as
+/// 256-bit integers — a multiset hash, which needs no sort of the table.
 public struct TableFingerprint: Sendable, Equatable, CustomStringConvertible {
     public var table: String
     public var rows: Int64
-    /// Lowercase hex SHA-256.
+    /// Lowercase hex, 32 bytes.
     public var digest: String
 
     public var description: String { "\(table): \(rows) rows, \(digest.prefix(16))" }
 
     /// Fingerprints `table` of the schema `schema` (`main`, or an attached database's name).
     public static func compute(_ table: String, _ connection: Connection, schema: String = "main") throws -> Self {
+        let columns = try columns(table, schema, connection)
         let statement = try connection.prepare(
-            sql: "SELECT \(rowText(try columns(table, schema, connection))) FROM \(schema).\(table) ORDER BY 1"
+            sql: "SELECT \(columns.joined(separator: ", ")) FROM \(schema).\(table)"
         )
-        var hasher = SHA256()
+        // Little-endian 64-bit limbs, least significant first.
+        var sum: [UInt64] = [0, 0, 0, 0]
         var rows: Int64 = 0
         while try statement.step() {
-            statement.withBlob(at: 0) { hasher.update(bufferPointer: $0) }
-            hasher.update(data: [0x0A])
+            var hasher = SHA256()
+            for column in columns.indices {
+                statement.withStoredValue(at: column) { type, bytes in
+                    withUnsafeBytes(of: (UInt32(type).littleEndian, UInt32(bytes.count).littleEndian)) {
+                        hasher.update(bufferPointer: $0)
+                    }
+                    hasher.update(bufferPointer: bytes)
+                }
+            }
+            hasher.finalize().withUnsafeBytes { digest in
+                var carry: UInt64 = 0
+                for limb in 0..<4 {
+                    let word = UInt64(littleEndian: digest.loadUnaligned(fromByteOffset: limb * 8, as: UInt64.self))
+                    let (partial, overflow) = sum[limb].addingReportingOverflow(word)
+                    let (total, overflow2) = partial.addingReportingOverflow(carry)
+                    sum[limb] = total
+                    carry = (overflow ? 1 : 0) + (overflow2 ? 1 : 0)
+                }
+            }
             rows += 1
         }
-        let digest = Array(hasher.finalize()).hexEncoded
+        let digest = sum.reversed().map { limb in
+            let hex = String(limb, radix: 16)
+            return String(repeating: "0", count: 16 - hex.count) + hex
+        }.joined()
         return TableFingerprint(table: table, rows: rows, digest: digest)
     }
 
