@@ -17,40 +17,47 @@ struct OperationsController: Sendable {
     /// The controller's routes, mounted with `router.addRoutes(_:)`.
     var endpoints: RouteCollection<HubRequestContext> {
         let router = RouteCollection(context: HubRequestContext.self)
-        router.get("/healthz") { _, _ in
-            Self.json(.ok, ["status": "ok"])
-        }
+        router.get("/healthz") { _, _ in Health(status: .ok, fields: ["status": "ok"]) }
         router.get("/readyz") { _, _ in
             // Migrations are applied before the store exists; the writer must be taking commands, and
             // its storage must take writes (while it does not, each probe tries one small write).
-            guard store.writer.isRunning else { return Self.json(.serviceUnavailable, ["status": "starting"]) }
+            guard store.writer.isRunning else {
+                return Health(status: .serviceUnavailable, fields: ["status": "starting"])
+            }
             guard await store.probeStorage() else {
-                return Self.json(
-                    .serviceUnavailable,
-                    [
+                return Health(
+                    status: .serviceUnavailable,
+                    fields: [
                         "status": "storage-failing", "position": "\(store.headPosition)",
                         "error": store.writer.storageFailure?.code.summary ?? "",
                     ]
                 )
             }
-            return Self.json(.ok, ["status": "ready", "position": "\(store.headPosition)"])
+            return Health(status: .ok, fields: ["status": "ready", "position": "\(store.headPosition)"])
         }
         router.group("/metrics").add(middleware: RequireScope(anyOf: .admin)).get { _, _ in
-            Response(
-                status: .ok,
-                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(bytes: metrics.scrape(store)))
-            )
+            MetricsScrape(text: metrics.scrape(store))
         }
         return router
     }
 
-    static func json(_ status: HTTPResponse.Status, _ fields: [String: String]) -> Response {
-        let body = (try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])) ?? Data("{}".utf8)
-        return Response(
-            status: status,
-            headers: [.contentType: "application/json"],
-            body: .init(byteBuffer: ByteBuffer(bytes: body))
-        )
+    /// A probe's answer: `{"status", …}`, all strings.
+    struct Health: JSONResponse {
+        var status: HTTPResponse.Status
+        var fields: [String: String]
+        var json: JSONValue { .object(fields.mapValues(JSONValue.string)) }
+    }
+
+    /// The Prometheus text exposition format.
+    struct MetricsScrape: ResponseGenerator {
+        var text: [UInt8]
+
+        func response(from request: Request, context: some RequestContext) -> Response {
+            Response(
+                status: .ok,
+                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: text))
+            )
+        }
     }
 }

@@ -50,7 +50,7 @@ struct TokenController: Sendable {
         }
     }
 
-    private func issue(_ request: Request, context: HubRequestContext) async throws -> Response {
+    private func issue(_ request: Request, context: HubRequestContext) async throws -> TokenGrant {
         guard request.headers[.contentType]?.lowercased().hasPrefix("application/x-www-form-urlencoded") == true else {
             throw OAuthError(
                 status: .badRequest,
@@ -119,16 +119,24 @@ struct TokenController: Sendable {
             }
         }
         let token = tokens.issue(subject: client.id, scopes: granted, lifetime: lifetime)
-        let answer: [String: Any] = [
-            "access_token": token, "token_type": "Bearer", "expires_in": lifetime.components.seconds,
-            "scope": ScopeList(granted).text,
-        ]
-        let data = try JSONSerialization.data(withJSONObject: answer, options: [.sortedKeys])
-        return Response(
-            status: .ok,
-            headers: [.contentType: "application/json", .cacheControl: "no-store"],
-            body: .init(byteBuffer: ByteBuffer(bytes: data))
-        )
+        return TokenGrant(token: token, lifetime: lifetime.components.seconds, scope: ScopeList(granted).text)
+    }
+
+    /// 200 with the access token (RFC 6749 §5.1), never cached.
+    struct TokenGrant: ResponseGenerator {
+        var token: String
+        var lifetime: Int64
+        var scope: String
+
+        func response(from request: Request, context: some RequestContext) -> Response {
+            JSONDocument(
+                body: .object([
+                    "access_token": .string(token), "token_type": "Bearer", "expires_in": .integer(lifetime),
+                    "scope": .string(scope),
+                ]),
+                headers: [.cacheControl: "no-store"]
+            ).response(from: request, context: context)
+        }
     }
 
     /// `a=1&b=x+y` → `["a": "1", "b": "x y"]`.

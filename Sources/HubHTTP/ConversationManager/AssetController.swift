@@ -47,7 +47,7 @@ struct AssetController: Sendable {
         return router
     }
 
-    private func requestURL(_ request: Request, _ context: HubRequestContext) async throws -> Response {
+    private func requestURL(_ request: Request, _ context: HubRequestContext) async throws -> AssetURL {
         try ConfigurationController.refuseQueryParameters(request, allowed: [])
         let body = try Self.requestSchema.validate(try await ConfigurationController.jsonBody(request))
         // The schema made `size` a whole number within Int64's range.
@@ -66,17 +66,15 @@ struct AssetController: Sendable {
             caller: ConfigurationController.caller(request, context)
         )
         let (signature, expiresAt) = signer.sign(method: "POST", asset: asset)
-        return ConfigurationController.json(
-            .ok,
-            .object([
-                "id": .string(asset.id),
-                "contentUrl": .string(Self.url(request, Self.uploadPath, signature)),
-                "contentUrlExpiry": .string(Timestamp.format(expiresAt)),
-            ])
+        return AssetURL(
+            id: asset.id,
+            asset: nil,
+            url: Self.url(request, Self.uploadPath, signature),
+            expiry: Timestamp.format(expiresAt)
         )
     }
 
-    private func upload(_ request: Request, _ context: HubRequestContext, method: String) async throws -> Response {
+    private func upload(_ request: Request, _ context: HubRequestContext, method: String) async throws -> NoContent {
         let claims = try verifiedSignature(request, method: "POST")
         let limit = maxUploadBytes
         if let length = request.headers[.contentLength].flatMap({ Int64($0) }), length > limit {
@@ -104,10 +102,10 @@ struct AssetController: Sendable {
             }
             try await spool.append(pending)
         }
-        return Response(status: .noContent)
+        return NoContent()
     }
 
-    private func download(_ request: Request) async throws -> Response {
+    private func download(_ request: Request) async throws -> AssetDownload {
         let claims = try verifiedSignature(request, method: "GET")
         guard let asset = try await assets.get(claims.assetId), asset.state != "deleted", let hash = asset.sha256
         else { throw Rejection.assetNotFound(claims.assetId) }
@@ -115,37 +113,27 @@ struct AssetController: Sendable {
         let bytes = try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async { continuation.resume(with: Result { try files.read(sha256: hash) }) }
         }
-        let fileName = asset.name.replacingOccurrences(of: "\"", with: "")
-        return Response(
-            status: .ok,
-            headers: [
-                .contentType: asset.contentType, .contentDisposition: "attachment; filename=\"\(fileName)\"",
-            ],
-            body: .init(byteBuffer: ByteBuffer(bytes: bytes))
-        )
+        return AssetDownload(asset: asset, bytes: bytes)
     }
 
-    private func get(_ request: Request, _ context: HubRequestContext) async throws -> Response {
+    private func get(_ request: Request, _ context: HubRequestContext) async throws -> AssetURL {
         try ConfigurationController.refuseQueryParameters(request, allowed: [])
         try ConfigurationController.requireAcceptsJSON(request)
         let id = try Self.id(context)
         guard let asset = try await assets.get(id), asset.state != "deleted" else { throw Rejection.assetNotFound(id) }
         let (signature, expiresAt) = signer.sign(method: "GET", asset: asset)
-        return ConfigurationController.json(
-            .ok,
-            .object([
-                "id": .string(asset.id), "name": .string(asset.name), "size": .integer(asset.size),
-                "contentType": .string(asset.contentType),
-                "contentUrl": .string(Self.url(request, Self.downloadPath, signature)),
-                "contentUrlExpiry": .string(Timestamp.format(expiresAt)),
-            ])
+        return AssetURL(
+            id: asset.id,
+            asset: asset,
+            url: Self.url(request, Self.downloadPath, signature),
+            expiry: Timestamp.format(expiresAt)
         )
     }
 
-    private func delete(_ request: Request, _ context: HubRequestContext) async throws -> Response {
+    private func delete(_ request: Request, _ context: HubRequestContext) async throws -> NoContent {
         try ConfigurationController.refuseQueryParameters(request, allowed: [])
         try await assets.delete(id: try Self.id(context), caller: ConfigurationController.caller(request, context))
-        return Response(status: .noContent)
+        return NoContent()
     }
 
     private func verifiedSignature(_ request: Request, method: String) throws -> AssetURLSigner.Claims {

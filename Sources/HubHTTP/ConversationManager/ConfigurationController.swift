@@ -32,16 +32,22 @@ struct ConfigurationController: Sendable {
         return router
     }
 
-    private func create(_ kind: ResourceKind, _ request: Request, _ context: HubRequestContext) async throws -> Response
-    {
+    private func create(
+        _ kind: ResourceKind,
+        _ request: Request,
+        _ context: HubRequestContext
+    ) async throws -> CreatedResource {
         try Self.refuseQueryParameters(request, allowed: [])
         let body = try kind.validate(try await Self.jsonBody(request))
         let id = try await configuration.create(kind, body: body, caller: Self.caller(request, context))
-        return Self.json(.created, .object(["id": .string(id)]))
+        return CreatedResource(id: id)
     }
 
-    private func update(_ kind: ResourceKind, _ request: Request, _ context: HubRequestContext) async throws -> Response
-    {
+    private func update(
+        _ kind: ResourceKind,
+        _ request: Request,
+        _ context: HubRequestContext
+    ) async throws -> NoContent {
         try Self.refuseQueryParameters(request, allowed: [])
         let id = try Self.id(kind, context)
         let raw = try await Self.jsonBody(request)
@@ -63,25 +69,36 @@ struct ConfigurationController: Sendable {
             modified: modified,
             caller: Self.caller(request, context)
         )
-        return Response(status: .noContent)
+        return NoContent()
     }
 
-    private func delete(_ kind: ResourceKind, _ request: Request, _ context: HubRequestContext) async throws -> Response
-    {
+    private func delete(
+        _ kind: ResourceKind,
+        _ request: Request,
+        _ context: HubRequestContext
+    ) async throws -> NoContent {
         try Self.refuseQueryParameters(request, allowed: [])
         try await configuration.delete(kind, id: try Self.id(kind, context), caller: Self.caller(request, context))
-        return Response(status: .noContent)
+        return NoContent()
     }
 
-    private func get(_ kind: ResourceKind, _ request: Request, _ context: HubRequestContext) async throws -> Response {
+    private func get(
+        _ kind: ResourceKind,
+        _ request: Request,
+        _ context: HubRequestContext
+    ) async throws -> JSONDocument {
         try Self.refuseQueryParameters(request, allowed: [])
         try Self.requireAcceptsJSON(request)
         let id = try Self.id(kind, context)
         guard let state = try await configuration.get(kind, id: id) else { throw Rejection.notFound(kind, id) }
-        return Self.json(.ok, state)
+        return JSONDocument(body: state)
     }
 
-    private func list(_ kind: ResourceKind, _ request: Request, _ context: HubRequestContext) async throws -> Response {
+    private func list(
+        _ kind: ResourceKind,
+        _ request: Request,
+        _ context: HubRequestContext
+    ) async throws -> ResourcePage {
         try Self.refuseQueryParameters(request, allowed: ["$pagenum", "$pagesize"])
         try Self.requireAcceptsJSON(request)
         let query = request.decodedQuery
@@ -93,16 +110,7 @@ struct ConfigurationController: Sendable {
         )
         let size = try Self.integer(query["$pagesize"], name: "$pagesize", default: 10, range: 1...75)
         let (total, items) = try await configuration.list(kind, page: page, pageSize: size)
-        return Self.json(
-            .ok,
-            .object([
-                "paginationInfo": .object([
-                    "count": .integer(Int64(total)), "pagenum": .integer(Int64(page)),
-                    "pagesize": .integer(Int64(size)),
-                ]),
-                kind.itemName: .array(items),
-            ])
-        )
+        return ResourcePage(kind: kind, total: total, page: page, size: size, items: items)
     }
 
     /// The actor is the token's client; the correlation id is the caller's `X-Request-Id`, or a new one.
@@ -166,14 +174,6 @@ struct ConfigurationController: Sendable {
 
     /// The largest JSON body a configuration or message route reads.
     static let maxJSONBody = 1024 * 1024
-
-    static func json(_ status: HTTPResponse.Status, _ value: JSONValue) -> Response {
-        Response(
-            status: status,
-            headers: [.contentType: "application/json"],
-            body: .init(byteBuffer: ByteBuffer(string: value.text))
-        )
-    }
 }
 
 extension APIError {

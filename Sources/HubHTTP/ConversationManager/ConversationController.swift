@@ -23,17 +23,14 @@ struct ConversationController: Sendable {
         return router
     }
 
-    private func send(_ request: Request, _ context: HubRequestContext) async throws -> Response {
+    private func send(_ request: Request, _ context: HubRequestContext) async throws -> AcceptedMessages {
         try ConfigurationController.refuseQueryParameters(request, allowed: [])
         let body = try RequestMessages.validate(try await ConfigurationController.jsonBody(request))
         let accepted = try await conversations.receive(body, caller: ConfigurationController.caller(request, context))
-        return ConfigurationController.json(
-            .accepted,
-            .object(["messages": .object(["message": .array(accepted.map(\.json))])])
-        )
+        return AcceptedMessages(accepted: accepted)
     }
 
-    private func get(_ request: Request, _ context: HubRequestContext) async throws -> Response {
+    private func get(_ request: Request, _ context: HubRequestContext) async throws -> JSONDocument {
         try ConfigurationController.refuseQueryParameters(request, allowed: [])
         try ConfigurationController.requireAcceptsJSON(request)
         let id = context.parameters.get("id") ?? ""
@@ -56,6 +53,6 @@ struct ConversationController: Sendable {
                 details: [.init(key: "id", value: id)]
             )
         }
-        return ConfigurationController.json(.ok, document)
+        return JSONDocument(body: document)
     }
 }

@@ -21,7 +21,10 @@ struct ConfigurationQueryController: Sendable {
     }
 
     /// `asOf`: a log position (digits) or an RFC 3339 time; absent means now.
-    private func configuration(_ request: Request, _ context: HubRequestContext) async throws -> Response {
+    private func configuration(
+        _ request: Request,
+        _ context: HubRequestContext
+    ) async throws -> AccountConfiguration {
         try ConfigurationController.refuseQueryParameters(request, allowed: ["asOf"])
         let id = try ConfigurationController.id(.account, context)
         let moment: ConfigurationHistory.Moment
@@ -36,19 +39,11 @@ struct ConfigurationQueryController: Sendable {
             }
             moment = .time(milliseconds)
         }
-        guard var document = try await history.account(id, at: moment) else { throw Rejection.notFound(.account, id) }
-        if case .object(var fields) = document {
-            switch moment {
-            case .now: fields["asOf"] = .object(["position": .integer(history.store.headPosition)])
-            case .position(let position): fields["asOf"] = .object(["position": .integer(position)])
-            case .time(let milliseconds): fields["asOf"] = .object(["time": .string(Timestamp.format(milliseconds))])
-            }
-            document = .object(fields)
-        }
-        return ConfigurationController.json(.ok, document)
+        guard let document = try await history.account(id, at: moment) else { throw Rejection.notFound(.account, id) }
+        return AccountConfiguration(document: document, moment: moment, head: history.store.headPosition)
     }
 
-    private func versions(_ request: Request) async throws -> Response {
+    private func versions(_ request: Request) async throws -> ConfigurationVersions {
         try ConfigurationController.refuseQueryParameters(request, allowed: ["kind", "id"])
         let query = request.decodedQuery
         guard let kindText = query["kind"] else { throw Rejection.missingAttribute("kind") }
@@ -65,22 +60,6 @@ struct ConfigurationQueryController: Sendable {
         guard let id = query["id"] else { throw Rejection.missingAttribute("id") }
         let versions = try await history.versions(kind, id: id.lowercased())
         if versions.isEmpty { throw Rejection.notFound(kind, id) }
-        return ConfigurationController.json(
-            .ok,
-            .object([
-                "kind": .string(kind.rawValue), "id": .string(id.lowercased()),
-                "versions": .array(
-                    versions.map { version in
-                        .object([
-                            "position": .integer(version.position),
-                            "recordedAt": .string(Timestamp.format(version.recordedAt)),
-                            "actor": .string(version.actor), "change": .string(version.change),
-                            "changedFields": .array(version.changedFields.map(JSONValue.string)),
-                            "state": version.state ?? .null,
-                        ])
-                    }
-                ),
-            ])
-        )
+        return ConfigurationVersions(kind: kind, id: id.lowercased(), versions: versions)
     }
 }

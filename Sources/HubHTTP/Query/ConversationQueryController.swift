@@ -26,7 +26,7 @@ struct ConversationQueryController: Sendable {
 
     static let states = ["active", "escalated", "ended"]
 
-    private func list(_ request: Request) async throws -> Response {
+    private func list(_ request: Request) async throws -> ConversationPage {
         let names = ["account", "channelType", "state", "contact", "startedFrom", "startedTo", "cursor", "limit"]
         try ConfigurationController.refuseQueryParameters(request, allowed: Set(names))
         try ConfigurationController.requireAcceptsJSON(request)
@@ -62,27 +62,23 @@ struct ConversationQueryController: Sendable {
             startedTo: try time("startedTo")
         )
         let page = try await queries.list(filter, after: cursor, limit: limit)
-        var body: [String: JSONValue] = ["conversations": .array(page.items)]
-        if let (startedAt, id) = page.next {
-            body["nextCursor"] = .string(Base64URL.encode(Array("\(startedAt):\(id)".utf8)))
-        }
-        return ConfigurationController.json(.ok, .object(body))
+        return ConversationPage(items: page.items, next: page.next)
     }
 
     /// `GET /v1/assets?conversation=`: the assets attached to a conversation.
-    private func listAssets(_ request: Request) async throws -> Response {
+    private func listAssets(_ request: Request) async throws -> AssetList {
         try ConfigurationController.refuseQueryParameters(request, allowed: ["conversation"])
         try ConfigurationController.requireAcceptsJSON(request)
         guard let conversation = request.decodedQuery["conversation"], !conversation.isEmpty
         else { throw Rejection.missingAttribute("conversation") }
         let records = try await assets.list(conversation: conversation)
-        return ConfigurationController.json(.ok, .object(["assets": .array(records.map(\.json))]))
+        return AssetList(records: records)
     }
 
-    private func transcript(_ request: Request, _ context: HubRequestContext) async throws -> Response {
+    private func transcript(_ request: Request, _ context: HubRequestContext) async throws -> TranscriptResponse {
         try ConfigurationController.refuseQueryParameters(request, allowed: [])
         let id = context.parameters.get("id") ?? ""
-        let format = try request.negotiate(["application/json", "application/x-ndjson", "text/plain"])
+        let format = try request.negotiate(TranscriptResponse.Format.allCases.map(\.rawValue))
         guard Schema.isUUID(id), let (conversation, lines) = try await queries.transcript(id.lowercased()) else {
             throw APIError(
                 statusCode: 404,
@@ -91,26 +87,10 @@ struct ConversationQueryController: Sendable {
                 details: [.init(key: "id", value: id)]
             )
         }
-        switch format {
-        case "application/x-ndjson":
-            let text = lines.map { $0.json.text + "\n" }.joined()
-            return Response(
-                status: .ok,
-                headers: [.contentType: "application/x-ndjson"],
-                body: .init(byteBuffer: ByteBuffer(string: text))
-            )
-        case "text/plain":
-            let text = lines.map { $0.plainText + "\n" }.joined()
-            return Response(
-                status: .ok,
-                headers: [.contentType: "text/plain; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(string: text))
-            )
-        default:
-            return ConfigurationController.json(
-                .ok,
-                .object(["conversation": conversation, "messages": .array(lines.map(\.json))])
-            )
-        }
+        return TranscriptResponse(
+            conversation: conversation,
+            lines: lines,
+            format: TranscriptResponse.Format(rawValue: format) ?? .json
+        )
     }
 }

@@ -29,21 +29,8 @@ struct LogHeadController: Sendable {
                         + "checkpoint is not written yet."
                 )
             }
-            return ConfigurationController.json(.ok, Self.document(checkpoint, key: key))
+            return SignedHead(checkpoint: checkpoint, key: key)
         }
         return router
-    }
-
-    static func document(_ checkpoint: LogCheckpoint, key: LogHeadKey) -> JSONValue {
-        .object([
-            "position": .integer(checkpoint.position),
-            "hash": .string(checkpoint.headHash.hexEncoded),
-            "recordedAt": .string(Timestamp.format(checkpoint.recordedAt)),
-            "head": .string(checkpoint.head),
-            "algorithm": "Ed25519",
-            "signature": .string(checkpoint.signature.hexEncoded),
-            "signedBytes": .string(checkpoint.signedBytes.hexEncoded),
-            "publicKey": .string(key.rawRepresentation.hexEncoded),
-        ])
     }
 }
