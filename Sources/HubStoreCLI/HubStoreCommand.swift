@@ -35,6 +35,8 @@ struct HubStoreCommand: AsyncParsableCommand {
             variable over the default.
             """,
         version: "0.1.0",
-        subcommands: [Serve.self, Demo.self, Clients.self, Token.self, Verify.self, Rebuild.self, Bench.self]
+        subcommands: [
+            Serve.self, Demo.self, Clients.self, Token.self, Verify.self, Rebuild.self, Backup.self, Bench.self,
+        ]
     )
 }
