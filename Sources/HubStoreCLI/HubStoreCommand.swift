@@ -36,7 +36,9 @@ struct HubStoreCommand: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            Serve.self, Demo.self, Clients.self, Token.self, Verify.self, Rebuild.self, Backup.self, Bench.self,
+            Serve.self, Demo.self, Clients.self, Token.self, Verify.self, Rebuild.self, Backup.self, Export.self,
+            Import.self,
+            Bench.self,
         ]
     )
 }

@@ -33,6 +33,9 @@ extension HubStoreCommand {
         )
         var expectHead: String?
 
+        @Option(help: "Check an export bundle (a directory or .tar) instead of a data directory, without importing it.")
+        var bundle: String?
+
         @Flag(
             help: """
                 Also rebuild every projection from the log into a scratch database and compare each table \
@@ -42,6 +45,10 @@ extension HubStoreCommand {
         var projections = false
 
         func run() async throws {
+            if let bundle {
+                try await verify(bundle: bundle)
+                return
+            }
             let directory = DataDirectory(path: try dataOptions.resolvedData())
             let expectedHead = try expectHead.map(Self.parseHead)
             let report = try await failingClearly {
@@ -128,6 +135,46 @@ extension HubStoreCommand {
         }
 
         /// The data directory's master key when there is one (never creates it).
+        /// `--bundle`: the chain, the manifest and the digests of an export bundle.
+        private func verify(bundle: String) async throws {
+            let outcome = try await onThread {
+                let progress = ProgressReporter(label: "verify bundle", total: nil)
+                do {
+                    let report = try BundleVerifier(path: bundle).run { done, total in
+                        progress.update(done, total: total)
+                    }
+                    return Result<BundleVerifier.Report, BundleError>.success(report)
+                } catch let error as BundleError {
+                    return .failure(error)
+                }
+            }
+            switch outcome {
+            case .success(let report):
+                let manifest = report.manifest
+                if json {
+                    print(
+                        try Export.json([
+                            "intact": true, "events": manifest.events, "lastPosition": manifest.lastPosition,
+                            "headHash": manifest.headHash, "filtered": manifest.filtered,
+                        ])
+                    )
+                } else {
+                    print(
+                        "ok: \(manifest.events) events (positions \(manifest.firstPosition)...\(manifest.lastPosition)"
+                            + "\(manifest.filtered ? ", filtered" : "")) match the chain, the manifest and its digests; "
+                            + "\(manifest.assets.count) assets intact"
+                    )
+                }
+            case .failure(let error):
+                if json {
+                    print(try Export.json(["intact": false, "reason": error.description]))
+                } else {
+                    print("FAILED: \(error.description)")
+                }
+                throw ExitCode(1)
+            }
+        }
+
         static func existingMasterKey(_ directory: DataDirectory) throws -> MasterKey? {
             let environment = ProcessInfo.processInfo.environment["HUBSTORE_MASTER_KEY"] ?? ""
             guard !environment.isEmpty || FileManager.default.fileExists(atPath: directory.path + "/master.key") else {

@@ -100,6 +100,15 @@ public struct SecretVault: Sendable {
         return try statement.step() ? statement.blob(at: 0) : nil
     }
 
+    /// A data key wrapped under `source`'s master key, wrapped under this vault's instead (an import
+    /// into a data directory with a master key of its own).
+    public func rewrap(_ wrapped: [UInt8], from source: SecretVault) throws -> [UInt8] {
+        let key = try source.unwrap(wrapped)
+        let box = try AES.GCM.seal(key.withUnsafeBytes { Array($0) }, using: wrappingKey)
+        guard let combined = box.combined else { throw SealingError.failed }
+        return Array(combined)
+    }
+
     private func unwrap(_ wrapped: [UInt8]) throws -> SymmetricKey {
         SymmetricKey(data: try AES.GCM.open(AES.GCM.SealedBox(combined: wrapped), using: wrappingKey))
     }
