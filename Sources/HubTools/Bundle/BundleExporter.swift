@@ -108,7 +108,7 @@ public struct BundleExporter: Sendable {
             manifest.types[event.type, default: 0] += 1
             lastHash = event.hash
             lastPosition = event.position
-            try note(event, records: &records, uploads: &uploads)
+            try note(event, filtered: manifest.filtered, records: &records, uploads: &uploads)
             if manifest.events % 4096 == 0 { progress(manifest.events, head) }
         }
         manifest.lastPosition = lastPosition
@@ -164,14 +164,16 @@ public struct BundleExporter: Sendable {
     /// The vault records and asset files an exported event needs (an asset's bytes until it is deleted).
     private func note(
         _ event: RecordedEvent,
+        filtered: Bool,
         records: inout Set<String>,
         uploads: inout [String: (sha256: String, size: Int64)]
     ) throws {
-        records.insert(event.stream)
+        // A whole-log export carries every key: the records matter only to a filtered one.
+        if filtered { records.insert(event.stream) }
         switch event.type {
-        case "message.received", "message.originated":
+        case "message.received" where filtered, "message.originated" where filtered:
             if let id = try JSONValue.parse(event.data)["id"]?.stringValue { records.insert("message/\(id)") }
-        case "conversation.started":
+        case "conversation.started" where filtered:
             if let id = try JSONValue.parse(event.data).value(at: "customer.id")?.stringValue {
                 records.insert("customer/\(id)")
             }
