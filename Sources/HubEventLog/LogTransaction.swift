@@ -184,6 +184,7 @@ public final class LogTransaction {
             return try connection.savepoint("command") { try body(self) }
         } catch {
             (tipPosition, tipHash, appendedCount) = saved
+            projectionContext.discardStates()
             // What the rolled-back command appended is gone: read versions from the table again.
             streamVersions.removeAll()
             throw error

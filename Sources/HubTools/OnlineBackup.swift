@@ -77,7 +77,7 @@ public struct OnlineBackup: Sendable {
         progress: (Int64, Int64) -> Void
     ) throws -> (position: Int64, events: Int64, assets: Int, assetBytes: Int64) {
         try createPrivateFile(partial)
-        let connection = try Connection(path: from.databasePath, configuration: .init(mode: .readOnly))
+        let connection = try BundleFiles.openQueryOnly(from.databasePath)
         do {
             try connection.backup(into: partial) { progress(Int64($0), Int64($1)) }
             connection.close()
@@ -85,7 +85,7 @@ public struct OnlineBackup: Sendable {
             connection.close()
             throw error
         }
-        let copy = try Connection(path: partial, configuration: .init(mode: .readOnly))
+        let copy = try BundleFiles.openQueryOnly(partial)
         let (position, events, hashes): (Int64, Int64, [String])
         do {
             position = try copy.singleInt64(sql: "SELECT coalesce(max(position), 0) FROM events") ?? 0

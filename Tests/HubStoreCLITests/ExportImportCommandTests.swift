@@ -169,6 +169,13 @@ struct ExportImportCommandTests {
             ])
             #expect(refused.status == 1)
             #expect(refused.stderr.contains("a filtered export cannot be imported"), "\(refused.stderr)")
+            // A filter that is neither a position nor a time is refused before anything is written.
+            let bad = try await ChildProcess.run([
+                "export", "--data", source, "--out", directory + "/bad", "--from", "yesterday",
+            ])
+            #expect(bad.status == 1)
+            #expect(bad.stderr.contains("'yesterday' is not an RFC 3339 time"), "\(bad.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: directory + "/bad"))
         }
     }
 }

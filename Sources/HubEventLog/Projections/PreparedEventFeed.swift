@@ -96,8 +96,11 @@ final class PreparedEventFeed: @unchecked Sendable {
         _ projections: [any Projection],
         _ vault: (any SealedValueOpener)?
     ) throws {
-        let connection = try Connection(path: path, configuration: .init(mode: .readOnly))
+        // Read-write without create (a read-only open of a WAL database fails without its -shm), but
+        // query-only: the feed never writes.
+        let connection = try Connection(path: path, configuration: .init(mode: .readWrite(create: false)))
         defer { connection.close() }
+        try connection.execute(sql: "PRAGMA query_only = ON")
         let statement = try connection.prepare(
             sql: "SELECT \(EventLog.columns) FROM events WHERE position > ? AND position <= ? ORDER BY position LIMIT ?"
         )

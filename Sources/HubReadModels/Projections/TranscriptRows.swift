@@ -182,6 +182,9 @@ package struct TranscriptRows {
     /// Writes the row held back, as its own event left it (no `message.routed` came after it).
     package static func settle(_ context: ProjectionContext) throws {
         let scratch = context.state(TranscriptScratch.init)
+        // The summary serves the outbox within one event: none outlives an append (a rolled-back one
+        // could be retried with the same message id).
+        scratch.routed = nil
         guard let held = scratch.held else { return }
         scratch.held = nil
         try insert(held, recipients: "[]", status: "accepted", pending: 0, held.position, context)

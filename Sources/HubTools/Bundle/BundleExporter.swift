@@ -35,6 +35,8 @@ public struct BundleExporter: Sendable {
         let asTar = out.hasSuffix(".tar")
         let directory = asTar ? out + ".partial-\(getpid())" : out
         if asTar, FileManager.default.fileExists(atPath: out) { throw BundleError("\(out) exists already") }
+        _ = try query()  // Bad filters are refused before anything is written.
+        let existed = FileManager.default.fileExists(atPath: directory)
         try BundleFiles.prepareEmptyDirectory(directory)
         do {
             let manifest = try write(into: directory, from: source, progress: progress)
@@ -44,7 +46,17 @@ public struct BundleExporter: Sendable {
             }
             return Result(manifest: manifest, seconds: AppendBenchmark.seconds(started.duration(to: clock.now)))
         } catch {
-            if asTar { try? FileManager.default.removeItem(atPath: directory) }
+            // No half-written bundle stays behind (an empty directory given as --out stays, empty).
+            if asTar {
+                try? FileManager.default.removeItem(atPath: out)
+            }
+            if existed {
+                for entry in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] {
+                    try? FileManager.default.removeItem(atPath: directory + "/" + entry)
+                }
+            } else {
+                try? FileManager.default.removeItem(atPath: directory)
+            }
             throw error
         }
     }

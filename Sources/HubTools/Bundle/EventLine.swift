@@ -124,7 +124,10 @@ enum EventLine {
         let head = prefix(event)
         let tail = suffix(hash: event.hash, previousHash: previousHash)
         let bytes = Array(line.utf8)
-        guard bytes.count > head.utf8.count + tail.utf8.count, line.hasPrefix(head), line.hasSuffix(tail) else {
+        // Compared as bytes (String comparison would take canonically equivalent text as equal).
+        guard bytes.count > head.utf8.count + tail.utf8.count, bytes.starts(with: head.utf8),
+            bytes.suffix(tail.utf8.count).elementsEqual(tail.utf8)
+        else {
             throw Failure(description: "not in the export form (members out of order or spelled otherwise)")
         }
         event.data = String(decoding: bytes[head.utf8.count..<(bytes.count - tail.utf8.count)], as: UTF8.self)
