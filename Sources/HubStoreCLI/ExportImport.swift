@@ -125,9 +125,9 @@ extension HubStoreCommand {
                     key = Array(data)
                 }
                 let importer = BundleImporter(bundle: bundle, dataDirectory: target, sourceMasterKey: key)
-                let reporters = [
-                    BundleImporter.Stage.verifying, .importing, .rebuilding,
-                ].map { ($0, ProgressReporter(label: $0.rawValue, total: nil)) }
+                let reporters = [BundleImporter.Stage.importing, .rebuilding].map {
+                    ($0, ProgressReporter(label: $0.rawValue, total: nil))
+                }
                 let result = try await importer.run { stage, done, total in
                     reporters.first { $0.0 == stage }?.1.update(done, total: total)
                 }

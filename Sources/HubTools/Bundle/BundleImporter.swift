@@ -29,7 +29,7 @@ public struct BundleImporter: Sendable {
 
     /// What the import is doing, for progress.
     public enum Stage: String, Sendable {
-        case verifying = "verify"
+        /// Checking each event against the chain and inserting it.
         case importing = "import"
         case rebuilding = "rebuild"
     }
@@ -70,10 +70,7 @@ public struct BundleImporter: Sendable {
         from directory: String,
         progress: @escaping @Sendable (Stage, Int64, Int64) -> Void
     ) async throws -> (ExportManifest, [ProjectionReport]) {
-        // Everything is checked before anything is written.
-        let manifest = try await offThread {
-            try BundleVerifier.verify(directory: directory) { progress(.verifying, $0, $1) }
-        }
+        let manifest = try BundleFiles.readManifest(in: directory)
         guard !manifest.filtered else {
             throw BundleError("a filtered export cannot be imported as a copy of the log: export without filters")
         }
@@ -90,8 +87,10 @@ public struct BundleImporter: Sendable {
         let store = try await EventStore.open(EventStoreConfiguration(dataDirectory: dataDirectory), readModels: .hub)
         do {
             let target = SecretVault(masterKey: try MasterKey.load(directory: store.directory))
+            // One pass checks each event against the chain and inserts it; the bundle's other checks
+            // follow, and any failure empties the target again.
             try await store.pool.writer.perform { connection in
-                try Self.insert(directory, manifest: manifest, connection, keys: source.map { ($0, target) }) {
+                try Self.insert(directory, connection, keys: source.map { ($0, target) }) {
                     progress(.importing, $0, manifest.events)
                 }
             }
@@ -114,28 +113,28 @@ public struct BundleImporter: Sendable {
         }
     }
 
-    /// The events and the re-wrapped keys, in transactions of 16,384 events.
+    /// Checks and inserts the events (in transactions of 16,384), then the re-wrapped keys.
     private static func insert(
         _ directory: String,
-        manifest: ExportManifest,
         _ connection: Connection,
         keys vaults: (source: SecretVault, target: SecretVault)?,
-        progress: (Int64) -> Void
+        progress: @escaping (Int64) -> Void
     ) throws {
         var pending: [RecordedEvent] = []
-        var count: Int64 = 0
         func flush() throws {
             try connection.transaction(.immediate) {
                 for event in pending { try EventLog.insert(event, connection) }
             }
-            count += Int64(pending.count)
             pending.removeAll(keepingCapacity: true)
-            progress(count)
         }
-        try NDJSONLines.read(directory + "/events.ndjson") { line, _ in
-            pending.append(try EventLine.read(line).event)
-            if pending.count == 16_384 { try flush() }
-        }
+        _ = try BundleVerifier.verify(
+            directory: directory,
+            progress: { done, _ in progress(done) },
+            each: { event in
+                pending.append(event)
+                if pending.count == 16_384 { try flush() }
+            }
+        )
         try flush()
         guard let vaults else { return }
         try connection.transaction(.immediate) {

@@ -73,11 +73,26 @@ enum EventLine {
 
     private static let hexDigits = Array("0123456789abcdef".utf8)
 
-    /// Reads one line (without its newline).
+    /// Reads one line (without its newline). Only the metadata before `data` is parsed: `,"data":`
+    /// cannot occur inside a JSON string (its quote would be escaped), so its first occurrence ends the
+    /// metadata, and the hashes sit at fixed distances from the end. The line must then be exactly what
+    /// ``write(_:previousHash:to:)`` makes of what was read.
     static func read(_ line: String) throws -> (event: RecordedEvent, previousHash: [UInt8]?) {
+        let bytes = Array(line.utf8)
+        let marker = Array(#","data":"#.utf8)
+        guard let dataKey = firstIndex(of: marker, in: bytes) else { throw Failure(description: "no `data` member") }
+        let hashKey = Array(#","hash":""#.utf8)
+        // `,"hash":"<64>"}`, or `,"hash":"<64>","previousHash":"<64>"}` (whose last 75 bytes fall inside
+        // `,"previousHash":"`, so they never read as the first form).
+        let plain = bytes.count >= 75 && bytes[(bytes.count - 75)...].starts(with: hashKey)
+        let filtered = !plain
+        let tailLength = filtered ? 157 : 75
+        guard bytes.count >= dataKey + marker.count + tailLength + 1,
+            bytes[(bytes.count - tailLength)...].starts(with: hashKey)
+        else { throw Failure(description: "no `hash` at the end of the line") }
         let value: JSONValue
         do {
-            value = try JSONValue.parse(line)
+            value = try JSONValue.parse(bytes: bytes[..<dataKey] + [UInt8(ascii: "}")])
         } catch {
             throw Failure(description: "not JSON (\(error))")
         }
@@ -96,11 +111,12 @@ enum EventLine {
             guard case .integer(let number)? = value[key] else { throw Failure(description: "no integer `\(key)`") }
             return number
         }
-        func hex(_ key: String) throws -> [UInt8] {
-            guard let bytes = try string(key).hexDecoded, bytes.count == 32 else {
-                throw Failure(description: "`\(key)` is not 64 hex digits")
-            }
-            return bytes
+        func hex(at offset: Int, _ name: String) throws -> [UInt8] {
+            let start = bytes.count - tailLength + offset
+            guard let decoded = String(decoding: bytes[start..<start + 64], as: UTF8.self).hexDecoded,
+                decoded.count == 32
+            else { throw Failure(description: "`\(name)` is not 64 hex digits") }
+            return decoded
         }
         guard let schemaVersion = Int(exactly: try integer("schemaVersion")) else {
             throw Failure(description: "`schemaVersion` is out of range")
@@ -118,12 +134,11 @@ enum EventLine {
             correlationId: try optionalString("correlationId"),
             causationId: try optionalString("causationId"),
             data: "",
-            hash: try hex("hash")
+            hash: try hex(at: 9, "hash")
         )
-        let previousHash = value["previousHash"] == nil ? nil : try hex("previousHash")
+        let previousHash = filtered ? try hex(at: 9 + 64 + 18, "previousHash") : nil
         let head = prefix(event)
         let tail = suffix(hash: event.hash, previousHash: previousHash)
-        let bytes = Array(line.utf8)
         // Compared as bytes (String comparison would take canonically equivalent text as equal).
         guard bytes.count > head.utf8.count + tail.utf8.count, bytes.starts(with: head.utf8),
             bytes.suffix(tail.utf8.count).elementsEqual(tail.utf8)
@@ -132,6 +147,16 @@ enum EventLine {
         }
         event.data = String(decoding: bytes[head.utf8.count..<(bytes.count - tail.utf8.count)], as: UTF8.self)
         return (event, previousHash)
+    }
+
+    private static func firstIndex(of marker: [UInt8], in bytes: [UInt8]) -> Int? {
+        guard bytes.count >= marker.count else { return nil }
+        var index = 0
+        while index <= bytes.count - marker.count {
+            if bytes[index] == marker[0], bytes[index..<index + marker.count].elementsEqual(marker) { return index }
+            index += 1
+        }
+        return nil
     }
 
     private static func prefix(_ event: RecordedEvent) -> String {
