@@ -7,50 +7,62 @@ import Foundation
 enum TarArchive {
     private static let block = 512
 
-    /// Packs every file under `directory` (relative names, sorted) into a new file at `path`.
+    /// Packs every file under `directory` (relative names, sorted) into a new file at `path`, each
+    /// file streamed in pieces.
     static func pack(directory: String, into path: String) throws {
         let writer = try BundleFiles.Writer(path: path)
         let names = (FileManager.default.enumerator(atPath: directory)?.allObjects as? [String] ?? []).sorted()
         for name in names {
+            let source = directory + "/" + name
             var isDirectory: ObjCBool = false
-            FileManager.default.fileExists(atPath: directory + "/" + name, isDirectory: &isDirectory)
+            FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory)
             if isDirectory.boolValue {
                 try writer.write(header(name: name + "/", size: 0, type: UInt8(ascii: "5"), mode: 0o700))
                 continue
             }
-            guard let data = FileManager.default.contents(atPath: directory + "/" + name) else {
-                throw BundleError("cannot read \(directory)/\(name)")
+            guard let handle = FileHandle(forReadingAtPath: source) else { throw BundleError("cannot read \(source)") }
+            defer { try? handle.close() }
+            let size = Int(try handle.seekToEnd())
+            try handle.seek(toOffset: 0)
+            try writer.write(header(name: name, size: size, type: UInt8(ascii: "0"), mode: 0o600))
+            var copied = 0
+            while copied < size, let chunk = try handle.read(upToCount: min(1 << 20, size - copied)), !chunk.isEmpty {
+                try writer.write(Array(chunk))
+                copied += chunk.count
             }
-            try writer.write(header(name: name, size: data.count, type: UInt8(ascii: "0"), mode: 0o600))
-            try writer.write(Array(data))
-            let padding = (block - data.count % block) % block
+            guard copied == size else { throw BundleError("\(source) changed while it was packed") }
+            let padding = (block - size % block) % block
             if padding > 0 { try writer.write([UInt8](repeating: 0, count: padding)) }
         }
         try writer.write([UInt8](repeating: 0, count: block * 2))
         _ = try writer.close()
     }
 
-    /// Unpacks the archive at `path` into the empty directory `directory`.
+    /// Unpacks the archive at `path` into the empty directory `directory`, each file streamed in pieces.
     static func unpack(_ path: String, into directory: String) throws {
-        guard let data = FileManager.default.contents(atPath: path) else { throw BundleError("cannot read \(path)") }
-        let bytes = [UInt8](data)
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw BundleError("cannot read \(path)") }
+        defer { try? handle.close() }
         var offset = 0
-        var ended = false
-        while offset + block <= bytes.count {
-            let header = Array(bytes[offset..<offset + block])
-            if header.allSatisfy({ $0 == 0 }) {
-                ended = true
-                break
+        func read(_ count: Int) throws -> [UInt8] {
+            var bytes: [UInt8] = []
+            while bytes.count < count, let chunk = try handle.read(upToCount: count - bytes.count), !chunk.isEmpty {
+                bytes += chunk
             }
+            offset += bytes.count
+            return bytes
+        }
+        while true {
+            let header = try read(block)
+            guard header.count == block else { throw BundleError("\(path) is cut short: no end-of-archive blocks") }
+            if header.allSatisfy({ $0 == 0 }) { return }
             guard checksum(header) == octal(header[148..<156]) else {
-                throw BundleError("\(path) is damaged: a bad tar header at byte \(offset)")
+                throw BundleError("\(path) is damaged: a bad tar header at byte \(offset - block)")
             }
             let name = String(decoding: header[0..<100].prefix { $0 != 0 }, as: UTF8.self)
             guard !name.isEmpty, !name.hasPrefix("/"), !name.split(separator: "/").contains("..") else {
                 throw BundleError("\(path) holds an unsafe name '\(name)'")
             }
             guard let size = octal(header[124..<136]) else { throw BundleError("\(path) is damaged at byte \(offset)") }
-            offset += block
             if header[156] == UInt8(ascii: "5") {
                 try FileManager.default.createDirectory(
                     atPath: directory + "/" + name,
@@ -58,16 +70,23 @@ enum TarArchive {
                 )
                 continue
             }
-            guard offset + size <= bytes.count else { throw BundleError("\(path) is cut short inside \(name)") }
             let target = directory + "/" + name
             try FileManager.default.createDirectory(
                 atPath: (target as NSString).deletingLastPathComponent,
                 withIntermediateDirectories: true
             )
-            try BundleFiles.write(Array(bytes[offset..<offset + size]), to: target)
-            offset += (size + block - 1) / block * block
+            let writer = try BundleFiles.Writer(path: target)
+            var remaining = size
+            while remaining > 0 {
+                let chunk = try read(min(1 << 20, remaining))
+                guard !chunk.isEmpty else { throw BundleError("\(path) is cut short inside \(name)") }
+                try writer.write(chunk)
+                remaining -= chunk.count
+            }
+            _ = try writer.close()
+            let padding = (block - size % block) % block
+            guard try read(padding).count == padding else { throw BundleError("\(path) is cut short after \(name)") }
         }
-        guard ended else { throw BundleError("\(path) is cut short: no end-of-archive blocks") }
     }
 
     private static func header(name: String, size: Int, type: UInt8, mode: Int) throws -> [UInt8] {
