@@ -7,7 +7,8 @@ import HubDomain
 /// verifier needs to check each event against the chain without the events left out).
 ///
 /// `data` is the stored JSON text byte for byte (the hash covers those bytes), so a line is read by
-/// rebuilding its fixed prefix and suffix from the parsed members and taking what lies between them.
+/// parsing the members around it and taking what lies between them; the line must then be exactly
+/// what ``write(_:previousHash:to:)`` makes of the event read.
 enum EventLine {
     struct Failure: Error, CustomStringConvertible {
         var description: String
@@ -137,15 +138,15 @@ enum EventLine {
             hash: try hex(at: 9, "hash")
         )
         let previousHash = filtered ? try hex(at: 9 + 64 + 18, "previousHash") : nil
-        let head = prefix(event)
-        let tail = suffix(hash: event.hash, previousHash: previousHash)
-        // Compared as bytes (String comparison would take canonically equivalent text as equal).
-        guard bytes.count > head.utf8.count + tail.utf8.count, bytes.starts(with: head.utf8),
-            bytes.suffix(tail.utf8.count).elementsEqual(tail.utf8)
-        else {
+        event.data = String(decoding: bytes[(dataKey + marker.count)..<(bytes.count - tailLength)], as: UTF8.self)
+        // The line must be exactly what `write` makes of what was read (compared as bytes: String
+        // comparison would take canonically equivalent text as equal).
+        var written: [UInt8] = []
+        written.reserveCapacity(bytes.count + 1)
+        write(event, previousHash: previousHash, to: &written)
+        guard written.count == bytes.count + 1, written.starts(with: bytes) else {
             throw Failure(description: "not in the export form (members out of order or spelled otherwise)")
         }
-        event.data = String(decoding: bytes[head.utf8.count..<(bytes.count - tail.utf8.count)], as: UTF8.self)
         return (event, previousHash)
     }
 
@@ -157,20 +158,5 @@ enum EventLine {
             index += 1
         }
         return nil
-    }
-
-    private static func prefix(_ event: RecordedEvent) -> String {
-        func text(_ value: String?) -> String { value.map { JSONValue.string($0).text } ?? "null" }
-        return #"{"position":"# + String(event.position) + #","id":"# + text(event.id) + #","stream":"#
-            + text(event.stream) + #","version":"# + String(event.version) + #","type":"# + text(event.type)
-            + #","schemaVersion":"# + String(event.schemaVersion) + #","recordedAt":"# + String(event.recordedAt)
-            + #","account":"# + text(event.account) + #","actor":"# + text(event.actor) + #","correlationId":"#
-            + text(event.correlationId) + #","causationId":"# + text(event.causationId) + #","data":"#
-    }
-
-    private static func suffix(hash: [UInt8], previousHash: [UInt8]?) -> String {
-        var text = #","hash":""# + hash.hexEncoded + "\""
-        if let previousHash { text += #","previousHash":""# + previousHash.hexEncoded + "\"" }
-        return text + "}"
     }
 }
