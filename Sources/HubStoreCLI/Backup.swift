@@ -30,14 +30,16 @@ extension HubStoreCommand {
             let source = try dataOptions.resolvedData()
             let backup = OnlineBackup(source: source, destination: out, includeKey: includeKey)
             let result = try await failingClearly {
-                let progress = ProgressReporter(label: "backup: database pages", total: nil)
-                var pages: Int64 = 0
-                let result = try backup.run { copied, total in
-                    pages = copied
-                    progress.update(copied, total: total)
+                try await onThread {
+                    let progress = ProgressReporter(label: "backup: database pages", total: nil)
+                    var pages: Int64 = 0
+                    let result = try backup.run { copied, total in
+                        pages = copied
+                        progress.update(copied, total: total)
+                    }
+                    progress.finish(pages)
+                    return result
                 }
-                progress.finish(pages)
-                return result
             }
             if json {
                 let object: [String: Any] = [

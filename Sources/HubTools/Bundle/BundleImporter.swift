@@ -177,7 +177,10 @@ extension BundleLocation {
             .appendingPathComponent("hubstore-bundle-\(UUID().uuidString)").path
         try BundleFiles.prepareEmptyDirectory(temporary)
         defer { try? FileManager.default.removeItem(atPath: temporary) }
-        try TarArchive.unpack(path, into: temporary)
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            // A large archive: unpacked on a thread of its own, off the cooperative pool.
+            Thread { continuation.resume(with: Swift.Result { try TarArchive.unpack(path, into: temporary) }) }.start()
+        }
         return try await body(temporary)
     }
 }
