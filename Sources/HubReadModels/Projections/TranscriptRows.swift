@@ -153,47 +153,60 @@ package struct TranscriptRows {
                 type: held.type,
                 text: held.text
             )
-            if held.isActivity {
-                try connection.run(
-                    sql: "UPDATE \(conversations) SET last_activity = ?, message_count = ?, position = ? WHERE id = ?",
-                    [held.recordedAt, routed.seq, event.position, routed.conversation]
-                )
-            } else {
-                try updateMessageCount(routed)
-            }
+            scratch.change(
+                routed.conversation,
+                lastActivity: held.isActivity ? held.recordedAt : nil,
+                messageCount: routed.seq,
+                position: event.position
+            )
             return
         }
-        try Self.settle(context)
+        try Self.writeHeld(context)
         scratch.routed = nil
         try connection.run(
             sql: "UPDATE \(messages) SET recipients = ?, status = ?, deliveries_pending = ?, position = ? WHERE id = ?",
             [recipients.text, status, deliveries.count, event.position, routed.message]
         )
-        try updateMessageCount(routed)
+        scratch.change(routed.conversation, messageCount: routed.seq, position: event.position)
     }
 
-    private func updateMessageCount(_ routed: MessageRouted) throws {
-        try connection.run(
-            sql: "UPDATE \(conversations) SET message_count = ?, position = ? WHERE id = ?",
-            [routed.seq, event.position, routed.conversation]
-        )
-    }
-
-    /// Writes the row held back, as its own event left it (no `message.routed` came after it).
+    /// Writes everything held back: the message row and the conversations' counters.
     package static func settle(_ context: ProjectionContext) throws {
         let scratch = context.state(TranscriptScratch.init)
         // The summary serves the outbox within one event: none outlives an append (a rolled-back one
         // could be retried with the same message id).
         scratch.routed = nil
+        try writeHeld(context)
+        try writeConversationChanges(context)
+        scratch.conversations.removeAll(keepingCapacity: true)
+    }
+
+    /// Writes the row held back, as its own event left it (no `message.routed` came after it).
+    package static func writeHeld(_ context: ProjectionContext) throws {
+        let scratch = context.state(TranscriptScratch.init)
         guard let held = scratch.held else { return }
         scratch.held = nil
         try insert(held, recipients: "[]", status: "accepted", pending: 0, held.position, context)
         if held.isActivity {
+            scratch.change(held.conversation, lastActivity: held.recordedAt, position: held.position)
+        }
+    }
+
+    /// Writes the conversations' activity, message count and position as the events so far left
+    /// them: one update per conversation, however many of its messages a chunk holds.
+    package static func writeConversationChanges(_ context: ProjectionContext) throws {
+        let scratch = context.state(TranscriptScratch.init)
+        guard !scratch.conversationChanges.isEmpty else { return }
+        for (id, change) in scratch.conversationChanges.sorted(by: { $0.key < $1.key }) {
             try context.connection.run(
-                sql: "UPDATE \(context.table("conversations")) SET last_activity = ?, position = ? WHERE id = ?",
-                [held.recordedAt, held.position, held.conversation]
+                sql: """
+                    UPDATE \(context.table("conversations")) SET last_activity = coalesce(?, last_activity),
+                        message_count = coalesce(?, message_count), position = ? WHERE id = ?
+                    """,
+                [change.lastActivity, change.messageCount, change.position, id]
             )
         }
+        scratch.conversationChanges.removeAll(keepingCapacity: true)
     }
 
     /// `message.softDeleted|restored|erased`: the target message's row.
@@ -208,6 +221,8 @@ package struct TranscriptRows {
     package func updateConversation(_ change: String, _ arguments: [any SQLiteBindable] = [], of stream: String) throws
     {
         guard stream.hasPrefix("conversation/") else { throw event.missing("a conversation stream") }
+        // What was held back for the conversations lands first, so positions keep the log's order.
+        try Self.writeConversationChanges(context)
         try connection.run(
             sql: "UPDATE \(conversations) SET \(change), position = ? WHERE id = ?",
             arguments + [event.position, String(stream.dropFirst("conversation/".count))]
@@ -256,7 +271,17 @@ package struct TranscriptRows {
         }
     }
 
+    /// The conversation as a message row needs it: its customer never changes after the start, and its
+    /// message count is the one held back when there is one.
     private func conversationRow(_ id: String) throws -> Conversation {
+        let scratch = context.state(TranscriptScratch.init)
+        var row = try scratch.conversations[id] ?? readConversation(id)
+        if let count = scratch.conversationChanges[id]?.messageCount { row.messageCount = count }
+        scratch.conversations[id] = row
+        return row
+    }
+
+    private func readConversation(_ id: String) throws -> Conversation {
         let statement = try connection.cachedStatement(
             sql: """
                 SELECT customer, message_count, json_type(customer_state, '$.name'),
@@ -362,11 +387,37 @@ struct HeldMessage {
 package final class TranscriptScratch {
     /// The newest message's row, not written yet.
     var held: HeldMessage?
+    /// Each conversation's counters as the events so far left them, not written yet.
+    var conversationChanges: [String: ConversationChange] = [:]
+    /// Conversations read in this append or chunk (their customer part never changes).
+    var conversations: [String: TranscriptRows.Conversation] = [:]
     /// What the outbox needs of the message just routed with its row written whole (it applies
     /// right after the transcripts): `nil` when it must read the row.
     var routed: MessageSummary?
 
     init() {}
+}
+
+/// A conversation's `last_activity`, `message_count` and `position` to write (`nil`: unchanged).
+struct ConversationChange {
+    var lastActivity: Int64?
+    var messageCount: Int64?
+    var position: Int64
+}
+
+extension TranscriptScratch {
+    /// Records what an event changes of a conversation's counters (a later event's values win).
+    func change(_ conversation: String, lastActivity: Int64? = nil, messageCount: Int64? = nil, position: Int64) {
+        var change = conversationChanges[conversation] ?? ConversationChange(position: position)
+        if let lastActivity { change.lastActivity = lastActivity }
+        if let messageCount {
+            change.messageCount = messageCount
+            // The conversation as read stays current after its change is written.
+            conversations[conversation]?.messageCount = messageCount
+        }
+        change.position = position
+        conversationChanges[conversation] = change
+    }
 }
 
 /// What the outbox needs of a message for its delivery rows.

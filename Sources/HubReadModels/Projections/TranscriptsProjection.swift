@@ -33,7 +33,7 @@ package struct TranscriptsProjection: Projection {
 
     package func apply(_ event: RecordedEvent, _ context: ProjectionContext) throws {
         // A held message row waits only for its own routing.
-        if event.type != MessageRouted.type { try TranscriptRows.settle(context) }
+        if event.type != MessageRouted.type { try TranscriptRows.writeHeld(context) }
         let rows = TranscriptRows(context: context, event: event)
         switch event.type {
         case ConversationStarted.type: try rows.start(try event.payload(ConversationStarted.self))
