@@ -104,6 +104,7 @@ extension HubStoreCommand {
                     throw CLIFailure("--projections needs the master key (master.key or HUBSTORE_MASTER_KEY)")
                 }
                 let registry = HubProjections.registry(vault: SecretVault(masterKey: masterKey))
+                Self.removeAbandonedScratch()
                 let scratch = FileManager.default.temporaryDirectory
                     .appendingPathComponent("hubstore-verify-\(getpid())-\(UInt32.random(in: 0 ... .max)).sqlite").path
                 let progress = ProgressReporter(label: "verify projections", total: nil)
@@ -172,6 +173,18 @@ extension HubStoreCommand {
                     print("FAILED: \(error.description)")
                 }
                 throw ExitCode(1)
+            }
+        }
+
+        /// Scratch databases of earlier `verify --projections` runs that were killed (their process is gone).
+        static func removeAbandonedScratch() {
+            let directory = FileManager.default.temporaryDirectory.path
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] {
+                let parts = name.split(separator: "-")
+                guard name.hasPrefix("hubstore-verify-"), parts.count >= 4, let pid = Int32(parts[2]),
+                    pid != getpid(), kill(pid, 0) != 0, errno == ESRCH
+                else { continue }
+                try? FileManager.default.removeItem(atPath: directory + "/" + name)
             }
         }
 

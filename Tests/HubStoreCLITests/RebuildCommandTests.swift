@@ -116,6 +116,29 @@ struct RebuildCommandTests {
     }
 }
 
+extension RebuildCommandTests {
+    /// A `verify --projections` killed mid-way leaves its scratch database; the next run removes it.
+    @Test func aKilledVerifysScratchDatabaseIsRemovedByTheNextOne() async throws {
+        try await withTemporaryDirectory { directory in
+            let demo = try await ChildProcess.run(["demo", "--data", directory])
+            #expect(demo.status == 0, "\(demo.stderr)")
+            // A process id no process has (above the kernel's largest), and one that runs (this test's).
+            let temporary = FileManager.default.temporaryDirectory.path
+            let abandoned = temporary + "/hubstore-verify-4194305-1.sqlite"
+            let running = temporary + "/hubstore-verify-\(getpid())-1.sqlite"
+            for path in [abandoned, running, abandoned + "-journal"] {
+                #expect(FileManager.default.createFile(atPath: path, contents: Data("x".utf8)))
+            }
+            defer { try? FileManager.default.removeItem(atPath: running) }
+            let verify = try await ChildProcess.run(["verify", "--data", directory, "--projections"])
+            #expect(verify.status == 0, "\(verify.stdout)")
+            #expect(!FileManager.default.fileExists(atPath: abandoned))
+            #expect(!FileManager.default.fileExists(atPath: abandoned + "-journal"))
+            #expect(FileManager.default.fileExists(atPath: running))
+        }
+    }
+}
+
 final class StopFlag: Sendable {
     private let value = Atomic<Bool>(false)
     private let answered = Atomic<Int>(0)
