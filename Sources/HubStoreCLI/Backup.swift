@@ -31,13 +31,15 @@ extension HubStoreCommand {
             let backup = OnlineBackup(source: source, destination: out, includeKey: includeKey)
             let result = try await failingClearly {
                 try await onThread {
-                    let progress = ProgressReporter(label: "backup: database pages", total: nil)
-                    var pages: Int64 = 0
-                    let result = try backup.run { copied, total in
-                        pages = copied
-                        progress.update(copied, total: total)
+                    let reporters = [OnlineBackup.Stage.pages, .assets].map {
+                        ($0, ProgressReporter(label: $0.rawValue, total: nil))
                     }
-                    progress.finish(pages)
+                    var done: [OnlineBackup.Stage: Int64] = [:]
+                    let result = try backup.run { stage, copied, total in
+                        done[stage] = copied
+                        reporters.first { $0.0 == stage }?.1.update(copied, total: total)
+                    }
+                    for (stage, reporter) in reporters where done[stage] != nil { reporter.finish(done[stage] ?? 0) }
                     return result
                 }
             }

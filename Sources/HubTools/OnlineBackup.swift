@@ -39,8 +39,14 @@ public struct OnlineBackup: Sendable {
         init(_ description: String) { self.description = description }
     }
 
-    /// Runs the backup; `progress` gets the database pages copied and their total.
-    public func run(progress: (Int64, Int64) -> Void = { _, _ in }) throws -> Result {
+    /// What a backup is copying, for progress.
+    public enum Stage: String, Sendable {
+        case pages = "backup: database pages"
+        case assets = "backup: asset files"
+    }
+
+    /// Runs the backup; `progress` gets what it copies, how much of it is done, and the total.
+    public func run(progress: (Stage, Int64, Int64) -> Void = { _, _, _ in }) throws -> Result {
         let clock = ContinuousClock()
         let started = clock.now
         let from = DataDirectory(path: source)
@@ -74,12 +80,12 @@ public struct OnlineBackup: Sendable {
         to: DataDirectory,
         partial: String,
         key: [UInt8]?,
-        progress: (Int64, Int64) -> Void
+        progress: (Stage, Int64, Int64) -> Void
     ) throws -> (position: Int64, events: Int64, assets: Int, assetBytes: Int64) {
         try createPrivateFile(partial)
         let connection = try BundleFiles.openQueryOnly(from.databasePath)
         do {
-            try connection.backup(into: partial) { progress(Int64($0), Int64($1)) }
+            try connection.backup(into: partial) { progress(.pages, Int64($0), Int64($1)) }
             connection.close()
         } catch {
             connection.close()
@@ -97,7 +103,10 @@ public struct OnlineBackup: Sendable {
             throw error
         }
         var assetBytes: Int64 = 0
-        for hash in hashes { assetBytes += try copyAsset(hash, from: from, to: to) }
+        for (index, hash) in hashes.enumerated() {
+            assetBytes += try copyAsset(hash, from: from, to: to)
+            progress(.assets, Int64(index + 1), Int64(hashes.count))
+        }
         if let key { try writePrivateFile(to.path + "/master.key", key) }
         try FileManager.default.moveItem(atPath: partial, toPath: to.databasePath)
         let directory = open(to.path, O_RDONLY | O_CLOEXEC)

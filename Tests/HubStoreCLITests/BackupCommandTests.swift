@@ -60,6 +60,9 @@ struct BackupCommandTests {
                 return (statuses, backup)
             }
             #expect(backup.status == 0, "\(backup.stderr)")
+            // Progress on standard error: the database's pages, then the asset files.
+            #expect(backup.stderr.contains("backup: database pages: "), "\(backup.stderr)")
+            #expect(backup.stderr.contains("backup: asset files: 1/1 (100%)"), "\(backup.stderr)")
             #expect(statuses.allSatisfy { $0 == 202 }, "\(Set(statuses))")
             let summary = try JSONValue.parse(backup.stdout)
             #expect(summary["assets"] == .integer(1))
