@@ -1,5 +1,6 @@
-/// Reading JSON member by member with ``JSONParser``: no dictionary per object, each value read as the
-/// caller expects it (``DirectlyReadEvent`` readers are built on it). Anything unexpected throws.
+// Reading JSON member by member with `JSONParser`: no dictionary per object, each value read as the
+// caller expects it (the `DirectlyReadEvent` readers are built on it). Anything unexpected throws.
+
 /// An object member's key, as the bytes between its quotes.
 struct JSONKey {
     var bytes: UnsafeBufferPointer<UInt8>
