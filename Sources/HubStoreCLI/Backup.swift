@@ -30,7 +30,7 @@ extension HubStoreCommand {
             let source = try dataOptions.resolvedData()
             let backup = OnlineBackup(source: source, destination: out, includeKey: includeKey)
             let result = try await failingClearly {
-                try await onThread {
+                try await onOwnThread {
                     let reporters = [OnlineBackup.Stage.pages, .assets].map {
                         ($0, ProgressReporter(label: $0.rawValue, total: nil))
                     }

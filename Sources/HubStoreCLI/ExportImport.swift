@@ -53,7 +53,7 @@ extension HubStoreCommand {
             filters.types = types.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
             let exporter = BundleExporter(dataDirectory: source, out: out, filters: filters)
             let result = try await failingClearly {
-                try await onThread {
+                try await onOwnThread {
                     let progress = ProgressReporter(label: "export", total: nil)
                     let result = try exporter.run { done, total in progress.update(done, total: total) }
                     progress.finish(result.manifest.events)
@@ -160,12 +160,5 @@ extension HubStoreCommand {
                 )
             )
         }
-    }
-}
-
-/// Runs blocking work (files, SQLite) on a thread of its own, off the cooperative pool.
-func onThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread { continuation.resume(with: Result { try work() }) }.start()
     }
 }

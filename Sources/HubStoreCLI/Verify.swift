@@ -138,7 +138,7 @@ extension HubStoreCommand {
         /// The data directory's master key when there is one (never creates it).
         /// `--bundle`: the chain, the manifest and the digests of an export bundle.
         private func verify(bundle: String) async throws {
-            let outcome = try await onThread {
+            let outcome = try await onOwnThread {
                 let progress = ProgressReporter(label: "verify bundle", total: nil)
                 do {
                     let report = try BundleVerifier(path: bundle).run { done, total in

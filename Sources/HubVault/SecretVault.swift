@@ -46,8 +46,19 @@ public struct SecretVault: Sendable {
             throw SealingError.notSealed
         }
         guard let wrapped = try wrappedKey(record: record, connection) else { throw SealingError.keyDestroyed }
-        let key = try unwrap(wrapped)
-        let plaintext = try AES.GCM.open(AES.GCM.SealedBox(combined: data), using: key)
+        return try open(data, wrappedKey: wrapped)
+    }
+
+    /// Opens a sealed value with its record's wrapped data key, read elsewhere (a bundle's keys file).
+    public func open(_ sealed: String, wrappedKey: [UInt8]) throws -> String {
+        guard Self.isSealed(sealed), let data = Data(base64Encoded: String(sealed.dropFirst(Self.prefix.count))) else {
+            throw SealingError.notSealed
+        }
+        return try open(data, wrappedKey: wrappedKey)
+    }
+
+    private func open(_ data: Data, wrappedKey: [UInt8]) throws -> String {
+        let plaintext = try AES.GCM.open(AES.GCM.SealedBox(combined: data), using: try unwrap(wrappedKey))
         return String(decoding: plaintext, as: UTF8.self)
     }
 

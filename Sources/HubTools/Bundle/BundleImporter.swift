@@ -94,7 +94,7 @@ public struct BundleImporter: Sendable {
                     progress(.importing, $0, manifest.events)
                 }
             }
-            try await offThread { [dataDirectory] in
+            try await onOwnThread { [dataDirectory] in
                 for (hash, size) in manifest.assets {
                     try BundleFiles.copyAsset(
                         hash,
@@ -158,12 +158,6 @@ public struct BundleImporter: Sendable {
             }
         }
     }
-
-    private func offThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread { continuation.resume(with: Swift.Result { try work() }) }.start()
-        }
-    }
 }
 
 extension BundleLocation {
@@ -177,10 +171,8 @@ extension BundleLocation {
             .appendingPathComponent("hubstore-bundle-\(UUID().uuidString)").path
         try BundleFiles.prepareEmptyDirectory(temporary)
         defer { try? FileManager.default.removeItem(atPath: temporary) }
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            // A large archive: unpacked on a thread of its own, off the cooperative pool.
-            Thread { continuation.resume(with: Swift.Result { try TarArchive.unpack(path, into: temporary) }) }.start()
-        }
+        // A large archive: unpacked on a thread of its own, off the cooperative pool.
+        try await onOwnThread { try TarArchive.unpack(path, into: temporary) }
         return try await body(temporary)
     }
 }
