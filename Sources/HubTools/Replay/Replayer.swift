@@ -136,7 +136,8 @@ public struct Replayer: Sendable {
 
     /// The create body: the stored state without what the hub sets, references mapped to the target's
     /// ids, secrets that stayed sealed replaced by a placeholder.
-    static func body(of resource: ReplayPlan.Resource, ids: [ResourceKind: [String: String]]) throws -> JSONValue {
+    public static func body(of resource: ReplayPlan.Resource, ids: [ResourceKind: [String: String]]) throws -> JSONValue
+    {
         guard case .object(var fields) = resource.state else { throw ReplayError("\(resource.id) is not an object") }
         for key in ["id", "created", "modified"] { fields[key] = nil }
         var body = JSONValue.object(fields)
