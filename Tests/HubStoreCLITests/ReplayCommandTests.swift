@@ -272,4 +272,39 @@ struct ReplayCommandTests {
             #expect(try await target.waitForExit() == 0)
         }
     }
+
+    @Test(arguments: [
+        // The fixture's messages span 22.1 s: ten times faster is 2.2 s.
+        (["--speed", "10"], 2.0),
+        // 6 lists (is the target fresh?), 8 creations, then the messages: at least 18 requests.
+        (["--rate", "10"], 1.7),
+    ])
+    func pacingOptionsSlowTheReplayDown(_ options: [String], _ atLeastSeconds: Double) async throws {
+        try await withTemporaryDirectory { directory in
+            let source = directory + "/source"
+            try ExportImportCommandTests.copyFixture(to: source)
+            let (target, port, token) = try await Self.serve(directory + "/target")
+            let run = try await ChildProcess.run(
+                Self.replay(
+                    source,
+                    port: port,
+                    token: token,
+                    checkpoint: directory + "/checkpoint",
+                    options + ["--json"]
+                )
+            )
+            #expect(run.status == 0, "\(run.stdout) \(run.stderr)")
+            let summary = try JSONValue.parse(run.stdout)
+            #expect(summary["clean"] == .bool(true))
+            let seconds: Double? =
+                switch summary["seconds"] {
+                case .double(let value)?: value
+                case .integer(let value)?: Double(value)
+                default: nil
+                }
+            #expect((seconds ?? 0) >= atLeastSeconds, "\(run.stdout)")
+            target.signal(SIGTERM)
+            _ = try await target.waitForExit()
+        }
+    }
 }
