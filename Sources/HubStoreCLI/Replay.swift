@@ -148,7 +148,7 @@ extension HubStoreCommand {
                     progress: { done, total in sending.update(done, total: total) }
                 )
                 let result = try await replayer.run()
-                sending.finish(Int64(loaded.plan.messageCount))
+                sending.finish(Int64(result.sentMessages))
                 let reading = ProgressReporter(label: "reconcile", total: nil)
                 let report = try await ReplayReconciliation(
                     plan: loaded.plan,

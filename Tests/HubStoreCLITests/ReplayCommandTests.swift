@@ -307,4 +307,40 @@ struct ReplayCommandTests {
             _ = try await target.waitForExit()
         }
     }
+
+    @Test func replayFetchesItsOwnTokensWithClientCredentials() async throws {
+        try await withTemporaryDirectory { directory in
+            let source = directory + "/source"
+            try ExportImportCommandTests.copyFixture(to: source)
+            let data = directory + "/target"
+            let client = try await ChildProcess.run([
+                "clients", "create", "--data", data, "--name", "replay", "--scope",
+                "app.conversation.conversationmgr.manage app.conversation.conversationmgr.interaction.manage hubstore.query",
+            ])
+            #expect(client.status == 0, "\(client.stderr)")
+            func field(_ name: String) -> String {
+                client.stdout.split(separator: "\n").first { $0.hasPrefix(name + ": ") }.map {
+                    String($0.dropFirst(name.count + 2))
+                } ?? ""
+            }
+            let (target, port, _) = try await Self.serve(data)
+            let base = [
+                "replay", "--from", source, "--to", "http://127.0.0.1:\(port)/", "--client-id", field("client_id"),
+            ]
+            let refused = try await ChildProcess.run(
+                base + ["--client-secret", "not-the-secret", "--checkpoint", directory + "/checkpoint"]
+            )
+            #expect(refused.status == 1)
+            #expect(refused.stderr.contains("/oauth2/token failed: client authentication failed"), "\(refused.stderr)")
+            // The secret from the environment, as scripts keep it out of the process list.
+            let run = try await ChildProcess.run(
+                base + ["--checkpoint", directory + "/checkpoint"],
+                environment: ["HUBSTORE_REPLAY_CLIENT_SECRET": field("client_secret")]
+            )
+            #expect(run.status == 0, "\(run.stdout) \(run.stderr)")
+            #expect(run.stdout.hasSuffix("clean\n"), "\(run.stdout)")
+            target.signal(SIGTERM)
+            _ = try await target.waitForExit()
+        }
+    }
 }

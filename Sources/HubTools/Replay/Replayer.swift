@@ -209,7 +209,8 @@ public struct Replayer: Sendable {
         try await forEachConcurrently(groups, workers: options.concurrency) { conversations in
             for conversation in conversations {
                 try await replay(conversation, shared, pace: pace)
-                progress(shared.sent.load(ordering: .relaxed), total)
+                // This run's share: what an earlier run sent is not counted in its rate.
+                progress(shared.sent.load(ordering: .relaxed) - shared.alreadySent, total - shared.alreadySent)
             }
         }
         result.sentMessages = Int(shared.sent.load(ordering: .relaxed) - shared.alreadySent)
