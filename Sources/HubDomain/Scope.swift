@@ -1,4 +1,4 @@
-/// What a caller's token allows (DESIGN.md §6): the four eGain scopes and HubStore's own two.
+/// What a caller's token allows (DESIGN.md §6): the four eGain scopes and HubStore's own four.
 public enum Scope: String, CaseIterable, Sendable, Hashable, Comparable {
     /// Create, read, update, delete the configuration resources.
     case manage = "app.conversation.conversationmgr.manage"
@@ -12,6 +12,10 @@ public enum Scope: String, CaseIterable, Sendable, Hashable, Comparable {
     case query = "hubstore.query"
     /// Operations: metrics, clients, exports.
     case admin = "hubstore.admin"
+    /// The event feed (`/v1/events`), with sealed content left sealed.
+    case audit = "hubstore.audit"
+    /// With ``audit``: the feed opens message content and customer identity (except erased ones).
+    case auditContent = "hubstore.audit.content"
 
     /// Parses one scope, bare or with any URL prefix ending in `/`
     /// (`https://api.egain.cloud/auth/app.conversation.conversationmgr.read`).

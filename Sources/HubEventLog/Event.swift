@@ -155,15 +155,34 @@ public struct EventFilter: Sendable, Equatable {
     public var types: [String]
     /// Only streams that start with this prefix, e.g. `conversation/`.
     public var streamPrefix: String?
+    /// Only this stream.
+    public var stream: String?
     /// Only events of this account.
     public var account: String?
+    /// Only events recorded at or after this time (milliseconds since 1970).
+    public var recordedFrom: Int64?
+    /// Only events recorded at or before this time.
+    public var recordedTo: Int64?
 
-    public init(types: [String] = [], streamPrefix: String? = nil, account: String? = nil) {
+    public init(
+        types: [String] = [],
+        streamPrefix: String? = nil,
+        stream: String? = nil,
+        account: String? = nil,
+        recordedFrom: Int64? = nil,
+        recordedTo: Int64? = nil
+    ) {
         self.types = types
         self.streamPrefix = streamPrefix
+        self.stream = stream
         self.account = account
+        self.recordedFrom = recordedFrom
+        self.recordedTo = recordedTo
     }
 
     /// Whether the filter lets every event through.
-    public var isEmpty: Bool { types.isEmpty && streamPrefix == nil && account == nil }
+    public var isEmpty: Bool {
+        types.isEmpty && streamPrefix == nil && stream == nil && account == nil && recordedFrom == nil
+            && recordedTo == nil
+    }
 }

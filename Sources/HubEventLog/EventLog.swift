@@ -116,12 +116,29 @@ public enum EventLog {
     /// Events of the whole log after a position, in position order, that pass the filter.
     public static func readAll(
         after position: Int64,
+        through last: Int64? = nil,
         filter: EventFilter,
         limit: Int,
         _ connection: Connection
     ) throws(SQLiteError) -> [RecordedEvent] {
         var conditions = ["position > ?"]
         var arguments: [any SQLiteBindable] = [position]
+        if let last {
+            conditions.append("position <= ?")
+            arguments.append(last)
+        }
+        if let stream = filter.stream {
+            conditions.append("stream = ?")
+            arguments.append(stream)
+        }
+        if let from = filter.recordedFrom {
+            conditions.append("recorded_at >= ?")
+            arguments.append(from)
+        }
+        if let to = filter.recordedTo {
+            conditions.append("recorded_at <= ?")
+            arguments.append(to)
+        }
         if !filter.types.isEmpty {
             conditions.append("type IN (SELECT value FROM json_each(?))")
             arguments.append(JSONValue.array(filter.types.map(JSONValue.string)).text)

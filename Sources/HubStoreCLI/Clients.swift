@@ -61,7 +61,8 @@ extension HubStoreCommand.Clients {
         @Option(
             help: """
                 Space-separated scopes: app.conversation.conversationmgr.manage, .read, .interaction.manage, \
-                .interaction.read (bare or with a URL prefix ending in /), hubstore.query, hubstore.admin; \
+                .interaction.read (bare or with a URL prefix ending in /), hubstore.query, hubstore.admin, \
+                hubstore.audit, hubstore.audit.content; \
                 .default for all.
                 """
         )

@@ -288,12 +288,44 @@ enum OpenAPIDocument {
             ),
             Operation(
                 method: "get",
+                path: "/v1/events",
+                summary: "The event feed in the export form: JSON pages, or NDJSON (Accept: application/x-ndjson); "
+                    + "Link rel=next while there may be more. Sealed content opened only with hubstore.audit.content",
+                scopes: [.audit],
+                responses: ["200": "{events: [...], head, nextCursor?}", "400": "Bad filter"],
+                parameters: feedFilters + [
+                    queryParameter("cursor", "nextCursor of the previous page"),
+                    queryParameter("limit", "1 to 1000, default 100"),
+                ]
+            ),
+            Operation(
+                method: "get",
+                path: "/v1/events/live",
+                summary: "The event feed as Server-Sent Events (id = position): catches up from `from`, or after "
+                    + "Last-Event-ID, or from the head, then follows each commit; `: heartbeat` comments when idle",
+                scopes: [.audit],
+                responses: ["200": "text/event-stream", "400": "Bad filter"],
+                parameters: feedFilters + [
+                    queryParameter("heartbeat", "Seconds between heartbeats, 1 to 300, default 15")
+                ]
+            ),
+            Operation(
+                method: "get",
                 path: "/v1/conversations/{id}/transcript",
                 summary: "The transcript: JSON, NDJSON (Accept: application/x-ndjson) or text (Accept: text/plain)",
                 scopes: [.query],
                 responses: ["200": "Transcript lines in order", "404": "Unknown conversation"],
                 parameters: [pathID]
             ),
+        ]
+    }
+
+    static var feedFilters: [JSONValue] {
+        [
+            queryParameter("from", "First log position, 1 or more"),
+            queryParameter("stream", "A stream, or the streams under a prefix ending in /"),
+            queryParameter("type", "Event types, comma-separated"), queryParameter("account", "Account id"),
+            queryParameter("since", "RFC 3339 time, inclusive"), queryParameter("until", "RFC 3339 time, inclusive"),
         ]
     }
 

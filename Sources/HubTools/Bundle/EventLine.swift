@@ -15,64 +15,8 @@ enum EventLine {
     }
 
     static func write(_ event: RecordedEvent, previousHash: [UInt8]?, to output: inout [UInt8]) {
-        // Byte by byte: the same text as `prefix` and `suffix` give, without building strings.
-        func key(_ text: StaticString) {
-            output.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
-        }
-        func string(_ value: String?) {
-            guard let value else { return output.append(contentsOf: "null".utf8) }
-            if value.utf8.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
-                output.append(UInt8(ascii: "\""))
-                output.append(contentsOf: value.utf8)
-                output.append(UInt8(ascii: "\""))
-            } else {
-                output.append(contentsOf: JSONValue.string(value).text.utf8)
-            }
-        }
-        func integer(_ value: Int64) { output.append(contentsOf: String(value).utf8) }
-        func hex(_ bytes: [UInt8]) {
-            output.append(UInt8(ascii: "\""))
-            for byte in bytes {
-                output.append(hexDigits[Int(byte >> 4)])
-                output.append(hexDigits[Int(byte & 0x0F)])
-            }
-            output.append(UInt8(ascii: "\""))
-        }
-        key(#"{"position":"#)
-        integer(event.position)
-        key(#","id":"#)
-        string(event.id)
-        key(#","stream":"#)
-        string(event.stream)
-        key(#","version":"#)
-        integer(event.version)
-        key(#","type":"#)
-        string(event.type)
-        key(#","schemaVersion":"#)
-        integer(Int64(event.schemaVersion))
-        key(#","recordedAt":"#)
-        integer(event.recordedAt)
-        key(#","account":"#)
-        string(event.account)
-        key(#","actor":"#)
-        string(event.actor)
-        key(#","correlationId":"#)
-        string(event.correlationId)
-        key(#","causationId":"#)
-        string(event.causationId)
-        key(#","data":"#)
-        output.append(contentsOf: event.data.utf8)
-        key(#","hash":"#)
-        hex(event.hash)
-        if let previousHash {
-            key(#","previousHash":"#)
-            hex(previousHash)
-        }
-        output.append(UInt8(ascii: "}"))
-        output.append(0x0A)
+        event.writeExportForm(previousHash: previousHash, to: &output)
     }
-
-    private static let hexDigits = Array("0123456789abcdef".utf8)
 
     /// Reads one line (without its newline). Only the metadata before `data` is parsed: `,"data":`
     /// cannot occur inside a JSON string (its quote would be escaped), so its first occurrence ends the
