@@ -33,15 +33,14 @@ public struct EventFeed: Sendable {
         try await store.pool.read { connection in
             let head = try connection.singleInt64(sql: "SELECT coalesce(max(position), 0) FROM events") ?? 0
             var events = try EventLog.readAll(after: position, through: head, filter: filter, limit: limit, connection)
-            if openContent, let vault { events = try events.map { try opened($0, vault, connection) } }
+            if openContent, let vault { events = try events.map { try Self.opened($0, vault, connection) } }
             let scanned = events.count == limit ? events.last!.position : head
             return Page(events: events, scanned: max(scanned, position), head: head)
         }
     }
 
     /// The event with its message content and customer identity opened, where the key is kept.
-    private func opened(_ event: RecordedEvent, _ vault: SecretVault, _ connection: Connection) throws -> RecordedEvent
-    {
+    static func opened(_ event: RecordedEvent, _ vault: SecretVault, _ connection: Connection) throws -> RecordedEvent {
         let sealedPaths: [(path: String, record: String)]
         var data = try JSONValue.parse(event.data)
         switch event.type {
@@ -74,7 +73,7 @@ public struct EventFeed: Sendable {
         return result
     }
 
-    private func customer(of conversation: String, _ connection: Connection) throws -> String? {
+    private static func customer(of conversation: String, _ connection: Connection) throws -> String? {
         let statement = try connection.cachedStatement(sql: "SELECT customer FROM conversations WHERE id = ?")
         defer { statement.reset() }
         try statement.bind(conversation, at: 1)

@@ -163,6 +163,52 @@ import Testing
             #expect(try await Self.get(client, "/v1/events", token: content).status == .forbidden)
         }
     }
+
+    @Test func aConversationsHistoryHasItsEventsConfigurationVersionsAndDeliveryAttempts() async throws {
+        try await Self.withFixtureHub { tokens, client in
+            let conversation = "01a2325c-6d27-703e-b388-841159ac624b"
+            let query = tokens.issue(subject: TokenService.operatorSubject, scopes: [.query])
+            let (status, _, body) = try await Self.get(
+                client,
+                "/v1/conversations/\(conversation)/history",
+                token: query
+            )
+            #expect(status == .ok, "\(body)")
+            let trail = try JSONValue.parse(body)
+            #expect(trail.value(at: "head.position") == .integer(74))
+            #expect(trail.value(at: "head.hash")?.stringValue?.count == 64)
+            let events = trail["events"]?.arrayValue ?? []
+            #expect(events.first?["type"] == "conversation.started")
+            #expect(events.allSatisfy { $0["stream"]?.stringValue == "conversation/\(conversation)" })
+            let versions = events.compactMap { if case .integer(let v)? = $0["version"] { v } else { nil } }
+            #expect(versions == Array(1...Int64(events.count)))
+            // Every routed message: what it was, the configuration it was routed under, its deliveries.
+            let messages = trail["messages"]?.arrayValue ?? []
+            #expect(messages.count == events.filter { $0["type"] == "message.routed" }.count)
+            let first = try #require(messages.first)
+            #expect(first["messageId"] == "customer-1")
+            #expect(first.value(at: "sender.type") == "customer")
+            #expect(first.value(at: "configuration.account.position") == .integer(8))
+            #expect(first.value(at: "configuration.account.recordedAt")?.stringValue?.hasPrefix("2026-12-01T") == true)
+            let attempts = first["deliveries"]?.arrayValue ?? []
+            #expect(attempts.first?["outcome"] == "succeeded" && attempts.first?["status"] == .integer(200))
+            #expect(attempts.first?["role"] == "custom_bot")
+            // Each delivery a message was routed to has its attempts.
+            let delivered = messages.filter { !($0["recipients"]?.arrayValue ?? []).isEmpty }
+            #expect(delivered.allSatisfy { !($0["deliveries"]?.arrayValue ?? []).isEmpty })
+            // The audit scope reads it too; others do not; unknown ids are a 404.
+            let audit = tokens.issue(subject: TokenService.operatorSubject, scopes: [.audit])
+            #expect(try await Self.get(client, "/v1/conversations/\(conversation)/history", token: audit).status == .ok)
+            let admin = tokens.issue(subject: TokenService.operatorSubject, scopes: [.admin])
+            #expect(
+                try await Self.get(client, "/v1/conversations/\(conversation)/history", token: admin).status
+                    == .forbidden
+            )
+            for id in ["01a2325c-6d27-703e-b388-000000000000", "not-an-id"] {
+                #expect(try await Self.get(client, "/v1/conversations/\(id)/history", token: query).status == .notFound)
+            }
+        }
+    }
 }
 
 private struct Failure: Error {

@@ -160,6 +160,24 @@ struct EventFeedCommandTests {
             try await follower.waitFor("the new message") { $0.standardOutput.contains(" message.received ") }
             follower.signal(SIGTERM)
             _ = try await follower.waitForExit()
+            // A conversation's history names the head, and verify checks the log up to it.
+            let (historyStatus, history) = try await httpGet(
+                port: port,
+                path: "/v1/conversations/01a2325c-6d27-703e-b388-841159ac624b/history",
+                headers: ["Authorization": "Bearer " + token]
+            )
+            #expect(historyStatus == 200)
+            let head = try JSONValue.parse(history)["head"]
+            guard case .integer(let position)? = head?["position"], let hash = head?["hash"]?.stringValue else {
+                Issue.record("no head in \(history.prefix(200))")
+                return
+            }
+            let verify = try await ChildProcess.run(["verify", "--data", data, "--expect-head", "\(position):\(hash)"])
+            #expect(verify.status == 0, "\(verify.stdout) \(verify.stderr)")
+            let wrong = try await ChildProcess.run([
+                "verify", "--data", data, "--expect-head", "\(position):" + String(repeating: "0", count: 64),
+            ])
+            #expect(wrong.status == 1)
             server.signal(SIGTERM)
             _ = try await server.waitForExit()
         }

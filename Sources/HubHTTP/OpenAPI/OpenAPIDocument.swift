@@ -288,6 +288,15 @@ enum OpenAPIDocument {
             ),
             Operation(
                 method: "get",
+                path: "/v1/conversations/{id}/history",
+                summary: "A conversation's audit trail: its events in the export form, each message's configuration "
+                    + "versions and delivery attempts, and the log's head (position, hash) for verify --expect-head",
+                scopes: [.audit, .query],
+                responses: ["200": "{conversation, head, events, messages}", "404": "Unknown conversation"],
+                parameters: [pathID]
+            ),
+            Operation(
+                method: "get",
                 path: "/v1/events",
                 summary: "The event feed in the export form: JSON pages, or NDJSON (Accept: application/x-ndjson); "
                     + "Link rel=next while there may be more. Sealed content opened only with hubstore.audit.content",

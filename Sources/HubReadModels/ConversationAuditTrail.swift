@@ -1,0 +1,145 @@
+public import HubDomain
+@_spi(Storage) public import HubEventLog
+import HubSQLite
+public import HubVault
+
+/// A conversation's audit trail (`GET /v1/conversations/{id}/history`): every event of its stream in
+/// order, and per message its delivery attempts and the configuration versions it was routed under,
+/// with the log's head so that `hubstore verify` can be run up to it. One read transaction.
+public struct ConversationAuditTrail: Sendable {
+    public let store: EventStore
+    let vault: SecretVault?
+
+    public init(store: EventStore, vault: SecretVault?) {
+        self.store = store
+        self.vault = vault
+    }
+
+    /// The trail as JSON; `nil` when there is no such conversation.
+    public func trail(_ id: String, openContent: Bool) async throws -> JSONValue? {
+        try await store.pool.read { connection -> JSONValue? in
+            guard let row = try ConversationProjection.conversation(id, connection) else { return nil }
+            var events = try EventLog.readStream("conversation/\(id)", fromVersion: 1, limit: .max, connection)
+            if openContent, let vault { events = try events.map { try EventFeed.opened($0, vault, connection) } }
+            let deliveries = try deliveryEvents(of: id, connection)
+            var messages: [JSONValue] = []
+            var times: [Int64: Int64] = [:]
+            for event in events where event.type == MessageRouted.type {
+                let routed = try event.payload(MessageRouted.self)
+                let sources = routed.configuration
+                let positions =
+                    [sources.account.position, sources.channel.position]
+                    + [sources.orchestration?.position].compactMap { $0 } + sources.clientApplications.map(\.position)
+                    + (sources.participants ?? []).map(\.position)
+                try recordedTimes(positions, into: &times, connection)
+                messages.append(message(routed, routedAt: event, events, deliveries[routed.message] ?? [], times))
+            }
+            let (head, hash) = try Self.head(connection)
+            return .object([
+                "conversation": row.summaryJSON,
+                "head": .object(["position": .integer(head), "hash": .string(hash)]),
+                "events": .array(try events.map { try JSONValue.parse($0.exportForm) }),
+                "messages": .array(messages),
+            ])
+        }
+    }
+
+    /// One message: what came in (or what the hub sent), its routing and configuration, its deliveries.
+    private func message(
+        _ routed: MessageRouted,
+        routedAt event: RecordedEvent,
+        _ events: [RecordedEvent],
+        _ attempts: [JSONValue],
+        _ times: [Int64: Int64]
+    ) -> JSONValue {
+        func source(_ source: MessageRouted.Source) -> JSONValue {
+            var fields: [String: JSONValue] = ["id": .string(source.id), "position": .integer(source.position)]
+            if let time = times[source.position] { fields["recordedAt"] = .string(Timestamp.format(time)) }
+            return .object(fields)
+        }
+        let configuration = routed.configuration
+        var sources: [String: JSONValue] = [
+            "account": source(configuration.account), "channel": source(configuration.channel),
+            "clientApplications": .array(configuration.clientApplications.map(source)),
+        ]
+        if let orchestration = configuration.orchestration { sources["orchestration"] = source(orchestration) }
+        if let participants = configuration.participants { sources["participants"] = .array(participants.map(source)) }
+        var fields: [String: JSONValue] = [
+            "id": .string(routed.message), "seq": .integer(routed.seq), "state": .string(routed.state),
+            "routed": .object([
+                "position": .integer(event.position), "recordedAt": .string(Timestamp.format(event.recordedAt)),
+            ]),
+            "configuration": .object(sources),
+            "recipients": .array(
+                routed.deliveries.map { .object(["type": .string($0.type), "delivery": .string($0.id)]) }
+            ),
+            "deliveries": .array(attempts),
+        ]
+        // What the message was: the event that brought it in, just before its routing.
+        if let origin = events.last(where: {
+            $0.position < event.position && ($0.type == MessageReceived.type || $0.type == MessageOriginated.type)
+                && (try? JSONValue.parse($0.data)["id"]?.stringValue) == routed.message
+        }), let data = try? JSONValue.parse(origin.data) {
+            fields["messageId"] = data["messageId"]
+            fields["type"] = data["type"]
+            fields["sender"] = .object(["type": data.value(at: "sender.type") ?? .null])
+            fields["received"] = .object([
+                "position": .integer(origin.position), "recordedAt": .string(Timestamp.format(origin.recordedAt)),
+            ])
+        }
+        return .object(fields)
+    }
+
+    /// Every delivery attempt of the conversation's messages, by message id, in log order. The calls'
+    /// streams are named by their request ids, which the outbox keeps per delivery.
+    private func deliveryEvents(of conversation: String, _ connection: Connection) throws -> [String: [JSONValue]] {
+        let statement = try connection.prepare(
+            sql: """
+                SELECT \(EventLog.columns) FROM events WHERE stream IN (
+                    SELECT 'delivery/' || request FROM deliveries WHERE conversation = ?1 AND request IS NOT NULL
+                    UNION SELECT 'delivery/' || id FROM deliveries WHERE conversation = ?1
+                ) ORDER BY position
+                """
+        )
+        try statement.bind([conversation])
+        var attempts: [String: [JSONValue]] = [:]
+        while try statement.step() {
+            let event = EventLog.decode(statement)
+            guard let outcome = event.type.split(separator: ".").last, event.type.hasPrefix("delivery.") else {
+                continue
+            }
+            let data = try JSONValue.parse(event.data)
+            for item in data["deliveries"]?.arrayValue ?? [] where item["conversation"]?.stringValue == conversation {
+                guard let message = item["message"]?.stringValue else { continue }
+                var fields: [String: JSONValue] = [
+                    "delivery": item["delivery"] ?? .null, "outcome": .string(String(outcome)),
+                    "attempt": data["attempt"] ?? .null, "status": data["status"] ?? .null,
+                    "latencyMs": data["latencyMs"] ?? .null, "role": data["role"] ?? .null,
+                    "application": data["application"] ?? .null, "request": data["request"] ?? .null,
+                    "position": .integer(event.position), "recordedAt": .string(Timestamp.format(event.recordedAt)),
+                ]
+                if let error = data["error"] { fields["error"] = error }
+                attempts[message, default: []].append(.object(fields))
+            }
+        }
+        return attempts
+    }
+
+    private func recordedTimes(_ positions: [Int64], into times: inout [Int64: Int64], _ connection: Connection) throws
+    {
+        let statement = try connection.cachedStatement(sql: "SELECT recorded_at FROM events WHERE position = ?")
+        for position in positions where times[position] == nil {
+            statement.reset()
+            try statement.bind(position, at: 1)
+            if try statement.step() { times[position] = statement.int64(at: 0) }
+        }
+        statement.reset()
+    }
+
+    /// The log's last position and its hash (hex).
+    static func head(_ connection: Connection) throws -> (Int64, String) {
+        let statement = try connection.prepare(sql: "SELECT position, hash FROM events ORDER BY position DESC LIMIT 1")
+        guard try statement.step() else { return (0, "") }
+        return (statement.int64(at: 0), statement.blob(at: 1).hexEncoded)
+    }
+}
