@@ -172,7 +172,7 @@ struct RebuildTests {
             try await Task.sleep(for: .milliseconds(400))
             #expect(try await projectionMismatches(hub.store) == [])
             let reports = try await Self.rebuildInPlace(hub.store)
-            #expect(reports.map(\.name) == ["configuration", "clients", "transcripts", "outbox", "assets"])
+            #expect(reports.map(\.name) == ["configuration", "clients", "transcripts", "outbox", "assets", "search"])
             let messageRows = reports.flatMap(\.tables).first { $0.table == "messages" }?.rows ?? 0
             #expect(messageRows > 20)
             #expect(try await projectionMismatches(hub.store) == [])
@@ -219,7 +219,7 @@ struct RebuildTests {
             let states = try await hub.store.pool.read { connection in
                 try connection.singleInt64(sql: "SELECT count(*) FROM projection_state WHERE version = 1")
             }
-            #expect(states == 5)
+            #expect(states == 6)
         }
     }
 }

@@ -297,6 +297,24 @@ enum OpenAPIDocument {
             ),
             Operation(
                 method: "get",
+                path: "/v1/search",
+                summary: "Full-text search over what clients wrote (FTS5 syntax): conversations best first, each with "
+                    + "a snippet whose matched words are marked <mark>…</mark>",
+                scopes: [.query],
+                responses: ["200": "{results: [...], nextCursor?}", "400": "Bad query or filter (says where)"],
+                parameters: [
+                    queryParameter("q", "The search: words, \"phrases\", prefix*, AND/OR/NOT", required: true),
+                    queryParameter("account", "Account id"), queryParameter("channel", "Channel type"),
+                    queryParameter("sender", "Sender type of the matching message"),
+                    queryParameter("since", "RFC 3339 time, inclusive"),
+                    queryParameter("until", "RFC 3339 time, inclusive"),
+                    queryParameter("state", "active, escalated or ended"), queryParameter("escalated", "true or false"),
+                    queryParameter("cursor", "nextCursor of the previous page"),
+                    queryParameter("limit", "1 to 100, default 20"),
+                ]
+            ),
+            Operation(
+                method: "get",
                 path: "/v1/events",
                 summary: "The event feed in the export form: JSON pages, or NDJSON (Accept: application/x-ndjson); "
                     + "Link rel=next while there may be more. Sealed content opened only with hubstore.audit.content",

@@ -155,10 +155,13 @@ struct EventFeedController: Sendable {
             range: 1...300
         )
         query.limit = 500
+        let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
+        // HEAD answers the headers of a stream that would never end.
+        if request.method == .head { return Response(status: .ok, headers: headers) }
         let follower = LiveFeed(feed: feed, query: query, heartbeat: .seconds(heartbeat))
         return Response(
             status: .ok,
-            headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+            headers: headers,
             body: ResponseBody { writer in try await follower.run(&writer) }
         )
     }

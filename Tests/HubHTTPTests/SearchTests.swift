@@ -1,0 +1,148 @@
+import Foundation
+import HTTPTypes
+import HubDomain
+import HubTestSupport
+import HummingbirdTesting
+import Testing
+
+/// `GET /v1/search`: full-text search over what clients wrote, on a conversation driven through the API.
+@Suite struct SearchTests {
+    /// The conversations a search finds (their ids), and the whole answer.
+    static func search(_ hub: ConversationHub, _ query: String) async throws -> (ids: [String], body: JSONValue) {
+        let encoded = query.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? query
+        let (status, text) = try await hub.queryText("/v1/search?q=\(encoded)")
+        #expect(status == 200, "\(text)")
+        let body = try JSONValue.parse(text)
+        let ids = (body["results"]?.arrayValue ?? []).compactMap { $0.value(at: "conversation.id")?.stringValue }
+        return (ids, body)
+    }
+
+    @Test func anAgentsWordIsFoundWithItsSnippetAndNotOnceHiddenOrErased() async throws {
+        try await withConversationHub { hub in
+            let started = try await hub.sendAccepted(messageBody(id: "c-1", text: "Where is my parcel?"))
+            let conversation = try #require(started.first?.value(at: "conversation.id")?.stringValue)
+            _ = try await hub.sendAccepted(
+                messageBody(
+                    "escalation.transfer",
+                    from: "custom_bot",
+                    text: "needs a human",
+                    conversation: conversation
+                )
+            )
+            _ = try await hub.sendAccepted(
+                messageBody(
+                    from: "custom_agent",
+                    id: "a-1",
+                    text: "Your parcel left the Rotterdam depot this morning.",
+                    conversation: conversation,
+                    participant: .object(["name": "Alice"])
+                )
+            )
+            // A second conversation, redacted: its text is never indexed.
+            var redacted = messageBody(id: "c-2", text: "My card is 4111 Rotterdam", contact: "other@example.com")
+            if case .object(var root) = redacted, case .object(var messages)? = root["messages"],
+                case .array(var list)? = messages["message"], case .object(var first) = list[0],
+                case .object(var content)? = first["content"]
+            {
+                content["redact"] = true
+                first["content"] = .object(content)
+                list[0] = .object(first)
+                messages["message"] = .array(list)
+                root["messages"] = .object(messages)
+                redacted = .object(root)
+            }
+            _ = try await hub.sendAccepted(redacted)
+
+            let (found, body) = try await Self.search(hub, "rotterdam")
+            #expect(found == [conversation])
+            let hit = try #require(body["results"]?.arrayValue?.first)
+            #expect(hit["snippet"]?.stringValue?.contains("the <mark>Rotterdam</mark> depot") == true, "\(hit)")
+            #expect(hit.value(at: "message.sender.type") == "custom_agent")
+            #expect(hit.value(at: "conversation.escalated") == .bool(true))
+            // Prefixes, phrases, boolean operators, and filters.
+            #expect(try await Self.search(hub, "rotter*").ids == [conversation])
+            #expect(try await Self.search(hub, "\"left the rotterdam\"").ids == [conversation])
+            #expect(try await Self.search(hub, "\"rotterdam left\"").ids.isEmpty)
+            #expect(try await Self.search(hub, "parcel NOT depot").ids == [conversation], "the customer's message")
+            #expect(try await Self.search(hub, "parcel AND depot").ids == [conversation])
+            let (status, text) = try await hub.queryText("/v1/search?q=rotterdam&sender=customer")
+            let customerOnly = try JSONValue.parse(text)["results"]?.arrayValue ?? []
+            #expect(status == 200 && customerOnly.isEmpty)
+            let (_, agentOnly) = try await hub.queryText("/v1/search?q=rotterdam&sender=custom_agent&escalated=true")
+            #expect(agentOnly.contains(conversation))
+            let (_, notEscalated) = try await hub.queryText("/v1/search?q=rotterdam&escalated=false")
+            #expect(!notEscalated.contains(conversation))
+
+            // Hidden by delete.soft: not found; undone: found again; deleted for good: never again.
+            func control(_ type: String, _ id: String) async throws {
+                _ = try await hub.sendAccepted(
+                    messageBody(
+                        type,
+                        id: id,
+                        text: nil,
+                        value: .object(["messageId": "c-1"]),
+                        conversation: conversation
+                    )
+                )
+            }
+            #expect(try await Self.search(hub, "where").ids == [conversation])
+            try await control("delete.soft", "c-3")
+            #expect(try await Self.search(hub, "where").ids.isEmpty)
+            try await control("undo", "c-4")
+            #expect(try await Self.search(hub, "where").ids == [conversation])
+            try await control("delete.permanent", "c-5")
+            #expect(try await Self.search(hub, "where").ids.isEmpty)
+            #expect(try await Self.search(hub, "parcel").ids == [conversation], "the agent's message is still there")
+        }
+    }
+
+    @Test func badSearchesAreA400ThatSaysWhatIsWrong() async throws {
+        try await withConversationHub { hub in
+            for (query, expected) in [
+                ("q=order%20AND%20(", "syntax error"), ("q=nosuch:word", "no such column"), ("", "q"),
+                ("q=x&limit=0", "limit"), ("q=x&state=closed", "state"), ("q=x&escalated=yes", "escalated"),
+                ("q=x&since=monday", "since"), ("q=x&cursor=abc", "cursor"), ("q=x&text=y", "text"),
+            ] {
+                let (status, text) = try await hub.queryText("/v1/search?\(query)")
+                #expect(status == 400, "\(query): \(text)")
+                #expect(text.contains(expected), "\(query): \(text)")
+            }
+            // Only the query scope may search.
+            let status = try await hub.api.client.execute(
+                uri: "/v1/search?q=x",
+                method: .get,
+                headers: [.authorization: "Bearer \(hub.api.token)"]
+            ) { $0.status }
+            #expect(status == .forbidden)
+        }
+    }
+
+    @Test func pagesOfResultsFollowTheCursor() async throws {
+        try await withConversationHub { hub in
+            for index in 1...5 {
+                _ = try await hub.sendAccepted(
+                    messageBody(
+                        id: "p-\(index)",
+                        text: "lost luggage number \(index)",
+                        contact: "p\(index)@example.com",
+                        phone: "55500\(index)"
+                    )
+                )
+            }
+            var seen: [String] = []
+            var path = "/v1/search?q=luggage&limit=2"
+            var pages = 0
+            while true {
+                let (status, text) = try await hub.queryText(path)
+                #expect(status == 200, "\(text)")
+                let body = try JSONValue.parse(text)
+                seen += (body["results"]?.arrayValue ?? []).compactMap { $0.value(at: "conversation.id")?.stringValue }
+                pages += 1
+                guard let cursor = body["nextCursor"]?.stringValue else { break }
+                path = "/v1/search?q=luggage&limit=2&cursor=\(cursor)"
+            }
+            #expect(pages == 3)
+            #expect(seen.count == 5 && Set(seen).count == 5)
+        }
+    }
+}
