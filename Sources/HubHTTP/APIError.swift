@@ -73,6 +73,16 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
     )
 
     /// 403 `403-101`: the token is valid but lacks every scope the route accepts.
+    /// 404 `404-101` for a conversation id that names none (or is not an id at all).
+    static func conversationNotFound(_ id: String) -> APIError {
+        APIError(
+            statusCode: 404,
+            code: "404-101",
+            developerMessage: "Conversation with id \(id) was not found.",
+            details: [.init(key: "id", value: id)]
+        )
+    }
+
     public static func insufficientScope(acceptedScopes: [Scope]) -> APIError {
         APIError(
             statusCode: 403,

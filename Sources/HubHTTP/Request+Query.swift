@@ -1,4 +1,6 @@
 import Foundation
+import HubDomain
+import HubEventLog
 import Hummingbird
 
 /// A request's query parameters with names **and** values percent-decoded.
@@ -31,4 +33,18 @@ struct QueryParameters: Sendable {
 extension Request {
     /// The query parameters, names and values percent-decoded (see ``QueryParameters``).
     var decodedQuery: QueryParameters { QueryParameters(uri.query) }
+}
+
+extension QueryParameters {
+    /// The value of `name`, `nil` when absent or empty.
+    func text(_ name: String) -> String? { self[name].flatMap { $0.isEmpty ? nil : $0 } }
+
+    /// The value of `name` as an RFC 3339 time in milliseconds; `nil` when absent, a 400 when not a time.
+    func time(_ name: String) throws(Rejection) -> Int64? {
+        guard let value = text(name) else { return nil }
+        guard let milliseconds = Timestamp.milliseconds(value) else {
+            throw Rejection.invalidValue(name, "must be an RFC 3339 time like 2021-03-06T21:16:36.838Z")
+        }
+        return milliseconds
+    }
 }

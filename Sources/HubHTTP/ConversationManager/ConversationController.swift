@@ -38,12 +38,7 @@ struct ConversationController: Sendable {
             throw Rejection.invalidValue("id", "a conversation id is a 36-character UUID")
         }
         guard let (state, document) = try await queries.document(id.lowercased()) else {
-            throw APIError(
-                statusCode: 404,
-                code: "404-101",
-                developerMessage: "Conversation with id \(id) was not found.",
-                details: [.init(key: "id", value: id)]
-            )
+            throw APIError.conversationNotFound(id)
         }
         guard state == "ended" else {
             throw APIError(

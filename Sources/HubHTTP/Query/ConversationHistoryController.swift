@@ -20,12 +20,7 @@ struct ConversationHistoryController: Sendable {
                 let openContent = context.caller?.scopes.contains(.auditContent) ?? false
                 guard Schema.isUUID(id), let trail = try await trail.trail(id.lowercased(), openContent: openContent)
                 else {
-                    throw APIError(
-                        statusCode: 404,
-                        code: "404-101",
-                        developerMessage: "Conversation with id \(id) was not found.",
-                        details: [.init(key: "id", value: id)]
-                    )
+                    throw APIError.conversationNotFound(id)
                 }
                 return JSONDocument(body: trail)
             }

@@ -31,16 +31,8 @@ struct ConversationQueryController: Sendable {
         try ConfigurationController.refuseQueryParameters(request, allowed: Set(names))
         try ConfigurationController.requireAcceptsJSON(request)
         let query = request.decodedQuery
-        func text(_ name: String) -> String? {
-            query[name].flatMap { $0.isEmpty ? nil : $0 }
-        }
-        func time(_ name: String) throws -> Int64? {
-            guard let value = text(name) else { return nil }
-            guard let milliseconds = Timestamp.milliseconds(value) else {
-                throw Rejection.invalidValue(name, "must be an RFC 3339 time like 2021-03-06T21:16:36.838Z")
-            }
-            return milliseconds
-        }
+        func text(_ name: String) -> String? { query.text(name) }
+        func time(_ name: String) throws -> Int64? { try query.time(name) }
         if let state = text("state"), !Self.states.contains(state) {
             throw Rejection.invalidValue("state", "must be one of " + Self.states.joined(separator: ", "))
         }
@@ -80,12 +72,7 @@ struct ConversationQueryController: Sendable {
         let id = context.parameters.get("id") ?? ""
         let format = try request.negotiate(TranscriptResponse.Format.allCases.map(\.rawValue))
         guard Schema.isUUID(id), let (conversation, lines) = try await queries.transcript(id.lowercased()) else {
-            throw APIError(
-                statusCode: 404,
-                code: "404-101",
-                developerMessage: "Conversation with id \(id) was not found.",
-                details: [.init(key: "id", value: id)]
-            )
+            throw APIError.conversationNotFound(id)
         }
         return TranscriptResponse(
             conversation: conversation,

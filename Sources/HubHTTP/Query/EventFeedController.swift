@@ -45,14 +45,8 @@ struct EventFeedController: Sendable {
 
     static func query(_ request: Request, _ context: HubRequestContext, live: Bool) throws -> Query {
         let query = request.decodedQuery
-        func text(_ name: String) -> String? { query[name].flatMap { $0.isEmpty ? nil : $0 } }
-        func time(_ name: String) throws -> Int64? {
-            guard let value = text(name) else { return nil }
-            guard let milliseconds = Timestamp.milliseconds(value) else {
-                throw Rejection.invalidValue(name, "must be an RFC 3339 time like 2021-03-06T21:16:36.838Z")
-            }
-            return milliseconds
-        }
+        func text(_ name: String) -> String? { query.text(name) }
+        func time(_ name: String) throws -> Int64? { try query.time(name) }
         var filter = EventFilter(
             account: text("account"),
             recordedFrom: try time("since"),

@@ -29,14 +29,8 @@ struct SearchController: Sendable {
         try ConfigurationController.refuseQueryParameters(request, allowed: Self.names)
         try ConfigurationController.requireAcceptsJSON(request)
         let query = request.decodedQuery
-        func text(_ name: String) -> String? { query[name].flatMap { $0.isEmpty ? nil : $0 } }
-        func time(_ name: String) throws -> Int64? {
-            guard let value = text(name) else { return nil }
-            guard let milliseconds = Timestamp.milliseconds(value) else {
-                throw Rejection.invalidValue(name, "must be an RFC 3339 time like 2021-03-06T21:16:36.838Z")
-            }
-            return milliseconds
-        }
+        func text(_ name: String) -> String? { query.text(name) }
+        func time(_ name: String) throws -> Int64? { try query.time(name) }
         guard let q = text("q") else { throw Rejection.missingAttribute("q") }
         guard q.utf8.count <= 1024 else { throw Rejection.invalidValue("q", "must be at most 1024 bytes") }
         if let state = text("state"), !ConversationQueryController.states.contains(state) {
