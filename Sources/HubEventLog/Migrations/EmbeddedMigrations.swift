@@ -13,5 +13,6 @@ extension EventStoreSchema {
         migration0007,
         migration0008,
         migration0009,
+        migration0010,
     ]
 }

@@ -1,0 +1,41 @@
+import Foundation
+import HubSQLite
+import HubTestSupport
+import Testing
+
+/// The analysts' read-only views over the transcripts, as `sqlite3 -readonly` would query them.
+@Suite struct AnalystViewsTests {
+    static func rows(_ sql: String, in data: String) throws -> [[String?]] {
+        let connection = try Connection(path: data + "/hub.sqlite", configuration: .init(mode: .readOnly))
+        defer { connection.close() }
+        let statement = try connection.prepare(sql: sql)
+        var rows: [[String?]] = []
+        while try statement.step() {
+            rows.append((0..<statement.columnCount).map { statement.optionalText(at: $0) })
+        }
+        return rows
+    }
+
+    @Test func theViewsShowTheTranscriptsAndSurviveARebuild() async throws {
+        try await withTemporaryDirectory { directory in
+            let data = directory + "/data"
+            let demo = try await ChildProcess.run(["demo", "--data", data])
+            #expect(demo.status == 0, "\(demo.stderr)")
+            let query = """
+                SELECT c.state, c.escalated, c.started, m.seq, m.sender_type, m.text, m.created
+                FROM analytics_conversations c JOIN analytics_messages m ON m.conversation = c.id ORDER BY m.seq
+                """
+            let before = try Self.rows(query, in: data)
+            #expect(before.count >= 6)
+            #expect(before.first?[0] == "ended" && before.first?[1] == "1")
+            #expect(before.first?[4] == "customer" && before.first?[5] == "Hi, I need help with my order.")
+            #expect(before.first?[6]?.hasSuffix("Z") == true && before.first?[6]?.contains("T") == true)
+            // No customer identity: the views hold no contact or name of the customer.
+            let columns = try Self.rows("SELECT name FROM pragma_table_info('analytics_conversations')", in: data)
+            #expect(!columns.contains { $0.first == "customer_state" || $0.first == "contact" })
+            let rebuild = try await ChildProcess.run(["rebuild", "--data", data])
+            #expect(rebuild.status == 0, "\(rebuild.stderr)")
+            #expect(try Self.rows(query, in: data) == before)
+        }
+    }
+}
