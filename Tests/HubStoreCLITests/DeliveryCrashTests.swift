@@ -51,7 +51,10 @@ struct DeliveryCrashTests {
                 }
                 server.signal(SIGKILL)
                 _ = try await server.waitForExit()
-                #expect(callbacks.requests.count == messages)
+                // Each message was tried (a retry may already have come on a machine busy with the other
+                // tests: that is at-least-once, and all of them failed).
+                let beforeRestart = callbacks.requests
+                #expect(beforeRestart.count >= messages)
 
                 callbackSwitch.up.store(true, ordering: .relaxed)
                 let restarted = try ChildProcess(arguments)
@@ -72,16 +75,17 @@ struct DeliveryCrashTests {
                 restarted.signal(SIGTERM)
                 #expect(try await restarted.waitForExit() == 0)
 
-                // Each message reached the callback once more, under its first request id.
-                let requests = callbacks.requests
-                #expect(requests.count == 2 * messages)
+                // After the restart each message reached the callback exactly once, under its first request id.
+                let requests = Array(callbacks.requests.dropFirst(beforeRestart.count))
+                #expect(requests.count == messages)
+                let firstIds = Set(beforeRestart.compactMap { $0.header("x-egain-request-id") })
+                #expect(firstIds.count == messages)
                 let ids = Dictionary(grouping: requests, by: { $0.header("x-egain-request-id") ?? "" })
-                #expect(ids.count == messages)
-                #expect(ids.values.allSatisfy { $0.count == 2 })
+                #expect(ids.count == messages && Set(ids.keys) == firstIds)
                 let texts = Set(requests.compactMap { $0.body.firstMatch(of: /message \d+/).map { String($0.0) } })
                 #expect(texts.count == messages)
-                // The log shows every attempt, and the chain verifies.
-                #expect(try deliveriesRecorded(data, type: "delivery.attempted") == messages)
+                // The log shows every failed attempt before the kill, and the chain verifies.
+                #expect(try deliveriesRecorded(data, type: "delivery.attempted") == beforeRestart.count)
                 #expect(try deliveriesRecorded(data, type: "delivery.failed") == 0)
                 let verify = try await ChildProcess.run(["verify", "--data", data])
                 #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
