@@ -121,6 +121,23 @@ public enum EventLog {
         limit: Int,
         _ connection: Connection
     ) throws(SQLiteError) -> [RecordedEvent] {
+        var (sql, arguments) = selection(after: position, through: last, filter: filter)
+        let statement = try connection.cachedStatement(sql: sql + " LIMIT ?")
+        defer { statement.reset() }
+        arguments.append(limit)
+        try statement.bind(arguments)
+        var events: [RecordedEvent] = []
+        while try statement.step() { events.append(decode(statement)) }
+        return events
+    }
+
+    /// The SELECT of every column of the events after `position` (up to `last`) that pass the filter,
+    /// in position order, and its arguments.
+    public static func selection(
+        after position: Int64,
+        through last: Int64? = nil,
+        filter: EventFilter
+    ) -> (sql: String, arguments: [any SQLiteBindable]) {
         var conditions = ["position > ?"]
         var arguments: [any SQLiteBindable] = [position]
         if let last {
@@ -152,15 +169,8 @@ public enum EventLog {
             conditions.append("account = ?")
             arguments.append(account)
         }
-        let statement = try connection.cachedStatement(
-            sql:
-                "SELECT \(columns) FROM events WHERE \(conditions.joined(separator: " AND ")) ORDER BY position LIMIT ?"
+        return (
+            "SELECT \(columns) FROM events WHERE \(conditions.joined(separator: " AND ")) ORDER BY position", arguments
         )
-        defer { statement.reset() }
-        arguments.append(limit)
-        try statement.bind(arguments)
-        var events: [RecordedEvent] = []
-        while try statement.step() { events.append(decode(statement)) }
-        return events
     }
 }

@@ -22,6 +22,12 @@ public struct ConversationAuditTrail: Sendable {
             var events = try EventLog.readStream("conversation/\(id)", fromVersion: 1, limit: .max, connection)
             if openContent, let vault { events = try events.map { try EventFeed.opened($0, vault, connection) } }
             let deliveries = try deliveryEvents(of: id, connection)
+            // Each message's `message.received` or `message.originated`, by the message's id.
+            var origins: [String: (RecordedEvent, JSONValue)] = [:]
+            for event in events where event.type == MessageReceived.type || event.type == MessageOriginated.type {
+                let data = try JSONValue.parse(event.data)
+                if let id = data["id"]?.stringValue { origins[id] = (event, data) }
+            }
             var messages: [JSONValue] = []
             var times: [Int64: Int64] = [:]
             for event in events where event.type == MessageRouted.type {
@@ -32,7 +38,7 @@ public struct ConversationAuditTrail: Sendable {
                     + [sources.orchestration?.position].compactMap { $0 } + sources.clientApplications.map(\.position)
                     + (sources.participants ?? []).map(\.position)
                 try recordedTimes(positions, into: &times, connection)
-                messages.append(message(routed, routedAt: event, events, deliveries[routed.message] ?? [], times))
+                messages.append(message(routed, routedAt: event, origins, deliveries[routed.message] ?? [], times))
             }
             let (head, hash) = try Self.head(connection)
             return .object([
@@ -48,7 +54,7 @@ public struct ConversationAuditTrail: Sendable {
     private func message(
         _ routed: MessageRouted,
         routedAt event: RecordedEvent,
-        _ events: [RecordedEvent],
+        _ origins: [String: (RecordedEvent, JSONValue)],
         _ attempts: [JSONValue],
         _ times: [Int64: Int64]
     ) -> JSONValue {
@@ -75,11 +81,8 @@ public struct ConversationAuditTrail: Sendable {
             ),
             "deliveries": .array(attempts),
         ]
-        // What the message was: the event that brought it in, just before its routing.
-        if let origin = events.last(where: {
-            $0.position < event.position && ($0.type == MessageReceived.type || $0.type == MessageOriginated.type)
-                && (try? JSONValue.parse($0.data)["id"]?.stringValue) == routed.message
-        }), let data = try? JSONValue.parse(origin.data) {
+        // What the message was: the event that brought it in, before its routing.
+        if let (origin, data) = origins[routed.message] {
             fields["messageId"] = data["messageId"]
             fields["type"] = data["type"]
             fields["sender"] = .object(["type": data.value(at: "sender.type") ?? .null])

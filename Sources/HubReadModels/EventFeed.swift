@@ -41,6 +41,8 @@ public struct EventFeed: Sendable {
 
     /// The event with its message content and customer identity opened, where the key is kept.
     static func opened(_ event: RecordedEvent, _ vault: SecretVault, _ connection: Connection) throws -> RecordedEvent {
+        let types = [MessageReceived.type, MessageOriginated.type, ConversationStarted.type]
+        guard types.contains(event.type) else { return event }
         let sealedPaths: [(path: String, record: String)]
         var data = try JSONValue.parse(event.data)
         switch event.type {

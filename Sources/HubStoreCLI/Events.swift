@@ -74,10 +74,11 @@ extension HubStoreCommand {
                     }
                     vault = SecretVault(masterKey: key)
                 }
+                // The log and the tables as they are: no read model is built here, and no key made.
                 let store = try await EventStore.open(
                     EventStoreConfiguration(dataDirectory: path),
                     exclusive: false,
-                    readModels: .hub
+                    readModels: .none
                 )
                 do {
                     try await print(EventFeed(store: store, vault: vault))

@@ -82,8 +82,12 @@ extension HubStoreCommand {
             if !dryRun, token == nil, clientId == nil {
                 throw ValidationError("give --token, or --client-id and --client-secret")
             }
-            if let rate, rate <= 0 { throw ValidationError("--rate must be above 0") }
-            if let speed, speed <= 0 { throw ValidationError("--speed must be above 0") }
+            if let rate, !(0.001...1_000_000).contains(rate) {
+                throw ValidationError("--rate must be between 0.001 and 1000000")
+            }
+            if let speed, !(0.001...1_000_000).contains(speed) {
+                throw ValidationError("--speed must be between 0.001 and 1000000")
+            }
             if concurrency < 1 { throw ValidationError("--concurrency must be at least 1") }
             for (name, text) in [("--since", since), ("--until", until)] {
                 if let text, LogBound(parsing: text) == nil {

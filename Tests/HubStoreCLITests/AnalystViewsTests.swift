@@ -38,4 +38,18 @@ import Testing
             #expect(try Self.rows(query, in: data) == before)
         }
     }
+
+    @Test func aProjectionNewerThanTheStoreIsNamedByVerifyAndBuiltByRebuild() async throws {
+        try await withTemporaryDirectory { directory in
+            // The v1 fixture predates the search projection: no server has built it there yet.
+            try ExportImportCommandTests.copyFixture(to: directory)
+            let verify = try await ChildProcess.run(["verify", "--data", directory, "--projections"])
+            #expect(verify.status == 1)
+            #expect(verify.stdout.contains("the table does not exist yet"), "\(verify.stdout) \(verify.stderr)")
+            let rebuild = try await ChildProcess.run(["rebuild", "--data", directory, "--projection", "search"])
+            #expect(rebuild.status == 0, "\(rebuild.stderr)")
+            let again = try await ChildProcess.run(["verify", "--data", directory, "--projections"])
+            #expect(again.status == 0, "\(again.stdout)")
+        }
+    }
 }

@@ -138,6 +138,13 @@ struct EventFeedCommandTests {
                 "events", "--data", data, "--type", "conversation.started", "--json", "--content",
             ])
             #expect(opened.stdout.contains("john.smith@example.com"), "\(opened.stdout)")
+            // A copy without its key (a backup kept apart from it) is read, and no key is made for it.
+            let keyless = directory + "/keyless"
+            try FileManager.default.createDirectory(atPath: keyless, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: data + "/hub.sqlite", toPath: keyless + "/hub.sqlite")
+            let read = try await ChildProcess.run(["events", "--data", keyless, "--limit", "1"])
+            #expect(read.status == 0 && read.stdout.hasPrefix("1 "), "\(read.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: keyless + "/master.key"))
             let bad = try await ChildProcess.run(["events", "--data", data, "--since", "yesterday"])
             #expect(bad.status == 64 && bad.stderr.contains("--since must be an RFC 3339 time"), "\(bad.stderr)")
 

@@ -176,6 +176,22 @@ public struct ProjectionRebuilder {
             for projection in registry.projections {
                 for table in projection.schema.tables {
                     let rebuilt = try TableFingerprint.compute(table, connection, schema: "main")
+                    let exists = try connection.singleInt64(
+                        sql: "SELECT count(*) FROM live.sqlite_master WHERE name = '\(table)'"
+                    )
+                    guard exists == 1 else {
+                        // A projection newer than the store (built when a server or `rebuild` next runs).
+                        reports.append(
+                            .init(
+                                projection: projection.name,
+                                live: TableFingerprint(table: table, rows: 0, digest: "missing"),
+                                rebuilt: rebuilt,
+                                difference: "the table does not exist yet: `hubstore serve` or `hubstore rebuild` "
+                                    + "builds the \(projection.name) projection"
+                            )
+                        )
+                        continue
+                    }
                     let live = try TableFingerprint.compute(table, connection, schema: "live")
                     var difference: String?
                     if rebuilt != live {

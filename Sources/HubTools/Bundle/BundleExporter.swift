@@ -143,34 +143,20 @@ public struct BundleExporter: Sendable {
 
     /// The events the filters select, in position order.
     private func query() throws -> (String, [any SQLiteBindable]) {
-        var conditions: [String] = []
-        var arguments: [any SQLiteBindable] = []
-        if let account = filters.account {
-            conditions.append("account = ?")
-            arguments.append(account)
-        }
-        if let from = filters.fromPosition {
-            conditions.append("position >= ?")
-            arguments.append(from)
-        }
-        if let to = filters.toPosition {
-            conditions.append("position <= ?")
-            arguments.append(to)
-        }
-        for (text, comparison) in [(filters.fromTime, ">="), (filters.toTime, "<=")] {
-            guard let text else { continue }
+        func time(_ text: String?) throws -> Int64? {
+            guard let text else { return nil }
             guard let milliseconds = Timestamp.milliseconds(text) else {
                 throw BundleError("'\(text)' is not an RFC 3339 time")
             }
-            conditions.append("recorded_at \(comparison) ?")
-            arguments.append(milliseconds)
+            return milliseconds
         }
-        if let types = filters.types, !types.isEmpty {
-            conditions.append("type IN (" + types.map { _ in "?" }.joined(separator: ", ") + ")")
-            arguments += types.map { $0 as any SQLiteBindable }
-        }
-        let filter = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
-        return ("SELECT \(EventLog.columns) FROM events\(filter) ORDER BY position", arguments)
+        let filter = EventFilter(
+            types: filters.types ?? [],
+            account: filters.account,
+            recordedFrom: try time(filters.fromTime),
+            recordedTo: try time(filters.toTime)
+        )
+        return EventLog.selection(after: (filters.fromPosition ?? 1) - 1, through: filters.toPosition, filter: filter)
     }
 
     /// The vault records and asset files an exported event needs (an asset's bytes until it is deleted).

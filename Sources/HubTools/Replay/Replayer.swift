@@ -226,7 +226,9 @@ public struct Replayer: Sendable {
         var speed: Double
 
         func due(_ recordedAt: Int64) -> ContinuousClock.Instant {
-            started + .milliseconds(Int64(Double(recordedAt - firstMessageAt) / speed))
+            // At most a year ahead: a slow speed over a long log stays a number of milliseconds.
+            let offset = min(max(Double(recordedAt - firstMessageAt) / speed, 0), 365 * 86_400_000)
+            return started + .milliseconds(Int64(offset))
         }
     }
 
