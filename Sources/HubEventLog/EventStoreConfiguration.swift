@@ -1,3 +1,4 @@
+import Foundation
 public import HubSQLite
 
 /// How an ``EventStore`` is opened and how its writer batches.
@@ -33,6 +34,9 @@ public struct EventStoreConfiguration: Sendable {
     /// The registered SQLite VFS the database is opened through; `nil` for the default (tests name a
     /// fault-injecting one).
     public var vfs: String?
+    /// The time each transaction records for its events, in milliseconds since 1970 UTC: the system
+    /// clock; tests inject one to script times (the metrics' durations).
+    public var clock: @Sendable () -> Int64
 
     public init(
         dataDirectory: String,
@@ -42,7 +46,8 @@ public struct EventStoreConfiguration: Sendable {
         batchWait: Duration = .microseconds(250),
         queueCapacity: Int = 16_384,
         limits: Limits = .init(),
-        vfs: String? = nil
+        vfs: String? = nil,
+        clock: @escaping @Sendable () -> Int64 = EventStoreConfiguration.systemClock
     ) {
         self.dataDirectory = dataDirectory
         self.synchronous = synchronous
@@ -52,5 +57,9 @@ public struct EventStoreConfiguration: Sendable {
         self.queueCapacity = queueCapacity
         self.limits = limits
         self.vfs = vfs
+        self.clock = clock
     }
+
+    /// Milliseconds since 1970 UTC, from the system clock.
+    public static let systemClock: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
 }

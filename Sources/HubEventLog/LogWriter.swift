@@ -164,7 +164,7 @@ public final class LogWriter: Service, Sendable {
         let outcome: Result<(position: Int64, appended: Int), any Error>
         var erasesSecurely = false
         do {
-            let recordedAt = Int64(Date().timeIntervalSince1970 * 1000)
+            let recordedAt = configuration.clock()
             outcome = .success(
                 try writer.perform { connection in
                     defer { if erasesSecurely { endSecureErasure(connection) } }

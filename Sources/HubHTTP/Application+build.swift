@@ -64,6 +64,7 @@ public func buildRouter(
     router.addRoutes(LogHeadController(store: store, key: LogHeadKey(masterKey: masterKey)).endpoints)
     router.addRoutes(EventFeedController(feed: EventFeed(store: store, vault: vault)).endpoints)
     router.addRoutes(SearchController(search: SearchQueries(store: store)).endpoints)
+    router.addRoutes(AnalyticsController(metrics: ConversationMetrics(store: store)).endpoints)
     router.addRoutes(ConversationHistoryController(trail: ConversationAuditTrail(store: store, vault: vault)).endpoints)
     let openAPI = ByteBuffer(string: OpenAPIDocument.json.text)
     router.get("/openapi.json") { _, _ in

@@ -14,7 +14,7 @@ extension HubStoreCommand {
                 Safe beside a running server on the same data directory: the server answers from the old \
                 tables until the swap, and what it appends meanwhile is applied before the swap. Ends with \
                 each projection's tables, their row counts and fingerprints. Projections: configuration, \
-                clients, transcripts, outbox (rebuilt with transcripts, which it reads), assets. Needs the \
+                clients, transcripts, outbox (rebuilt with transcripts, which it reads), assets, search, metrics. Needs the \
                 master key (master.key or HUBSTORE_MASTER_KEY) to open the sealed content transcripts show.
                 """
         )

@@ -150,11 +150,12 @@ func withConversationHub(
     botOptions: String = "",
     maxUploadBytes: Int64 = 25 << 20,
     responder: @escaping CallbackServer.Responder = defaultResponder,
+    clock: @escaping @Sendable () -> Int64 = EventStoreConfiguration.systemClock,
     _ body: @Sendable (ConversationHub) async throws -> Void
 ) async throws {
     try await withCallbackServer(responder: responder) { callbacks in
         try await withTemporaryDirectory { directory in
-            let (store, tokens, app) = try await makeHub(directory, maxUploadBytes: maxUploadBytes)
+            let (store, tokens, app) = try await makeHub(directory, maxUploadBytes: maxUploadBytes, clock: clock)
             let masterKey = try MasterKey.load(directory: store.directory, environment: [:])
             let delivery = DeliveryService(
                 store: store,

@@ -16,11 +16,12 @@ func makeHub(
     vfs: String? = nil,
     options: APIOptions = .init(),
     logger: Logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
-    maxUploadBytes: Int64 = 25 << 20
+    maxUploadBytes: Int64 = 25 << 20,
+    clock: @escaping @Sendable () -> Int64 = EventStoreConfiguration.systemClock
 ) async throws -> (EventStore, TokenService, some ApplicationProtocol) {
     let metrics = HubMetrics()
     let store = try await EventStore.open(
-        .init(dataDirectory: directory, queueCapacity: queueCapacity, vfs: vfs),
+        .init(dataDirectory: directory, queueCapacity: queueCapacity, vfs: vfs, clock: clock),
         metricsFactory: metrics.factory,
         readModels: .hub
     )

@@ -172,7 +172,11 @@ struct RebuildTests {
             try await Task.sleep(for: .milliseconds(400))
             #expect(try await projectionMismatches(hub.store) == [])
             let reports = try await Self.rebuildInPlace(hub.store)
-            #expect(reports.map(\.name) == ["configuration", "clients", "transcripts", "outbox", "assets", "search"])
+            #expect(
+                reports.map(\.name) == [
+                    "configuration", "clients", "transcripts", "outbox", "assets", "search", "metrics",
+                ]
+            )
             let messageRows = reports.flatMap(\.tables).first { $0.table == "messages" }?.rows ?? 0
             #expect(messageRows > 20)
             #expect(try await projectionMismatches(hub.store) == [])
@@ -219,7 +223,7 @@ struct RebuildTests {
             let states = try await hub.store.pool.read { connection in
                 try connection.singleInt64(sql: "SELECT count(*) FROM projection_state WHERE version = 1")
             }
-            #expect(states == 6)
+            #expect(states == 7)
         }
     }
 }

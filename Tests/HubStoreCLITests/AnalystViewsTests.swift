@@ -1,4 +1,5 @@
 import Foundation
+import HubDomain
 import HubSQLite
 import HubTestSupport
 import Testing
@@ -41,15 +42,46 @@ import Testing
 
     @Test func aProjectionNewerThanTheStoreIsNamedByVerifyAndBuiltByRebuild() async throws {
         try await withTemporaryDirectory { directory in
-            // The v1 fixture predates the search projection: no server has built it there yet.
+            // The v1 fixture predates the search and metrics projections: no server has built them there yet.
             try ExportImportCommandTests.copyFixture(to: directory)
             let verify = try await ChildProcess.run(["verify", "--data", directory, "--projections"])
             #expect(verify.status == 1)
             #expect(verify.stdout.contains("the table does not exist yet"), "\(verify.stdout) \(verify.stderr)")
-            let rebuild = try await ChildProcess.run(["rebuild", "--data", directory, "--projection", "search"])
+            let analytics = try await ChildProcess.run(["analytics", "--data", directory])
+            #expect(analytics.status == 1)
+            #expect(analytics.stderr.contains("--projection metrics"), "\(analytics.stderr)")
+            let rebuild = try await ChildProcess.run(
+                ["rebuild", "--data", directory, "--projection", "search", "--projection", "metrics"]
+            )
             #expect(rebuild.status == 0, "\(rebuild.stderr)")
             let again = try await ChildProcess.run(["verify", "--data", directory, "--projections"])
             #expect(again.status == 0, "\(again.stdout)")
+        }
+    }
+
+    @Test func analyticsPrintsTheDemosMetricsAsATableCSVAndJSON() async throws {
+        try await withTemporaryDirectory { directory in
+            let data = directory + "/data"
+            let demo = try await ChildProcess.run(["demo", "--data", data])
+            #expect(demo.status == 0, "\(demo.stderr)")
+            let csv = try await ChildProcess.run(["analytics", "--data", data, "--interval", "week"])
+            #expect(csv.status == 0, "\(csv.stderr)")
+            let lines = csv.stdout.split(separator: "\r\n").map(String.init)
+            #expect(lines.first?.hasPrefix("start,conversations_started,") == true, "\(csv.stdout)")
+            // The demo's one conversation, this week: started, escalated and ended.
+            let started = lines.dropFirst().compactMap { Int($0.split(separator: ",")[1]) }.reduce(0, +)
+            #expect(started == 1, "\(csv.stdout)")
+            let json = try await ChildProcess.run(["analytics", "--data", data, "--format", "json"])
+            #expect(json.status == 0)
+            let total = try JSONValue.parse(json.stdout)["total"]
+            #expect(total?.value(at: "conversations.started") == 1)
+            #expect(total?.value(at: "conversations.escalated") == 1)
+            #expect(total?.value(at: "conversations.ended") == 1)
+            let table = try await ChildProcess.run(["analytics", "--data", data, "--format", "table", "--agents"])
+            #expect(table.status == 0)
+            #expect(table.stdout.hasPrefix("agent "), "\(table.stdout)")
+            let bad = try await ChildProcess.run(["analytics", "--data", data, "--interval", "month"])
+            #expect(bad.status != 0 && bad.stderr.contains("--interval"))
         }
     }
 }

@@ -315,6 +315,26 @@ enum OpenAPIDocument {
             ),
             Operation(
                 method: "get",
+                path: "/v1/analytics/conversations",
+                summary:
+                    "Conversation metrics per hour, day or week (README \"Conversation metrics\"): started, ended, "
+                    + "escalated, bot containment, abandonment, messages by sender, deliveries failed, and p50/p90 of "
+                    + "first response, time to agent and handle time. JSON, or CSV with Accept: text/csv",
+                scopes: [.query],
+                responses: ["200": "{interval, since, until, buckets: [...], total}", "400": "Bad filter or range"],
+                parameters: analyticsFilters + [queryParameter("interval", "hour, day or week; default day")]
+            ),
+            Operation(
+                method: "get",
+                path: "/v1/analytics/agents",
+                summary: "Per agent: conversations handled (the agent's first message in the range), messages, and "
+                    + "p50/p90 of handle time. JSON, or CSV with Accept: text/csv",
+                scopes: [.query],
+                responses: ["200": "{since, until, agents: [...]}", "400": "Bad filter or range"],
+                parameters: analyticsFilters
+            ),
+            Operation(
+                method: "get",
                 path: "/v1/events",
                 summary: "The event feed in the export form: JSON pages, or NDJSON (Accept: application/x-ndjson); "
                     + "Link rel=next while there may be more. Sealed content opened only with hubstore.audit.content",
@@ -353,6 +373,14 @@ enum OpenAPIDocument {
             queryParameter("stream", "A stream, or the streams under a prefix ending in /"),
             queryParameter("type", "Event types, comma-separated"), queryParameter("account", "Account id"),
             queryParameter("since", "RFC 3339 time, inclusive"), queryParameter("until", "RFC 3339 time, inclusive"),
+        ]
+    }
+
+    static var analyticsFilters: [JSONValue] {
+        [
+            queryParameter("account", "Account id"), queryParameter("channel", "Channel type"),
+            queryParameter("since", "RFC 3339 time, inclusive; default 30 days before until"),
+            queryParameter("until", "RFC 3339 time, exclusive; default now"),
         ]
     }
 

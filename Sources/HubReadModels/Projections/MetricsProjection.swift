@@ -1,0 +1,237 @@
+import HubDomain
+@_spi(Storage) package import HubEventLog
+import HubSQLite
+
+/// Conversation metrics (README "Conversation metrics"), kept as a rollup from the conversations' events
+/// and the delivery outcomes, at the time each event was recorded:
+/// - `metrics_hourly`: counts per account, channel type and hour (conversations started and ended,
+///   messages by sender group, escalations, bot containment, abandonment, deliveries failed);
+/// - `metrics_conversations`: one row per conversation with the times the durations are measured
+///   between (first customer message, first answer, first agent message, escalation, end), so that
+///   p50/p90 over any range are exact;
+/// - `metrics_agents`: one row per agent and conversation the agent wrote in (handled).
+///
+/// It holds no personal data: ids, types, times and counts. An erasure leaves it as it is.
+package struct MetricsProjection: Projection {
+    package let name = "metrics"
+    package let version = 1
+    package let schema = ProjectionSchema(
+        tables: ["metrics_conversations", "metrics_hourly", "metrics_agents"],
+        statements: [
+            """
+            CREATE TABLE {metrics_conversations} (
+                conversation      TEXT    PRIMARY KEY,
+                account           TEXT    NOT NULL,
+                channel_type      TEXT    NOT NULL,
+                started_at        INTEGER NOT NULL,
+                first_customer_at INTEGER,
+                first_response_at INTEGER,
+                first_agent_at    INTEGER,
+                escalated_at      INTEGER,
+                ended_at          INTEGER,
+                awaiting_answer   INTEGER NOT NULL DEFAULT 0
+            ) STRICT, WITHOUT ROWID
+            """,
+            "CREATE INDEX {metrics_conversations}_by_started ON {metrics_conversations} (started_at)",
+            """
+            CREATE INDEX {metrics_conversations}_by_ended ON {metrics_conversations} (ended_at)
+            WHERE ended_at IS NOT NULL
+            """,
+            """
+            CREATE TABLE {metrics_hourly} (
+                hour              INTEGER NOT NULL,
+                account           TEXT    NOT NULL,
+                channel_type      TEXT    NOT NULL,
+                started           INTEGER NOT NULL DEFAULT 0,
+                ended             INTEGER NOT NULL DEFAULT 0,
+                escalated         INTEGER NOT NULL DEFAULT 0,
+                contained         INTEGER NOT NULL DEFAULT 0,
+                abandoned         INTEGER NOT NULL DEFAULT 0,
+                customer_messages INTEGER NOT NULL DEFAULT 0,
+                bot_messages      INTEGER NOT NULL DEFAULT 0,
+                agent_messages    INTEGER NOT NULL DEFAULT 0,
+                system_messages   INTEGER NOT NULL DEFAULT 0,
+                deliveries_failed INTEGER NOT NULL DEFAULT 0,
+                PRIMARY KEY (hour, account, channel_type)
+            ) STRICT, WITHOUT ROWID
+            """,
+            """
+            CREATE TABLE {metrics_agents} (
+                agent        TEXT    NOT NULL,
+                conversation TEXT    NOT NULL,
+                name         TEXT,
+                first_at     INTEGER NOT NULL,
+                messages     INTEGER NOT NULL,
+                PRIMARY KEY (agent, conversation)
+            ) STRICT, WITHOUT ROWID
+            """,
+            "CREATE INDEX {metrics_agents}_by_first ON {metrics_agents} (first_at)",
+        ]
+    )
+
+    package static let hour: Int64 = 3_600_000
+
+    package func apply(_ event: RecordedEvent, _ context: ProjectionContext) throws {
+        let rows = MetricsRows(context: context, at: event.recordedAt)
+        switch event.type {
+        case ConversationStarted.type:
+            let started = try event.payload(ConversationStarted.self)
+            try rows.start(started.id, account: started.account.id, channel: started.channel.type)
+        case MessageReceived.type:
+            let received = try event.payload(MessageReceived.self)
+            guard let group = SenderGroup(received.sender["type"]?.stringValue),
+                MetricsRows.counts(messageType: received.type.value)
+            else { return }
+            try rows.message(in: received.conversation, from: group, participant: received.sender["participant"])
+        case MessageOriginated.type:
+            try rows.bump(["system_messages"], conversation: try event.payload(MessageOriginated.self).conversation)
+        case ConversationEscalated.type:
+            try rows.escalate(try Self.conversation(of: event))
+        case ConversationEnded.type:
+            try rows.end(try Self.conversation(of: event))
+        case DeliveryFailed.type:
+            for item in try event.payload(DeliveryFailed.self).deliveries {
+                try rows.bump(["deliveries_failed"], conversation: item.conversation)
+            }
+        default:
+            break
+        }
+    }
+
+    private static func conversation(of event: RecordedEvent) throws -> String {
+        guard event.stream.hasPrefix("conversation/") else {
+            throw ProjectionError.malformed(
+                position: event.position,
+                type: event.type,
+                reason: "not a conversation stream"
+            )
+        }
+        return String(event.stream.dropFirst("conversation/".count))
+    }
+}
+
+/// Who wrote a message, as the metrics count it.
+package enum SenderGroup: String, Sendable {
+    case customer, bot, agent
+
+    init?(_ senderType: String?) {
+        switch senderType {
+        case "customer": self = .customer
+        case "custom_bot", "egain_bot": self = .bot
+        case "custom_agent", "egain_agent": self = .agent
+        default: return nil
+        }
+    }
+}
+
+/// The metrics projection's writes for one event recorded at `time`.
+struct MetricsRows {
+    let context: ProjectionContext
+    let time: Int64
+    var connection: Connection { context.connection }
+    var conversations: String { context.table("metrics_conversations") }
+
+    init(context: ProjectionContext, at time: Int64) {
+        self.context = context
+        self.time = time
+    }
+
+    /// Whether a message of `type` is one the metrics count: one that says something (`text`, a rich
+    /// message), not a typing notice, a state change or a control message.
+    static func counts(messageType type: String) -> Bool {
+        type == "text" || type.hasPrefix("richMessage.")
+    }
+
+    func start(_ conversation: String, account: String, channel: String) throws {
+        try connection.run(
+            sql: "INSERT INTO \(conversations) (conversation, account, channel_type, started_at) VALUES (?, ?, ?, ?)",
+            [conversation, account, channel, time]
+        )
+        try bump(["started"], conversation: conversation)
+    }
+
+    /// A customer's message awaits an answer; a bot's or agent's answers it (the first answer after the
+    /// customer's first message is the first response), and an agent's is counted for that agent.
+    func message(in conversation: String, from group: SenderGroup, participant: JSONValue?) throws {
+        switch group {
+        case .customer:
+            try connection.run(
+                sql: """
+                    UPDATE \(conversations) SET first_customer_at = coalesce(first_customer_at, ?), awaiting_answer = 1
+                    WHERE conversation = ?
+                    """,
+                [time, conversation]
+            )
+        case .bot, .agent:
+            let agent = group == .agent
+            try connection.run(
+                sql: """
+                    UPDATE \(conversations) SET
+                        first_response_at = CASE WHEN first_customer_at IS NULL THEN first_response_at
+                            ELSE coalesce(first_response_at, ?) END,
+                        first_agent_at = CASE WHEN ? THEN coalesce(first_agent_at, ?) ELSE first_agent_at END,
+                        awaiting_answer = 0
+                    WHERE conversation = ?
+                    """,
+                [time, agent, time, conversation]
+            )
+            if agent {
+                // An agent is its participant id, else its name; an agent that gave neither is one
+                // anonymous agent of its sender type.
+                let id = participant?["id"]?.stringValue
+                let name = participant?["name"]?.stringValue
+                try connection.run(
+                    sql: """
+                        INSERT INTO \(context.table("metrics_agents")) (agent, conversation, name, first_at, messages)
+                        VALUES (?, ?, ?, ?, 1)
+                        ON CONFLICT (agent, conversation) DO UPDATE SET messages = messages + 1,
+                            name = coalesce(excluded.name, name)
+                        """,
+                    [id ?? name ?? "", conversation, name, time]
+                )
+            }
+        }
+        try bump(["\(group.rawValue)_messages"], conversation: conversation)
+    }
+
+    /// The first escalation of a conversation counts (a bypass starts it escalated).
+    func escalate(_ conversation: String) throws {
+        try connection.run(
+            sql: "UPDATE \(conversations) SET escalated_at = ? WHERE conversation = ? AND escalated_at IS NULL",
+            [time, conversation]
+        )
+        if connection.changesCount > 0 { try bump(["escalated"], conversation: conversation) }
+    }
+
+    /// Ended: contained when never escalated, abandoned when the customer's last message had no answer.
+    func end(_ conversation: String) throws {
+        let statement = try connection.cachedStatement(
+            sql: """
+                UPDATE \(conversations) SET ended_at = ? WHERE conversation = ? AND ended_at IS NULL
+                RETURNING escalated_at, awaiting_answer
+                """
+        )
+        defer { statement.reset() }
+        try statement.bind([time, conversation])
+        guard try statement.step() else { return }
+        // Tested in Swift: SQLite 3.40's RETURNING of a WITHOUT ROWID table answers 0 for `escalated_at IS NULL`.
+        let contained: Int64 = statement.isNull(at: 0) ? 1 : 0
+        let abandoned = statement.int64(at: 1)
+        statement.reset()
+        try bump(["ended", "contained", "abandoned"], by: [1, contained, abandoned], conversation: conversation)
+    }
+
+    /// Adds to `columns` of the hour's row of the conversation's account and channel.
+    func bump(_ columns: [String], by amounts: [Int64]? = nil, conversation: String) throws {
+        let increments = columns.map { "\($0) = \($0) + excluded.\($0)" }.joined(separator: ", ")
+        let values = (amounts ?? columns.map { _ in 1 }).map(String.init).joined(separator: ", ")
+        try connection.run(
+            sql: """
+                INSERT INTO \(context.table("metrics_hourly")) (hour, account, channel_type, \(columns.joined(separator: ", ")))
+                SELECT ?, account, channel_type, \(values) FROM \(conversations) WHERE conversation = ?
+                ON CONFLICT (hour, account, channel_type) DO UPDATE SET \(increments)
+                """,
+            [time - time % MetricsProjection.hour, conversation]
+        )
+    }
+}
