@@ -15,6 +15,8 @@ extension MessageIntake {
             guard let row = try ConversationProjection.conversation(id, in: transaction) else {
                 throw Rejection.unknownReference(path + ".conversation.id", "Conversation \(id) does not exist.", id)
             }
+            // Its customer's key is gone for good: a new message would seal under a new one of the same name.
+            guard !row.erased else { throw Rejection(.conversationEnded, "Conversation \(id) was erased.") }
             guard let account = try accounts.account(id: row.account, in: transaction) else {
                 throw Rejection.unknownReference(
                     path + ".conversation.id",

@@ -65,6 +65,16 @@ public func buildRouter(
     router.addRoutes(EventFeedController(feed: EventFeed(store: store, vault: vault)).endpoints)
     router.addRoutes(SearchController(search: SearchQueries(store: store)).endpoints)
     router.addRoutes(AnalyticsController(metrics: ConversationMetrics(store: store)).endpoints)
+    router.addRoutes(
+        ErasureController(
+            erasure: CustomerErasure(
+                store: store,
+                vault: vault,
+                contactKeys: contactKeys,
+                files: AssetFiles(dataDirectory: store.directory)
+            )
+        ).endpoints
+    )
     router.addRoutes(ConversationHistoryController(trail: ConversationAuditTrail(store: store, vault: vault)).endpoints)
     let openAPI = ByteBuffer(string: OpenAPIDocument.json.text)
     router.get("/openapi.json") { _, _ in

@@ -20,6 +20,8 @@ package struct ConversationRow: Sendable {
     package var startedAt: Int64
     package var endedAt: Int64?
     package var messageCount: Int64
+    /// Its customer was erased (`erasure.performed`).
+    package var erased = false
 
     package init(
         id: String,
@@ -106,7 +108,7 @@ package struct MessageRow: Sendable {
 package enum ConversationProjection {
     package static let conversationColumns = """
         id, account, account_address, channel_type, entry_point, customer, customer_state, contact, origin,
-        state, escalated, assigned_agent, queue, started_at, ended_at, last_activity, message_count
+        state, escalated, assigned_agent, queue, started_at, ended_at, last_activity, message_count, erased
         """
 
     package static func conversation(_ id: String, _ connection: Connection) throws -> ConversationRow? {
@@ -138,7 +140,7 @@ package enum ConversationProjection {
     }
 
     package static func decodeConversation(_ statement: Statement) throws -> ConversationRow {
-        ConversationRow(
+        var row = ConversationRow(
             id: statement.text(at: 0),
             account: statement.text(at: 1),
             address: statement.text(at: 2),
@@ -159,6 +161,8 @@ package enum ConversationProjection {
             endedAt: statement.optionalInt64(at: 14),
             messageCount: statement.int64(at: 16)
         )
+        row.erased = statement.int64(at: 17) != 0
+        return row
     }
 
     package static let messageColumns = """

@@ -155,6 +155,7 @@ extension ConversationRow {
             "customer": .object(["id": .string(customer)]),
         ]
         if let endedAt { fields["ended"] = .string(Timestamp.format(endedAt)) }
+        if erased { fields["erased"] = true }
         if let agent = state.assignedAgent { fields["assignedAgent"] = .string(agent) }
         if let queue = state.queue { fields["queue"] = .string(queue) }
         if let entryPoint { fields["entryPoint"] = .object(["id": .string(entryPoint)]) }

@@ -37,7 +37,7 @@ struct HubStoreCommand: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             Serve.self, Demo.self, Clients.self, Token.self, Verify.self, Rebuild.self, Backup.self, Export.self,
-            Import.self, Replay.self, Events.self, Analytics.self,
+            Import.self, Replay.self, Events.self, Analytics.self, Erase.self,
             Bench.self,
         ]
     )

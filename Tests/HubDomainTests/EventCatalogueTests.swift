@@ -85,6 +85,11 @@ struct EventCatalogueTests {
         ),
         ("message.erased", #"{"by":"01a6","conversation":"01a3","message":"01a4"}"#),
         (
+            "erasure.performed",
+            #"{"assets":[],"conversations":["01a3"],"customers":["01a2"],"id":"01a9","positions":[3,4,9],"#
+                + #""shredded":["customer/01a2","message/01a4"]}"#
+        ),
+        (
             "delivery.failed",
             #"{"application":"3d37","attempt":8,"deliveries":[{"conversation":"01a3","#
                 + #""delivery":"01a7","message":"01a4"},{"conversation":"01a3","delivery":"01a8","message":"01a5"}],"#
@@ -195,7 +200,7 @@ struct EventCatalogueTests {
             #expect(seen.contains(type), "no example of \(type)")
         }
         #expect(EventCatalogue.knownTypes.count == EventCatalogue.namedTypes.count + 18)
-        #expect(EventCatalogue.namedTypes.count == 20)
+        #expect(EventCatalogue.namedTypes.count == 21)
     }
 
     @Test func typedPayloadsAreTheProducersFields() throws {

@@ -18,6 +18,8 @@ import Testing
 struct ConversationHub {
     let api: API
     let query: API
+    /// An operator's token with every scope (`hubstore.admin`, `hubstore.audit.content`, …).
+    let admin: API
     let store: EventStore
     let callbacks: CallbackServer
     let setup: ConversationSetup
@@ -191,6 +193,13 @@ func withConversationHub(
                                 ConversationHub(
                                     api: api,
                                     query: query,
+                                    admin: API(
+                                        client: client2,
+                                        token: tokens.issue(
+                                            subject: TokenService.operatorSubject,
+                                            scopes: Set(Scope.allCases)
+                                        )
+                                    ),
                                     store: store,
                                     callbacks: callbacks,
                                     setup: setup

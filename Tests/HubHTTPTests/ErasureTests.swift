@@ -5,7 +5,10 @@ import HubDomain
 import HubReadModels
 import HubSQLite
 import HubTestSupport
+import HubTools
 import HubVault
+import Hummingbird
+import HummingbirdTesting
 import Testing
 
 /// Erasure leaves nothing behind (DESIGN.md §6): `delete.permanent` destroys the message's data key,
@@ -47,6 +50,90 @@ struct ErasureTests {
         }
     }
 
+    /// `POST /v1/erasures` with `token`'s scopes; status and body text.
+    static func erase(_ hub: ConversationHub, _ body: String, as api: API? = nil) async throws -> (Int, String) {
+        let api = api ?? hub.admin
+        return try await api.client.execute(
+            uri: "/v1/erasures",
+            method: .post,
+            headers: [.authorization: "Bearer \(api.token)", .contentType: "application/json"],
+            body: ByteBuffer(string: body)
+        ) { (Int($0.status.code), String(buffer: $0.body)) }
+    }
+
+    @Test func aCustomersErasureLeavesNoTraceButTheCountsAndTheChain() async throws {
+        try await withConversationHub { hub in
+            let mark = UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased()
+            let word = "Quokka\(mark)"
+            let contact = "erase-\(mark)@example.com"
+            let first = try await hub.sendAccepted(
+                messageBody(id: "e-1", text: "My secret is \(word)", contact: contact, phone: "5550001")
+            )
+            let conversation = try #require(first.first?.value(at: "conversation.id")?.stringValue)
+            _ = try await hub.sendAccepted(
+                messageBody(from: "custom_bot", id: "e-2", text: "Noted: \(word)", conversation: conversation)
+            )
+            _ = try await hub.sendAccepted(messageBody(id: "e-3", text: "Thanks \(word)", conversation: conversation))
+            // Another customer, kept.
+            let kept = try await hub.sendAccepted(
+                messageBody(id: "k-1", text: "Wombat\(mark) here", contact: "keep@example.com", phone: "5550002")
+            )
+            let keptConversation = try #require(kept.first?.value(at: "conversation.id")?.stringValue)
+            try await hub.callbacks.waitFor { $0.filter { $0.body.contains(word) }.count >= 3 }
+            #expect(try await SearchTests.search(hub, word).ids == [conversation])
+
+            // Bad requests and the scope first: nothing is erased.
+            for body in [#"{}"#, #"{"contact": ""}"#, #"{"contact": "a", "customer": "b"}"#, #"{"name": "x"}"#, "[1]"] {
+                let (status, text) = try await Self.erase(hub, body)
+                #expect(status == 400, "\(body): \(text)")
+            }
+            #expect(try await Self.erase(hub, #"{"contact": "nobody@example.com"}"#).0 == 404)
+            #expect(try await Self.erase(hub, #"{"contact": "\#(contact)"}"#, as: hub.query).0 == 403)
+
+            let (status, text) = try await Self.erase(hub, #"{"contact": "\#(contact.uppercased())"}"#)
+            #expect(status == 201, "\(text)")
+            let answer = try JSONValue.parse(text)
+            #expect(answer["conversations"] == .array([.string(conversation)]))
+            #expect(answer["keysDestroyed"] == .integer(1 + 3))
+            #expect(!text.contains(word) && !text.contains(contact))
+            let customer = try #require(answer["customers"]?.arrayValue?.first?.stringValue)
+            #expect(try await !Self.vaultHasKey("customer/\(customer)", hub.store))
+
+            // The event: ids, key records and positions, nothing of the content.
+            let erasure = try #require(try await hub.events().last { $0.type == "erasure.performed" })
+            #expect(erasure.data.contains("customer/\(customer)") && !erasure.data.contains(contact))
+            // Search, transcripts and the feed show it erased; the other customer is untouched.
+            #expect(try await SearchTests.search(hub, word).ids.isEmpty)
+            #expect(try await SearchTests.search(hub, "wombat\(mark)").ids == [keptConversation])
+            let (_, transcript) = try await hub.queryText("/v1/conversations/\(conversation)/transcript")
+            let document = try JSONValue.parse(transcript)
+            #expect(document.value(at: "conversation.erased") == .bool(true), "\(transcript)")
+            #expect(document["messages"]?.arrayValue?.isEmpty == true)
+            let (_, feed) = try await hub.admin.client.execute(
+                uri: "/v1/events?stream=conversation/\(conversation)&limit=1000",
+                method: .get,
+                headers: [.authorization: "Bearer \(hub.admin.token)"]
+            ) { (Int($0.status.code), String(buffer: $0.body)) }
+            #expect(
+                feed.contains("$sealed:v1:") && !feed.contains(word),
+                "sealed content stays sealed: \(feed.prefix(300))"
+            )
+            // Its counts stay in the metrics.
+            let (_, metrics) = try await hub.queryText("/v1/analytics/conversations")
+            #expect(try JSONValue.parse(metrics).value(at: "total.conversations.started") == 2)
+            // It takes no more messages, and the contact now finds nobody.
+            let (refused, _) = try await hub.send(messageBody(id: "e-4", text: "again", conversation: conversation))
+            #expect(refused == 400)
+            #expect(try await Self.erase(hub, #"{"contact": "\#(contact)"}"#).0 == 404)
+
+            // No file of the data directory holds the text or the contact; the chain verifies.
+            for text in [word, word.lowercased(), contact] {
+                try await Self.expectGone(text, from: hub.store.directory)
+            }
+            #expect(try await ChainVerifier(databasePath: hub.store.directory.databasePath).verify().isIntact)
+        }
+    }
+
     static func vaultHasKey(_ record: String, _ store: EventStore) async throws -> Bool {
         try await store.pool.read { try $0.singleInt64(sql: "SELECT count(*) FROM vault_keys WHERE id = ?", [record]) }
             == 1
@@ -58,7 +145,9 @@ struct ErasureTests {
         let deadline = ContinuousClock.now + .seconds(10)
         var holding: [String] = []
         repeat {
-            holding = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { name in
+            // Every file, those under `assets/` too.
+            let names = FileManager.default.enumerator(atPath: directory.path)?.allObjects.compactMap { $0 as? String }
+            holding = (names ?? []).filter { name in
                 let data = FileManager.default.contents(atPath: directory.path + "/" + name) ?? Data()
                 return data.range(of: Data(text.utf8)) != nil
             }

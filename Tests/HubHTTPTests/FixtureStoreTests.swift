@@ -54,11 +54,19 @@ import Testing
             for table in tables {
                 let rows = try connection.singleInt64(sql: "SELECT count(*) FROM saved.\(table)") ?? 0
                 #expect(rows > 0, "the fixture has rows in \(table)")
+                // The old version's columns (a later one added `conversations.erased`, 0 for all of them).
+                let names = try connection.prepare(sql: "SELECT name FROM pragma_table_info(?, 'saved')")
+                try names.bind([table])
+                var columns: [String] = []
+                while try names.step() { columns.append(names.text(at: 0)) }
+                let list = columns.joined(separator: ", ")
                 let onlySaved = try connection.singleInt64(
-                    sql: "SELECT count(*) FROM (SELECT * FROM saved.\(table) EXCEPT SELECT * FROM main.\(table))"
+                    sql:
+                        "SELECT count(*) FROM (SELECT \(list) FROM saved.\(table) EXCEPT SELECT \(list) FROM main.\(table))"
                 )
                 let onlyRebuilt = try connection.singleInt64(
-                    sql: "SELECT count(*) FROM (SELECT * FROM main.\(table) EXCEPT SELECT * FROM saved.\(table))"
+                    sql:
+                        "SELECT count(*) FROM (SELECT \(list) FROM main.\(table) EXCEPT SELECT \(list) FROM saved.\(table))"
                 )
                 #expect(
                     onlySaved == 0 && onlyRebuilt == 0,

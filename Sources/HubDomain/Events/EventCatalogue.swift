@@ -31,6 +31,7 @@ package struct EventCatalogue: Sendable {
         MessageSoftDeleted.self, MessageRestored.self, MessageErased.self,
         DeliveryAttempted.self, DeliverySucceeded.self, DeliveryFailed.self,
         AssetRequested.self, AssetUploaded.self, AssetAttached.self, AssetDeleted.self,
+        ErasurePerformed.self,
     ]
 
     private static let byName: [String: any NamedDomainEvent.Type] = Dictionary(

@@ -14,5 +14,6 @@ extension EventStoreSchema {
         migration0008,
         migration0009,
         migration0010,
+        migration0011,
     ]
 }

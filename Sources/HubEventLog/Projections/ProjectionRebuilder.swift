@@ -192,6 +192,26 @@ public struct ProjectionRebuilder {
                         )
                         continue
                     }
+                    let columns =
+                        "SELECT group_concat(name) FROM (SELECT name FROM pragma_table_info(?, ?) ORDER BY cid)"
+                    let liveColumns = try connection.singleText(sql: columns, [table, "live"])
+                    guard liveColumns == (try connection.singleText(sql: columns, [table, "main"])) else {
+                        // A store written by the version before a migration that no server has run yet.
+                        reports.append(
+                            .init(
+                                projection: projection.name,
+                                live: TableFingerprint(
+                                    table: table,
+                                    rows: try connection.singleInt64(sql: "SELECT count(*) FROM live.\(table)") ?? 0,
+                                    digest: "older columns"
+                                ),
+                                rebuilt: rebuilt,
+                                difference: "the table has an older version's columns (\(liveColumns ?? "")): "
+                                    + "`hubstore serve` or `hubstore rebuild` migrates the store first"
+                            )
+                        )
+                        continue
+                    }
                     let live = try TableFingerprint.compute(table, connection, schema: "live")
                     var difference: String?
                     if rebuilt != live {

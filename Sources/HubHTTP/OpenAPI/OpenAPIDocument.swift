@@ -334,6 +334,33 @@ enum OpenAPIDocument {
                 parameters: analyticsFilters
             ),
             Operation(
+                method: "post",
+                path: "/v1/erasures",
+                summary: "Erase a customer (by contact address, optionally at one account, or by customer id): their "
+                    + "keys are destroyed and their plaintext removed from every read model; the log keeps its events",
+                scopes: [.admin],
+                requestBody: .object([
+                    "required": true,
+                    "content": .object([
+                        "application/json": .object([
+                            "schema": .object([
+                                "type": "object", "additionalProperties": false,
+                                "description": "contact (with account, optionally) or customer",
+                                "properties": .object([
+                                    "contact": .object(["type": "string", "minLength": 1, "maxLength": 1024]),
+                                    "account": .object(["type": "string", "minLength": 1, "maxLength": 1024]),
+                                    "customer": .object(["type": "string", "minLength": 1, "maxLength": 1024]),
+                                ]),
+                            ])
+                        ])
+                    ]),
+                ]),
+                responses: [
+                    "201": "{id, position, customers, conversations, messages, keysDestroyed, assetsDeleted}",
+                    "400": "Bad body", "404": "No customer matches",
+                ]
+            ),
+            Operation(
                 method: "get",
                 path: "/v1/events",
                 summary: "The event feed in the export form: JSON pages, or NDJSON (Accept: application/x-ndjson); "

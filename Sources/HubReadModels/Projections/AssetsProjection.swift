@@ -68,6 +68,13 @@ package struct AssetsProjection: Projection {
                 sql: "UPDATE \(assets) SET state = 'deleted', position = ? WHERE id = ?",
                 [event.position, try event.payload(AssetDeleted.self).id]
             )
+        case ErasurePerformed.type:
+            for id in try event.payload(ErasurePerformed.self).assets {
+                try context.connection.run(
+                    sql: "UPDATE \(assets) SET state = 'deleted', position = ? WHERE id = ?",
+                    [event.position, id]
+                )
+            }
         default: break
         }
     }

@@ -68,6 +68,20 @@ package struct OutboxProjection: Projection {
                 event,
                 context
             )
+        case ErasurePerformed.type:
+            // Nothing of an erased conversation goes out any more, and no kept body stays.
+            for conversation in try event.payload(ErasurePerformed.self).conversations {
+                try context.connection.run(
+                    sql: """
+                        UPDATE \(context.table("deliveries")) SET payload = NULL,
+                            state = CASE WHEN state = 'pending' THEN 'failed' ELSE state END,
+                            last_error = CASE WHEN state = 'pending' THEN 'erased' ELSE last_error END,
+                            finished_at = CASE WHEN state = 'pending' THEN ? ELSE finished_at END
+                        WHERE conversation = ?
+                        """,
+                    [event.recordedAt, conversation]
+                )
+            }
         default: break
         }
     }

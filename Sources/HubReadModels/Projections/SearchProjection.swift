@@ -9,7 +9,8 @@ import HubSQLite
 /// - `message.received` with a text, not redacted: indexed;
 /// - `message.softDeleted` / `message.restored`: hidden / shown again (its text stays indexed, so an
 ///   undo can find it again, but a hidden message is never a match);
-/// - `message.erased`: its text leaves the index.
+/// - `message.erased`: its text leaves the index;
+/// - `erasure.performed`: the erased conversations' texts leave it, and it is merged (see below).
 package struct SearchProjection: Projection {
     package let name = "search"
     package let version = 1
@@ -80,6 +81,19 @@ package struct SearchProjection: Projection {
                 [message]
             )
             try context.connection.run(sql: "DELETE FROM \(messages) WHERE message = ?", [message])
+        case ErasurePerformed.type:
+            let text = context.table("message_text")
+            for conversation in try event.payload(ErasurePerformed.self).conversations {
+                try context.connection.run(
+                    sql: "DELETE FROM \(text) WHERE rowid IN (SELECT row FROM \(messages) WHERE conversation = ?)",
+                    [conversation]
+                )
+                try context.connection.run(sql: "DELETE FROM \(messages) WHERE conversation = ?", [conversation])
+            }
+            // FTS5 (before SQLite 3.42's secure-delete) only marks deleted rows: their words stay in the
+            // index's segments until those are merged. Merging them all drops them (with secure_delete
+            // on, the freed pages are zeroed).
+            try context.connection.run(sql: "INSERT INTO \(text) (\(text)) VALUES ('optimize')")
         default:
             break
         }

@@ -210,6 +210,26 @@ package struct TranscriptRows {
     }
 
     /// `message.softDeleted|restored|erased`: the target message's row.
+    /// `erasure.performed`: the customers' conversations keep their ids, times and counts, nothing of
+    /// what was said or who said it: no identity, no contact keys, no content, text or attributes, and
+    /// a customer sender without a participant (as a rebuild, unable to open them, leaves them).
+    package func erase(_ erasure: ErasurePerformed) throws {
+        for conversation in erasure.conversations {
+            try updateConversation("customer_state = NULL, erased = 1", of: "conversation/\(conversation)")
+            try connection.run(
+                sql: """
+                    UPDATE \(messages) SET erased = 1, text = NULL, content = '{}', attributes = NULL,
+                        sender = CASE WHEN sender_type = 'customer' THEN '{"type":"customer"}' ELSE sender END
+                    WHERE conversation = ?
+                    """,
+                [conversation]
+            )
+        }
+        for customer in erasure.customers {
+            try connection.run(sql: "DELETE FROM \(context.table("customer_contacts")) WHERE customer = ?", [customer])
+        }
+    }
+
     package func updateMessage(_ change: String, _ message: String) throws {
         try connection.run(
             sql: "UPDATE \(messages) SET \(change), position = ? WHERE id = ?",

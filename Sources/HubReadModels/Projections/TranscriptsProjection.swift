@@ -11,6 +11,8 @@ import HubVault
 /// content here, as its `message.erased` leaves it.
 package struct TranscriptsProjection: Projection {
     package let name = "transcripts"
+    /// Still 1 with `conversations.erased`: migration 0011 added the column to existing stores, whose
+    /// logs hold no erasure, so their tables are what a rebuild would make.
     package let version = 1
     package let schema = ProjectionSchema(
         tables: ["conversations", "messages", "customer_contacts"],
@@ -63,6 +65,7 @@ package struct TranscriptsProjection: Projection {
                 "erased = 1, text = NULL, content = '{}', attributes = NULL",
                 try event.payload(MessageErased.self).message
             )
+        case ErasurePerformed.type: try rows.erase(try event.payload(ErasurePerformed.self))
         case DeliverySucceeded.type:
             try rows.delivered(try event.payload(DeliverySucceeded.self).deliveries, succeeded: true)
         case DeliveryFailed.type:
@@ -72,7 +75,7 @@ package struct TranscriptsProjection: Projection {
     }
 }
 
-/// The tables' SQL, as migrations 0004 and 0008 left them.
+/// The tables' SQL, as migrations 0004, 0008 and 0011 left them.
 package enum TranscriptsSchema {
     package static let statements = [
         """
@@ -103,7 +106,8 @@ package enum TranscriptsSchema {
             ended_at        INTEGER,
             last_activity   INTEGER NOT NULL,
             message_count   INTEGER NOT NULL DEFAULT 0,
-            position        INTEGER NOT NULL
+            position        INTEGER NOT NULL,
+            erased          INTEGER NOT NULL DEFAULT 0
         ) STRICT, WITHOUT ROWID
         """,
         "CREATE INDEX {conversations}_by_started ON {conversations} (started_at, id)",
