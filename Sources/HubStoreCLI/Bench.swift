@@ -8,7 +8,7 @@ extension HubStoreCommand {
     struct Bench: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Measure HubStore against its references, in one run.",
-            subcommands: [Append.self, Ingest.self, Rebuild.self, Replay.self]
+            subcommands: [Append.self, Ingest.self, Rebuild.self, Replay.self, Query.self]
         )
     }
 }

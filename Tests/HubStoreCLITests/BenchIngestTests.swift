@@ -22,3 +22,28 @@ struct BenchIngestTests {
         #expect(report["p99_ms"] != nil && report["ratio"] != nil)
     }
 }
+
+/// `hubstore bench query` end to end, small: every measurement taken, every position delivered once.
+@Suite(.timeLimit(.minutes(3)))
+struct BenchQueryTests {
+    @Test func aSmallQueryRunMeasuresEverythingAndTheTailMissesNothing() async throws {
+        let result = try await ChildProcess.run([
+            "bench", "query", "--messages", "300", "--tail-messages", "100", "--subscribers", "2", "--requests", "20",
+            "--json",
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try #require(
+            try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        )
+        #expect(report["gaps"] as? Int == 0)
+        #expect((report["events"] as? Int ?? 0) > 900)
+        for key in ["reference_healthz", "transcript_200", "search", "analytics_30_days"] {
+            let latency = report[key] as? [String: Any]
+            #expect((latency?["p99_ms"] as? Double ?? 0) > 0, "\(key)")
+        }
+        #expect((report["catch_up_events_per_s"] as? [Double])?.count == 1)
+        #expect((report["live_events_per_s"] as? [Double])?.count == 1)
+        #expect((report["ingest_alone_messages_per_s"] as? Double ?? 0) > 0)
+        #expect((report["targets"] as? [String: Bool])?.count == 5)
+    }
+}

@@ -1,0 +1,329 @@
+public import AsyncHTTPClient
+import Foundation
+import HubDelivery
+import HubDomain
+import HubEventLog
+import HubHTTP
+import HubSQLite
+import Logging
+import NIOCore
+import NIOHTTP1
+import Synchronization
+
+/// `hubstore bench query`: the query API on a store of realistic traffic (the ingest benchmark's mix),
+/// in one hub in this process (DESIGN.md §10; issue targets):
+/// - the transcript of a 200-message conversation, search, and 30 days of analytics, each as the
+///   latencies of sequential requests over one keep-alive client, beside the same client's
+///   `GET /healthz` (the reference: what a request costs here without any query);
+/// - the live tail: subscribers of `GET /v1/events/live` reading the whole log from position 1 while
+///   ingest runs (events/s each), with every position checked to arrive once and in order;
+/// - ingest with subscribers following live vs without, each as its ratio to the ingest reference.
+public struct QueryBenchmark: Sendable {
+    public struct Options: Sendable {
+        /// Messages ingested to make the store (about three events each).
+        public var messages: Int
+        /// Messages of each ingest phase (without and with subscribers).
+        public var tailMessages: Int
+        public var subscribers: Int
+        public var senders: Int
+        public var requests: Int
+
+        public init(messages: Int, tailMessages: Int, subscribers: Int, senders: Int = 64, requests: Int = 1000) {
+            self.messages = messages
+            self.tailMessages = tailMessages
+            self.subscribers = subscribers
+            self.senders = senders
+            self.requests = requests
+        }
+    }
+
+    /// Latencies of sequential requests, in milliseconds.
+    public struct Latency: Sendable {
+        public var count: Int
+        public var p50: Double
+        public var p99: Double
+        public var max: Double
+
+        init(_ samples: [Double]) {
+            let sorted = samples.sorted()
+            count = sorted.count
+            func at(_ p: Double) -> Double {
+                sorted.isEmpty ? 0 : sorted[Swift.min(sorted.count - 1, Int(Double(sorted.count) * p))]
+            }
+            p50 = at(0.5)
+            p99 = at(0.99)
+            max = sorted.last ?? 0
+        }
+    }
+
+    public struct Result: Sendable {
+        public var events: Int64
+        public var conversations: Int
+        public var reference: Latency
+        public var transcript: Latency
+        public var search: Latency
+        public var analytics: Latency
+        public var agents: Latency
+        /// Each subscriber's events/s reading the log from position 1 while ingest ran.
+        public var catchUpEventsPerSecond: [Double]
+        /// Each live subscriber's events/s during the ingest it followed.
+        public var liveEventsPerSecond: [Double]
+        /// Positions a subscriber missed or got twice or out of order (must be 0).
+        public var gaps: Int
+        public var ingestReferenceRequestsPerSecond: Double
+        public var ingestAlone: Double
+        public var ingestWithSubscribers: Double
+    }
+
+    public let options: Options
+
+    public init(options: Options) { self.options = options }
+
+    public func run(log: @escaping @Sendable (String) -> Void) async throws -> Result {
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("hubstore-bench-query-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var configuration = ServerConfiguration(port: 0, store: EventStoreConfiguration(dataDirectory: directory))
+        configuration.delivery.maxConcurrentPerEndpoint = 64
+        let server = configuration
+        let logger = Logger(label: "hubstore", factory: { _ in SwiftLogNoOpLogHandler() })
+        let options = self.options
+        let delivered = Counter(0)
+        let accept: CallbackReceiver.Handler = { _, _, _, body in
+            delivered.value.add(IngestBenchmark.occurrences(of: #""recipients":"#, in: body), ordering: .relaxed)
+            return (200, "{}")
+        }
+        return try await CallbackReceiver.run(accept) { receiver in
+            try await InProcessHub.run(server, logger: logger) { hub in
+                let setup = try await IngestBenchmark.configure(hub, callbacks: receiver.baseURL)
+                func ingest(_ messages: Int) async throws -> IngestBenchmark.Result {
+                    try await IngestBenchmark.drive(
+                        hub,
+                        receiver: receiver,
+                        delivered: delivered,
+                        setup: setup,
+                        options: .init(
+                            messages: messages,
+                            senders: options.senders,
+                            synchronous: .full,
+                            dataDirectory: directory
+                        ),
+                        log: log
+                    )
+                }
+                log("making the store: \(options.messages) messages of the ingest benchmark's mix")
+                let made = try await ingest(options.messages)
+                let conversation = try await Self.longConversation(hub, setup: setup, messages: 200)
+                let events = try await Self.head(hub)
+                log("store: \(events) events, \(made.conversations + 1) conversations")
+                return try await Self.measure(
+                    hub,
+                    options: options,
+                    conversation: conversation,
+                    events: events,
+                    conversations: made.conversations + 1,
+                    ingest: ingest,
+                    log: log
+                )
+            }
+        }
+    }
+
+    private static func measure(
+        _ hub: InProcessHub,
+        options: Options,
+        conversation: String,
+        events: Int64,
+        conversations: Int,
+        ingest: (Int) async throws -> IngestBenchmark.Result,
+        log: @escaping @Sendable (String) -> Void
+    ) async throws -> Result {
+        let requests = options.requests
+        let reference = try await latencies(hub, requests) { _ in "/healthz" }
+        log(String(format: "reference: GET /healthz p50 %.2f ms, p99 %.2f ms", reference.p50, reference.p99))
+        let transcript = try await latencies(hub, requests) { _ in "/v1/conversations/\(conversation)/transcript" }
+        log(String(format: "transcript (200 messages): p50 %.2f ms, p99 %.2f ms", transcript.p50, transcript.p99))
+        let queries = [
+            "order", "number AND where", "\"my order number\"", "look*", "moment NOT please", "reply",
+            "customer OR bot", "order number", "\"one moment\"", "lookup OR look",
+        ]
+        let search = try await latencies(hub, requests) { index in
+            let query = queries[index % queries.count]
+            return "/v1/search?q=" + (query.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? query)
+        }
+        log(String(format: "search: p50 %.2f ms, p99 %.2f ms", search.p50, search.p99))
+        let analytics = try await latencies(hub, 50) { _ in "/v1/analytics/conversations?interval=day" }
+        log(
+            String(
+                format: "analytics (30 days, all accounts, per day): p50 %.2f ms, max %.2f ms",
+                analytics.p50,
+                analytics.max
+            )
+        )
+        let agents = try await latencies(hub, 50) { _ in "/v1/analytics/agents" }
+
+        let ingestReference = try await IngestBenchmark.reference(
+            hub,
+            options: .init(messages: 20_000, senders: options.senders, synchronous: .full, dataDirectory: nil)
+        )
+        log(String(format: "ingest reference: GET /healthz %.0f requests/s", ingestReference.requestsPerSecond))
+        let alone = try await ingest(options.tailMessages)
+        log(String(format: "ingest alone: %.0f messages/s", alone.messagesPerSecond))
+
+        // Live subscribers from the head, and catching-up ones from position 1, while ingest runs.
+        let start = try await head(hub)
+        let (withSubscribers, live, catchUp) = try await withThrowingTaskGroup(
+            of: (Bool, SubscriberOutcome).self
+        ) { group in
+            let stop = Counter(.max)
+            for index in 0..<options.subscribers {
+                let fromStart = index % 2 == 1
+                group.addTask {
+                    (fromStart, try await subscribe(hub, after: fromStart ? 0 : start, caughtUpAt: start, until: stop))
+                }
+            }
+            let result = try await ingest(options.tailMessages)
+            stop.value.store(Int(try await head(hub)), ordering: .relaxed)
+            var live: [SubscriberOutcome] = []
+            var catchUp: [SubscriberOutcome] = []
+            for try await (fromStart, outcome) in group {
+                if fromStart { catchUp.append(outcome) } else { live.append(outcome) }
+            }
+            return (result, live, catchUp)
+        }
+        log(
+            String(
+                format: "ingest with %d subscribers: %.0f messages/s",
+                options.subscribers,
+                withSubscribers.messagesPerSecond
+            )
+        )
+        return Result(
+            events: events,
+            conversations: conversations,
+            reference: reference,
+            transcript: transcript,
+            search: search,
+            analytics: analytics,
+            agents: agents,
+            catchUpEventsPerSecond: catchUp.map(\.catchUpEventsPerSecond),
+            liveEventsPerSecond: live.map { Double($0.count) / max(withSubscribers.seconds, 1e-9) },
+            gaps: (live + catchUp).reduce(0) { $0 + $1.gaps },
+            ingestReferenceRequestsPerSecond: ingestReference.requestsPerSecond,
+            ingestAlone: alone.messagesPerSecond,
+            ingestWithSubscribers: withSubscribers.messagesPerSecond
+        )
+    }
+
+    /// `requests` sequential GETs of `path(i)`, each expected to answer 200.
+    static func latencies(
+        _ hub: InProcessHub,
+        _ requests: Int,
+        _ path: (Int) -> String
+    ) async throws -> Latency {
+        var samples: [Double] = []
+        samples.reserveCapacity(requests)
+        for index in 0..<requests {
+            let started = ContinuousClock.now
+            let (status, body) = try await hub.call(.GET, path(index))
+            samples.append(AppendBenchmark.seconds(started.duration(to: .now)) * 1000)
+            guard status == 200 else { throw InProcessHubError("GET \(path(index)): \(status) \(body.prefix(200))") }
+        }
+        return Latency(samples)
+    }
+
+    static func head(_ hub: InProcessHub) async throws -> Int64 {
+        let (_, text) = try await hub.call(.GET, "/v1/events?limit=1")
+        guard case .integer(let head)? = (try JSONValue.parse(text))["head"] else {
+            throw InProcessHubError("no head in \(text.prefix(200))")
+        }
+        return head
+    }
+
+    /// A conversation of `messages` messages, customer and bot taking turns.
+    static func longConversation(
+        _ hub: InProcessHub,
+        setup: IngestBenchmark.Setup,
+        messages: Int
+    ) async throws
+        -> String
+    {
+        var conversation: String?
+        for turn in 0..<messages {
+            let body = IngestBenchmark.message(
+                turn: turn,
+                sender: 9999,
+                conversationNumber: 1,
+                conversation: conversation,
+                participant: setup.participant
+            )
+            let (status, text) = try await hub.call(
+                .POST,
+                "/conversation/conversationmgr/v3/conversations/messages",
+                body: body
+            )
+            guard status == 202,
+                let id = (try JSONValue.parse(text)).value(at: "messages")?["message"]?.arrayValue?.first?
+                    .value(at: "conversation.id")?.stringValue
+            else { throw InProcessHubError("the long conversation's message \(turn): \(status) \(text.prefix(200))") }
+            conversation = id
+        }
+        return conversation ?? ""
+    }
+
+    struct SubscriberOutcome: Sendable {
+        var count = 0
+        var gaps = 0
+        /// Events and seconds until it reached the head the ingest started from.
+        var caughtUp: (count: Int, seconds: Double)?
+        var catchUpEventsPerSecond: Double {
+            caughtUp.map { Double($0.count) / max($0.seconds, 1e-9) } ?? 0
+        }
+    }
+
+    /// Follows the live feed after `after` until it has seen position `until` (once that is set),
+    /// counting events by their `id:` lines and checking each is the next position; notes when it
+    /// reached `caughtUpAt`.
+    static func subscribe(
+        _ hub: InProcessHub,
+        after: Int64,
+        caughtUpAt: Int64,
+        until: Counter
+    ) async throws
+        -> SubscriberOutcome
+    {
+        var request = HTTPClientRequest(url: hub.baseURL + "/v1/events/live?from=\(after + 1)&heartbeat=1")
+        request.headers.add(name: "Authorization", value: "Bearer \(hub.token)")
+        request.headers.add(name: "Accept", value: "text/event-stream")
+        let started = ContinuousClock.now
+        let response = try await hub.client.execute(request, timeout: .hours(1))
+        guard response.status == .ok else { throw InProcessHubError("live feed: \(response.status.code)") }
+        var outcome = SubscriberOutcome()
+        var last = after
+        var line: [UInt8] = []
+        for try await buffer in response.body {
+            for byte in buffer.readableBytesView {
+                guard byte == 0x0A else {
+                    if line.count < 24 { line.append(byte) }
+                    continue
+                }
+                if line.count > 4, line[0] == UInt8(ascii: "i"), line[1] == UInt8(ascii: "d"),
+                    line[2] == UInt8(ascii: ":"),
+                    let position = Int64(
+                        String(decoding: line.dropFirst(3), as: UTF8.self).trimmingCharacters(in: .whitespaces)
+                    )
+                {
+                    if position != last + 1 { outcome.gaps += 1 }
+                    last = position
+                    outcome.count += 1
+                    if position == caughtUpAt {
+                        outcome.caughtUp = (outcome.count, AppendBenchmark.seconds(started.duration(to: .now)))
+                    }
+                }
+                line.removeAll(keepingCapacity: true)
+            }
+            if last >= Int64(until.value.load(ordering: .relaxed)) { break }
+        }
+        return outcome
+    }
+}
