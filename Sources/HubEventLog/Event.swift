@@ -150,7 +150,7 @@ public struct AppendResult: Sendable, Equatable {
 }
 
 /// Which events a read of the whole log returns.
-public struct EventFilter: Sendable, Equatable {
+public struct EventFilter: Sendable, Hashable {
     /// Only these types (all when empty).
     public var types: [String]
     /// Only streams that start with this prefix, e.g. `conversation/`.

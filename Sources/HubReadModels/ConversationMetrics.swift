@@ -341,7 +341,12 @@ public struct ConversationMetrics: Sendable {
 /// Comma-separated values (RFC 4180): a header line, then one line per row, CRLF-terminated.
 public enum CSV {
     public static func table(_ header: [String], _ rows: [[String]]) -> String {
-        ([header] + rows).map { $0.map(field).joined(separator: ",") + "\r\n" }.joined()
+        ([header] + rows).map(line).joined()
+    }
+
+    /// One line: the fields, quoted where needed, comma-separated, CRLF-terminated.
+    public static func line(_ fields: [String]) -> String {
+        fields.map(field).joined(separator: ",") + "\r\n"
     }
 
     /// A field, quoted when it holds a comma, a quote or a line break.

@@ -121,24 +121,89 @@ public struct ConversationQueries: Sendable {
         }
     }
 
-    /// One line of a transcript.
-    public struct Line: Sendable, Equatable {
-        public var json: JSONValue
-        /// The line as plain text: time, sender and text, line breaks in the text as spaces.
-        public var plainText: String
+    /// How a transcript is written: a JSON document, one JSON line a message, or one text line a message.
+    public enum TranscriptFormat: Sendable {
+        case json, ndjson, text
     }
 
-    /// The transcript of a conversation: its visible lines in order (typing events, hidden and
-    /// erased messages left out); `nil` when there is no such conversation.
-    public func transcript(_ id: String) async throws -> (conversation: JSONValue, lines: [Line])? {
+    /// The transcript of a conversation, written in `format`: its visible lines in order (typing
+    /// events, hidden and erased messages left out); `nil` when there is no such conversation.
+    ///
+    /// The JSON forms are written from the stored JSON columns as they are (the projection stores them
+    /// canonical: compact, keys sorted, as ``JSONValue`` writes them), without parsing them again.
+    public func transcript(_ id: String, format: TranscriptFormat) async throws -> [UInt8]? {
         try await store.pool.read { connection in
             guard let row = try ConversationProjection.conversation(id, connection) else { return nil }
-            let lines = try ConversationProjection.messages(of: row.id, visibleOnly: true, connection).map { message in
-                var json = message.documentJSON.objectValue ?? [:]
-                json["seq"] = .integer(message.seq)
-                return Line(json: .object(json), plainText: message.plainTranscriptLine)
+            var body: [UInt8] = []
+            switch format {
+            case .text:
+                for message in try ConversationProjection.messages(of: row.id, visibleOnly: true, connection) {
+                    body.append(contentsOf: message.plainTranscriptLine.utf8)
+                    body.append(0x0A)
+                }
+            case .json:
+                body.append(contentsOf: #"{"conversation":"#.utf8)
+                row.summaryJSON.write(to: &body)
+                body.append(contentsOf: #","messages":["#.utf8)
+                try Self.writeLines(of: row.id, connection, to: &body, separator: UInt8(ascii: ","))
+                body.append(contentsOf: "]}".utf8)
+            case .ndjson:
+                try Self.writeLines(of: row.id, connection, to: &body, separator: nil)
             }
-            return (row.summaryJSON, lines)
+            return body
+        }
+    }
+
+    /// Each visible message as `{"content","created","id","messageId"?,"recipients":{"recipient"},
+    /// "sender","sent"?,"seq","status","type":{"value"}}`, keys sorted; between them `separator`, or a
+    /// newline after each without one.
+    private static func writeLines(
+        of conversation: String,
+        _ connection: Connection,
+        to body: inout [UInt8],
+        separator: UInt8?
+    ) throws {
+        let statement = try connection.cachedStatement(
+            sql: """
+                SELECT content, created_at, id, message_id, recipients, sender, sent_at, seq, status, type
+                FROM messages WHERE conversation = ? AND transcript = 1 AND hidden = 0 AND erased = 0 ORDER BY seq
+                """
+        )
+        defer { statement.reset() }
+        try statement.bind([conversation])
+        var first = true
+        func raw(_ column: Int) { statement.withBlob(at: column) { body.append(contentsOf: $0) } }
+        func string(_ column: Int) { JSONValue.writeString(statement.text(at: column), to: &body) }
+        while try statement.step() {
+            if let separator, !first { body.append(separator) }
+            first = false
+            body.append(contentsOf: #"{"content":"#.utf8)
+            raw(0)
+            body.append(contentsOf: #","created":""#.utf8)
+            body.append(contentsOf: Timestamp.format(statement.int64(at: 1)).utf8)
+            body.append(contentsOf: #"","id":"#.utf8)
+            string(2)
+            if !statement.isNull(at: 3) {
+                body.append(contentsOf: #","messageId":"#.utf8)
+                string(3)
+            }
+            body.append(contentsOf: #","recipients":{"recipient":"#.utf8)
+            raw(4)
+            body.append(contentsOf: #"},"sender":"#.utf8)
+            raw(5)
+            if let sent = statement.optionalInt64(at: 6) {
+                body.append(contentsOf: #","sent":""#.utf8)
+                body.append(contentsOf: Timestamp.format(sent).utf8)
+                body.append(UInt8(ascii: "\""))
+            }
+            body.append(contentsOf: #","seq":"#.utf8)
+            body.append(contentsOf: String(statement.int64(at: 7)).utf8)
+            body.append(contentsOf: #","status":"#.utf8)
+            string(8)
+            body.append(contentsOf: #","type":{"value":"#.utf8)
+            string(9)
+            body.append(contentsOf: "}}".utf8)
+            if separator == nil { body.append(0x0A) }
         }
     }
 }

@@ -29,9 +29,16 @@ public struct EventFeed: Sendable {
     }
 
     /// The events after `position` that pass the filter, at most `limit`, from one snapshot.
-    public func page(after position: Int64, filter: EventFilter, limit: Int, openContent: Bool) async throws -> Page {
+    /// With `through` (a committed position), only up to it: the same page for every reader.
+    public func page(
+        after position: Int64,
+        through: Int64? = nil,
+        filter: EventFilter,
+        limit: Int,
+        openContent: Bool
+    ) async throws -> Page {
         try await store.pool.read { connection in
-            let head = try connection.singleInt64(sql: "SELECT coalesce(max(position), 0) FROM events") ?? 0
+            let head = try through ?? connection.singleInt64(sql: "SELECT coalesce(max(position), 0) FROM events") ?? 0
             var events = try EventLog.readAll(after: position, through: head, filter: filter, limit: limit, connection)
             if openContent, let vault { events = try events.map { try Self.opened($0, vault, connection) } }
             let scanned = events.count == limit ? events.last!.position : head

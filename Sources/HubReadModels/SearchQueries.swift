@@ -47,6 +47,9 @@ public struct SearchQueries: Sendable {
         public var reason: String
     }
 
+    /// The most matching messages a search ranks: the newest that many (README "Search").
+    public static let rankedWindow = 4096
+
     public static let markStart = "<mark>"
     public static let markEnd = "</mark>"
 
@@ -59,11 +62,11 @@ public struct SearchQueries: Sendable {
     ) async throws -> (hits: [JSONValue], more: Bool) {
         try await store.pool.read { connection in
             var conditions = ["s.hidden = 0"]
-            var arguments: [any SQLiteBindable] = [query]
+            var filters: [any SQLiteBindable] = []
             func add(_ condition: String, _ value: (any SQLiteBindable)?) {
                 guard let value else { return }
                 conditions.append(condition)
-                arguments.append(value)
+                filters.append(value)
             }
             add("c.account = ?", filter.account)
             add("c.channel_type = ?", filter.channelType)
@@ -72,20 +75,37 @@ public struct SearchQueries: Sendable {
             add("s.created_at <= ?", filter.until)
             add("c.state = ?", filter.state)
             add("c.escalated = ?", filter.escalated.map { Int64($0 ? 1 : 0) })
-            arguments.append(Int64(limit + 1))
-            arguments.append(Int64(offset))
+            let matching = conditions.joined(separator: " AND ")
+            // Ranking costs a few microseconds a message: past `rankedWindow` matching messages (those
+            // that pass the filters), only the newest that many are ranked; the oldest of them bounds
+            // the ranked search.
+            let window = try connection.prepare(
+                sql: """
+                    SELECT count(*), min(row) FROM (
+                        SELECT t.rowid AS row FROM message_text t JOIN search_messages s ON s.row = t.rowid
+                            JOIN conversations c ON c.id = s.conversation
+                        WHERE message_text MATCH ? AND \(matching) ORDER BY t.rowid DESC LIMIT ?
+                    )
+                    """
+            )
+            try window.bind([query] + filters + [Int64(Self.rankedWindow)])
+            guard try Self.matching({ try window.step() }), window.int64(at: 0) > 0 else { return ([], false) }
+            let oldest = window.int64(at: 1)
+            // Filtered before ranking: BM25 is computed only for the messages that pass.
             let statement = try connection.prepare(
                 sql: """
                     WITH hits AS MATERIALIZED (
-                        SELECT rowid AS row, bm25(message_text) AS rank FROM message_text WHERE message_text MATCH ?
+                        SELECT t.rowid AS row, bm25(message_text) AS rank FROM message_text t
+                            JOIN search_messages s ON s.row = t.rowid JOIN conversations c ON c.id = s.conversation
+                        WHERE message_text MATCH ? AND t.rowid >= ? AND \(matching)
                     )
                     SELECT s.conversation, min(h.rank) AS best, s.row, s.message, s.sender_type, s.created_at,
                         c.account, c.channel_type, c.state, c.escalated, c.started_at, count(*)
                     FROM hits h JOIN search_messages s ON s.row = h.row JOIN conversations c ON c.id = s.conversation
-                    WHERE \(conditions.joined(separator: " AND "))
                     GROUP BY s.conversation ORDER BY best, s.conversation LIMIT ? OFFSET ?
                     """
             )
+            let arguments: [any SQLiteBindable] = [query, oldest] + filters + [Int64(limit + 1), Int64(offset)]
             try statement.bind(arguments)
             var rows: [(row: Int64, json: [String: JSONValue])] = []
             while try Self.matching({ try statement.step() }) {
@@ -113,18 +133,23 @@ public struct SearchQueries: Sendable {
                 )
             }
             let more = rows.count > limit
+            let shown = rows.prefix(limit)
+            // All the snippets in one pass over the ranked range: the query (a prefix's expansion above
+            // all) is evaluated once, not once a snippet.
             let snippet = try connection.prepare(
                 sql: """
-                    SELECT snippet(message_text, 0, ?, ?, '…', 16) FROM message_text
-                    WHERE message_text MATCH ? AND rowid = ?
+                    SELECT rowid, snippet(message_text, 0, ?, ?, '…', 16) FROM message_text
+                    WHERE message_text MATCH ? AND rowid >= ? AND +rowid IN (SELECT value FROM json_each(?))
                     """
             )
-            var hits: [JSONValue] = []
-            for (row, var json) in rows.prefix(limit) {
-                snippet.reset()
-                try snippet.bind([Self.markStart, Self.markEnd, query, row])
-                if try snippet.step() { json["snippet"] = .string(snippet.text(at: 0)) }
-                hits.append(.object(json))
+            let wanted = JSONValue.array(shown.map { .integer($0.row) }).text
+            try snippet.bind([Self.markStart, Self.markEnd, query, shown.map(\.row).min() ?? 0, wanted])
+            var snippets: [Int64: String] = [:]
+            while try snippet.step() { snippets[snippet.int64(at: 0)] = snippet.text(at: 1) }
+            let hits: [JSONValue] = shown.map { row, json in
+                var json = json
+                if let text = snippets[row] { json["snippet"] = .string(text) }
+                return .object(json)
             }
             return (hits, more)
         }

@@ -151,6 +151,26 @@ public final class Statement {
         sqlite3_column_type(handle, Int32(column)) == SQLITE_NULL
     }
 
+    /// A result column's storage class in the current row.
+    public enum ColumnType: Sendable {
+        case integer, float, text, blob, null
+    }
+
+    public func columnType(at column: Int) -> ColumnType {
+        switch sqlite3_column_type(handle, Int32(column)) {
+        case SQLITE_INTEGER: .integer
+        case SQLITE_FLOAT: .float
+        case SQLITE_TEXT: .text
+        case SQLITE_BLOB: .blob
+        default: .null
+        }
+    }
+
+    /// A result column's name (its alias, or the column's own).
+    public func columnName(at column: Int) -> String {
+        sqlite3_column_name(handle, Int32(column)).map { String(cString: $0) } ?? ""
+    }
+
     public func int64(at column: Int) -> Int64 {
         sqlite3_column_int64(handle, Int32(column))
     }

@@ -21,7 +21,7 @@ extension HubStoreCommand.Bench {
         )
 
         @Option(help: "Messages the ingest benchmark sends to make the store.")
-        var messages = 320_000
+        var messages = 470_000
 
         @Option(help: "Messages of each ingest phase (without and with subscribers).")
         var tailMessages = 30_000
@@ -31,6 +31,9 @@ extension HubStoreCommand.Bench {
 
         @Option(help: "Sequential requests for the transcript, search and reference latencies.")
         var requests = 1000
+
+        @Option(help: "Make the store here and keep it; a store an earlier run kept here is measured again.")
+        var data: String?
 
         @Flag(help: "Print the result as one JSON object on standard output.")
         var json = false
@@ -48,7 +51,8 @@ extension HubStoreCommand.Bench {
                         messages: messages,
                         tailMessages: tailMessages,
                         subscribers: subscribers,
-                        requests: requests
+                        requests: requests,
+                        dataDirectory: data
                     )
                 ).run(log: { HubStoreCommand.Bench.Append.log($0) })
             }

@@ -12,9 +12,16 @@ extension HubStoreCommand {
                 empty directory, or a single file when it ends in .tar. Sealed content and secrets stay \
                 sealed; the bundle carries the data keys wrapped under the source's master key. Filters \
                 make a partial export that says so in its manifest and carries each event's previousHash, \
-                so `hubstore verify --bundle` can still check every event against the chain.
+                so `hubstore verify --bundle` can still check every event against the chain. \
+                --format csv or parquet writes the analysts' views instead (analytics_conversations.csv \
+                and analytics_messages.csv, or .parquet) into --out, filtered by --account and by --from \
+                and --to as RFC 3339 times (a conversation's start, a message's creation).
                 """
         )
+
+        enum Format: String, ExpressibleByArgument, CaseIterable {
+            case bundle, csv, parquet
+        }
 
         @OptionGroup var dataOptions: DataOptions
 
@@ -33,11 +40,23 @@ extension HubStoreCommand {
         @Option(help: "Only events of these types (comma-separated).")
         var types: String?
 
+        @Option(help: "bundle (the log), or csv or parquet (the analysts' views).")
+        var format: Format = .bundle
+
         @Flag(help: "Print the manifest's summary as one JSON object.")
         var json = false
 
+        func validate() throws {
+            guard format != .bundle else { return }
+            if types != nil { throw ValidationError("--types filters the log's events: it goes with --format bundle") }
+            for (name, text) in [("--from", from), ("--to", to)] where text.flatMap(Int64.init) != nil {
+                throw ValidationError("\(name) of the views is an RFC 3339 time, not a position")
+            }
+        }
+
         func run() async throws {
             let source = try dataOptions.resolvedData()
+            if format != .bundle { return try await exportViews(from: source) }
             var filters = ExportManifest.Filters()
             filters.account = account
             for (text, isFrom) in [(from, true), (to, false)] {
@@ -84,6 +103,27 @@ extension HubStoreCommand {
                     Double(manifest.events) / max(result.seconds, 1e-9)
                 )
             )
+        }
+
+        private func exportViews(from source: String) async throws {
+            let exporter = ViewExporter(
+                dataDirectory: source,
+                out: out,
+                format: format == .csv ? .csv : .parquet,
+                account: account,
+                since: from,
+                until: to
+            )
+            let files = try await failingClearly { try await onOwnThread { try exporter.run() } }
+            if json {
+                print(
+                    try Self.json([
+                        "out": out, "files": Dictionary(uniqueKeysWithValues: files.map { ($0.file, $0.rows) }),
+                    ])
+                )
+            } else {
+                for (file, rows) in files { print("\(rows) rows to \(out)/\(file)") }
+            }
         }
 
         static func json(_ object: [String: Any]) throws -> String {

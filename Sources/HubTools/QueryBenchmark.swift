@@ -27,13 +27,24 @@ public struct QueryBenchmark: Sendable {
         public var subscribers: Int
         public var senders: Int
         public var requests: Int
+        /// Where the store is made and kept; a store an earlier run kept there is measured again as it
+        /// is (its ingest phases add to it). `nil`: a temporary directory.
+        public var dataDirectory: String?
 
-        public init(messages: Int, tailMessages: Int, subscribers: Int, senders: Int = 64, requests: Int = 1000) {
+        public init(
+            messages: Int,
+            tailMessages: Int,
+            subscribers: Int,
+            senders: Int = 64,
+            requests: Int = 1000,
+            dataDirectory: String? = nil
+        ) {
             self.messages = messages
             self.tailMessages = tailMessages
             self.subscribers = subscribers
             self.senders = senders
             self.requests = requests
+            self.dataDirectory = dataDirectory
         }
     }
 
@@ -80,9 +91,13 @@ public struct QueryBenchmark: Sendable {
     public init(options: Options) { self.options = options }
 
     public func run(log: @escaping @Sendable (String) -> Void) async throws -> Result {
-        let directory = FileManager.default.temporaryDirectory
+        let temporary = options.dataDirectory == nil
+        let directory =
+            options.dataDirectory
+            ?? FileManager.default.temporaryDirectory
             .appendingPathComponent("hubstore-bench-query-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        defer { if temporary { try? FileManager.default.removeItem(atPath: directory) } }
+        let kept = try? JSONValue.parse(String(contentsOfFile: directory + "/" + Self.keptFile, encoding: .utf8))
         var configuration = ServerConfiguration(port: 0, store: EventStoreConfiguration(dataDirectory: directory))
         configuration.delivery.maxConcurrentPerEndpoint = 64
         let server = configuration
@@ -95,7 +110,14 @@ public struct QueryBenchmark: Sendable {
         }
         return try await CallbackReceiver.run(accept) { receiver in
             try await InProcessHub.run(server, logger: logger) { hub in
-                let setup = try await IngestBenchmark.configure(hub, callbacks: receiver.baseURL)
+                let setup: IngestBenchmark.Setup
+                if let account = kept?["account"]?.stringValue, let participant = kept?["participant"]?.stringValue {
+                    setup = IngestBenchmark.Setup(account: account, participant: participant)
+                    // The callbacks of the kept account point at the earlier run's receiver.
+                    try await Self.pointCallbacks(hub, at: receiver.baseURL)
+                } else {
+                    setup = try await IngestBenchmark.configure(hub, callbacks: receiver.baseURL)
+                }
                 func ingest(_ messages: Int) async throws -> IngestBenchmark.Result {
                     try await IngestBenchmark.drive(
                         hub,
@@ -111,17 +133,39 @@ public struct QueryBenchmark: Sendable {
                         log: log
                     )
                 }
-                log("making the store: \(options.messages) messages of the ingest benchmark's mix")
-                let made = try await ingest(options.messages)
-                let conversation = try await Self.longConversation(hub, setup: setup, messages: 200)
+                let conversation: String
+                if let long = kept?["conversation"]?.stringValue {
+                    conversation = long
+                    log("measuring the store kept in \(directory)")
+                } else {
+                    log("making the store: \(options.messages) messages of the ingest benchmark's mix")
+                    _ = try await ingest(options.messages)
+                    conversation = try await Self.longConversation(hub, setup: setup, messages: 200)
+                    if !temporary {
+                        let record: JSONValue = .object([
+                            "account": .string(setup.account), "participant": .string(setup.participant),
+                            "conversation": .string(conversation),
+                        ])
+                        try record.text.write(
+                            toFile: directory + "/" + Self.keptFile,
+                            atomically: true,
+                            encoding: .utf8
+                        )
+                    }
+                }
                 let events = try await Self.head(hub)
-                log("store: \(events) events, \(made.conversations + 1) conversations")
+                let (_, list) = try await hub.call(.GET, "/v1/analytics/conversations?interval=week")
+                let conversations =
+                    (try? JSONValue.parse(list).value(at: "total.conversations.started")).flatMap {
+                        if case .integer(let count) = $0 { Int(count) } else { nil }
+                    } ?? 0
+                log("store: \(events) events, \(conversations) conversations")
                 return try await Self.measure(
                     hub,
                     options: options,
                     conversation: conversation,
                     events: events,
-                    conversations: made.conversations + 1,
+                    conversations: conversations,
                     ingest: ingest,
                     log: log
                 )
@@ -215,6 +259,35 @@ public struct QueryBenchmark: Sendable {
         )
     }
 
+    /// What a kept store's directory records of it: the account, the bot participant, the long conversation.
+    static let keptFile = "bench-query.json"
+
+    /// Points the bench account's client applications at this run's receiver.
+    static func pointCallbacks(_ hub: InProcessHub, at receiver: String) async throws {
+        let (_, text) = try await hub.call(.GET, "/conversation/conversationmgr/v3/clientapplications?$pagesize=75")
+        let listed = (try JSONValue.parse(text)).objectValue?.values.compactMap(\.arrayValue).first ?? []
+        for application in listed {
+            guard let id = application["id"]?.stringValue, case .object(var fields) = application,
+                let roles = application["roles"]?.arrayValue
+            else { continue }
+            fields["roles"] = .array(
+                roles.map { role in
+                    guard case .object(var role) = role, let name = role["name"]?.stringValue else { return role }
+                    role["callback"] = .string(receiver + "/" + name)
+                    return .object(role)
+                }
+            )
+            let (status, answer) = try await hub.call(
+                .PUT,
+                "/conversation/conversationmgr/v3/clientapplications/\(id)",
+                body: JSONValue.object(fields).text
+            )
+            guard status == 204 || status == 200 else {
+                throw InProcessHubError("pointing \(id) at the receiver: \(status) \(answer.prefix(200))")
+            }
+        }
+    }
+
     /// `requests` sequential GETs of `path(i)`, each expected to answer 200.
     static func latencies(
         _ hub: InProcessHub,
@@ -300,27 +373,38 @@ public struct QueryBenchmark: Sendable {
         guard response.status == .ok else { throw InProcessHubError("live feed: \(response.status.code)") }
         var outcome = SubscriberOutcome()
         var last = after
+        // The start of the line the last buffer ended in (enough of it for an `id:` line).
         var line: [UInt8] = []
+        func ended(_ line: some Collection<UInt8>) {
+            guard line.starts(with: "id: ".utf8),
+                let position = Int64(String(decoding: line.dropFirst(4), as: UTF8.self))
+            else { return }
+            if position != last + 1 { outcome.gaps += 1 }
+            last = position
+            outcome.count += 1
+            if position == caughtUpAt {
+                outcome.caughtUp = (outcome.count, AppendBenchmark.seconds(started.duration(to: .now)))
+            }
+        }
         for try await buffer in response.body {
-            for byte in buffer.readableBytesView {
-                guard byte == 0x0A else {
-                    if line.count < 24 { line.append(byte) }
-                    continue
-                }
-                if line.count > 4, line[0] == UInt8(ascii: "i"), line[1] == UInt8(ascii: "d"),
-                    line[2] == UInt8(ascii: ":"),
-                    let position = Int64(
-                        String(decoding: line.dropFirst(3), as: UTF8.self).trimmingCharacters(in: .whitespaces)
-                    )
+            // Line ends found with memchr: the client's share of the cores stays small.
+            buffer.withUnsafeReadableBytes { bytes in
+                guard let base = bytes.baseAddress else { return }
+                var start = 0
+                while start < bytes.count,
+                    let found = memchr(base + start, 0x0A, bytes.count - start)
                 {
-                    if position != last + 1 { outcome.gaps += 1 }
-                    last = position
-                    outcome.count += 1
-                    if position == caughtUpAt {
-                        outcome.caughtUp = (outcome.count, AppendBenchmark.seconds(started.duration(to: .now)))
+                    let end = base.distance(to: UnsafeRawPointer(found))
+                    if line.isEmpty {
+                        ended(UnsafeRawBufferPointer(rebasing: bytes[start..<min(end, start + 24)]))
+                    } else {
+                        line += bytes[start..<min(end, start + 24)]
+                        ended(line.prefix(24))
+                        line.removeAll(keepingCapacity: true)
                     }
+                    start = end + 1
                 }
-                line.removeAll(keepingCapacity: true)
+                if start < bytes.count { line += bytes[start..<min(bytes.count, start + 24)] }
             }
             if last >= Int64(until.value.load(ordering: .relaxed)) { break }
         }

@@ -88,4 +88,53 @@ import Testing
             #expect(bad.status != 0 && bad.stderr.contains("--interval"))
         }
     }
+
+    @Test func exportWritesTheViewsAsCSVAndParquet() async throws {
+        try await withTemporaryDirectory { directory in
+            let data = directory + "/data"
+            let demo = try await ChildProcess.run(["demo", "--data", data])
+            #expect(demo.status == 0, "\(demo.stderr)")
+            let messages = try Self.rows("SELECT count(*) FROM analytics_messages", in: data).first?.first ?? nil
+            let csv = try await ChildProcess.run([
+                "export", "--data", data, "--out", directory + "/csv", "--format", "csv",
+            ])
+            #expect(csv.status == 0, "\(csv.stderr)")
+            let text = try String(contentsOfFile: directory + "/csv/analytics_messages.csv", encoding: .utf8)
+            let lines = text.split(separator: "\r\n", omittingEmptySubsequences: false).dropLast()
+            #expect(lines.first?.hasPrefix("conversation,seq,id,message_id,type,sender_type,sender_name,text,") == true)
+            #expect("\(lines.count - 1)" == messages, "\(text)")
+            #expect(text.contains("\"Hi, I need help with my order.\""), "fields with commas are quoted")
+            let conversations = try String(
+                contentsOfFile: directory + "/csv/analytics_conversations.csv",
+                encoding: .utf8
+            )
+            #expect(conversations.split(separator: "\r\n").count == 2)
+            // Filtered by account: another account has none.
+            let none = try await ChildProcess.run([
+                "export", "--data", data, "--out", directory + "/none", "--format", "csv", "--account", "nobody",
+            ])
+            #expect(none.status == 0)
+            let empty = try String(contentsOfFile: directory + "/none/analytics_messages.csv", encoding: .utf8)
+            #expect(empty.split(separator: "\r\n").count == 1)
+
+            let parquet = try await ChildProcess.run([
+                "export", "--data", data, "--out", directory + "/parquet", "--format", "parquet", "--json",
+            ])
+            #expect(parquet.status == 0, "\(parquet.stderr)")
+            #expect(parquet.stdout.contains("\"analytics_messages.parquet\":\(messages ?? "")"), "\(parquet.stdout)")
+            let bytes = try #require(
+                FileManager.default.contents(atPath: directory + "/parquet/analytics_messages.parquet")
+            )
+            #expect(bytes.prefix(4) == Data("PAR1".utf8) && bytes.suffix(4) == Data("PAR1".utf8))
+            let footer = bytes.suffix(8).prefix(4).withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) }
+            #expect(Int(UInt32(littleEndian: footer)) < bytes.count - 12)
+            #expect(bytes.range(of: Data("Hi, I need help with my order.".utf8)) != nil)
+            #expect(bytes.range(of: Data("sender_type".utf8)) != nil, "the schema names the columns")
+
+            let positions = try await ChildProcess.run([
+                "export", "--data", data, "--out", directory + "/bad", "--format", "csv", "--from", "3",
+            ])
+            #expect(positions.status != 0 && positions.stderr.contains("RFC 3339"), "\(positions.stderr)")
+        }
+    }
 }

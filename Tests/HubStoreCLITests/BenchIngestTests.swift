@@ -27,16 +27,20 @@ struct BenchIngestTests {
 @Suite(.timeLimit(.minutes(3)))
 struct BenchQueryTests {
     @Test func aSmallQueryRunMeasuresEverythingAndTheTailMissesNothing() async throws {
-        let result = try await ChildProcess.run([
-            "bench", "query", "--messages", "300", "--tail-messages", "100", "--subscribers", "2", "--requests", "20",
-            "--json",
-        ])
+        // A debug build under a parallel suite: small, and given time.
+        let result = try await ChildProcess.run(
+            [
+                "bench", "query", "--messages", "200", "--tail-messages", "60", "--subscribers", "2", "--requests",
+                "10", "--json",
+            ],
+            timeout: .seconds(150)
+        )
         #expect(result.status == 0, "\(result.stderr)")
         let report = try #require(
             try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
         )
         #expect(report["gaps"] as? Int == 0)
-        #expect((report["events"] as? Int ?? 0) > 900)
+        #expect((report["events"] as? Int ?? 0) > 600)
         for key in ["reference_healthz", "transcript_200", "search", "analytics_30_days"] {
             let latency = report[key] as? [String: Any]
             #expect((latency?["p99_ms"] as? Double ?? 0) > 0, "\(key)")

@@ -124,10 +124,11 @@ public final class ChildProcess: Sendable {
     public static func run(
         _ arguments: [String],
         executable: String = hubstoreBinary,
-        environment: [String: String] = [:]
+        environment: [String: String] = [:],
+        timeout: Duration = .seconds(60)
     ) async throws -> (status: Int32, stdout: String, stderr: String) {
         let child = try ChildProcess(arguments, executable: executable, environment: environment)
-        let status = try await child.waitForExit()
+        let status = try await child.waitForExit(timeout: timeout)
         return (status, child.standardOutput, child.standardError)
     }
 }

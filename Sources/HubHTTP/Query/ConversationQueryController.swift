@@ -70,14 +70,13 @@ struct ConversationQueryController: Sendable {
     private func transcript(_ request: Request, _ context: HubRequestContext) async throws -> TranscriptResponse {
         try ConfigurationController.refuseQueryParameters(request, allowed: [])
         let id = context.parameters.get("id") ?? ""
-        let format = try request.negotiate(TranscriptResponse.Format.allCases.map(\.rawValue))
-        guard Schema.isUUID(id), let (conversation, lines) = try await queries.transcript(id.lowercased()) else {
+        let format =
+            TranscriptResponse.Format(
+                rawValue: try request.negotiate(TranscriptResponse.Format.allCases.map(\.rawValue))
+            ) ?? .json
+        guard Schema.isUUID(id), let body = try await queries.transcript(id.lowercased(), format: format.written) else {
             throw APIError.conversationNotFound(id)
         }
-        return TranscriptResponse(
-            conversation: conversation,
-            lines: lines,
-            format: TranscriptResponse.Format(rawValue: format) ?? .json
-        )
+        return TranscriptResponse(body: body, format: format)
     }
 }

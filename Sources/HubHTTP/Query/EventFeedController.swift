@@ -21,6 +21,8 @@ import ServiceLifecycle
 /// the caller also has `hubstore.audit.content`.
 struct EventFeedController: Sendable {
     let feed: EventFeed
+    /// Shared by every live subscriber of this server.
+    let pages = SharedLivePages()
 
     var endpoints: RouteCollection<HubRequestContext> {
         let router = RouteCollection(context: HubRequestContext.self)
@@ -36,7 +38,7 @@ struct EventFeedController: Sendable {
     static let pageFormats = ["application/json", "application/x-ndjson"]
 
     /// What a request asks for.
-    struct Query {
+    struct Query: Sendable {
         var after: Int64
         var filter: EventFilter
         var limit: Int
@@ -152,7 +154,7 @@ struct EventFeedController: Sendable {
         let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
         // HEAD answers the headers of a stream that would never end.
         if request.method == .head { return Response(status: .ok, headers: headers) }
-        let follower = LiveFeed(feed: feed, query: query, heartbeat: .seconds(heartbeat))
+        let follower = LiveFeed(feed: feed, query: query, heartbeat: .seconds(heartbeat), pages: pages)
         return Response(
             status: .ok,
             headers: headers,
@@ -166,6 +168,7 @@ struct LiveFeed: Sendable {
     let feed: EventFeed
     let query: EventFeedController.Query
     let heartbeat: Duration
+    let pages: SharedLivePages
 
     func run(_ writer: inout any ResponseBodyWriter) async throws {
         // A stopping server ends the stream (a reconnecting client resumes with Last-Event-ID).
@@ -183,25 +186,31 @@ struct LiveFeed: Sendable {
         if after < 0 { after = feed.store.notifier.committed }
         // Tells a reconnecting `EventSource` to come back after two seconds.
         try await writer.write(ByteBuffer(string: "retry: 2000\n\n"))
-        var bytes: [UInt8] = []
         while !Task.isCancelled, !stopping.isSet {
-            let page = try await feed.page(
-                after: after,
-                filter: query.filter,
-                limit: query.limit,
-                openContent: query.openContent
-            )
-            if !page.events.isEmpty {
-                bytes.removeAll(keepingCapacity: true)
-                for event in page.events {
-                    bytes.append(contentsOf: "id: \(event.position)\ndata: ".utf8)
-                    event.writeExportForm(to: &bytes)
-                    bytes.append(0x0A)
-                }
-                try await writer.write(ByteBuffer(bytes: bytes))
+            // Up to what has committed: the same page for every subscriber at this position.
+            let through = feed.store.notifier.committed
+            let (feed, query, from) = (feed, query, after)
+            let read: @Sendable () async throws -> SharedLivePages.Encoded = {
+                try await SharedLivePages.read(
+                    feed,
+                    after: from,
+                    through: through,
+                    filter: query.filter,
+                    limit: query.limit,
+                    openContent: query.openContent
+                )
             }
+            let page =
+                query.openContent
+                ? try await read()
+                : try await pages.page(
+                    .init(after: after, filter: query.filter, limit: query.limit),
+                    through: through,
+                    read: read
+                )
+            if page.count > 0 { try await writer.write(page.bytes) }
             after = page.scanned
-            if page.events.count == query.limit { continue }
+            if page.count == query.limit { continue }
             switch await wake(beyond: after, stopping) {
             case .commit: continue
             case .timeout: try await writer.write(ByteBuffer(string: ": heartbeat\n\n"))

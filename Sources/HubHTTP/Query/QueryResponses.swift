@@ -34,27 +34,26 @@ struct TranscriptResponse: ResponseGenerator {
         case json = "application/json"
         case ndjson = "application/x-ndjson"
         case text = "text/plain"
+
+        var written: ConversationQueries.TranscriptFormat {
+            switch self {
+            case .json: .json
+            case .ndjson: .ndjson
+            case .text: .text
+            }
+        }
+
+        var contentType: String { self == .text ? "text/plain; charset=utf-8" : rawValue }
     }
 
-    var conversation: JSONValue
-    var lines: [ConversationQueries.Line]
+    var body: [UInt8]
     var format: Format
 
     func response(from request: Request, context: some RequestContext) -> Response {
-        switch format {
-        case .json:
-            return JSONDocument(body: .object(["conversation": conversation, "messages": .array(lines.map(\.json))]))
-                .response(from: request, context: context)
-        case .ndjson: return Self.lines(lines.map { $0.json.text }, type: "application/x-ndjson")
-        case .text: return Self.lines(lines.map(\.plainText), type: "text/plain; charset=utf-8")
-        }
-    }
-
-    private static func lines(_ lines: [String], type: String) -> Response {
         Response(
             status: .ok,
-            headers: [.contentType: type],
-            body: .init(byteBuffer: ByteBuffer(string: lines.map { $0 + "\n" }.joined()))
+            headers: [.contentType: format.contentType],
+            body: .init(byteBuffer: ByteBuffer(bytes: body))
         )
     }
 }
