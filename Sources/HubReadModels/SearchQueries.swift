@@ -7,9 +7,12 @@ import HubSQLite
 /// best message), each with that message's snippet, the matched words marked.
 public struct SearchQueries: Sendable {
     public let store: EventStore
+    /// The most matching messages ranked (``defaultRankedWindow``; tests make it small).
+    public let rankedWindow: Int
 
-    public init(store: EventStore) {
+    public init(store: EventStore, rankedWindow: Int = Self.defaultRankedWindow) {
         self.store = store
+        self.rankedWindow = rankedWindow
     }
 
     public struct Filter: Sendable {
@@ -48,7 +51,13 @@ public struct SearchQueries: Sendable {
     }
 
     /// The most matching messages a search ranks: the newest that many (README "Search").
-    public static let rankedWindow = 4096
+    public static let defaultRankedWindow = 4096
+
+    /// How results are ordered: by BM25 (fewer than the window's messages matched), or, when at least
+    /// that many did, the newest that many by recency (the newest match first).
+    public enum Ranking: String, Sendable {
+        case relevance, recency
+    }
 
     public static let markStart = "<mark>"
     public static let markEnd = "</mark>"
@@ -59,54 +68,67 @@ public struct SearchQueries: Sendable {
         _ filter: Filter,
         offset: Int,
         limit: Int
-    ) async throws -> (hits: [JSONValue], more: Bool) {
+    ) async throws -> (hits: [JSONValue], more: Bool, ranking: Ranking) {
         try await store.pool.read { connection in
-            var conditions = ["s.hidden = 0"]
+            // Each filter compares a column with a parameter: anonymous in the first query, numbered
+            // from ?6 in the second (after its own five).
+            var comparisons: [String] = []
             var filters: [any SQLiteBindable] = []
-            func add(_ condition: String, _ value: (any SQLiteBindable)?) {
+            func add(_ comparison: String, _ value: (any SQLiteBindable)?) {
                 guard let value else { return }
-                conditions.append(condition)
+                comparisons.append(comparison)
                 filters.append(value)
             }
-            add("c.account = ?", filter.account)
-            add("c.channel_type = ?", filter.channelType)
-            add("s.sender_type = ?", filter.sender)
-            add("s.created_at >= ?", filter.since)
-            add("s.created_at <= ?", filter.until)
-            add("c.state = ?", filter.state)
-            add("c.escalated = ?", filter.escalated.map { Int64($0 ? 1 : 0) })
-            let matching = conditions.joined(separator: " AND ")
-            // Ranking costs a few microseconds a message: past `rankedWindow` matching messages (those
-            // that pass the filters), only the newest that many are ranked; the oldest of them bounds
-            // the ranked search.
+            add("c.account =", filter.account)
+            add("c.channel_type =", filter.channelType)
+            add("s.sender_type =", filter.sender)
+            add("s.created_at >=", filter.since)
+            add("s.created_at <=", filter.until)
+            add("c.state =", filter.state)
+            add("c.escalated =", filter.escalated.map { Int64($0 ? 1 : 0) })
+            func conditions(numberedFrom first: Int?) -> String {
+                (["s.hidden = 0"]
+                    + comparisons.enumerated().map { index, comparison in
+                        comparison + (first.map { " ?\($0 + index)" } ?? " ?")
+                    }).joined(separator: " AND ")
+            }
+            let matching = conditions(numberedFrom: nil)
+            // The newest `rankedWindow` matching messages (those that pass the filters), newest first.
             let window = try connection.prepare(
                 sql: """
-                    SELECT count(*), min(row) FROM (
-                        SELECT t.rowid AS row FROM message_text t JOIN search_messages s ON s.row = t.rowid
-                            JOIN conversations c ON c.id = s.conversation
-                        WHERE message_text MATCH ? AND \(matching) ORDER BY t.rowid DESC LIMIT ?
-                    )
+                    SELECT t.rowid FROM message_text t JOIN search_messages s ON s.row = t.rowid
+                        JOIN conversations c ON c.id = s.conversation
+                    WHERE message_text MATCH ? AND \(matching) ORDER BY t.rowid DESC LIMIT ?
                     """
             )
-            try window.bind([query] + filters + [Int64(Self.rankedWindow)])
-            guard try Self.matching({ try window.step() }), window.int64(at: 0) > 0 else { return ([], false) }
-            let oldest = window.int64(at: 1)
-            // Filtered before ranking: BM25 is computed only for the messages that pass.
+            try window.bind([query] + filters + [Int64(rankedWindow)])
+            var newest: [Int64] = []
+            while try Self.matching({ try window.step() }) { newest.append(window.int64(at: 0)) }
+            guard let oldest = newest.last else { return ([], false, .relevance) }
+            // BM25 first counts every message each phrase matches (its IDF): for words most messages
+            // hold, that alone is tens of milliseconds. A full window is ordered by recency instead, from
+            // the rows just read, without evaluating the query again.
+            let ranking: Ranking = newest.count < rankedWindow ? .relevance : .recency
+            let ranked =
+                ranking == .relevance
+                ? """
+                SELECT t.rowid AS row, bm25(message_text) AS rank FROM message_text t
+                    JOIN search_messages s ON s.row = t.rowid JOIN conversations c ON c.id = s.conversation
+                WHERE message_text MATCH ?1 AND t.rowid >= ?2 AND \(conditions(numberedFrom: 6))
+                """
+                : "SELECT value AS row, -value AS rank FROM json_each(?3)"
             let statement = try connection.prepare(
                 sql: """
-                    WITH hits AS MATERIALIZED (
-                        SELECT t.rowid AS row, bm25(message_text) AS rank FROM message_text t
-                            JOIN search_messages s ON s.row = t.rowid JOIN conversations c ON c.id = s.conversation
-                        WHERE message_text MATCH ? AND t.rowid >= ? AND \(matching)
-                    )
+                    WITH hits AS MATERIALIZED (\(ranked))
                     SELECT s.conversation, min(h.rank) AS best, s.row, s.message, s.sender_type, s.created_at,
                         c.account, c.channel_type, c.state, c.escalated, c.started_at, count(*)
                     FROM hits h JOIN search_messages s ON s.row = h.row JOIN conversations c ON c.id = s.conversation
-                    GROUP BY s.conversation ORDER BY best, s.conversation LIMIT ? OFFSET ?
+                    GROUP BY s.conversation ORDER BY best, s.conversation LIMIT ?4 OFFSET ?5
                     """
             )
-            let arguments: [any SQLiteBindable] = [query, oldest] + filters + [Int64(limit + 1), Int64(offset)]
-            try statement.bind(arguments)
+            // Numbered parameters: the filters' come after these five.
+            let newestRows = JSONValue.array(newest.map(JSONValue.integer)).text
+            try statement.bind([query, oldest, newestRows, Int64(limit + 1), Int64(offset)] + filters)
             var rows: [(row: Int64, json: [String: JSONValue])] = []
             while try Self.matching({ try statement.step() }) {
                 rows.append(
@@ -127,7 +149,7 @@ public struct SearchQueries: Sendable {
                                 "created": .string(Timestamp.format(statement.int64(at: 5))),
                             ]),
                             "matchingMessages": .integer(statement.int64(at: 11)),
-                            "score": .double(-statement.double(at: 1)),
+                            "score": ranking == .relevance ? .double(-statement.double(at: 1)) : .null,
                         ]
                     )
                 )
@@ -151,7 +173,7 @@ public struct SearchQueries: Sendable {
                 if let text = snippets[row] { json["snippet"] = .string(text) }
                 return .object(json)
             }
-            return (hits, more)
+            return (hits, more, ranking)
         }
     }
 

@@ -166,6 +166,12 @@ public final class Statement {
         }
     }
 
+    /// A result column's declared type (`TEXT`, `INTEGER`, …) when it is a table's column; `nil` for
+    /// an expression.
+    public func columnDeclaredType(at column: Int) -> String? {
+        sqlite3_column_decltype(handle, Int32(column)).map { String(cString: $0) }
+    }
+
     /// A result column's name (its alias, or the column's own).
     public func columnName(at column: Int) -> String {
         sqlite3_column_name(handle, Int32(column)).map { String(cString: $0) } ?? ""

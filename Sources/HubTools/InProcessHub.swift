@@ -1,7 +1,7 @@
 public import AsyncHTTPClient
 import Foundation
 import HubCommands
-import HubDomain
+public import HubDomain
 @_spi(Storage) import HubEventLog
 public import HubHTTP
 import HubReadModels
@@ -16,6 +16,12 @@ public struct InProcessHub: Sendable {
     public let port: Int
     public let client: HTTPClient
     let token: String
+    let tokens: TokenService
+
+    /// An operator's token with only `scopes` (the hub's own `token` has every scope).
+    public func token(scopes: Set<Scope>) -> String {
+        tokens.issue(subject: TokenService.operatorSubject, scopes: scopes, lifetime: .seconds(24 * 3600))
+    }
 
     public var baseURL: String { "http://127.0.0.1:\(port)" }
 
@@ -41,7 +47,7 @@ public struct InProcessHub: Sendable {
             configuration: .init(timeout: .init(connect: .seconds(5), read: .seconds(30)), connectionPool: pool)
         )
         let result: Result<T, any Error> = await Result {
-            try await runServer(configuration, logger: logger, client: client, token: token, body)
+            try await runServer(configuration, logger: logger, client: client, token: token, tokens: tokens, body)
         }
         try? await client.shutdown()
         return try result.get()
@@ -52,6 +58,7 @@ public struct InProcessHub: Sendable {
         logger: Logger,
         client: HTTPClient,
         token: String,
+        tokens: TokenService,
         _ body: @Sendable (InProcessHub) async throws -> T
     ) async throws -> T {
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
@@ -65,7 +72,7 @@ public struct InProcessHub: Sendable {
             var iterator = ports.makeAsyncIterator()
             guard let port = await iterator.next() else { throw InProcessHubError("the hub did not start") }
             defer { group.cancelAll() }
-            let result = try await body(InProcessHub(port: port, client: client, token: token))
+            let result = try await body(InProcessHub(port: port, client: client, token: token, tokens: tokens))
             return result
         }
     }

@@ -214,33 +214,25 @@ public struct QueryBenchmark: Sendable {
         let alone = try await ingest(options.tailMessages)
         log(String(format: "ingest alone: %.0f messages/s", alone.messagesPerSecond))
 
-        // Live subscribers from the head, and catching-up ones from position 1, while ingest runs.
-        let start = try await head(hub)
-        let (withSubscribers, live, catchUp) = try await withThrowingTaskGroup(
-            of: (Bool, SubscriberOutcome).self
-        ) { group in
-            let stop = Counter(.max)
-            for index in 0..<options.subscribers {
-                let fromStart = index % 2 == 1
-                group.addTask {
-                    (fromStart, try await subscribe(hub, after: fromStart ? 0 : start, caughtUpAt: start, until: stop))
-                }
-            }
-            let result = try await ingest(options.tailMessages)
-            stop.value.store(Int(try await head(hub)), ordering: .relaxed)
-            var live: [SubscriberOutcome] = []
-            var catchUp: [SubscriberOutcome] = []
-            for try await (fromStart, outcome) in group {
-                if fromStart { catchUp.append(outcome) } else { live.append(outcome) }
-            }
-            return (result, live, catchUp)
+        // Subscribers following from the head while ingest runs: what they cost the ingest.
+        let (followed, live) = try await withSubscribers(hub, options.subscribers, fromStart: false) {
+            try await ingest(options.tailMessages)
         }
         log(
             String(
-                format: "ingest with %d subscribers: %.0f messages/s",
+                format: "ingest with %d live subscribers: %.0f messages/s",
                 options.subscribers,
-                withSubscribers.messagesPerSecond
+                followed.messagesPerSecond
             )
+        )
+        // Subscribers reading the whole log from position 1 while ingest runs: what the feed can deliver.
+        let (_, catchUp) = try await withSubscribers(hub, options.subscribers, fromStart: true) {
+            try await ingest(options.tailMessages)
+        }
+        log(
+            "catching up from position 1: "
+                + catchUp.map { String(format: "%.0f", $0.catchUpEventsPerSecond) }.joined(separator: ", ")
+                + " events/s"
         )
         return Result(
             events: events,
@@ -251,12 +243,36 @@ public struct QueryBenchmark: Sendable {
             analytics: analytics,
             agents: agents,
             catchUpEventsPerSecond: catchUp.map(\.catchUpEventsPerSecond),
-            liveEventsPerSecond: live.map { Double($0.count) / max(withSubscribers.seconds, 1e-9) },
+            liveEventsPerSecond: live.map { Double($0.count) / max(followed.seconds, 1e-9) },
             gaps: (live + catchUp).reduce(0) { $0 + $1.gaps },
             ingestReferenceRequestsPerSecond: ingestReference.requestsPerSecond,
             ingestAlone: alone.messagesPerSecond,
-            ingestWithSubscribers: withSubscribers.messagesPerSecond
+            ingestWithSubscribers: followed.messagesPerSecond
         )
+    }
+
+    /// Runs `body` (an ingest) while `count` subscribers follow the live feed, from the head or from
+    /// position 1, each until it has seen the head `body` left.
+    static func withSubscribers(
+        _ hub: InProcessHub,
+        _ count: Int,
+        fromStart: Bool,
+        _ body: () async throws -> IngestBenchmark.Result
+    ) async throws -> (IngestBenchmark.Result, [SubscriberOutcome]) {
+        let start = try await head(hub)
+        return try await withThrowingTaskGroup(of: SubscriberOutcome.self) { group in
+            let stop = Counter(.max)
+            for _ in 0..<count {
+                group.addTask {
+                    try await subscribe(hub, after: fromStart ? 0 : start, caughtUpAt: start, until: stop)
+                }
+            }
+            let result = try await body()
+            stop.value.store(Int(try await head(hub)), ordering: .relaxed)
+            var outcomes: [SubscriberOutcome] = []
+            for try await outcome in group { outcomes.append(outcome) }
+            return (result, outcomes)
+        }
     }
 
     /// What a kept store's directory records of it: the account, the bot participant, the long conversation.
@@ -366,7 +382,8 @@ public struct QueryBenchmark: Sendable {
         -> SubscriberOutcome
     {
         var request = HTTPClientRequest(url: hub.baseURL + "/v1/events/live?from=\(after + 1)&heartbeat=1")
-        request.headers.add(name: "Authorization", value: "Bearer \(hub.token)")
+        // An auditor's token: the feed in its export form, content sealed.
+        request.headers.add(name: "Authorization", value: "Bearer \(hub.token(scopes: [.audit]))")
         request.headers.add(name: "Accept", value: "text/event-stream")
         let started = ContinuousClock.now
         let response = try await hub.client.execute(request, timeout: .hours(1))

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import HubDomain
+import HubReadModels
 import HubTestSupport
 import HummingbirdTesting
 import Testing
@@ -114,6 +115,41 @@ import Testing
                 headers: [.authorization: "Bearer \(hub.api.token)"]
             ) { $0.status }
             #expect(status == .forbidden)
+        }
+    }
+
+    @Test func pastTheWindowTheNewestMatchesComeByRecency() async throws {
+        try await withConversationHub { hub in
+            var conversations: [String] = []
+            for index in 1...4 {
+                let accepted = try await hub.sendAccepted(
+                    messageBody(
+                        id: "w-\(index)",
+                        text: "walrus number \(index)",
+                        contact: "w\(index)@example.com",
+                        phone: "55500\(index)"
+                    )
+                )
+                conversations.append(try #require(accepted.first?.value(at: "conversation.id")?.stringValue))
+            }
+            let windowed = try await SearchQueries(store: hub.store, rankedWindow: 3)
+                .search("walrus", .init(), offset: 0, limit: 10)
+            #expect(windowed.ranking == .recency)
+            let newest = windowed.hits.compactMap { $0.value(at: "conversation.id")?.stringValue }
+            #expect(newest == Array(conversations.reversed().prefix(3)))
+            #expect(windowed.hits.allSatisfy { $0["score"] == .null })
+            let ranked = try await SearchQueries(store: hub.store, rankedWindow: 10)
+                .search("walrus", .init(), offset: 0, limit: 10)
+            #expect(ranked.ranking == .relevance && ranked.hits.count == 4)
+            #expect(
+                ranked.hits.allSatisfy {
+                    if case .double? = $0["score"] { return true }
+                    if case .integer? = $0["score"] { return true }
+                    return false
+                }
+            )
+            let (_, body) = try await Self.search(hub, "walrus")
+            #expect(body["ranking"] == "relevance")
         }
     }
 

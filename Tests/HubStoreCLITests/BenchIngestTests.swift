@@ -45,8 +45,8 @@ struct BenchQueryTests {
             let latency = report[key] as? [String: Any]
             #expect((latency?["p99_ms"] as? Double ?? 0) > 0, "\(key)")
         }
-        #expect((report["catch_up_events_per_s"] as? [Double])?.count == 1)
-        #expect((report["live_events_per_s"] as? [Double])?.count == 1)
+        #expect((report["catch_up_events_per_s"] as? [Double])?.count == 2)
+        #expect((report["live_events_per_s"] as? [Double])?.count == 2)
         #expect((report["ingest_alone_messages_per_s"] as? Double ?? 0) > 0)
         #expect((report["targets"] as? [String: Bool])?.count == 5)
     }

@@ -7,8 +7,9 @@ import Hummingbird
 /// `GET /v1/search` (scope `hubstore.query`): full-text search over what clients wrote, in FTS5's
 /// query syntax (words, "phrases", prefix*, AND/OR/NOT, NEAR), with filters: `account`, `channel`
 /// (type), `sender` (type), `since`/`until` (of the matching message, RFC 3339), `state`, `escalated`.
-/// Answers `{results: [{conversation, message, snippet, score, matchingMessages}], nextCursor?}`, best
-/// first; the snippet marks the matched words with `<mark>`…`</mark>`. A query FTS5 cannot parse is a
+/// Answers `{results: [{conversation, message, snippet, score, matchingMessages}], ranking, nextCursor?}`,
+/// best first (by relevance, or by recency past 4,096 matching messages); the snippet marks the matched
+/// words with `<mark>`…`</mark>`. A query FTS5 cannot parse is a
 /// 400 that says where.
 struct SearchController: Sendable {
     let search: SearchQueries
@@ -64,8 +65,8 @@ struct SearchController: Sendable {
             escalated: escalated
         )
         do {
-            let (hits, more) = try await search.search(q, filter, offset: offset, limit: limit)
-            var body: [String: JSONValue] = ["results": .array(hits)]
+            let (hits, more, ranking) = try await search.search(q, filter, offset: offset, limit: limit)
+            var body: [String: JSONValue] = ["results": .array(hits), "ranking": .string(ranking.rawValue)]
             if more { body["nextCursor"] = .string(Base64URL.encode(Array("offset:\(offset + limit)".utf8))) }
             return JSONDocument(body: .object(body))
         } catch let error as SearchQueries.SyntaxError {

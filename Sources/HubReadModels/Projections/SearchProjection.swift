@@ -13,7 +13,9 @@ import HubSQLite
 /// - `erasure.performed`: the erased conversations' texts leave it, and it is merged (see below).
 package struct SearchProjection: Projection {
     package let name = "search"
-    package let version = 1
+    /// 2: prefix indexes of 2, 3 and 4 characters (a prefix query no longer merges every matching
+    /// term's doclist).
+    package let version = 2
     package let schema = ProjectionSchema(
         tables: ["search_messages", "message_text"],
         statements: [
@@ -27,7 +29,7 @@ package struct SearchProjection: Projection {
                 hidden       INTEGER NOT NULL DEFAULT 0
             ) STRICT
             """,
-            "CREATE VIRTUAL TABLE {message_text} USING fts5(text, tokenize = 'unicode61 remove_diacritics 2')",
+            "CREATE VIRTUAL TABLE {message_text} USING fts5(text, tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3 4')",
         ]
     )
 

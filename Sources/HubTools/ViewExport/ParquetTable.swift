@@ -16,11 +16,18 @@ struct ParquetTable {
     }
 
     let columns: [String]
+    /// The type of a column without values (all null), from its declared SQL type.
+    let declared: [PhysicalType]
     private var values: [[Value]]
     private(set) var rowCount = 0
 
-    init(columns: [String]) {
+    /// `declaredTypes`: the columns' SQL types where known (`INTEGER`, `REAL`, `TEXT`).
+    init(columns: [String], declaredTypes: [String?] = []) {
         self.columns = columns
+        declared = columns.indices.map { index in
+            let type = index < declaredTypes.count ? declaredTypes[index]?.uppercased() ?? "" : ""
+            return type.contains("INT") ? .int64 : type.contains("REAL") || type.contains("FLOA") ? .double : .byteArray
+        }
         values = columns.map { _ in [] }
     }
 
@@ -36,24 +43,26 @@ struct ParquetTable {
         case byteArray = 6
     }
 
-    static func type(of column: [Value]) -> PhysicalType {
+    static func type(of column: [Value], declared: PhysicalType) -> PhysicalType {
         var sawDouble = false
+        var sawValue = false
         for value in column {
             switch value {
-            case .null, .integer: continue
+            case .null: continue
+            case .integer: sawValue = true
             case .double: sawDouble = true
             case .text: return .byteArray
             }
         }
-        return sawDouble ? .double : .int64
+        return sawDouble ? .double : sawValue ? .int64 : declared
     }
 
     /// The file's bytes.
     func file() throws -> [UInt8] {
         var file = Array("PAR1".utf8)
         var chunks: [(type: PhysicalType, offset: Int, size: Int, values: Int)] = []
-        for column in values {
-            let type = Self.type(of: column)
+        for (column, declared) in zip(values, declared) {
+            let type = Self.type(of: column, declared: declared)
             let page = Self.page(column, type)
             var header = ThriftCompactWriter()
             header.structure {

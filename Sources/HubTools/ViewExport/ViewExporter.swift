@@ -111,7 +111,10 @@ public struct ViewExporter: Sendable {
             _ = try writer.close()
             return rows
         case .parquet:
-            var table = ParquetTable(columns: columns)
+            var table = ParquetTable(
+                columns: columns,
+                declaredTypes: (0..<columns.count).map { statement.columnDeclaredType(at: $0) }
+            )
             while try statement.step() {
                 table.append(
                     (0..<columns.count).map { column -> ParquetTable.Value in
