@@ -4,6 +4,7 @@ import HubCommands
 import HubDomain
 import HubEventLog
 import HubReadModels
+import HubSQLite
 import HubVault
 
 extension HubStoreCommand {
@@ -74,7 +75,16 @@ extension HubStoreCommand {
                         .erase(subject, account: account, caller: .init(actor: "operator", correlationId: nil))
                     }
                     await store.close()
+                    let truncated = Self.truncateWAL(directory)
                     print(json ? result.json.text : Self.summary(result))
+                    if !truncated {
+                        FileHandle.standardError.write(
+                            Data(
+                                ("hubstore: warning: the WAL could not be truncated yet (a server's readers kept it); "
+                                    + "the server's next checkpoint overwrites it\n").utf8
+                            )
+                        )
+                    }
                 } catch let rejection as Rejection {
                     await store.close()
                     throw CLIFailure(rejection.message)
@@ -83,6 +93,18 @@ extension HubStoreCommand {
                     throw error
                 }
             }
+        }
+
+        /// Folds the WAL into `hub.sqlite` and truncates it, waiting up to 10 s for a server's readers:
+        /// the writer tried once at once, and a server beside this process may have been reading.
+        static func truncateWAL(_ directory: DataDirectory) -> Bool {
+            guard let connection = try? Connection(path: directory.databasePath) else { return false }
+            defer { connection.close() }
+            return
+                (try? connection.withBusyTimeout(.seconds(10)) {
+                    let statement = try connection.prepare(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+                    return try statement.step() && statement.int64(at: 0) == 0
+                }) ?? false
         }
 
         static func summary(_ result: CustomerErasure.Result) -> String {

@@ -74,53 +74,35 @@ public struct IngestBenchmark: Sendable {
     public init(options: Options) { self.options = options }
 
     public func run(log: @escaping @Sendable (String) -> Void) async throws -> Result {
-        let temporary = options.dataDirectory == nil
-        let directory =
-            options.dataDirectory
-            ?? FileManager.default.temporaryDirectory
-            .appendingPathComponent("hubstore-bench-ingest-\(UUID().uuidString)").path
+        let (directory, temporary) = Self.workDirectory(options.dataDirectory, name: "ingest")
         defer { if temporary { try? FileManager.default.removeItem(atPath: directory) } }
-        var configuration = ServerConfiguration(
-            port: 0,
-            store: EventStoreConfiguration(dataDirectory: directory, synchronous: options.synchronous)
-        )
-        configuration.delivery.maxConcurrentPerEndpoint = 64
-        let server = configuration
-        let logger = Logger(label: "hubstore", factory: { _ in SwiftLogNoOpLogHandler() })
         let options = self.options
-        // A callback body carries one or more messages (spec §5.3): the receiver counts messages, by
-        // their `"recipients":` keys (one per message item) rather than parsing every body, which would
-        // make the load generator's share of the two cores larger than a real receiver's.
-        let delivered = Counter(0)
-        let accept: CallbackReceiver.Handler = { _, _, _, body in
-            delivered.value.add(Self.occurrences(of: #""recipients":"#, in: body), ordering: .relaxed)
-            return (200, "{}")
-        }
-        return try await CallbackReceiver.run(accept) { receiver in
-            try await InProcessHub.run(server, logger: logger) { hub in
-                let reference = options.includeReference ? try await Self.reference(hub, options: options) : nil
-                if let reference {
-                    log(
-                        String(
-                            format: "reference: GET /healthz %.0f requests/s, p99 %.2f ms",
-                            reference.requestsPerSecond,
-                            reference.p99Milliseconds
-                        )
+        return try await Self.withHub(directory: directory, synchronous: options.synchronous) {
+            hub,
+            receiver,
+            delivered in
+            let reference = options.includeReference ? try await Self.reference(hub, options: options) : nil
+            if let reference {
+                log(
+                    String(
+                        format: "reference: GET /healthz %.0f requests/s, p99 %.2f ms",
+                        reference.requestsPerSecond,
+                        reference.p99Milliseconds
                     )
-                }
-                let setup = try await Self.configure(hub, callbacks: receiver.baseURL)
-                log("configured account \(setup.account); \(options.senders) senders, \(options.messages) messages")
-                var result = try await Self.drive(
-                    hub,
-                    receiver: receiver,
-                    delivered: delivered,
-                    setup: setup,
-                    options: options,
-                    log: log
                 )
-                result.reference = reference
-                return result
             }
+            let setup = try await Self.configure(hub, callbacks: receiver.baseURL)
+            log("configured account \(setup.account); \(options.senders) senders, \(options.messages) messages")
+            var result = try await Self.drive(
+                hub,
+                receiver: receiver,
+                delivered: delivered,
+                setup: setup,
+                options: options,
+                log: log
+            )
+            result.reference = reference
+            return result
         }
     }
 

@@ -1,11 +1,7 @@
 public import AsyncHTTPClient
 import Foundation
-import HubDelivery
 import HubDomain
-import HubEventLog
-import HubHTTP
 import HubSQLite
-import Logging
 import NIOCore
 import NIOHTTP1
 import Synchronization
@@ -91,85 +87,70 @@ public struct QueryBenchmark: Sendable {
     public init(options: Options) { self.options = options }
 
     public func run(log: @escaping @Sendable (String) -> Void) async throws -> Result {
-        let temporary = options.dataDirectory == nil
-        let directory =
-            options.dataDirectory
-            ?? FileManager.default.temporaryDirectory
-            .appendingPathComponent("hubstore-bench-query-\(UUID().uuidString)").path
+        let (directory, temporary) = IngestBenchmark.workDirectory(options.dataDirectory, name: "query")
         defer { if temporary { try? FileManager.default.removeItem(atPath: directory) } }
         let kept = try? JSONValue.parse(String(contentsOfFile: directory + "/" + Self.keptFile, encoding: .utf8))
-        var configuration = ServerConfiguration(port: 0, store: EventStoreConfiguration(dataDirectory: directory))
-        configuration.delivery.maxConcurrentPerEndpoint = 64
-        let server = configuration
-        let logger = Logger(label: "hubstore", factory: { _ in SwiftLogNoOpLogHandler() })
         let options = self.options
-        let delivered = Counter(0)
-        let accept: CallbackReceiver.Handler = { _, _, _, body in
-            delivered.value.add(IngestBenchmark.occurrences(of: #""recipients":"#, in: body), ordering: .relaxed)
-            return (200, "{}")
-        }
-        return try await CallbackReceiver.run(accept) { receiver in
-            try await InProcessHub.run(server, logger: logger) { hub in
-                let setup: IngestBenchmark.Setup
-                if let account = kept?["account"]?.stringValue, let participant = kept?["participant"]?.stringValue {
-                    setup = IngestBenchmark.Setup(account: account, participant: participant)
-                    // The callbacks of the kept account point at the earlier run's receiver.
-                    try await Self.pointCallbacks(hub, at: receiver.baseURL)
-                } else {
-                    setup = try await IngestBenchmark.configure(hub, callbacks: receiver.baseURL)
-                }
-                func ingest(_ messages: Int) async throws -> IngestBenchmark.Result {
-                    try await IngestBenchmark.drive(
-                        hub,
-                        receiver: receiver,
-                        delivered: delivered,
-                        setup: setup,
-                        options: .init(
-                            messages: messages,
-                            senders: options.senders,
-                            synchronous: .full,
-                            dataDirectory: directory
-                        ),
-                        log: log
-                    )
-                }
-                let conversation: String
-                if let long = kept?["conversation"]?.stringValue {
-                    conversation = long
-                    log("measuring the store kept in \(directory)")
-                } else {
-                    log("making the store: \(options.messages) messages of the ingest benchmark's mix")
-                    _ = try await ingest(options.messages)
-                    conversation = try await Self.longConversation(hub, setup: setup, messages: 200)
-                    if !temporary {
-                        let record: JSONValue = .object([
-                            "account": .string(setup.account), "participant": .string(setup.participant),
-                            "conversation": .string(conversation),
-                        ])
-                        try record.text.write(
-                            toFile: directory + "/" + Self.keptFile,
-                            atomically: true,
-                            encoding: .utf8
-                        )
-                    }
-                }
-                let events = try await Self.head(hub)
-                let (_, list) = try await hub.call(.GET, "/v1/analytics/conversations?interval=week")
-                let conversations =
-                    (try? JSONValue.parse(list).value(at: "total.conversations.started")).flatMap {
-                        if case .integer(let count) = $0 { Int(count) } else { nil }
-                    } ?? 0
-                log("store: \(events) events, \(conversations) conversations")
-                return try await Self.measure(
+        return try await IngestBenchmark.withHub(directory: directory, synchronous: .full) { hub, receiver, delivered in
+            let setup: IngestBenchmark.Setup
+            if let account = kept?["account"]?.stringValue, let participant = kept?["participant"]?.stringValue {
+                setup = IngestBenchmark.Setup(account: account, participant: participant)
+                // The callbacks of the kept account point at the earlier run's receiver.
+                try await Self.pointCallbacks(hub, at: receiver.baseURL)
+            } else {
+                setup = try await IngestBenchmark.configure(hub, callbacks: receiver.baseURL)
+            }
+            func ingest(_ messages: Int) async throws -> IngestBenchmark.Result {
+                try await IngestBenchmark.drive(
                     hub,
-                    options: options,
-                    conversation: conversation,
-                    events: events,
-                    conversations: conversations,
-                    ingest: ingest,
+                    receiver: receiver,
+                    delivered: delivered,
+                    setup: setup,
+                    options: .init(
+                        messages: messages,
+                        senders: options.senders,
+                        synchronous: .full,
+                        dataDirectory: directory
+                    ),
                     log: log
                 )
             }
+            let conversation: String
+            if let long = kept?["conversation"]?.stringValue {
+                conversation = long
+                log("measuring the store kept in \(directory)")
+            } else {
+                log("making the store: \(options.messages) messages of the ingest benchmark's mix")
+                _ = try await ingest(options.messages)
+                conversation = try await Self.longConversation(hub, setup: setup, messages: 200)
+                if !temporary {
+                    let record: JSONValue = .object([
+                        "account": .string(setup.account), "participant": .string(setup.participant),
+                        "conversation": .string(conversation),
+                    ])
+                    try record.text.write(
+                        toFile: directory + "/" + Self.keptFile,
+                        atomically: true,
+                        encoding: .utf8
+                    )
+                }
+            }
+            let events = try await Self.head(hub)
+            let (_, list) = try await hub.call(.GET, "/v1/analytics/conversations?interval=week")
+            let conversations =
+                (try? JSONValue.parse(list).value(at: "total.conversations.started")).flatMap {
+                    if case .integer(let count) = $0 { Int(count) } else { nil }
+                } ?? 0
+            log("store: \(events) events, \(conversations) conversations")
+            return try await Self.measure(
+                hub,
+                options: options,
+                conversation: conversation,
+                events: events,
+                conversations: conversations,
+                ingest: ingest,
+                log: log
+            )
         }
     }
 

@@ -50,13 +50,7 @@ public struct BundleExporter: Sendable {
             if asTar {
                 try? FileManager.default.removeItem(atPath: out)
             }
-            if existed {
-                for entry in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] {
-                    try? FileManager.default.removeItem(atPath: directory + "/" + entry)
-                }
-            } else {
-                try? FileManager.default.removeItem(atPath: directory)
-            }
+            BundleFiles.removeOutput(directory, existed: existed)
             throw error
         }
     }

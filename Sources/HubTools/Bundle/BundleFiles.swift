@@ -65,6 +65,18 @@ enum BundleFiles {
     }
 
     /// `path` as a new, or empty, directory private to its user.
+    /// Takes back what a failed export wrote to `directory`: its entries when it `existed` (an empty
+    /// directory given as `--out` stays, empty), else the directory itself.
+    static func removeOutput(_ directory: String, existed: Bool) {
+        if existed {
+            for entry in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] {
+                try? FileManager.default.removeItem(atPath: directory + "/" + entry)
+            }
+        } else {
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+    }
+
     static func prepareEmptyDirectory(_ path: String) throws {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {

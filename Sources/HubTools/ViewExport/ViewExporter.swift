@@ -67,13 +67,7 @@ public struct ViewExporter: Sendable {
             }
         } catch {
             // No half-written export stays behind.
-            if existed {
-                for entry in (try? FileManager.default.contentsOfDirectory(atPath: out)) ?? [] {
-                    try? FileManager.default.removeItem(atPath: out + "/" + entry)
-                }
-            } else {
-                try? FileManager.default.removeItem(atPath: out)
-            }
+            BundleFiles.removeOutput(out, existed: existed)
             throw error
         }
     }
