@@ -126,9 +126,12 @@ public struct SearchQueries: Sendable {
                     GROUP BY s.conversation ORDER BY best, s.conversation LIMIT ?4 OFFSET ?5
                     """
             )
-            // Numbered parameters: the filters' come after these five.
+            // Numbered parameters: the filters' come after these five, and only ranking by relevance
+            // reads them (the rows of a full window passed them already).
             let newestRows = JSONValue.array(newest.map(JSONValue.integer)).text
-            try statement.bind([query, oldest, newestRows, Int64(limit + 1), Int64(offset)] + filters)
+            try statement.bind(
+                [query, oldest, newestRows, Int64(limit + 1), Int64(offset)] + (ranking == .relevance ? filters : [])
+            )
             var rows: [(row: Int64, json: [String: JSONValue])] = []
             while try Self.matching({ try statement.step() }) {
                 rows.append(

@@ -138,6 +138,22 @@ import Testing
             let newest = windowed.hits.compactMap { $0.value(at: "conversation.id")?.stringValue }
             #expect(newest == Array(conversations.reversed().prefix(3)))
             #expect(windowed.hits.allSatisfy { $0["score"] == .null })
+            // Filters apply to the window: the customer's messages only, by recency and by relevance.
+            let customer = SearchQueries.Filter(sender: "customer", escalated: false)
+            let filtered = try await SearchQueries(store: hub.store, rankedWindow: 2)
+                .search("walrus", customer, offset: 0, limit: 10)
+            #expect(filtered.ranking == .recency)
+            #expect(
+                filtered.hits.compactMap { $0.value(at: "conversation.id")?.stringValue } == [
+                    conversations[3], conversations[2],
+                ]
+            )
+            let none = try await SearchQueries(store: hub.store, rankedWindow: 2)
+                .search("walrus", .init(sender: "custom_agent"), offset: 0, limit: 10)
+            #expect(none.hits.isEmpty)
+            let relevant = try await SearchQueries(store: hub.store, rankedWindow: 10)
+                .search("walrus", customer, offset: 0, limit: 10)
+            #expect(relevant.ranking == .relevance && relevant.hits.count == 4)
             let ranked = try await SearchQueries(store: hub.store, rankedWindow: 10)
                 .search("walrus", .init(), offset: 0, limit: 10)
             #expect(ranked.ranking == .relevance && ranked.hits.count == 4)

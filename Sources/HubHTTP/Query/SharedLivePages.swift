@@ -56,6 +56,9 @@ actor SharedLivePages {
             if let shared, fits(shared, readThrough) { return shared }
             return try await read()
         default:
+            // Out of the eviction order while it is read (a stale page read again): only ready pages
+            // are evicted, so a read's waiters are always resumed.
+            order.removeAll { $0 == key }
             slots[key] = .reading(through: through, [])
             let outcome: Result<Encoded, any Error>
             do {
@@ -66,13 +69,12 @@ actor SharedLivePages {
             guard case .reading(_, let waiters)? = slots[key] else { return try outcome.get() }
             switch outcome {
             case .success(let page):
-                if !order.contains(key) { order.append(key) }
+                order.append(key)
                 slots[key] = .ready(page, through: through)
                 if order.count > capacity { slots[order.removeFirst()] = nil }
                 for waiter in waiters { waiter.resume(returning: page) }
             case .failure:
                 slots[key] = nil
-                order.removeAll { $0 == key }
                 for waiter in waiters { waiter.resume(returning: nil) }
             }
             return try outcome.get()
