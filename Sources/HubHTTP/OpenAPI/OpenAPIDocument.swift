@@ -301,7 +301,10 @@ enum OpenAPIDocument {
                 summary: "Full-text search over what clients wrote (FTS5 syntax): conversations best first, each with "
                     + "a snippet whose matched words are marked <mark>…</mark>",
                 scopes: [.query],
-                responses: ["200": "{results: [...], nextCursor?}", "400": "Bad query or filter (says where)"],
+                responses: [
+                    "200": "{results: [...], ranking: relevance|recency, nextCursor?}",
+                    "400": "Bad query or filter (says where)",
+                ],
                 parameters: [
                     queryParameter("q", "The search: words, \"phrases\", prefix*, AND/OR/NOT", required: true),
                     queryParameter("account", "Account id"), queryParameter("channel", "Channel type"),
