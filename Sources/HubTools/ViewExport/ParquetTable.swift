@@ -64,6 +64,10 @@ struct ParquetTable {
         for (column, declared) in zip(values, declared) {
             let type = Self.type(of: column, declared: declared)
             let page = Self.page(column, type)
+            // One page a column: its size is a Thrift i32.
+            guard page.count <= Int(Int32.max) - 4096 else {
+                throw BundleError("a column of this export is over 2 GiB: export it in parts (--from and --to)")
+            }
             var header = ThriftCompactWriter()
             header.structure {
                 $0.i32(1, 0)  // DATA_PAGE
