@@ -123,11 +123,13 @@ public final class LogTransaction {
         result.positions.reserveCapacity(drafts.count)
         result.versions.reserveCapacity(drafts.count)
         // What a projection held back belongs to this append: written at its end, dropped if it fails.
+        let batchEndMark = projectionContext.batchEndMark
         do {
             try append(drafts, ids: ids, to: stream, from: current, into: &result)
             try projections.settle(projectionContext)
         } catch {
             projectionContext.discardStates()
+            projectionContext.discardBatchEndWrites(after: batchEndMark)
             throw error
         }
         return result
@@ -177,14 +179,23 @@ public final class LogTransaction {
         }
     }
 
+    /// Ends the batch's work before its commit: the projections' writes held back to the batch's end
+    /// (``ProjectionContext/atBatchEnd(sql:_:)``), and the projections' recorded position.
+    package func finish() throws(SQLiteError) {
+        try projectionContext.writeBatchEnd()
+        if appendedCount > 0 { try projections.recordApplied(through: tipPosition, connection) }
+    }
+
     /// Runs one command under a savepoint; on failure restores the tip the savepoint rolled back to.
     package func runCommand<T>(_ body: (LogTransaction) throws -> T) throws -> T {
         let saved = (tipPosition, tipHash, appendedCount)
+        let batchEndMark = projectionContext.batchEndMark
         do {
             return try connection.savepoint("command") { try body(self) }
         } catch {
             (tipPosition, tipHash, appendedCount) = saved
             projectionContext.discardStates()
+            projectionContext.discardBatchEndWrites(after: batchEndMark)
             // What the rolled-back command appended is gone: read versions from the table again.
             streamVersions.removeAll()
             throw error

@@ -186,9 +186,7 @@ public final class LogWriter: Service, Sendable {
                             // or acknowledged. Whatever ran next would commit on its own.
                             guard connection.isInTransaction else { throw BatchAborted(cause: failure) }
                         }
-                        if transaction.appendedCount > 0 {
-                            try projections.recordApplied(through: transaction.tipPosition, connection)
-                        }
+                        try transaction.finish()
                         return (transaction.tipPosition, transaction.appendedCount)
                     }
                 }

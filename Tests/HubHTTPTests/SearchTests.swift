@@ -1,7 +1,9 @@
 import Foundation
 import HTTPTypes
 import HubDomain
+@_spi(Storage) import HubEventLog
 import HubReadModels
+import HubSQLite
 import HubTestSupport
 import HummingbirdTesting
 import Testing
@@ -195,6 +197,35 @@ import Testing
             }
             #expect(pages == 3)
             #expect(seen.count == 5 && Set(seen).count == 5)
+        }
+    }
+    /// The index's writes wait for the end of the writer's batch: a request refused inside the
+    /// writer leaves none of them behind, and the messages after it are indexed as usual.
+    @Test func aRefusedRequestLeavesNothingInTheIndex() async throws {
+        try await withConversationHub { hub in
+            var request = messageBody(id: "r-1", text: "refused zeppelin")
+            let second = messageBody(id: "r-2", text: "second", conversation: "0190f000-0000-7000-8000-000000000000")
+            if case .object(var root) = request, case .object(var messages)? = root["messages"],
+                case .array(let list)? = messages["message"],
+                case .array(let more)? = second.value(at: "messages")?["message"]
+            {
+                messages["message"] = .array(list + more)
+                root["messages"] = .object(messages)
+                request = .object(root)
+            }
+            let (status, json) = try await hub.send(request)
+            #expect(status == 400, "\(json?.text ?? "")")
+            _ = try await hub.sendAccepted(messageBody(id: "r-3", text: "accepted zeppelin"))
+            let (found, body) = try await Self.search(hub, "zeppelin")
+            #expect(found.count == 1)
+            #expect(body["results"]?.arrayValue?.first?["snippet"]?.stringValue?.contains("accepted") == true)
+            let (indexed, listed) = try await hub.store.pool.read { connection in
+                (
+                    try connection.singleInt64(sql: "SELECT count(*) FROM message_text") ?? -1,
+                    try connection.singleInt64(sql: "SELECT count(*) FROM search_messages") ?? -2
+                )
+            }
+            #expect(indexed == listed && indexed == 1)
         }
     }
 }

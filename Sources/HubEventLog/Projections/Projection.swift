@@ -90,6 +90,8 @@ public final class ProjectionContext {
     private var opened: [String: JSONValue] = [:]
     /// Projections' working state, by type (see ``state(_:)``).
     private var states: [ObjectIdentifier: AnyObject] = [:]
+    /// Writes held back to the end of the batch (see ``atBatchEnd(sql:_:)``), in order.
+    private var batchEndWrites: [(sql: String, arguments: [any SQLiteBindable])] = []
 
     public init(connection: Connection, vault: (any SealedValueOpener)?, names: [String: String] = [:]) {
         self.connection = connection
@@ -123,6 +125,34 @@ public final class ProjectionContext {
     /// Drops every projection's working state: what a rolled-back append held back is not written.
     package func discardStates() {
         states.removeAll()
+    }
+
+    /// Runs a write at the end of the writer's batch (or of the rebuild's chunk) instead of now, after
+    /// the commands' savepoints, in the order the writes were asked for; dropped with the command or
+    /// append that asked for it when that is rolled back.
+    ///
+    /// For an FTS5 table: FTS5 writes its pending terms out as a new segment at every savepoint the
+    /// transaction opens once it has written to the table (each command's, and each later statement
+    /// that may need a statement journal, such as an upsert), so written inline, every message costs a
+    /// segment and the merges that follow. Held back, a batch writes one.
+    ///
+    /// Related SQLite documentation: <https://www.sqlite.org/fts5.html#the_automerge_configuration_option>
+    public func atBatchEnd(sql: String, _ arguments: [any SQLiteBindable]) {
+        batchEndWrites.append((sql, arguments))
+    }
+
+    /// How many writes are held back (a mark to roll back to).
+    package var batchEndMark: Int { batchEndWrites.count }
+
+    /// Drops the writes held back after `mark`: what asked for them was rolled back.
+    package func discardBatchEndWrites(after mark: Int) {
+        if batchEndWrites.count > mark { batchEndWrites.removeSubrange(mark...) }
+    }
+
+    /// Runs the writes held back, in order.
+    package func writeBatchEnd() throws(SQLiteError) {
+        defer { batchEndWrites.removeAll(keepingCapacity: true) }
+        for write in batchEndWrites { try connection.run(sql: write.sql, write.arguments) }
     }
 
     /// Opens a JSON value sealed under `record`'s key; `nil` once that key was shredded (erasure).

@@ -259,6 +259,7 @@ public struct ProjectionRebuilder {
             for projection in projections { try projection.apply(event, context) }
         }
         for projection in projections { try projection.settle(context) }
+        try context.writeBatchEnd()
     }
 
     /// Applies up to `limit` events after `position` (advancing it); returns how many.
@@ -287,6 +288,7 @@ public struct ProjectionRebuilder {
             for projection in projections { try projection.apply(event, context) }
         }
         for projection in projections { try projection.settle(context) }
+        try context.writeBatchEnd()
         if let last = events.last { position = last.position }
         return events.count
     }

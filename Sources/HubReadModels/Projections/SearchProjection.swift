@@ -11,6 +11,9 @@ import HubSQLite
 ///   undo can find it again, but a hidden message is never a match);
 /// - `message.erased`: its text leaves the index;
 /// - `erasure.performed`: the erased conversations' texts leave it, and it is merged (see below).
+///
+/// `message_text`'s writes are held back to the end of the batch (``ProjectionContext/atBatchEnd(sql:_:)``):
+/// one FTS5 segment per batch rather than one per message.
 package struct SearchProjection: Projection {
     package let name = "search"
     /// 2: prefix indexes of 2, 3 and 4 characters (a prefix query no longer merges every matching
@@ -59,7 +62,7 @@ package struct SearchProjection: Projection {
                     event.recordedAt,
                 ]
             )
-            try context.connection.run(
+            context.atBatchEnd(
                 sql: "INSERT INTO \(context.table("message_text")) (rowid, text) VALUES (?, ?)",
                 [event.position, text]
             )
@@ -75,27 +78,30 @@ package struct SearchProjection: Projection {
             )
         case MessageErased.type:
             let message = try event.payload(MessageErased.self).message
-            try context.connection.run(
-                sql: """
-                    DELETE FROM \(context.table("message_text"))
-                    WHERE rowid = (SELECT row FROM \(messages) WHERE message = ?)
-                    """,
+            if let row = try context.connection.singleInt64(
+                sql: "SELECT row FROM \(messages) WHERE message = ?",
                 [message]
-            )
+            ) {
+                context.atBatchEnd(sql: "DELETE FROM \(context.table("message_text")) WHERE rowid = ?", [row])
+            }
             try context.connection.run(sql: "DELETE FROM \(messages) WHERE message = ?", [message])
         case ErasurePerformed.type:
             let text = context.table("message_text")
             for conversation in try event.payload(ErasurePerformed.self).conversations {
-                try context.connection.run(
-                    sql: "DELETE FROM \(text) WHERE rowid IN (SELECT row FROM \(messages) WHERE conversation = ?)",
+                let rows = try context.connection.singleText(
+                    sql: "SELECT json_group_array(row) FROM \(messages) WHERE conversation = ?",
                     [conversation]
+                )
+                context.atBatchEnd(
+                    sql: "DELETE FROM \(text) WHERE rowid IN (SELECT value FROM json_each(?))",
+                    [rows ?? "[]"]
                 )
                 try context.connection.run(sql: "DELETE FROM \(messages) WHERE conversation = ?", [conversation])
             }
             // FTS5 (before SQLite 3.42's secure-delete) only marks deleted rows: their words stay in the
             // index's segments until those are merged. Merging them all drops them (with secure_delete
             // on, the freed pages are zeroed).
-            try context.connection.run(sql: "INSERT INTO \(text) (\(text)) VALUES ('optimize')")
+            context.atBatchEnd(sql: "INSERT INTO \(text) (\(text)) VALUES ('optimize')", [])
         default:
             break
         }
