@@ -127,6 +127,7 @@ let package = Package(
                 "HubReadModels",
                 "HubCommands",
                 "HubSQLite",
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),

@@ -76,6 +76,21 @@ public func buildRouter(
         ).endpoints
     )
     router.addRoutes(ConversationHistoryController(trail: ConversationAuditTrail(store: store, vault: vault)).endpoints)
+    let connectorApps = ConnectorApps(store: store, vault: vault)
+    let connectorTokens = ConnectorTokens(masterKey: masterKey)
+    router.addRoutes(
+        AppInstallController(installations: AppInstallations(store: store, vault: vault), apps: connectorApps)
+            .endpoints
+    )
+    router.addRoutes(DomainController().endpoints)
+    router.addRoutes(
+        ConnectorTokenController(
+            tokens: connectorTokens,
+            auth: ConnectorAuth(tokens: connectorTokens, apps: connectorApps),
+            apps: connectorApps,
+            throttle: TokenThrottle(policy: options.tokenThrottle)
+        ).endpoints
+    )
     let openAPI = ByteBuffer(string: OpenAPIDocument.json.text)
     router.get("/openapi.json") { _, _ in
         Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: openAPI))

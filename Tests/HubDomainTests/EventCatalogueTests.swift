@@ -56,6 +56,13 @@ struct EventCatalogueTests {
     /// (`ClientRegistry`, `MessageIntake`, `Outbox`, `AssetStore.expireUnused`, `ConfigurationStore.delete`).
     static let producerShapes: [(type: String, data: String)] = [
         ("client.revoked", #"{"id":"01a2325c-82c8-71fd-bfb3-65ad31172fe8"}"#),
+        (
+            "appInstallation.created",
+            #"{"account":"64467156","id":"9d2f","installation":{"client_name":"SMS","enabled":true,"#
+                + #""grant_types":["client_credentials"],"scope":"msg.consumer"},"secret":"$sealed:v1:AAAA"}"#
+        ),
+        ("appInstallation.updated", #"{"account":"64467156","id":"9d2f","installation":{"client_name":"SMS 2"}}"#),
+        ("appInstallation.deleted", #"{"account":"64467156","id":"9d2f"}"#),
         ("customer.contactsLinked", #"{"account":"ac43","contactKeys":["k1","k2"],"customer":"01a2"}"#),
         ("conversation.escalated", #"{"bypassedBot":true,"previousConversation":"01a2325c-6d27-703e-b388"}"#),
         ("conversation.assigned", #"{"by":"01a2","queue":"billing"}"#),
@@ -200,7 +207,7 @@ struct EventCatalogueTests {
             #expect(seen.contains(type), "no example of \(type)")
         }
         #expect(EventCatalogue.knownTypes.count == EventCatalogue.namedTypes.count + 18)
-        #expect(EventCatalogue.namedTypes.count == 21)
+        #expect(EventCatalogue.namedTypes.count == 24)
     }
 
     @Test func typedPayloadsAreTheProducersFields() throws {

@@ -175,6 +175,7 @@ struct RebuildTests {
             #expect(
                 reports.map(\.name) == [
                     "configuration", "clients", "transcripts", "outbox", "assets", "search", "metrics",
+                    "connector-apps",
                 ]
             )
             let messageRows = reports.flatMap(\.tables).first { $0.table == "messages" }?.rows ?? 0

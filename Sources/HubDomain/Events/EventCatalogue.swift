@@ -32,6 +32,7 @@ package struct EventCatalogue: Sendable {
         DeliveryAttempted.self, DeliverySucceeded.self, DeliveryFailed.self,
         AssetRequested.self, AssetUploaded.self, AssetAttached.self, AssetDeleted.self,
         ErasurePerformed.self,
+        AppInstallationCreated.self, AppInstallationUpdated.self, AppInstallationDeleted.self,
     ]
 
     private static let byName: [String: any NamedDomainEvent.Type] = Dictionary(

@@ -18,6 +18,15 @@ struct AuthenticationMiddleware: RouterMiddleware {
     /// Paths anyone may call: the probes and the token endpoint.
     let openPaths: Set<String>
 
+    /// The LivePerson connector's own routes (tokens, the Domain API, CONVERSATION and SEND), which
+    /// check LivePerson's credentials themselves (``ConnectorAuth``); the app installations under
+    /// `/api/account/{a}/configuration/app-install/` take a hub token like every other route.
+    static func isConnectorPath(_ path: String) -> Bool {
+        if path.hasPrefix("/sentinel/") { return true }
+        return path.hasPrefix("/api/account/") && !path.contains("/configuration/app-install/")
+            && !path.hasSuffix("/configuration/app-install")
+    }
+
     func handle(
         _ request: Request,
         context: Context,
@@ -25,7 +34,9 @@ struct AuthenticationMiddleware: RouterMiddleware {
     ) async throws
         -> Response
     {
-        if openPaths.contains(request.uri.path) { return try await next(request, context) }
+        if openPaths.contains(request.uri.path) || Self.isConnectorPath(request.uri.path) {
+            return try await next(request, context)
+        }
         guard let header = request.headers[.authorization],
             header.utf8.count > 7, header.prefix(7).lowercased() == "bearer ",
             let claims = tokens.verify(header.dropFirst(7).trimmingSpacesAndTabs())

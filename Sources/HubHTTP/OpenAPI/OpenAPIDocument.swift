@@ -14,6 +14,8 @@ enum OpenAPIDocument {
         var requestBody: JSONValue?
         var responses: [String: String]
         var parameters: [JSONValue] = []
+        /// The schema of its 4xx bodies (`nil`: OAuth2's own error body).
+        var errorSchema: String? = "Error"
     }
 
     static let errorSchema: JSONValue = .object([
@@ -170,6 +172,7 @@ enum OpenAPIDocument {
                 ),
             ]
         }
+        operations += connectorOperations
         return operations
     }
 
@@ -433,9 +436,11 @@ enum OpenAPIDocument {
             var responses: [String: JSONValue] = [:]
             for (status, description) in operation.responses {
                 var response: [String: JSONValue] = ["description": .string(description)]
-                if status.hasPrefix("4"), !operation.path.hasPrefix("/oauth2") {
+                if status.hasPrefix("4"), !operation.path.hasPrefix("/oauth2"), let schema = operation.errorSchema {
                     response["content"] = .object([
-                        "application/json": .object(["schema": .object(["$ref": "#/components/schemas/Error"])])
+                        "application/json": .object([
+                            "schema": .object(["$ref": .string("#/components/schemas/\(schema)")])
+                        ])
                     ])
                 }
                 responses[status] = .object(response)
@@ -460,7 +465,8 @@ enum OpenAPIDocument {
             methods[operation.method] = .object(entry)
             paths[operation.path] = .object(methods)
         }
-        var schemas: [String: JSONValue] = ["Error": errorSchema]
+        var schemas: [String: JSONValue] = ["Error": errorSchema, "ConnectorError": connectorErrorSchema]
+        schemas["AppInstallation"] = jsonSchema(.object(AppInstallation.schema.fields))
         for kind in ResourceKind.allCases { schemas[kind.rawValue] = jsonSchema(.object(kind.schema.fields)) }
         schemas["RequestMessages"] = jsonSchema(.object(RequestMessages.schema.fields))
         schemas["AssetRequest"] = jsonSchema(.object(AssetController.requestSchema.fields))
