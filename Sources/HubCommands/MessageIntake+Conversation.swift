@@ -61,7 +61,9 @@ extension MessageIntake {
         }
         return (
             try start(
-                message,
+                customerState: message.customer,
+                entryPoint: message.entryPointId,
+                origin: "egain",
                 account: account,
                 customer: customer.id,
                 returning: !customer.isNew,
@@ -74,15 +76,19 @@ extension MessageIntake {
     /// within the orchestration's `bypassVaDuration` of their previous conversation skips the bot: the
     /// conversation starts escalated (`conversation.escalated` with `bypassedBot`), so their messages go
     /// to the escalation agent application (spec §5.2 item 6).
+    /// `customerState` is the customer object as the first message gave it; `origin` the API the
+    /// conversation came through (`egain`, `liveperson`).
     func start(
-        _ message: IncomingMessage,
+        customerState given: JSONValue?,
+        entryPoint: String?,
+        origin: String,
         account: ResolvedAccount,
         customer: String,
         returning: Bool,
         contactKeys: [String]
     ) throws -> ConversationRow {
         let id = EventID.makeV7()
-        let firstContact = message.customer?.value(at: "contacts")?["contact"]?.arrayValue?.first
+        let firstContact = given?.value(at: "contacts")?["contact"]?.arrayValue?.first
         let contact = [firstContact?["type"]?.stringValue, firstContact?["subType"]?.stringValue]
             .compactMap { $0 }.joined(separator: ".")
         var previous: (id: String, lastActivity: Int64)?
@@ -103,25 +109,25 @@ extension MessageIntake {
             account: account.id,
             address: account.address,
             channelType: account.routing.channel.type,
-            entryPoint: message.entryPointId ?? account.routing.entryPoint,
+            entryPoint: entryPoint ?? account.routing.entryPoint,
             customer: customer,
-            customerState: message.customer,
+            customerState: given,
             contact: contact.isEmpty ? nil : contact,
-            origin: "egain",
+            origin: origin,
             state: ConversationState(status: bypass ? .escalated : .active, lastActivity: now),
             escalated: bypass,
             startedAt: now,
             endedAt: nil,
             messageCount: 0
         )
-        let customerState = message.customer ?? .object([:])
+        let customerState = given ?? .object([:])
         let identity = try vault.seal(customerState.text, record: "customer/\(customer)", in: transaction)
         transaction.know(customerState, sealedAs: identity)
         let started = ConversationStarted(
             id: id,
             account: .init(id: account.id, address: account.address),
             channel: .init(type: row.channelType),
-            origin: "egain",
+            origin: origin,
             customer: .init(id: customer, identity: identity, contactKeys: contactKeys),
             entryPoint: row.entryPoint.map(IDReference.init(id:)),
             conversationContact: row.contact

@@ -118,6 +118,7 @@ package struct MessageIntake {
         for system in decision.systemMessages {
             try originate(system, in: &conversation, account: account, causedBy: hubId)
         }
+        try tellConnector(message, hubId: hubId, in: conversation)
         return AcceptedMessage(
             id: hubId,
             messageId: message.messageId,
@@ -217,6 +218,9 @@ package struct MessageIntake {
     ) throws -> EventDraft {
         conversation.messageCount += 1
         let seq = conversation.messageCount
+        // A LivePerson connector's consumer has no customer application: the connector hears of the
+        // hub side's messages through its own events (`tellConnector`).
+        let recipients = conversation.origin == "liveperson" ? recipients.filter { $0.type != "customer" } : recipients
         // Time-ordered ids keep the outbox's primary key append-only.
         let deliveries = recipients.map { recipient in
             let participant =

@@ -84,6 +84,12 @@ public func buildRouter(
     )
     router.addRoutes(DomainController().endpoints)
     router.addRoutes(
+        ConnectorMessagingController(
+            messaging: ConnectorMessaging(store: store, vault: vault, contactKeys: contactKeys),
+            auth: ConnectorAuth(tokens: connectorTokens, apps: connectorApps)
+        ).endpoints
+    )
+    router.addRoutes(
         ConnectorTokenController(
             tokens: connectorTokens,
             auth: ConnectorAuth(tokens: connectorTokens, apps: connectorApps),

@@ -101,4 +101,21 @@ extension AccountDirectory {
     package func account(id: String, in transaction: LogTransaction) throws -> ResolvedAccount? {
         try account(id: id, transaction.connection)
     }
+
+    /// The active account with this `address`, whatever its channel (a LivePerson account id names a
+    /// HubStore account by its address); the oldest when several have it.
+    package func account(address: String, in transaction: LogTransaction) throws -> ResolvedAccount? {
+        guard
+            let id = try transaction.connection.singleText(
+                sql: """
+                    SELECT id FROM config_resources
+                    WHERE kind = 'account' AND json_extract(state, '$.address') = ?
+                        AND json_extract(state, '$.active') IS NOT 0
+                    ORDER BY json_extract(state, '$.created'), id LIMIT 1
+                    """,
+                [address]
+            )
+        else { return nil }
+        return try account(id: id, transaction.connection)
+    }
 }

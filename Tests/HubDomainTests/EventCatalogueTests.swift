@@ -63,6 +63,31 @@ struct EventCatalogueTests {
         ),
         ("appInstallation.updated", #"{"account":"64467156","id":"9d2f","installation":{"client_name":"SMS 2"}}"#),
         ("appInstallation.deleted", #"{"account":"64467156","id":"9d2f"}"#),
+        (
+            "connector.conversationOpened",
+            #"{"account":"64467156","app":"9d2f","consumer":"5c40","conversation":"01a3","skillId":"-1","#
+                + #""ttrType":"PRIORITIZED","ttrValue":600}"#
+        ),
+        (
+            "connector.eventPublished",
+            #"{"conversation":"01a3","dialog":"01a3","event":{"contentType":"text/plain","type":"ContentEvent"},"#
+                + #""message":"01a4","originator":{"id":"5c40","role":"CONSUMER"},"sequence":0}"#
+        ),
+        (
+            "connector.eventPublished",
+            #"{"conversation":"01a3","dialog":"01a3","event":{"chatState":"COMPOSING","type":"ChatStateEvent"},"#
+                + #""originator":{"id":"bot","role":"ASSIGNED_AGENT"}}"#
+        ),
+        ("connector.conversationChanged", #"{"change":"close","closeReason":"CONSUMER","conversation":"01a3"}"#),
+        (
+            "connector.conversationChanged",
+            #"{"change":"csat","conversation":"01a3","#
+                + #""csat":{"csatRate":5,"csatResolutionConfirmation":true,"status":"FILLED"}}"#
+        ),
+        (
+            "consumer.profileSet",
+            #"{"account":"64467156","app":"9d2f","consumer":"5c40","externalId":"sms:1","profile":"$sealed:v1:AAAA"}"#
+        ),
         ("customer.contactsLinked", #"{"account":"ac43","contactKeys":["k1","k2"],"customer":"01a2"}"#),
         ("conversation.escalated", #"{"bypassedBot":true,"previousConversation":"01a2325c-6d27-703e-b388"}"#),
         ("conversation.assigned", #"{"by":"01a2","queue":"billing"}"#),
@@ -207,7 +232,7 @@ struct EventCatalogueTests {
             #expect(seen.contains(type), "no example of \(type)")
         }
         #expect(EventCatalogue.knownTypes.count == EventCatalogue.namedTypes.count + 18)
-        #expect(EventCatalogue.namedTypes.count == 24)
+        #expect(EventCatalogue.namedTypes.count == 28)
     }
 
     @Test func typedPayloadsAreTheProducersFields() throws {

@@ -37,9 +37,9 @@ import Testing
             try Self.copyFixture(to: data)
             // Opening finds no projection state (the old version never wrote it) and rebuilds all.
             let store = try await EventStore.open(.init(dataDirectory: data), readModels: .hub)
-            // The old version's tables; the projections that came after it (search, metrics, connector apps)
+            // The old version's tables; the projections that came after it (search, metrics, the connector's)
             // are built from the log.
-            let newer: Set = ["search", "metrics", "connector-apps"]
+            let newer: Set = ["search", "metrics", "connector-apps", "connector"]
             let tables = store.projections.projections.filter { !newer.contains($0.name) }.flatMap(\.schema.tables)
             let search = try #require(store.projections.projection(named: "search"))
             await store.close()
@@ -47,7 +47,7 @@ import Testing
             let connection = try Connection(path: data + "/hub.sqlite")
             defer { connection.close() }
             try connection.run(sql: "ATTACH DATABASE ? AS saved", [saved + "/hub.sqlite"])
-            #expect(try connection.singleInt64(sql: "SELECT count(*) FROM projection_state") == 8)
+            #expect(try connection.singleInt64(sql: "SELECT count(*) FROM projection_state") == 9)
             #expect(try connection.singleInt64(sql: "SELECT count(*) FROM search_messages") == 9)
             #expect(try connection.singleInt64(sql: "SELECT count(*) FROM metrics_conversations") ?? 0 > 0)
             #expect(search.schema.tables == ["search_messages", "message_text"])

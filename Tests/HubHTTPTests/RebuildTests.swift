@@ -175,7 +175,7 @@ struct RebuildTests {
             #expect(
                 reports.map(\.name) == [
                     "configuration", "clients", "transcripts", "outbox", "assets", "search", "metrics",
-                    "connector-apps",
+                    "connector-apps", "connector",
                 ]
             )
             let messageRows = reports.flatMap(\.tables).first { $0.table == "messages" }?.rows ?? 0
@@ -228,7 +228,9 @@ struct RebuildTests {
                         "SELECT group_concat(name || ':' || version, ' ') FROM (SELECT * FROM projection_state ORDER BY name)"
                 )
             }
-            let versions = hub.store.projections.projections.map { "\($0.name):\($0.version)" }.sorted()
+            let versions = hub.store.projections.projections.sorted { $0.name < $1.name }.map {
+                "\($0.name):\($0.version)"
+            }
             #expect(states == versions.joined(separator: " "))
         }
     }

@@ -33,6 +33,8 @@ package struct EventCatalogue: Sendable {
         AssetRequested.self, AssetUploaded.self, AssetAttached.self, AssetDeleted.self,
         ErasurePerformed.self,
         AppInstallationCreated.self, AppInstallationUpdated.self, AppInstallationDeleted.self,
+        ConnectorConversationOpened.self, ConnectorEventPublished.self, ConnectorConversationChanged.self,
+        ConsumerProfileSet.self,
     ]
 
     private static let byName: [String: any NamedDomainEvent.Type] = Dictionary(

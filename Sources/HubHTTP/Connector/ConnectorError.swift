@@ -17,6 +17,8 @@ struct ConnectorError: Error, HTTPResponseError, Equatable {
     var title: String
     var details: String
     var errorCode: Int
+    /// The refused request's id, echoed as `reqId` (CONVERSATION and SEND).
+    var reqId: String? = nil
 
     var status: HTTPResponse.Status { HTTPResponse.Status(code: errorCode / 100) }
 
@@ -56,15 +58,20 @@ struct ConnectorError: Error, HTTPResponseError, Equatable {
         ConnectorError(title: "Bad request", details: details, errorCode: errorCode)
     }
 
-    /// The body's JSON, for an error inside a response array as well.
-    var json: JSONValue {
-        .object([
+    /// The body's JSON.
+    var json: JSONValue { json(reqId: reqId) }
+
+    /// The body's JSON with a `reqId` (an error inside a CONVERSATION's response array).
+    func json(reqId: String?) -> JSONValue {
+        var fields: [String: JSONValue] = [
             "kind": "resp", "code": .integer(Int64(errorCode / 100)),
             "body": .object([
                 "title": .string(title), "details": .string(details), "errorCode": .integer(Int64(errorCode)),
             ]),
             "type": ".ReqBody$ErrorResp",
-        ])
+        ]
+        if let reqId { fields["reqId"] = .string(reqId) }
+        return .object(fields)
     }
 
     func response(from request: Request, context: some RequestContext) throws -> Response {

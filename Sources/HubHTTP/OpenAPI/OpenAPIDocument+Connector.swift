@@ -168,3 +168,69 @@ extension OpenAPIDocument {
             ]
     }
 }
+
+extension OpenAPIDocument {
+    /// CONVERSATION and SEND.
+    static var connectorMessagingOperations: [Operation] {
+        let headers: [JSONValue] = [
+            accountParameter,
+            .object([
+                "name": "Authorization", "in": "header", "required": true,
+                "description": "The AppJWT, raw or after Bearer", "schema": .object(["type": "string"]),
+            ]),
+            .object([
+                "name": "X-LP-ON-BEHALF", "in": "header", "required": true, "description": "The ConsumerJWS",
+                "schema": .object(["type": "string"]),
+            ]),
+            queryParameter("v", "3 (or absent)"),
+        ]
+        let request: JSONValue = .object([
+            "type": "object", "required": .array(["id", "type"]),
+            "properties": .object([
+                "kind": .object(["type": "string", "enum": .array(["req"])]),
+                "id": .object(["type": .array(["string", "integer"])]),
+                "type": .object([
+                    "type": "string",
+                    "enum": .array([
+                        "userprofile.SetUserProfile", "cm.ConsumerRequestConversation", "ms.PublishEvent",
+                        "cm.UpdateConversationField",
+                    ]),
+                ]),
+                "body": .object(["type": "object"]),
+                "metadata": .object(["type": "array", "items": .object(["type": "object"])]),
+            ]),
+        ])
+        func body(_ schema: JSONValue) -> JSONValue {
+            .object(["required": true, "content": .object(["application/json": .object(["schema": schema])])])
+        }
+        return [
+            Operation(
+                method: "post",
+                path: "/api/account/{accountId}/messaging/consumer/conversation",
+                summary: "CONVERSATION: set the profile, open a conversation (and publish its first event)",
+                scopes: nil,
+                requestBody: body(.object(["type": "array", "minItems": 2, "maxItems": 3, "items": request])),
+                responses: [
+                    "200": "One response per request, in order (conversationId on the second)",
+                    "400": "A malformed batch, or a request refused (nothing kept)",
+                    "401": "AppJWT or ConsumerJWS missing or invalid",
+                ],
+                parameters: headers,
+                errorSchema: "ConnectorError"
+            ),
+            Operation(
+                method: "post",
+                path: "/api/account/{accountId}/messaging/consumer/conversation/send",
+                summary: "SEND: publish an event, update the conversation, or set the profile",
+                scopes: nil,
+                requestBody: body(request),
+                responses: [
+                    "200": "{reqId, code: OK, body}", "400": "A malformed or refused request",
+                    "401": "AppJWT or ConsumerJWS missing or invalid, or not the consumer's conversation",
+                ],
+                parameters: headers,
+                errorSchema: "ConnectorError"
+            ),
+        ]
+    }
+}

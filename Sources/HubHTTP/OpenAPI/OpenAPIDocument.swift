@@ -172,7 +172,7 @@ enum OpenAPIDocument {
                 ),
             ]
         }
-        operations += connectorOperations
+        operations += connectorOperations + connectorMessagingOperations
         return operations
     }
 

@@ -1,0 +1,266 @@
+import Foundation
+import HTTPTypes
+import HubDomain
+@_spi(Storage) import HubEventLog
+import HubSQLite
+import HubTestSupport
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+@testable import HubHTTP
+
+/// Issue 17 items 4–5: CONVERSATION and SEND against the account whose address is the LivePerson
+/// account, with the bot and agent answering through the Conversation Manager API.
+struct ConnectorConversationTests {
+    /// A connector for one consumer of `ConversationSetup.address`.
+    struct Consumer {
+        let hub: ConversationHub
+        let appJWT: String
+        let jws: String
+        var account: String { ConversationSetup.address }
+
+        static func make(_ hub: ConversationHub, externalId: String = "sms:+15550100") async throws -> Consumer {
+            let connector = ConnectorAuthTests.Connector(client: hub.admin.client, tokens: nil, admin: hub.admin.token)
+            let app = try await connector.install(ConversationSetup.address)
+            return try await make(hub, app: app, externalId: externalId)
+        }
+
+        static func make(
+            _ hub: ConversationHub,
+            app: (id: String, secret: String),
+            externalId: String
+        ) async throws
+            -> Consumer
+        {
+            let connector = ConnectorAuthTests.Connector(client: hub.admin.client, tokens: nil, admin: hub.admin.token)
+            let appJWT = try await connector.appJWT(ConversationSetup.address, app)
+            let (status, json) = try await connector.consumer(
+                ConversationSetup.address,
+                appJWT: appJWT,
+                body: #"{"ext_consumer_id":"\#(externalId)"}"#
+            )
+            #expect(status == 201)
+            return Consumer(hub: hub, appJWT: appJWT, jws: json?["token"]?.stringValue ?? "")
+        }
+
+        func post(_ path: String, _ body: String, jws: String? = nil) async throws -> (status: Int, json: JSONValue?) {
+            var headers: HTTPFields = [.authorization: appJWT, .contentType: "application/json"]
+            headers[ConnectorAuth.onBehalf] = jws ?? self.jws
+            return try await hub.admin.client.execute(
+                uri: "/api/account/\(account)/messaging/consumer/\(path)",
+                method: .post,
+                headers: headers,
+                body: ByteBuffer(string: body)
+            ) { (Int($0.status.code), try? JSONValue.parse(String(buffer: $0.body))) }
+        }
+
+        func conversation(_ body: String, jws: String? = nil) async throws -> (status: Int, json: JSONValue?) {
+            try await post("conversation?v=3", body, jws: jws)
+        }
+
+        func send(_ body: String, jws: String? = nil) async throws -> (status: Int, json: JSONValue?) {
+            try await post("conversation/send?v=3", body, jws: jws)
+        }
+
+        /// CONVERSATION as LivePerson's demo connector sends it; the new conversation's id (from element 1).
+        func open() async throws -> String {
+            let (status, json) = try await conversation(
+                #"[{"kind":"req","id":"1,","type":"userprofile.SetUserProfile","body":{"firstName":"Ada","lastName":"L"}},"#
+                    + #"{"kind":"req","id":"2,","type":"cm.ConsumerRequestConversation","body":{"brandId":"\#(account)","#
+                    + #""channelType":"MESSAGING","skillId":"-1","ttrDefName":null}}]"#
+            )
+            #expect(status == 200, "\(json?.text ?? "")")
+            return try #require(json?.arrayValue?[1]["body"]?["conversationId"]?.stringValue)
+        }
+
+        func text(
+            _ conversation: String,
+            _ text: String,
+            id: String = "3"
+        ) async throws -> (status: Int, json: JSONValue?) {
+            try await send(
+                #"{"kind":"req","id":"\#(id)","type":"ms.PublishEvent","body":{"dialogId":"\#(conversation)","#
+                    + #""event":{"type":"ContentEvent","contentType":"text/plain","message":"\#(text)"}}}"#
+            )
+        }
+    }
+
+    static func sequences(_ store: EventStore, _ conversation: String) async throws -> [(Int64?, String)] {
+        try await store.pool.read { connection in
+            let statement = try connection.prepare(
+                sql: "SELECT sequence, role FROM connector_events WHERE conversation = ? ORDER BY position"
+            )
+            try statement.bind([conversation])
+            var rows: [(Int64?, String)] = []
+            while try statement.step() { rows.append((statement.optionalInt64(at: 0), statement.text(at: 1))) }
+            return rows
+        }
+    }
+
+    @Test func theDemoConnectorsCallsReachTheBotAndTheBotsReplyTakesTheNextSequence() async throws {
+        try await withConversationHub { hub in
+            let consumer = try await Consumer.make(hub)
+            let (status, answers) = try await consumer.conversation(
+                #"[{"kind":"req","id":"1,","type":"userprofile.SetUserProfile","body":{"firstName":"Ada"}},"#
+                    + #"{"kind":"req","id":2,"type":"cm.ConsumerRequestConversation","body":{"brandId":"\#(consumer.account)"}}]"#
+            )
+            #expect(status == 200, "\(answers?.text ?? "")")
+            let list = try #require(answers?.arrayValue)
+            #expect(list.count == 2)
+            #expect(list[0]["reqId"] == "1," && list[0]["code"] == "OK")
+            #expect(list[0]["body"]?["msg"] == "OK User Profile set successfully")
+            #expect(list[0]["body"]?["conversationId"] == nil)
+            #expect(list[1]["reqId"] == "2", "a number's id comes back as a string")
+            let conversation = try #require(list[1]["body"]?["conversationId"]?.stringValue)
+            #expect(Schema.isUUID(conversation))
+
+            let (sent, first) = try await consumer.text(conversation, "Where is my parcel?")
+            #expect(
+                sent == 200 && first?["reqId"] == "3" && first?["body"]?["sequence"] == .integer(0),
+                "\(first?.text ?? "")"
+            )
+            // The bot hears it as a customer message of the conversation.
+            try await hub.callbacks.waitFor("the bot's callback") { requests in
+                requests.contains { $0.path == "/custom_bot" && $0.body.contains("Where is my parcel?") }
+            }
+            let botCall = try #require(hub.callbacks.requests(to: "/custom_bot").last)
+            #expect(botCall.body.contains(conversation))
+
+            // The bot answers through the Conversation Manager API: the connector's next sequence.
+            _ = try await hub.sendAccepted(
+                messageBody(from: "custom_bot", text: "It left the depot this morning.", conversation: conversation)
+            )
+            let (_, read) = try await consumer.send(
+                #"{"kind":"req","id":"4","type":"ms.PublishEvent","body":{"dialogId":"\#(conversation)","#
+                    + #""conversationId":"\#(conversation)","event":{"type":"AcceptStatusEvent","status":"READ","sequenceList":[1]}}}"#
+            )
+            #expect(read?["body"]?["sequence"] == .integer(2))
+            let (_, typing) = try await consumer.send(
+                #"{"kind":"req","id":"5","type":"ms.PublishEvent","body":{"dialogId":"\#(conversation)","#
+                    + #""event":{"type":"ChatStateEvent","chatState":"COMPOSING"}}}"#
+            )
+            #expect(typing?["body"]?["sequence"] == .integer(0), "a chat state takes no sequence")
+            let sequences = try await Self.sequences(hub.store, conversation)
+            #expect(sequences.map(\.0) == [0, 1, 2, nil])
+            #expect(sequences.map(\.1) == ["CONSUMER", "ASSIGNED_AGENT", "CONSUMER", "CONSUMER"])
+
+            // One conversation in the transcripts, with the consumer's and the bot's words.
+            let (_, transcript) = try await hub.queryText("/v1/conversations/\(conversation)/transcript")
+            #expect(transcript.contains("Where is my parcel?") && transcript.contains("It left the depot"))
+
+            // Close, again (idempotent), CSAT after close; then nothing more is published.
+            let close =
+                #"{"kind":"req","id":"6","type":"cm.UpdateConversationField","body":{"conversationId":"\#(conversation)","#
+                + #""conversationField":{"field":"ConversationStateField","conversationState":"CLOSE"}}}"#
+            let (closed, closing) = try await consumer.send(close)
+            #expect(
+                closed == 200 && closing?["body"] == "OK Conversation resolved successfully",
+                "\(closing?.text ?? "")"
+            )
+            #expect(try await consumer.send(close).status == 200)
+            let (rated, _) = try await consumer.send(
+                #"{"kind":"req","id":"7","type":"cm.UpdateConversationField","body":{"conversationId":"\#(conversation)","#
+                    + #""conversationField":[{"field":"CSATRate","csatRate":5,"csatResolutionConfirmation":true,"status":"FILLED"}]}}"#
+            )
+            #expect(rated == 200)
+            let (late, refusal) = try await consumer.text(conversation, "one more thing")
+            #expect(late == 400 && refusal?["body"]?["errorCode"] == .integer(40003) && refusal?["reqId"] == "3")
+            // The HubStore conversation ended too, and the bot was told.
+            try await hub.callbacks.waitFor("the end, at the bot") { requests in
+                requests.contains { $0.path == "/custom_bot" && $0.body.contains("conversation.end") }
+            }
+            let state = try await hub.store.pool.read { connection in
+                try connection.singleText(
+                    sql:
+                        "SELECT state || ' ' || stage || ' ' || close_reason || ' ' || json_extract(csat, '$.csatRate') "
+                        + "FROM connector_conversations WHERE conversation = ?",
+                    [conversation]
+                )
+            }
+            #expect(state == "CLOSE CLOSE CONSUMER 5")
+            // Closed, the consumer may open a new one.
+            #expect(try await consumer.open() != conversation)
+        }
+    }
+
+    @Test func oneConsumerCannotTouchAnothersConversationAndBadBatchesKeepNothing() async throws {
+        try await withConversationHub { hub in
+            let consumer = try await Consumer.make(hub)
+            let conversation = try await consumer.open()
+            let other = try await Consumer.make(hub, externalId: "sms:+15550199")
+            let (status, json) = try await other.text(conversation, "hello")
+            #expect(status == 401 && json?["body"]?["errorCode"] == .integer(40103), "\(json?.text ?? "")")
+            #expect(try await other.text("0190f000-0000-7000-8000-000000000000", "x").status == 401)
+            #expect(try await consumer.text(conversation, "mine").status == 200)
+            // Header problems, in the documented order.
+            let (missing, noJWS) = try await consumer.send("{}", jws: "")
+            #expect(missing == 401 && noJWS?["body"]?["errorCode"] == .integer(40104))
+            let (bad, badJWS) = try await consumer.send("{}", jws: "x.y.z")
+            #expect(bad == 401 && badJWS?["body"]?["errorCode"] == .integer(40103))
+
+            // A second open conversation: refused, and nothing of the batch is kept.
+            // Deliveries to the bot go on meanwhile: what is counted is everything else.
+            func written() async throws -> Int {
+                try await hub.events().filter { !$0.type.hasPrefix("delivery.") }.count
+            }
+            let before = try await written()
+            let (again, answers) = try await consumer.conversation(
+                #"[{"kind":"req","id":"1","type":"userprofile.SetUserProfile","body":{}},"#
+                    + #"{"kind":"req","id":"2","type":"cm.ConsumerRequestConversation","body":{"brandId":"\#(consumer.account)"}}]"#
+            )
+            let list = answers?.arrayValue ?? []
+            #expect(again == 400 && list.count == 2, "\(answers?.text ?? "")")
+            #expect(list.first?["code"] == "OK" && list.last?["body"]?["errorCode"] == .integer(40002))
+            #expect(list.last?["reqId"] == "2")
+            #expect(try await written() == before)
+
+            // Malformed batches: one ErrorResp, nothing kept.
+            func refused(_ body: String) async throws -> Int64? {
+                let (status, json) = try await other.conversation(body)
+                #expect(status == 400, "\(body): \(json?.text ?? "")")
+                if case .integer(let code)? = json?["body"]?["errorCode"] { return code }
+                return nil
+            }
+            #expect(try await refused(#"{"kind":"req"}"#) == 40000)
+            #expect(
+                try await refused(
+                    #"[{"id":"1","type":"cm.ConsumerRequestConversation","body":{"brandId":"\#(consumer.account)"}},"#
+                        + #"{"id":"2","type":"userprofile.SetUserProfile","body":{}}]"#
+                ) == 40000
+            )
+            #expect(
+                try await refused(
+                    #"[{"id":"1","type":"userprofile.SetUserProfile","body":{}},"#
+                        + #"{"id":"2","type":"cm.ConsumerRequestConversation","body":{"brandId":"999"}}]"#
+                ) == 40001
+            )
+            #expect(try await refused(#"[{"id":"1","type":"userprofile.SetUserProfile","body":{}}]"#) == 40000)
+            #expect(try await refused("[1, 2]") == 40000)
+            #expect(try await written() == before)
+            let (version, _) = try await consumer.post("conversation/send?v=2", "{}")
+            #expect(version == 400)
+        }
+    }
+
+    @Test func concurrentSendsToOneDialogTakeDistinctGaplessSequences() async throws {
+        try await withConversationHub { hub in
+            let consumer = try await Consumer.make(hub)
+            let conversation = try await consumer.open()
+            let sequences = try await withThrowingTaskGroup(of: Int64?.self) { group in
+                for index in 0..<24 {
+                    group.addTask {
+                        let (_, json) = try await consumer.send(
+                            #"{"kind":"req","id":"\#(index)","type":"ms.PublishEvent","body":{"dialogId":"\#(conversation)","#
+                                + #""event":{"type":"AcceptStatusEvent","status":"ACCEPT","sequenceList":[0]}}}"#
+                        )
+                        if case .integer(let sequence)? = json?["body"]?["sequence"] { return sequence }
+                        return nil
+                    }
+                }
+                return try await group.reduce(into: [Int64?]()) { $0.append($1) }
+            }
+            #expect(sequences.compactMap { $0 }.sorted() == Array(0..<24))
+        }
+    }
+}
