@@ -227,6 +227,7 @@ let package = Package(
                 "HubReadModels",
                 "HubCommands",
                 "HubTestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],

@@ -95,7 +95,8 @@ struct ConnectorSteps {
             ttrType: ttrType,
             ttrValue: ConnectorMessaging.ttrSeconds[ttrType] ?? 600,
             campaignInfo: request.campaignInfo,
-            conversationContext: request.conversationContext
+            conversationContext: request.conversationContext,
+            deliveries: try webhooks(AppInstallation.conversationChangeKey)
         )
         try transaction.append([try draft(opened, account: account.id)], to: "conversation/\(row.id)")
         return row.id
@@ -123,7 +124,8 @@ struct ConnectorSteps {
             originator: ConnectorOriginator(id: caller.consumer, role: "CONSUMER"),
             event: Self.logged(event),
             message: message,
-            metadata: metadata
+            metadata: metadata,
+            deliveries: try webhooks(AppInstallation.messagingKey(event.typeName), app: row.app)
         )
         try transaction.append([try draft(published, account: nil)], to: "conversation/\(row.conversation)")
         return sequence
@@ -164,6 +166,7 @@ struct ConnectorSteps {
             case .ttr(let type, let value):
                 change = .init(conversation: row.conversation, change: .ttr, ttrType: type, ttrValue: value)
             }
+            change.deliveries = try webhooks(AppInstallation.conversationChangeKey, app: row.app)
             try transaction.append([try draft(change, account: nil)], to: "conversation/\(row.conversation)")
         }
         return closes
@@ -217,6 +220,11 @@ struct ConnectorSteps {
         } catch let rejection as Rejection {
             throw Invalid(rejection.message)
         }
+    }
+
+    /// The deliveries to the app's webhook for `key` (the caller's app for a new conversation).
+    private func webhooks(_ key: String, app: String? = nil) throws -> [MessageRouted.Delivery]? {
+        try ConnectorApps.webhookDeliveries(app: app ?? caller.app, account: caller.account, key: key, in: transaction)
     }
 
     private func hubAccount() throws -> ResolvedAccount? {

@@ -36,7 +36,8 @@ extension MessageIntake {
             let assigned = ConnectorConversationChanged(
                 conversation: row.conversation,
                 change: .assign,
-                participant: ConnectorOriginator(id: agent ?? originator.id, role: "ASSIGNED_AGENT")
+                participant: ConnectorOriginator(id: agent ?? originator.id, role: "ASSIGNED_AGENT"),
+                deliveries: try webhooks(AppInstallation.conversationChangeKey, row)
             )
             try transaction.append([try draft(assigned, account: conversation.account)], to: stream)
             return
@@ -59,8 +60,13 @@ extension MessageIntake {
             originator: originator,
             event: event,
             message: hubId,
-            metadata: nil
+            metadata: nil,
+            deliveries: try webhooks(AppInstallation.messagingKey(event["type"]?.stringValue ?? ""), row)
         )
         try transaction.append([try draft(published, account: conversation.account)], to: stream)
+    }
+
+    private func webhooks(_ key: String, _ row: ConnectorConversationRow) throws -> [MessageRouted.Delivery]? {
+        try ConnectorApps.webhookDeliveries(app: row.app, account: row.account, key: key, in: transaction)
     }
 }

@@ -89,8 +89,11 @@ public struct Outbox: Sendable {
         // gone out, no copy of it may stay in the data directory.
         let finished: Bool = if case .retry = outcome.result { false } else { true }
         if finished, moved.contains(where: { $0.storedPayload != nil }) { try transaction.eraseSecurely() }
+        // A connector's webhook that failed for good is dropped, as LivePerson drops it (spec §8.2).
         if case .failed = outcome.result {
-            for delivery in moved { try reportFailure(delivery, transaction: transaction) }
+            for delivery in moved where !AppInstallation.isWebhookRole(delivery.role) {
+                try reportFailure(delivery, transaction: transaction)
+            }
         }
     }
 

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Crypto
 import Foundation
 import HubCommands
 import HubDomain
@@ -75,7 +76,13 @@ final class CallbackClient: Sendable {
         var request = HTTPClientRequest(url: endpoint.url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
-        request.headers.add(name: "X-egain-request-id", value: call.requestId)
+        if let webhook = endpoint.webhook {
+            for (name, value) in Self.webhookHeaders(webhook, body: call.payload) {
+                request.headers.add(name: name, value: value)
+            }
+        } else {
+            request.headers.add(name: "X-egain-request-id", value: call.requestId)
+        }
         for header in endpoint.headers { request.headers.replaceOrAdd(name: header.name, value: header.value) }
         if let authorization { request.headers.replaceOrAdd(name: "Authorization", value: authorization) }
         request.body = .bytes(ByteBuffer(string: call.payload))
@@ -132,6 +139,19 @@ final class CallbackClient: Sendable {
             let token = AccessTokenPath.extract(settings.accessTokenPath, from: json)
         else { throw TokenError("no token at accessTokenPath \(settings.accessTokenPath)") }
         return token
+    }
+
+    /// A LivePerson webhook's headers (connector spec §8.2): the account, the app, and the body's
+    /// signature, `sha1=` + Base64(HMAC-SHA1(key: client secret, message: the body's bytes)).
+    static func webhookHeaders(_ webhook: WebhookSigning, body: String) -> [(String, String)] {
+        let mac = HMAC<Insecure.SHA1>.authenticationCode(
+            for: Array(body.utf8),
+            using: SymmetricKey(data: Array(webhook.secret.utf8))
+        )
+        return [
+            ("x-liveperson-account-id", webhook.account), ("x-liveperson-client-id", webhook.clientId),
+            ("x-liveperson-signature", "sha1=" + Data(mac).base64EncodedString()),
+        ]
     }
 
     /// Connection errors without addresses' internals or secrets.

@@ -16,19 +16,24 @@ public struct DeliveryConfiguration: Sendable {
     /// due together for one application role, of different conversations, share a call; 1 sends
     /// each message alone. 25, as a request to the hub may carry.
     public var maxMessagesPerCall: Int
+    /// The wait between a LivePerson webhook's attempts: its app's `max_retries` of them, 30 s apart
+    /// (connector spec §8.2).
+    public var webhookRetryInterval: Duration
 
     public init(
         retrySchedule: [Duration] = [.seconds(1), .seconds(5), .seconds(30), .seconds(120)],
         timeout: Duration = .seconds(5),
         maxConcurrent: Int = 128,
         maxConcurrentPerEndpoint: Int = 32,
-        maxMessagesPerCall: Int = 25
+        maxMessagesPerCall: Int = 25,
+        webhookRetryInterval: Duration = .seconds(30)
     ) {
         self.retrySchedule = retrySchedule
         self.timeout = timeout
         self.maxConcurrent = maxConcurrent
         self.maxConcurrentPerEndpoint = maxConcurrentPerEndpoint
         self.maxMessagesPerCall = maxMessagesPerCall
+        self.webhookRetryInterval = webhookRetryInterval
     }
 
     /// Parses `1s,5s,30s,2m` (units ms, s, m, h; a bare number is seconds).

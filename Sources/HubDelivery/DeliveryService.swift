@@ -169,7 +169,16 @@ public final class DeliveryService: Service, Sendable {
                 // The deliveries of a call were all tried as often (a call is retried whole).
                 let attempts = current.map(\.attempts).max() ?? 0
                 let result: DeliveryOutcome.Result
-                if response.isSuccess {
+                if let webhook = endpoint.webhook {
+                    // 200 or 201 is delivered; anything else is tried again, `max_retries` times.
+                    if response.status == 200 || response.status == 201 {
+                        result = .delivered
+                    } else if attempts < webhook.maxRetries {
+                        result = .retry(at: Self.now() + configuration.webhookRetryInterval.milliseconds)
+                    } else {
+                        result = .failed
+                    }
+                } else if response.isSuccess {
                     result = .delivered
                 } else if index < responses.count - 1 {
                     result = .retry(at: Self.now())  // 401: a new token, sent again at once

@@ -82,6 +82,20 @@ public struct ConnectorApps: Sendable {
     /// The vault record an installation's secret is sealed under.
     public static func record(_ id: String) -> String { "appInstallation/\(id)" }
 
+    /// The deliveries a change with webhook `key` makes for the app that holds a conversation: one, when
+    /// the app is still installed, enabled and has an endpoint for the key; else `nil`.
+    package static func webhookDeliveries(
+        app id: String,
+        account: String,
+        key: String,
+        in transaction: LogTransaction
+    ) throws -> [MessageRouted.Delivery]? {
+        guard let app = try app(account: account, id: id, in: transaction), app.isEnabled,
+            AppInstallation.webhook(key, in: app.installation)?["endpoint"]?.stringValue != nil
+        else { return nil }
+        return [MessageRouted.Delivery(id: EventID.makeV7(), application: id, type: key)]
+    }
+
     /// One installation, read in the writer's transaction (commands check what they change).
     package static func app(account: String, id: String, in transaction: LogTransaction) throws -> ConnectorApp? {
         try app(account: account, id: id, transaction.connection)

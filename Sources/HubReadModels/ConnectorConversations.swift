@@ -37,10 +37,13 @@ package enum ConnectorConversations {
         try conversation(id, transaction.connection)
     }
 
-    package static func conversation(_ id: String, _ connection: Connection) throws -> ConnectorConversationRow? {
-        let statement = try connection.cachedStatement(
-            sql: "SELECT \(columns) FROM connector_conversations WHERE conversation = ?"
-        )
+    /// `table`: the table's name in this run (a rebuild's shadow table).
+    package static func conversation(
+        _ id: String,
+        _ connection: Connection,
+        table: String = "connector_conversations"
+    ) throws -> ConnectorConversationRow? {
+        let statement = try connection.cachedStatement(sql: "SELECT \(columns) FROM \(table) WHERE conversation = ?")
         defer { statement.reset() }
         try statement.bind([id])
         return try statement.step() ? try decode(statement) : nil

@@ -123,6 +123,10 @@ public struct DeliveryQueue: Sendable {
     /// Answered from the cache while the configuration is the one the last ``due(now:limit:excludingLanes:)``
     /// saw, without a read.
     public func endpoint(application: String, role: String) async throws -> CallbackEndpoint? {
+        // An app installation's changes are not configuration generations: its webhook is read each time.
+        if AppInstallation.isWebhookRole(role) {
+            return try await store.pool.read { try self.webhook(app: application, key: role, $0) }
+        }
         let key = application + "|" + role
         if let cached = endpoints.current(key) { return cached }
         return try await store.pool.read { connection in
@@ -184,7 +188,33 @@ public struct DeliveryQueue: Sendable {
             url: url,
             version: roleState["version"]?.stringValue ?? "v3",
             headers: headers,
-            authentication: authentication
+            authentication: authentication,
+            webhook: nil
+        )
+    }
+
+    /// A connector app's endpoint for a webhook key, with its secret opened; `nil` once the app is gone,
+    /// disabled, or no longer has an endpoint for the key.
+    private func webhook(app id: String, key: String, _ connection: Connection) throws -> CallbackEndpoint? {
+        guard let row = try connection.singleText(sql: "SELECT account FROM connector_apps WHERE id = ?", [id]),
+            let app = try ConnectorApps.app(account: row, id: id, connection), app.isEnabled,
+            let settings = AppInstallation.webhook(key, in: app.installation),
+            let url = settings["endpoint"]?.stringValue,
+            let secret = try ConnectorApps(store: store, vault: vault).secret(of: id, connection)
+        else { return nil }
+        let headers = (settings["headers"]?.arrayValue ?? []).compactMap { header -> (name: String, value: String)? in
+            guard let name = header["header_name"]?.stringValue, let value = header["header_value"]?.stringValue else {
+                return nil
+            }
+            return (name, value)
+        }
+        let retries: Int = if case .integer(let count)? = settings["max_retries"] { Int(count) } else { 0 }
+        return CallbackEndpoint(
+            url: url,
+            version: "liveperson",
+            headers: headers,
+            authentication: nil,
+            webhook: WebhookSigning(account: app.account, clientId: id, secret: secret, maxRetries: retries)
         )
     }
 

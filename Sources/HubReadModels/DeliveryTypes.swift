@@ -119,12 +119,25 @@ public struct CallbackEndpoint: Sendable, Equatable {
     /// The role's custom headers, values opened.
     public var headers: [(name: String, value: String)]
     public var authentication: CallbackAuthentication?
+    /// Set for a LivePerson connector app's webhook: how its POSTs are signed and retried.
+    public var webhook: WebhookSigning?
 
     public static func == (lhs: CallbackEndpoint, rhs: CallbackEndpoint) -> Bool {
         lhs.url == rhs.url && lhs.version == rhs.version && lhs.authentication == rhs.authentication
+            && lhs.webhook == rhs.webhook
             && lhs.headers.map(\.name) == rhs.headers.map(\.name)
             && lhs.headers.map(\.value) == rhs.headers.map(\.value)
     }
+}
+
+/// A connector webhook's signing and retries (connector spec §8.2): `x-liveperson-account-id`,
+/// `x-liveperson-client-id`, and `x-liveperson-signature: sha1=` + Base64(HMAC-SHA1(secret, body)).
+public struct WebhookSigning: Sendable, Equatable {
+    public var account: String
+    public var clientId: String
+    public var secret: String
+    /// Retries after the first attempt (`max_retries`, 0–5).
+    public var maxRetries: Int
 }
 
 /// The Authentication resource a role names, secrets opened.

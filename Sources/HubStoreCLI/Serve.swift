@@ -44,6 +44,15 @@ extension HubStoreCommand {
         var deliveryRetries: String?
 
         @Option(
+            name: .customLong("webhook-retry-interval"),
+            help: """
+                Wait between attempts of a LivePerson connector webhook, which is retried its app's \
+                max_retries times (ms, s, m; env HUBSTORE_WEBHOOK_RETRY_INTERVAL; default 30s).
+                """
+        )
+        var webhookRetryInterval: String?
+
+        @Option(
             name: .customLong("delivery-batch"),
             help: """
                 Most messages one callback POST carries: messages due together for one application role \
@@ -147,6 +156,15 @@ extension HubStoreCommand {
                 throw ValidationError("delivery retries must look like 1s,5s,30s,2m; got '\(retries)'")
             }
             configuration.delivery.retrySchedule = schedule
+            let webhookWait = try resolve(
+                webhookRetryInterval,
+                environment: "HUBSTORE_WEBHOOK_RETRY_INTERVAL",
+                default: "30s"
+            )
+            guard let webhookInterval = DurationText.parse(webhookWait), webhookInterval > .zero else {
+                throw ValidationError("webhook retry interval must look like 30s or 500ms; got '\(webhookWait)'")
+            }
+            configuration.delivery.webhookRetryInterval = webhookInterval
             configuration.delivery.maxMessagesPerCall = try resolve(
                 deliveryBatch,
                 environment: "HUBSTORE_DELIVERY_BATCH",

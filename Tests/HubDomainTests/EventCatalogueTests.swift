@@ -70,7 +70,9 @@ struct EventCatalogueTests {
         ),
         (
             "connector.eventPublished",
-            #"{"conversation":"01a3","dialog":"01a3","event":{"contentType":"text/plain","type":"ContentEvent"},"#
+            #"{"conversation":"01a3","deliveries":[{"application":"9d2f","id":"01a5","#
+                + #""type":"ms.MessagingEventNotification.ContentEvent"}],"dialog":"01a3","#
+                + #""event":{"contentType":"text/plain","type":"ContentEvent"},"#
                 + #""message":"01a4","originator":{"id":"5c40","role":"CONSUMER"},"sequence":0}"#
         ),
         (

@@ -43,13 +43,17 @@ struct ConnectorAuthTests {
         }
 
         /// Installs an app in `account` and returns its client id and secret.
-        func install(_ account: String, name: String = "SMS gateway") async throws -> (id: String, secret: String) {
+        func install(
+            _ account: String,
+            name: String = "SMS gateway",
+            webhooks: String =
+                #"{"ms.MessagingEventNotification.ContentEvent":{"endpoint":"https://sms.example/lp","max_retries":3}}"#
+        ) async throws -> (id: String, secret: String) {
             let (status, json) = try await call(
                 .post,
                 installations(account),
                 headers: [.authorization: "Bearer \(admin)", .contentType: "application/json"],
-                body: #"{"client_name":"\#(name)","capabilities":{"webhooks":{"#
-                    + #""ms.MessagingEventNotification.ContentEvent":{"endpoint":"https://sms.example/lp","max_retries":3}}}}"#
+                body: #"{"client_name":"\#(name)","capabilities":{"webhooks":\#(webhooks)}}"#
             )
             #expect(status == 201, "\(json?.text ?? "")")
             return (json?["client_id"]?.stringValue ?? "", json?["client_secret"]?.stringValue ?? "")

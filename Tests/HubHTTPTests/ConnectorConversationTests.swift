@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import HTTPTypes
 import HubDomain
@@ -18,12 +19,21 @@ struct ConnectorConversationTests {
         let hub: ConversationHub
         let appJWT: String
         let jws: String
+        /// The app's client secret (webhooks are signed with it).
+        var secret = ""
         var account: String { ConversationSetup.address }
 
-        static func make(_ hub: ConversationHub, externalId: String = "sms:+15550100") async throws -> Consumer {
+        /// A consumer of a new app whose webhooks are `webhooks` (none by default).
+        static func make(
+            _ hub: ConversationHub,
+            externalId: String = "sms:+15550100",
+            webhooks: String = "{}"
+        ) async throws -> Consumer {
             let connector = ConnectorAuthTests.Connector(client: hub.admin.client, tokens: nil, admin: hub.admin.token)
-            let app = try await connector.install(ConversationSetup.address)
-            return try await make(hub, app: app, externalId: externalId)
+            let app = try await connector.install(ConversationSetup.address, webhooks: webhooks)
+            var consumer = try await make(hub, app: app, externalId: externalId)
+            consumer.secret = app.secret
+            return consumer
         }
 
         static func make(
@@ -41,7 +51,7 @@ struct ConnectorConversationTests {
                 body: #"{"ext_consumer_id":"\#(externalId)"}"#
             )
             #expect(status == 201)
-            return Consumer(hub: hub, appJWT: appJWT, jws: json?["token"]?.stringValue ?? "")
+            return Consumer(hub: hub, appJWT: appJWT, jws: json?["token"]?.stringValue ?? "", secret: app.secret)
         }
 
         func post(_ path: String, _ body: String, jws: String? = nil) async throws -> (status: Int, json: JSONValue?) {
@@ -261,6 +271,96 @@ struct ConnectorConversationTests {
                 return try await group.reduce(into: [Int64?]()) { $0.append($1) }
             }
             #expect(sequences.compactMap { $0 }.sorted() == Array(0..<24))
+        }
+    }
+    /// Issue 17 item 6: one signed POST per change to the endpoint of its event key, in order, also
+    /// after the endpoint was down for a while.
+    @Test func theBotsReplyReachesTheConnectorAsASignedWebhookInOrderAfterTheEndpointWasDown() async throws {
+        // The content endpoint answers 503 to its first three calls.
+        let responder: CallbackServer.Responder = { request, count in
+            if request.path == "/lp/content", count < 3 { return (503, "") }
+            return defaultResponder(request, count)
+        }
+        try await withConversationHub(responder: responder) { hub in try await Self.webhookScenario(hub) }
+    }
+
+    static func webhookScenario(_ hub: ConversationHub) async throws {
+        do {
+            let base = hub.callbacks.baseURL
+            let consumer = try await Consumer.make(
+                hub,
+                webhooks: #"{"ms.MessagingEventNotification.ContentEvent":{"endpoint":"\#(base)/lp/content","#
+                    + #""max_retries":5,"headers":[{"header_name":"X-Gateway","header_value":"sms-1"}]},"#
+                    + #""ms.MessagingEventNotification.ChatStateEvent":{"endpoint":"\#(base)/lp/chat"},"#
+                    + #""cqm.ExConversationChangeNotification":{"endpoint":"\#(base)/lp/cqm","max_retries":1}}"#
+            )
+            let conversation = try await consumer.open()
+            #expect(try await consumer.text(conversation, "Where is my parcel?").status == 200)
+            try await hub.callbacks.waitFor("the bot's callback") { requests in
+                requests.contains { $0.path == "/custom_bot" && $0.body.contains("Where is my parcel?") }
+            }
+            _ = try await hub.sendAccepted(
+                messageBody(from: "custom_bot", text: "It left the depot this morning.", conversation: conversation)
+            )
+            _ = try await hub.sendAccepted(
+                messageBody("typing.start", from: "custom_bot", text: nil, conversation: conversation)
+            )
+
+            // Delivered: the 4th and 5th calls to the content endpoint, in sequence order.
+            try await hub.callbacks.waitFor("two content notifications") {
+                $0.filter { $0.path == "/lp/content" }.count >= 5
+            }
+            let calls = hub.callbacks.requests(to: "/lp/content")
+            let delivered = calls.dropFirst(3).compactMap { try? JSONValue.parse($0.body) }
+            let changes = delivered.compactMap { $0["body"]?["changes"]?.arrayValue?.first }
+            #expect(changes.map { $0["sequence"] } == [.integer(0), .integer(1)])
+            #expect(changes.map { $0["originatorMetadata"]?["role"] } == ["CONSUMER", "ASSIGNED_AGENT"])
+            #expect(
+                changes.map { $0["event"]?["message"] } == ["Where is my parcel?", "It left the depot this morning."]
+            )
+            #expect(
+                changes.allSatisfy {
+                    $0["conversationId"]?.stringValue == conversation && $0["dialogId"]?.stringValue == conversation
+                }
+            )
+            #expect(
+                delivered.first?["type"] == "ms.MessagingEventNotification"
+                    && delivered.first?["kind"] == "notification"
+            )
+            // Each POST is signed with the app's secret over its raw body, and carries the app's headers.
+            for call in calls {
+                let mac = HMAC<Insecure.SHA1>.authenticationCode(
+                    for: Array(call.body.utf8),
+                    using: SymmetricKey(data: Array(consumer.secret.utf8))
+                )
+                #expect(call.header("x-liveperson-signature") == "sha1=" + Data(mac).base64EncodedString())
+                #expect(call.header("x-liveperson-account-id") == consumer.account)
+                #expect(call.header("x-liveperson-client-id")?.isEmpty == false)
+                #expect(call.header("x-gateway") == "sms-1")
+            }
+            // The bot's typing is a chat state: no sequence, no serverTimestamp.
+            try await hub.callbacks.waitFor("the chat state") { !$0.filter { $0.path == "/lp/chat" }.isEmpty }
+            let chat = try JSONValue.parse(try #require(hub.callbacks.requests(to: "/lp/chat").first).body)
+            let state = try #require(chat["body"]?["changes"]?.arrayValue?.first)
+            #expect(
+                state["event"]?["chatState"] == "COMPOSING" && state["sequence"] == nil
+                    && state["serverTimestamp"] == nil
+            )
+
+            // The conversation's changes: opened, then closed by the consumer.
+            _ = try await consumer.send(
+                #"{"kind":"req","id":"9","type":"cm.UpdateConversationField","body":{"conversationId":"\#(conversation)","#
+                    + #""conversationField":{"field":"ConversationStateField","conversationState":"CLOSE"}}}"#
+            )
+            try await hub.callbacks.waitFor("open and close") { $0.filter { $0.path == "/lp/cqm" }.count >= 2 }
+            let upserts = hub.callbacks.requests(to: "/lp/cqm").compactMap { try? JSONValue.parse($0.body) }
+                .compactMap { $0["body"]?["changes"]?.arrayValue?.first }
+            #expect(upserts.map { $0["type"] } == ["UPSERT", "UPSERT"])
+            let details = upserts.compactMap { $0["result"]?["conversationDetails"] }
+            #expect(details.map { $0["state"] } == ["OPEN", "CLOSE"], "\(upserts.map(\.text))")
+            #expect(details.last?["stage"] == "CLOSE" && details.last?["closeReason"] == "CONSUMER")
+            #expect(upserts.first?["result"]?["convId"]?.stringValue == conversation)
+            #expect(details.first?["brandId"]?.stringValue == consumer.account)
         }
     }
 }

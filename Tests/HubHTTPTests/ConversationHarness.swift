@@ -162,7 +162,11 @@ func withConversationHub(
             let delivery = DeliveryService(
                 store: store,
                 vault: SecretVault(masterKey: masterKey),
-                configuration: .init(retrySchedule: retrySchedule, timeout: .seconds(2)),
+                configuration: .init(
+                    retrySchedule: retrySchedule,
+                    timeout: .seconds(2),
+                    webhookRetryInterval: .milliseconds(150)
+                ),
                 logger: Logger(label: "delivery", factory: { _ in SwiftLogNoOpLogHandler() })
             )
             do {

@@ -17,6 +17,15 @@ public enum AppInstallation {
         "cqm.ExConversationChangeNotification",
     ]
 
+    /// `cqm.ExConversationChangeNotification`: a conversation's changes.
+    public static let conversationChangeKey = "cqm.ExConversationChangeNotification"
+
+    /// The webhook key of a messaging event type (`ContentEvent` → `ms.MessagingEventNotification.ContentEvent`).
+    public static func messagingKey(_ eventType: String) -> String { "ms.MessagingEventNotification." + eventType }
+
+    /// Whether a delivery role is a webhook key (the outbox's connector deliveries).
+    public static func isWebhookRole(_ role: String) -> Bool { webhookKeys.contains(role) }
+
     /// The most seconds `retry.retention_time` may be: 3 days.
     public static let maxRetentionSeconds = 259_200.0
 

@@ -86,6 +86,8 @@ package struct ConnectorConversationOpened: NamedDomainEvent {
     package var ttrValue: Int64
     package var campaignInfo: JSONValue?
     package var conversationContext: JSONValue?
+    /// The webhooks told of it (`cqm.ExConversationChangeNotification`), one delivery each.
+    package var deliveries: [MessageRouted.Delivery]?
 
     package init(
         conversation: String,
@@ -96,7 +98,8 @@ package struct ConnectorConversationOpened: NamedDomainEvent {
         ttrType: String,
         ttrValue: Int64,
         campaignInfo: JSONValue?,
-        conversationContext: JSONValue?
+        conversationContext: JSONValue?,
+        deliveries: [MessageRouted.Delivery]? = nil
     ) {
         self.conversation = conversation
         self.account = account
@@ -107,6 +110,7 @@ package struct ConnectorConversationOpened: NamedDomainEvent {
         self.ttrValue = ttrValue
         self.campaignInfo = campaignInfo
         self.conversationContext = conversationContext
+        self.deliveries = deliveries
     }
 }
 
@@ -126,6 +130,8 @@ package struct ConnectorEventPublished: NamedDomainEvent {
     package var event: JSONValue
     package var message: String?
     package var metadata: JSONValue?
+    /// The webhooks told of it (`ms.MessagingEventNotification.<event type>`), one delivery each.
+    package var deliveries: [MessageRouted.Delivery]?
 
     package init(
         conversation: String,
@@ -134,7 +140,8 @@ package struct ConnectorEventPublished: NamedDomainEvent {
         originator: ConnectorOriginator,
         event: JSONValue,
         message: String?,
-        metadata: JSONValue?
+        metadata: JSONValue?,
+        deliveries: [MessageRouted.Delivery]? = nil
     ) {
         self.conversation = conversation
         self.dialog = dialog
@@ -143,6 +150,7 @@ package struct ConnectorEventPublished: NamedDomainEvent {
         self.event = event
         self.message = message
         self.metadata = metadata
+        self.deliveries = deliveries
     }
 }
 
@@ -168,6 +176,8 @@ package struct ConnectorConversationChanged: NamedDomainEvent {
     package var ttrValue: Int64?
     /// The agent a change assigned.
     package var participant: ConnectorOriginator?
+    /// The webhooks told of it (`cqm.ExConversationChangeNotification`), one delivery each.
+    package var deliveries: [MessageRouted.Delivery]?
 
     package init(
         conversation: String,
@@ -177,7 +187,8 @@ package struct ConnectorConversationChanged: NamedDomainEvent {
         csat: JSONValue? = nil,
         ttrType: String? = nil,
         ttrValue: Int64? = nil,
-        participant: ConnectorOriginator? = nil
+        participant: ConnectorOriginator? = nil,
+        deliveries: [MessageRouted.Delivery]? = nil
     ) {
         self.conversation = conversation
         self.change = change
@@ -187,6 +198,7 @@ package struct ConnectorConversationChanged: NamedDomainEvent {
         self.ttrType = ttrType
         self.ttrValue = ttrValue
         self.participant = participant
+        self.deliveries = deliveries
     }
 }
 

@@ -8,9 +8,8 @@ public enum HubProjections {
     public static func registry(vault: SecretVault) -> ProjectionRegistry {
         ProjectionRegistry(
             [
-                ConfigurationProjection(), ClientsProjection(), TranscriptsProjection(), OutboxProjection(),
-                AssetsProjection(), SearchProjection(), MetricsProjection(), ConnectorAppsProjection(),
-                ConnectorProjection(),
+                ConfigurationProjection(), ClientsProjection(), TranscriptsProjection(), ConnectorAppsProjection(),
+                ConnectorProjection(), OutboxProjection(), AssetsProjection(), SearchProjection(), MetricsProjection(),
             ],
             vault: vault
         )

@@ -8,11 +8,14 @@ import HubVault
 /// table is a projection of the log, a crash never loses or invents a delivery.
 ///
 /// Reads the transcripts (a delivery's sender type, and the callback body it keeps for a redacted
-/// text or an escalation), so it applies after them.
+/// text or an escalation), so it applies after them. The LivePerson connector's webhooks are rows of
+/// the same outbox, from the deliveries its `connector.*` events list, each keeping its notification
+/// as the body (role: the webhook key; application: the app installation); they read the connector's
+/// tables, so it applies after those too.
 package struct OutboxProjection: Projection {
     package let name = "outbox"
     package let version = 1
-    package let dependencies = ["transcripts"]
+    package let dependencies = ["transcripts", "connector"]
     package let schema = ProjectionSchema(
         tables: ["deliveries"],
         statements: [
@@ -48,6 +51,44 @@ package struct OutboxProjection: Projection {
     package func apply(_ event: RecordedEvent, _ context: ProjectionContext) throws {
         switch event.type {
         case MessageRouted.type: try routed(try event.payload(MessageRouted.self), event, context)
+        case ConnectorEventPublished.type:
+            let published = try event.payload(ConnectorEventPublished.self)
+            guard let deliveries = published.deliveries, !deliveries.isEmpty else { return }
+            let message = try published.message.flatMap { try row($0, context) }
+            let body = ConnectorNotifications.messaging(
+                published,
+                content: message?.content,
+                text: message?.text,
+                at: event.recordedAt
+            )
+            try webhooks(
+                deliveries,
+                body,
+                conversation: published.conversation,
+                message: published.message,
+                event,
+                context
+            )
+        case ConnectorConversationOpened.type, ConnectorConversationChanged.type:
+            let (conversation, deliveries) =
+                event.type == ConnectorConversationOpened.type
+                ? try event.payload(ConnectorConversationOpened.self).webhookTarget
+                : try event.payload(ConnectorConversationChanged.self).webhookTarget
+            guard let deliveries, !deliveries.isEmpty,
+                let row = try ConnectorConversations.conversation(
+                    conversation,
+                    context.connection,
+                    table: context.table("connector_conversations")
+                )
+            else { return }
+            try webhooks(
+                deliveries,
+                ConnectorNotifications.conversationChange(row),
+                conversation: conversation,
+                message: nil,
+                event,
+                context
+            )
         case DeliveryAttempted.type:
             let attempted = try event.payload(DeliveryAttempted.self)
             guard let next = Timestamp.milliseconds(attempted.nextAttemptAt) else {
@@ -109,6 +150,31 @@ package struct OutboxProjection: Projection {
                 [
                     delivery.id, conversationId, messageId, message.seq, delivery.application, delivery.type,
                     message.senderType, payload, event.recordedAt, event.recordedAt,
+                ]
+            )
+        }
+    }
+
+    /// A connector change's webhook deliveries: each keeps the notification, in the conversation's lane
+    /// order (the event's position).
+    private func webhooks(
+        _ deliveries: [MessageRouted.Delivery],
+        _ body: JSONValue,
+        conversation: String,
+        message: String?,
+        _ event: RecordedEvent,
+        _ context: ProjectionContext
+    ) throws {
+        for delivery in deliveries {
+            try context.connection.run(
+                sql: """
+                    INSERT INTO \(context.table("deliveries")) (id, conversation, message, seq, application, role,
+                        sender_type, payload, state, next_attempt_at, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, 'connector', ?, 'pending', ?, ?)
+                    """,
+                [
+                    delivery.id, conversation, message ?? event.id, event.position, delivery.application,
+                    delivery.type, body.text, event.recordedAt, event.recordedAt,
                 ]
             )
         }
@@ -269,4 +335,12 @@ package struct OutboxProjection: Projection {
         try statement.bind([id])
         return try statement.step() ? try ConversationProjection.decodeConversation(statement) : nil
     }
+}
+
+extension ConnectorConversationOpened {
+    var webhookTarget: (String, [MessageRouted.Delivery]?) { (conversation, deliveries) }
+}
+
+extension ConnectorConversationChanged {
+    var webhookTarget: (String, [MessageRouted.Delivery]?) { (conversation, deliveries) }
 }
