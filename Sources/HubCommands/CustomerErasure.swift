@@ -72,7 +72,8 @@ public struct CustomerErasure: Sendable {
                 throw Rejection(.notFound, "No customer matches: nothing was erased.")
             }
             let scope = try ErasureScope.of(customers: customers, in: transaction)
-            let records = customers.map { "customer/\($0)" } + scope.messages.map { "message/\($0)" }
+            let records =
+                customers.map { "customer/\($0)" } + scope.messages.map { "message/\($0)" } + scope.consumers
             try transaction.eraseSecurely()
             for record in records { try vault.shred(record: record, in: transaction) }
             let event = ErasurePerformed(

@@ -12,6 +12,9 @@ package struct ErasureScope: Sendable {
     package var assets: [String] = []
     /// The SHA-256 names of asset files only these assets use.
     package var assetFiles: [String] = []
+    /// The vault records (and streams) of the LivePerson consumers these conversations are with:
+    /// `consumer/<account>/<lp_consumer_id>`, whose profiles are sealed under them.
+    package var consumers: [String] = []
 
     /// The customers whose contacts hash to `contactKey` (at `account`, or at every account).
     package static func customers(
@@ -61,6 +64,21 @@ package struct ErasureScope: Sendable {
                 scope.assets.append(assets.text(at: 0))
                 if let sha256 = assets.optionalText(at: 1) { scope.assetFiles.append(sha256) }
             }
+        }
+        var consumers: Set<String> = []
+        for conversation in scope.conversations {
+            let record = try connection.singleText(
+                sql:
+                    "SELECT 'consumer/' || account || '/' || consumer FROM connector_conversations WHERE conversation = ?",
+                [conversation]
+            )
+            if let record { consumers.insert(record) }
+        }
+        scope.consumers = consumers.sorted()
+        for stream in scope.consumers {
+            let positions = try connection.prepare(sql: "SELECT position FROM events WHERE stream = ?")
+            try positions.bind([stream])
+            while try positions.step() { scope.positions.append(positions.int64(at: 0)) }
         }
         scope.positions.sort()
         // A file stays while an asset not erased here (another conversation's) has the same bytes.

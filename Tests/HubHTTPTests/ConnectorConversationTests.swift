@@ -363,4 +363,27 @@ struct ConnectorConversationTests {
             #expect(details.first?["brandId"]?.stringValue == consumer.account)
         }
     }
+    /// Erasing the consumer (by the connector's id for them, their contact) takes their profile's key too.
+    @Test func erasingTheConsumerDestroysTheirProfilesKey() async throws {
+        try await withConversationHub { hub in
+            let consumer = try await Consumer.make(hub)
+            let conversation = try await consumer.open()
+            #expect(try await consumer.text(conversation, "my secret words").status == 200)
+            let (status, json) = try await hub.admin.client.execute(
+                uri: "/v1/erasures",
+                method: .post,
+                headers: [.authorization: "Bearer \(hub.admin.token)", .contentType: "application/json"],
+                body: ByteBuffer(string: #"{"contact":"sms:+15550100"}"#)
+            ) { (Int($0.status.code), try? JSONValue.parse(String(buffer: $0.body))) }
+            #expect(status == 201, "\(json?.text ?? "")")
+            #expect(json?["conversations"] == .array([.string(conversation)]))
+            let (keys, profiles) = try await hub.store.pool.read { connection in
+                (
+                    try connection.singleInt64(sql: "SELECT count(*) FROM vault_keys WHERE id LIKE 'consumer/%'"),
+                    try connection.singleInt64(sql: "SELECT count(*) FROM connector_consumers")
+                )
+            }
+            #expect(keys == 0 && profiles == 0)
+        }
+    }
 }

@@ -118,6 +118,16 @@ package struct ConnectorProjection: Projection {
                     """,
                 [set.account, set.consumer, set.externalId, set.app, set.profile, event.recordedAt]
             )
+        case ErasurePerformed.type:
+            // A consumer whose key is gone has no profile left to keep.
+            for record in try event.payload(ErasurePerformed.self).shredded where record.hasPrefix("consumer/") {
+                let rest = record.dropFirst("consumer/".count)
+                guard let slash = rest.firstIndex(of: "/") else { continue }
+                try context.connection.run(
+                    sql: "DELETE FROM \(context.table("connector_consumers")) WHERE account = ? AND consumer = ?",
+                    [String(rest[..<slash]), String(rest[rest.index(after: slash)...])]
+                )
+            }
         default:
             break
         }
