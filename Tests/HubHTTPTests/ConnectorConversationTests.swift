@@ -386,4 +386,25 @@ struct ConnectorConversationTests {
             #expect(keys == 0 && profiles == 0)
         }
     }
+    /// The hub's side ends the conversation: the connector's conversation closes (`AGENT`), and the
+    /// consumer can publish no more to it.
+    @Test func theBotEndingTheConversationClosesItForTheConnector() async throws {
+        try await withConversationHub { hub in
+            let consumer = try await Consumer.make(hub)
+            let conversation = try await consumer.open()
+            #expect(try await consumer.text(conversation, "bye?").status == 200)
+            _ = try await hub.sendAccepted(
+                messageBody("conversation.end", from: "custom_bot", text: nil, conversation: conversation)
+            )
+            let state = try await hub.store.pool.read { connection in
+                try connection.singleText(
+                    sql: "SELECT state || ' ' || close_reason FROM connector_conversations WHERE conversation = ?",
+                    [conversation]
+                )
+            }
+            #expect(state == "CLOSE AGENT")
+            let (status, json) = try await consumer.text(conversation, "still there?")
+            #expect(status == 400 && json?["body"]?["errorCode"] == .integer(40003))
+        }
+    }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import HubDomain
+import HubEventLog
 import HubTestSupport
 import HubVault
 import HummingbirdTesting
@@ -137,5 +138,13 @@ struct ConnectorTokenTests {
         #expect(tokens.verifyConsumerJWS(jws, account: "64467156") == nil)
         #expect(elsewhere.verifyConsumerJWS(jws, account: "64467156")?.externalId == "x")
         #expect(elsewhere.verifyConsumerJWS(jws, account: "42257269") == nil)
+    }
+    /// A full write queue or failing storage answers in the connector's body, with `Retry-After`.
+    @Test func theStoresRefusalsAreLivePersonErrors() throws {
+        let busy = ConnectorError(EventStoreError.overloaded(queueCapacity: 16), reqId: "7")
+        #expect(busy.status == .tooManyRequests && busy.json["reqId"] == "7")
+        #expect(busy.json["body"]?["errorCode"] == .integer(42901) && busy.json["code"] == .integer(429))
+        let stopping = ConnectorError(EventStoreError.shuttingDown, reqId: nil)
+        #expect(stopping.status == .serviceUnavailable && stopping.json["reqId"] == nil)
     }
 }

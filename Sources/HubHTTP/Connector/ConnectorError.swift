@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import HubDomain
+import HubEventLog
 import Hummingbird
 import NIOCore
 
@@ -75,6 +76,33 @@ struct ConnectorError: Error, HTTPResponseError, Equatable {
     }
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
-        JSONDocument(status: status, body: json).response(from: request, context: context)
+        // Busy or unable to write: LivePerson's clients wait at least a second (spec §3).
+        let headers: HTTPFields = errorCode / 100 == 429 || errorCode / 100 == 503 ? [.retryAfter: "1"] : [:]
+        return JSONDocument(status: status, body: json, headers: headers).response(from: request, context: context)
+    }
+}
+
+extension ConnectorError {
+    /// The store's refusal in the connector's body: a full write queue is 429 `42901` (spec §3,
+    /// proposed), a stopping hub or failing storage 503 `50301`; nothing of the request was kept.
+    init(_ error: EventStoreError, reqId: String?) {
+        switch error {
+        case .overloaded:
+            self.init(
+                title: "Too many requests",
+                details: "the hub is busy; retry after 1 s",
+                errorCode: 42901,
+                reqId: reqId
+            )
+        case .shuttingDown, .storage:
+            self.init(
+                title: "Service unavailable",
+                details: "the hub cannot take this request now; nothing of it was kept; retry later",
+                errorCode: 50301,
+                reqId: reqId
+            )
+        case .wrongExpectedVersion, .eventTooLarge, .invalidEvent:
+            self.init(title: "Bad request", details: "\(error)", errorCode: 40000, reqId: reqId)
+        }
     }
 }

@@ -44,6 +44,8 @@ struct ConnectorMessagingController: Sendable {
             return JSONDocument(body: .array(answers.map(\.json)))
         } catch let invalid as ConnectorRequest.Invalid {
             throw ConnectorError(invalid)
+        } catch let error as EventStoreError {
+            throw ConnectorError(error, reqId: nil)
         } catch let refusal as ConnectorRefusal {
             let failed = ConnectorError(refusal.reason).json(reqId: refusal.reqId)
             return JSONDocument(
@@ -64,6 +66,8 @@ struct ConnectorMessagingController: Sendable {
             throw ConnectorError(invalid, reqId: parsed.id)
         } catch let refusal as ConnectorRefusal {
             throw ConnectorError(refusal.reason, reqId: refusal.reqId)
+        } catch let error as EventStoreError {
+            throw ConnectorError(error, reqId: parsed.id)
         }
     }
 
