@@ -41,7 +41,7 @@ struct ConversationHub {
 
     /// Waits (polling) until the log satisfies `condition`, or fails after `timeout`.
     func waitForEvents(
-        timeout: Duration = .seconds(10),
+        timeout: Duration = .seconds(30),
         _ condition: @Sendable ([RecordedEvent]) -> Bool
     ) async throws {
         let deadline = ContinuousClock.now + timeout

@@ -37,9 +37,10 @@ public final class CallbackServer: Sendable {
     /// Requests to one path.
     public func requests(to path: String) -> [ReceivedCallback] { requests.filter { $0.path == path } }
 
-    /// Waits (polling) until `condition` holds over the requests, or fails after `timeout`.
+    /// Waits (polling) until `condition` holds over the requests, or fails after `timeout` (generous:
+    /// the whole suite runs in parallel on two cores, and a loaded machine stretches every retry).
     public func waitFor(
-        timeout: Duration = .seconds(10),
+        timeout: Duration = .seconds(30),
         _ what: String = "callbacks",
         _ condition: @Sendable ([ReceivedCallback]) -> Bool
     ) async throws {
