@@ -407,4 +407,23 @@ struct ConnectorConversationTests {
             #expect(status == 400 && json?["body"]?["errorCode"] == .integer(40003))
         }
     }
+    /// The old swagger's form: the first message in the CONVERSATION itself, its empty `dialogId` the
+    /// new conversation's.
+    @Test func aConversationMayCarryItsFirstMessage() async throws {
+        try await withConversationHub { hub in
+            let consumer = try await Consumer.make(hub)
+            let (status, json) = try await consumer.conversation(
+                #"[{"kind":"req","id":"1","type":"userprofile.SetUserProfile","body":{}},"#
+                    + #"{"kind":"req","id":"2","type":"cm.ConsumerRequestConversation","body":{"brandId":"\#(consumer.account)"}},"#
+                    + #"{"kind":"req","id":"3","type":"ms.PublishEvent","body":{"dialogId":"","#
+                    + #""event":{"type":"ContentEvent","contentType":"text/plain","message":"first words"}}}]"#
+            )
+            let list = json?.arrayValue ?? []
+            #expect(status == 200 && list.count == 3, "\(json?.text ?? "")")
+            #expect(list.last?["body"]?["sequence"] == .integer(0) && list.last?["reqId"] == "3")
+            try await hub.callbacks.waitFor("the bot's callback") { requests in
+                requests.contains { $0.path == "/custom_bot" && $0.body.contains("first words") }
+            }
+        }
+    }
 }
