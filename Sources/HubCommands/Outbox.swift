@@ -88,7 +88,10 @@ public struct Outbox: Sendable {
         // A kept body holds what the message row does not (a redacted text's original): once it has
         // gone out, no copy of it may stay in the data directory.
         let finished: Bool = if case .retry = outcome.result { false } else { true }
-        if finished, moved.contains(where: { $0.storedPayload != nil }) { try transaction.eraseSecurely() }
+        // (A connector webhook's kept notification holds nothing the transcript does not: no such cost.)
+        if finished, moved.contains(where: { $0.storedPayload != nil && !AppInstallation.isWebhookRole($0.role) }) {
+            try transaction.eraseSecurely()
+        }
         // A connector's webhook that failed for good is dropped, as LivePerson drops it (spec §8.2).
         if case .failed = outcome.result {
             for delivery in moved where !AppInstallation.isWebhookRole(delivery.role) {
