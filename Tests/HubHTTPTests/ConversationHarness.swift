@@ -162,9 +162,11 @@ func withConversationHub(
             let delivery = DeliveryService(
                 store: store,
                 vault: SecretVault(masterKey: masterKey),
+                // A loaded machine (the whole suite in parallel on two cores) can hold a local callback's
+                // answer for seconds: a short timeout would add attempts the tests do not expect.
                 configuration: .init(
                     retrySchedule: retrySchedule,
-                    timeout: .seconds(2),
+                    timeout: .seconds(10),
                     webhookRetryInterval: .milliseconds(150)
                 ),
                 logger: Logger(label: "delivery", factory: { _ in SwiftLogNoOpLogHandler() })

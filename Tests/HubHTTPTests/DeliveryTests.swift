@@ -164,7 +164,7 @@ struct DeliveryTests {
                 messageBody(from: "custom_bot", text: "to the customer", conversation: conversation, participant: bot)
             )
             // The customer's callback gets its message while the bot's waits 30 s for its retry.
-            try await hub.callbacks.waitFor(timeout: .seconds(5)) { $0.contains { $0.path == "/customer" } }
+            try await hub.callbacks.waitFor(timeout: .seconds(20)) { $0.contains { $0.path == "/customer" } }
             #expect(hub.callbacks.requests(to: "/custom_bot").count == 1)
         }
     }
