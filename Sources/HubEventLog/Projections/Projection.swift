@@ -90,8 +90,8 @@ public final class ProjectionContext {
     private var opened: [String: JSONValue] = [:]
     /// Projections' working state, by type (see ``state(_:)``).
     private var states: [ObjectIdentifier: AnyObject] = [:]
-    /// Writes held back to the end of the batch (see ``atBatchEnd(sql:_:)``), in order.
-    private var batchEndWrites: [(sql: String, arguments: [any SQLiteBindable])] = []
+    /// Writes held back to the end of the batch (see ``atBatchEnd(sql:_:)``).
+    private var batchEndWrites = BatchEndWrites()
 
     public init(connection: Connection, vault: (any SealedValueOpener)?, names: [String: String] = [:]) {
         self.connection = connection
@@ -138,21 +138,37 @@ public final class ProjectionContext {
     ///
     /// Related SQLite documentation: <https://www.sqlite.org/fts5.html#the_automerge_configuration_option>
     public func atBatchEnd(sql: String, _ arguments: [any SQLiteBindable]) {
-        batchEndWrites.append((sql, arguments))
+        batchEndWrites.write(sql: sql, arguments)
+    }
+
+    /// Adds `amounts` to `columns` of the row of `table` whose `keyColumns` are `key` (inserting it
+    /// with those amounts when there is none), at the end of the batch, summed with the batch's other
+    /// increments of the row: one upsert a row a batch. `table` must have a unique constraint on
+    /// `keyColumns`; nothing else held back may write it.
+    public func incrementAtBatchEnd(
+        _ table: String,
+        keyColumns: [String],
+        key: [any SQLiteBindable],
+        keyText: String,
+        columns: [String],
+        by amounts: [Int64]
+    ) {
+        batchEndWrites.increment(
+            .init(table: table, keyColumns: keyColumns, key: key, keyText: keyText, columns: columns, amounts: amounts)
+        )
     }
 
     /// How many writes are held back (a mark to roll back to).
-    package var batchEndMark: Int { batchEndWrites.count }
+    package var batchEndMark: Int { batchEndWrites.mark }
 
     /// Drops the writes held back after `mark`: what asked for them was rolled back.
     package func discardBatchEndWrites(after mark: Int) {
-        if batchEndWrites.count > mark { batchEndWrites.removeSubrange(mark...) }
+        batchEndWrites.discard(after: mark)
     }
 
-    /// Runs the writes held back, in order.
+    /// Runs the writes held back, in order, then the summed increments.
     package func writeBatchEnd() throws(SQLiteError) {
-        defer { batchEndWrites.removeAll(keepingCapacity: true) }
-        for write in batchEndWrites { try connection.run(sql: write.sql, write.arguments) }
+        try batchEndWrites.flush(connection)
     }
 
     /// Opens a JSON value sealed under `record`'s key; `nil` once that key was shredded (erasure).

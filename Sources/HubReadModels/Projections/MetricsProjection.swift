@@ -221,17 +221,24 @@ struct MetricsRows {
         try bump(["ended", "contained", "abandoned"], by: [1, contained, abandoned], conversation: conversation)
     }
 
-    /// Adds to `columns` of the hour's row of the conversation's account and channel.
+    /// Adds to `columns` of the hour's row of the conversation's account and channel, at the end of
+    /// the batch (summed with the batch's other additions to the row: one upsert a row a batch).
     func bump(_ columns: [String], by amounts: [Int64]? = nil, conversation: String) throws {
-        let increments = columns.map { "\($0) = \($0) + excluded.\($0)" }.joined(separator: ", ")
-        let values = (amounts ?? columns.map { _ in 1 }).map(String.init).joined(separator: ", ")
-        try connection.run(
-            sql: """
-                INSERT INTO \(context.table("metrics_hourly")) (hour, account, channel_type, \(columns.joined(separator: ", ")))
-                SELECT ?, account, channel_type, \(values) FROM \(conversations) WHERE conversation = ?
-                ON CONFLICT (hour, account, channel_type) DO UPDATE SET \(increments)
-                """,
-            [time - time % MetricsProjection.hour, conversation]
+        let statement = try connection.cachedStatement(
+            sql: "SELECT account, channel_type FROM \(conversations) WHERE conversation = ?"
+        )
+        defer { statement.reset() }
+        try statement.bind([conversation])
+        guard try statement.step() else { return }
+        let (account, channel) = (statement.text(at: 0), statement.text(at: 1))
+        let hour = time - time % MetricsProjection.hour
+        context.incrementAtBatchEnd(
+            context.table("metrics_hourly"),
+            keyColumns: ["hour", "account", "channel_type"],
+            key: [hour, account, channel],
+            keyText: "\(hour)\u{1}\(account)\u{1}\(channel)",
+            columns: columns,
+            by: amounts ?? columns.map { _ in 1 }
         )
     }
 }
