@@ -94,8 +94,10 @@ struct EventFeedCommandTests {
                 }
                 target.position.store(head, ordering: .relaxed)
                 try await group.waitForAll()
-                #expect(first.all == Array(1...head))
-                #expect(second.all == Array(1...head))
+                // Every position once, in order, through the goal; a retried delivery of the demo's
+                // (its receivers are gone) may commit after the head looked settled, and be taken too.
+                #expect(first.all == Array(1...max(head, first.all.last ?? 0)))
+                #expect(second.all == Array(1...max(head, second.all.last ?? 0)))
                 #expect(head > 300)
             }
             // Idle, the stream keeps itself alive; it starts at the head (what commits after is new).
