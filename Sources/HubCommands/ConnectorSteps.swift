@@ -135,18 +135,22 @@ struct ConnectorSteps {
     private func update(_ conversation: String, _ fields: [ConnectorRequest.ConversationField]) throws -> Bool {
         let row = try owned(conversation)
         var closes = false
+        // Open until a field of this request closes it (a request may close it twice: once is kept).
+        var isOpen = row.isOpen
         for field in fields {
             var change: ConnectorConversationChanged
             switch field {
             case .close:
                 closes = true
-                guard row.isOpen, !transactionClosed(row) else { continue }
+                guard isOpen else { continue }
+                isOpen = false
                 try end(row)
                 change = .init(conversation: row.conversation, change: .close, closeReason: "CONSUMER")
             case .closeDialog(let dialog):
                 guard dialog == row.conversation else { throw Self.notConsumers }
                 closes = true
-                guard row.isOpen, !transactionClosed(row) else { continue }
+                guard isOpen else { continue }
+                isOpen = false
                 try end(row)
                 change = .init(
                     conversation: row.conversation,
@@ -184,11 +188,6 @@ struct ConnectorSteps {
     }
 
     static let notConsumers = Invalid("Consumer is not authorized for this conversation", errorCode: 40103)
-
-    /// Whether an earlier field of this request already closed it.
-    private func transactionClosed(_ row: ConnectorConversationRow) -> Bool {
-        (try? ConnectorConversations.conversation(row.conversation, in: transaction))??.isOpen == false
-    }
 
     /// Ends the HubStore conversation as its customer would (`conversation.end`: the bot or agent is told).
     private func end(_ row: ConnectorConversationRow) throws {

@@ -19,11 +19,14 @@ public struct ConnectorApp: Sendable, Equatable {
     public var isEnabled: Bool { installation["enabled"] != .bool(false) }
 
     /// The installation as the App Install API shows it: its body, `client_id`, and no secret.
-    public var json: JSONValue {
-        guard case .object(var fields) = installation else { return installation }
+    public var json: JSONValue { .object(Self.json(id: id, installation: installation)) }
+
+    /// An installation's body with its `client_id` (and `id`).
+    public static func json(id: String, installation: JSONValue) -> [String: JSONValue] {
+        var fields = installation.objectValue ?? [:]
         fields["client_id"] = .string(id)
         fields["id"] = .string(id)
-        return .object(fields)
+        return fields
     }
 }
 

@@ -426,4 +426,20 @@ struct ConnectorConversationTests {
             }
         }
     }
+    /// A request that closes the conversation twice (the state field and the MAIN dialog) closes it once.
+    @Test func closingTwiceInOneRequestClosesOnce() async throws {
+        try await withConversationHub { hub in
+            let consumer = try await Consumer.make(hub)
+            let conversation = try await consumer.open()
+            let (status, json) = try await consumer.send(
+                #"{"kind":"req","id":"1","type":"cm.UpdateConversationField","body":{"conversationId":"\#(conversation)","#
+                    + #""conversationField":[{"field":"ConversationStateField","conversationState":"CLOSE"},"#
+                    + #"{"field":"DialogChange","type":"UPDATE","dialog":{"dialogId":"\#(conversation)","state":"CLOSE"}}]}}"#
+            )
+            #expect(status == 200 && json?["body"] == "OK Conversation resolved successfully", "\(json?.text ?? "")")
+            let events = try await hub.events().filter { $0.stream == "conversation/\(conversation)" }.map(\.type)
+            #expect(events.filter { $0 == "connector.conversationChanged" }.count == 1)
+            #expect(events.filter { $0 == "conversation.ended" }.count == 1)
+        }
+    }
 }

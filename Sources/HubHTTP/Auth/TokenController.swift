@@ -58,13 +58,7 @@ struct TokenController: Sendable {
                 description: "the body must be application/x-www-form-urlencoded"
             )
         }
-        let body: ByteBuffer
-        do {
-            body = try await request.body.collect(upTo: 16 * 1024)
-        } catch is NIOTooManyBytesError {
-            throw OAuthError(status: .contentTooLarge, error: "invalid_request", description: "the body exceeds 16 KiB")
-        }
-        let form = Self.parseForm(String(buffer: body))
+        let form = try await Self.form(request)
         guard form["grant_type"] == "client_credentials" else {
             throw OAuthError(
                 status: .badRequest,
@@ -77,15 +71,7 @@ struct TokenController: Sendable {
             ?? form["client_id"].flatMap { id in form["client_secret"].map { (id, $0) } }
         let clientId = String((credentials?.0 ?? "").prefix(128))
         let address = context.remoteAddress ?? "unknown"
-        if let wait = throttle.wait(client: clientId, address: address) {
-            let seconds = max(1, Int((wait / .seconds(1)).rounded(.up)))
-            throw OAuthError(
-                status: .tooManyRequests,
-                error: "temporarily_unavailable",
-                description: "too many failed client authentications; retry after \(seconds) s",
-                headers: [.retryAfter: String(seconds)]
-            )
-        }
+        try Self.refuseWhileThrottled(throttle, client: clientId, address: address)
         guard let (id, secret) = credentials, let client = try await clients.authenticate(id: id, secret: secret) else {
             let throttled = throttle.recordFailure(client: clientId, address: address)
             context.logger.warning(
@@ -137,6 +123,28 @@ struct TokenController: Sendable {
                 headers: [.cacheControl: "no-store"]
             ).response(from: request, context: context)
         }
+    }
+
+    /// The fields of a form body of at most 16 KiB (413 `invalid_request` beyond).
+    static func form(_ request: Request) async throws -> [String: String] {
+        do {
+            return parseForm(String(buffer: try await request.body.collect(upTo: 16 * 1024)))
+        } catch is NIOTooManyBytesError {
+            throw OAuthError(status: .contentTooLarge, error: "invalid_request", description: "the body exceeds 16 KiB")
+        }
+    }
+
+    /// 429 `temporarily_unavailable` with `Retry-After` while failed authentications of this client id
+    /// or address are throttled (before the secret is checked).
+    static func refuseWhileThrottled(_ throttle: TokenThrottle, client: String, address: String) throws {
+        guard let wait = throttle.wait(client: client, address: address) else { return }
+        let seconds = max(1, Int((wait / .seconds(1)).rounded(.up)))
+        throw OAuthError(
+            status: .tooManyRequests,
+            error: "temporarily_unavailable",
+            description: "too many failed client authentications; retry after \(seconds) s",
+            headers: [.retryAfter: String(seconds)]
+        )
     }
 
     /// `a=1&b=x+y` → `["a": "1", "b": "x y"]`.

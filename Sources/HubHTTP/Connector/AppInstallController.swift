@@ -34,12 +34,7 @@ struct AppInstallController: Sendable {
             installation: body,
             caller: ConfigurationController.caller(request, context)
         )
-        guard case .object(var fields) = try await installation(account, id).json else {
-            return JSONDocument(
-                status: .created,
-                body: .object(["client_id": .string(id), "client_secret": .string(secret)])
-            )
-        }
+        var fields = ConnectorApp.json(id: id, installation: body)
         fields["client_secret"] = .string(secret)
         return JSONDocument(status: .created, body: .object(fields))
     }
@@ -63,7 +58,7 @@ struct AppInstallController: Sendable {
             installation: body,
             caller: ConfigurationController.caller(request, context)
         )
-        return JSONDocument(body: try await installation(account, id).json)
+        return JSONDocument(body: .object(ConnectorApp.json(id: id, installation: body)))
     }
 
     private func delete(_ request: Request, _ context: HubRequestContext) async throws -> NoContent {

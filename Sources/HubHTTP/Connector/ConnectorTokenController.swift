@@ -33,17 +33,7 @@ struct ConnectorTokenController: Sendable {
         var fields: [String: String] = [:]
         for (name, value) in request.uri.queryParameters { fields[String(name)] = String(value) }
         if request.headers[.contentType]?.lowercased().hasPrefix("application/x-www-form-urlencoded") == true {
-            let body: ByteBuffer
-            do {
-                body = try await request.body.collect(upTo: 16 * 1024)
-            } catch is NIOTooManyBytesError {
-                throw TokenController.OAuthError(
-                    status: .contentTooLarge,
-                    error: "invalid_request",
-                    description: "the body exceeds 16 KiB"
-                )
-            }
-            fields.merge(TokenController.parseForm(String(buffer: body))) { _, form in form }
+            fields.merge(try await TokenController.form(request)) { _, form in form }
         }
         guard fields["grant_type"] == "client_credentials" else {
             throw TokenController.OAuthError(
@@ -54,15 +44,7 @@ struct ConnectorTokenController: Sendable {
         }
         let clientId = String((fields["client_id"] ?? "").prefix(128))
         let address = context.remoteAddress ?? "unknown"
-        if let wait = throttle.wait(client: clientId, address: address) {
-            let seconds = max(1, Int((wait / .seconds(1)).rounded(.up)))
-            throw TokenController.OAuthError(
-                status: .tooManyRequests,
-                error: "temporarily_unavailable",
-                description: "too many failed client authentications; retry after \(seconds) s",
-                headers: [.retryAfter: String(seconds)]
-            )
-        }
+        try TokenController.refuseWhileThrottled(throttle, client: clientId, address: address)
         guard let secret = fields["client_secret"],
             let app = try await apps.authenticate(account: account, clientId: clientId, secret: secret)
         else {
