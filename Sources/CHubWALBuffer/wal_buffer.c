@@ -1,9 +1,25 @@
 #include "hub_wal_buffer.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+// The durability of one open WAL file, shared with the thread that syncs it on the writer's behalf
+// (see hub_wal_buffer_defer_syncs): reference-counted, so that a sync handed out outlives a close.
+typedef struct HubWALSync HubWALSync;
+struct HubWALSync {
+    atomic_int references;
+    // A descriptor of its own for the WAL file, opened right after SQLite's (the same file).
+    int fd;
+    // Commit syncs this file deferred, and the most of them known to be on disk.
+    atomic_llong deferred;
+    atomic_llong synced;
+};
 
 // One open file: the wrapper, with the real VFS's file right after it in the same allocation.
 typedef struct HubFile HubFile;
@@ -21,6 +37,11 @@ struct HubFile {
     int capacity;
     // The first error a deferred write met, reported by the next operation.
     int deferredError;
+    // A database file: its WAL's commit syncs are left to the caller (hub_wal_buffer_defer_syncs).
+    int deferSyncs;
+    // A WAL file: synced once through SQLite's own VFS (which also syncs the directory of a new file).
+    int syncedOnce;
+    HubWALSync *sync;
 };
 
 enum {
@@ -64,6 +85,41 @@ static void flushQuietly(HubFile *file) {
     }
 }
 
+static void syncStateRelease(HubWALSync *state) {
+    if (state != NULL && atomic_fetch_sub(&state->references, 1) == 1) {
+        if (state->fd >= 0) close(state->fd);
+        free(state);
+    }
+}
+
+// Raises `synced` to `generation` (it only grows).
+static void syncStateReached(HubWALSync *state, long long generation) {
+    long long current = atomic_load(&state->synced);
+    while (current < generation && !atomic_compare_exchange_weak(&state->synced, &current, generation)) {
+    }
+}
+
+// Syncs the WAL through SQLite's VFS now; every sync deferred before is then on disk too.
+static int syncNow(HubFile *file, int flags) {
+    long long due = file->sync != NULL ? atomic_load(&file->sync->deferred) : 0;
+    int rc = file->real->pMethods->xSync(file->real, flags);
+    if (rc == SQLITE_OK) {
+        file->syncedOnce = 1;
+        if (file->sync != NULL) syncStateReached(file->sync, due);
+    }
+    return rc;
+}
+
+// Before the database file is written, synced or truncated (a checkpoint copying frames into it),
+// the WAL's deferred syncs are done: SQLite syncs the WAL before a checkpoint for that reason.
+static int syncDeferred(HubFile *wal) {
+    if (wal == NULL || wal->sync == NULL) return SQLITE_OK;
+    if (atomic_load(&wal->sync->synced) >= atomic_load(&wal->sync->deferred)) return SQLITE_OK;
+    int rc = flush(wal);
+    if (rc != SQLITE_OK) return rc;
+    return syncNow(wal, SQLITE_SYNC_NORMAL);
+}
+
 // MARK: - WAL files
 
 static int walClose(sqlite3_file *f) {
@@ -73,6 +129,8 @@ static int walClose(sqlite3_file *f) {
     int closed = file->real->pMethods->xClose(file->real);
     free(file->buffer);
     file->buffer = NULL;
+    syncStateRelease(file->sync);
+    file->sync = NULL;
     return rc != SQLITE_OK ? rc : closed;
 }
 
@@ -122,15 +180,24 @@ static int walWrite(sqlite3_file *f, const void *data, int amount, sqlite3_int64
 }
 
 static int walTruncate(sqlite3_file *f, sqlite3_int64 size) {
-    int rc = flush((HubFile *)f);
+    int rc = syncDeferred((HubFile *)f);
+    if (rc == SQLITE_OK) rc = flush((HubFile *)f);
     if (rc != SQLITE_OK) return rc;
     return REAL(f)->pMethods->xTruncate(REAL(f), size);
 }
 
+// A commit's sync. The bytes are written out first either way, so a failed write fails the commit.
+// Deferred (the database's connection asked for it, after one sync of this file through the VFS):
+// counted, and left to hub_wal_buffer_sync_deferred.
 static int walSync(sqlite3_file *f, int flags) {
-    int rc = flush((HubFile *)f);
+    HubFile *file = (HubFile *)f;
+    int rc = flush(file);
     if (rc != SQLITE_OK) return rc;
-    return REAL(f)->pMethods->xSync(REAL(f), flags);
+    if (file->sync != NULL && file->sync->fd >= 0 && file->syncedOnce && file->db != NULL && file->db->deferSyncs) {
+        atomic_fetch_add(&file->sync->deferred, 1);
+        return SQLITE_OK;
+    }
+    return syncNow(file, flags);
 }
 
 static int walFileSize(sqlite3_file *f, sqlite3_int64 *size) {
@@ -161,14 +228,20 @@ static int passRead(sqlite3_file *f, void *data, int amount, sqlite3_int64 offse
 }
 
 static int passWrite(sqlite3_file *f, const void *data, int amount, sqlite3_int64 offset) {
+    int rc = syncDeferred(((HubFile *)f)->wal);
+    if (rc != SQLITE_OK) return rc;
     return REAL(f)->pMethods->xWrite(REAL(f), data, amount, offset);
 }
 
 static int passTruncate(sqlite3_file *f, sqlite3_int64 size) {
+    int rc = syncDeferred(((HubFile *)f)->wal);
+    if (rc != SQLITE_OK) return rc;
     return REAL(f)->pMethods->xTruncate(REAL(f), size);
 }
 
 static int passSync(sqlite3_file *f, int flags) {
+    int rc = syncDeferred(((HubFile *)f)->wal);
+    if (rc != SQLITE_OK) return rc;
     return REAL(f)->pMethods->xSync(REAL(f), flags);
 }
 
@@ -262,6 +335,11 @@ static int bufferOpen(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int f
     }
     if ((flags & SQLITE_OPEN_WAL) != 0 && name != NULL) {
         file->base.pMethods = &walMethods;
+        file->sync = calloc(1, sizeof(HubWALSync));
+        if (file->sync != NULL) {
+            atomic_init(&file->sync->references, 1);
+            file->sync->fd = open(name, O_RDONLY | O_CLOEXEC);
+        }
         sqlite3_file *database = sqlite3_database_file_object(name);
         if (database != NULL && database->pMethods == &databaseMethods) {
             file->db = (HubFile *)database;
@@ -375,4 +453,42 @@ int hub_wal_buffer_register_over(const char *underlying, char *name, int size) {
     int rc = registerInstance(name, real);
     pthread_mutex_unlock(&registrationLock);
     return rc;
+}
+
+// MARK: - Deferred commit syncs
+
+static HubFile *databaseFile(sqlite3 *db) {
+    sqlite3_file *file = NULL;
+    if (sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &file) != SQLITE_OK || file == NULL) return NULL;
+    return file->pMethods == &databaseMethods ? (HubFile *)file : NULL;
+}
+
+int hub_wal_buffer_defer_syncs(sqlite3 *db, int on) {
+    HubFile *file = databaseFile(db);
+    if (file == NULL) return SQLITE_NOTFOUND;
+    file->deferSyncs = on;
+    return SQLITE_OK;
+}
+
+void *hub_wal_buffer_take_deferred(sqlite3 *db, long long *generation) {
+    HubFile *file = databaseFile(db);
+    if (file == NULL || file->wal == NULL || file->wal->sync == NULL) return NULL;
+    HubWALSync *state = file->wal->sync;
+    long long due = atomic_load(&state->deferred);
+    if (atomic_load(&state->synced) >= due) return NULL;
+    atomic_fetch_add(&state->references, 1);
+    *generation = due;
+    return state;
+}
+
+int hub_wal_buffer_sync_deferred(void *handle, long long generation) {
+    HubWALSync *state = handle;
+    if (atomic_load(&state->synced) >= generation) return 0;
+    if (fdatasync(state->fd) != 0) return errno;
+    syncStateReached(state, generation);
+    return 0;
+}
+
+void hub_wal_buffer_release(void *handle) {
+    syncStateRelease(handle);
 }

@@ -14,4 +14,13 @@ public enum ByteSizeText {
         let (bytes, overflow) = number.multipliedReportingOverflow(by: unit?.bytes ?? 1)
         return overflow ? nil : bytes
     }
+
+    /// `bytes` for people: `512 B`, `3.4 MiB`.
+    public static func format(_ bytes: Int64) -> String {
+        let units: [(suffix: String, bytes: Double)] = [("GiB", 1_073_741_824), ("MiB", 1_048_576), ("KiB", 1024)]
+        guard let unit = units.first(where: { Double(bytes) >= $0.bytes }) else { return "\(bytes) B" }
+        let value = Double(bytes) / unit.bytes
+        let rounded = (value * 10).rounded() / 10
+        return (rounded == rounded.rounded() ? "\(Int(rounded))" : "\(rounded)") + " " + unit.suffix
+    }
 }

@@ -306,6 +306,10 @@ public final class EventStore: Sendable {
     /// The linked SQLite library's version.
     public static var sqliteVersion: String { sqliteLibraryVersion }
 
+    /// The labels of the writer's stage histograms (queue wait, command, batch end, sync), for the
+    /// metrics registry's buckets.
+    public static var writerStageMetrics: [String] { StoreMetrics.stageLabels }
+
     /// The size of the WAL file in bytes (0 when there is none).
     public var walSize: Int64 {
         let attributes = try? FileManager.default.attributesOfItem(atPath: directory.walPath)

@@ -37,6 +37,12 @@ public struct EventStoreConfiguration: Sendable {
     /// The time each transaction records for its events, in milliseconds since 1970 UTC: the system
     /// clock; tests inject one to script times (the metrics' durations).
     public var clock: @Sendable () -> Int64
+    /// With `synchronous` `.full`: the writer's commits leave the WAL's fsync to a thread of its own,
+    /// and the writer goes on with the next batch meanwhile; a batch's callers are still answered only
+    /// once its fsync is done (DESIGN.md §1). Off: the writer waits for each fsync itself.
+    public var syncsOffWriterThread = true
+    /// Runs on the sync thread before each fsync: tests hold a sync back with it, or fail it by throwing.
+    package var beforeWALSync: (@Sendable () throws(SQLiteError) -> Void)?
 
     public init(
         dataDirectory: String,

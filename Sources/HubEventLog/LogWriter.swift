@@ -26,6 +26,8 @@ public final class LogWriter: Service, Sendable {
     /// An erasure committed whose WAL truncation has not completed yet.
     private let erasurePending = Atomic<Bool>(false)
     private let throttle = LogThrottle()
+    /// Syncs committed batches off the writer's thread (``EventStoreConfiguration/syncsOffWriterThread``).
+    private let syncer: WALSyncer
 
     init(
         pool: DatabasePool,
@@ -42,7 +44,11 @@ public final class LogWriter: Service, Sendable {
         self.configuration = configuration
         self.metrics = metrics
         self.logger = logger
+        self.syncer = WALSyncer(beforeSync: configuration.beforeWALSync)
     }
+
+    /// Whether batches leave their fsync to ``syncer``.
+    private var syncsOffThread: Bool { configuration.synchronous == .full && configuration.syncsOffWriterThread }
 
     /// Whether `run()` is taking commands.
     public var isRunning: Bool { running.load(ordering: .relaxed) }
@@ -103,6 +109,7 @@ public final class LogWriter: Service, Sendable {
         running.store(true, ordering: .relaxed)
         defer { running.store(false, ordering: .relaxed) }
         logger.debug("writer started", metadata: ["db.position": "\(notifier.committed)"])
+        if syncsOffThread { syncer.start() }
         // Graceful shutdown and cancellation both close the queue: what is queued still commits,
         // new commands are refused, and the loop ends once the queue is drained.
         await withTaskCancellationHandler {
@@ -114,6 +121,8 @@ public final class LogWriter: Service, Sendable {
         } onCancel: {
             self.queue.close()
         }
+        // The last batches' callers are answered once their syncs are done.
+        await syncer.finish()
         logger.debug("writer stopped", metadata: ["db.position": "\(notifier.committed)"])
     }
 
@@ -163,12 +172,20 @@ public final class LogWriter: Service, Sendable {
         let limits = configuration.limits
         let outcome: Result<(position: Int64, appended: Int), any Error>
         var erasesSecurely = false
+        var stages = BatchStages()
+        for command in batch { metrics.queueWait.record(duration: command.enqueued.duration(to: started)) }
+        let offThread = syncsOffThread
+        var durability: DeferredWALSync?
         do {
             let recordedAt = configuration.clock()
             outcome = .success(
                 try writer.perform { connection in
                     defer { if erasesSecurely { endSecureErasure(connection) } }
-                    return try connection.transaction(.immediate) {
+                    // Only this transaction's commit defers its sync: whatever else commits on the
+                    // connection (a rebuild's swap, a probe) syncs as configured.
+                    let deferring = offThread && connection.deferWALSyncs(true)
+                    defer { if deferring { _ = connection.deferWALSyncs(false) } }
+                    let committed = try connection.transaction(.immediate) {
                         // The tip is read inside the write lock, so a short-lived writer of another
                         // process (`hubstore clients create` beside a server) chains correctly too.
                         let transaction = LogTransaction(
@@ -180,17 +197,25 @@ public final class LogWriter: Service, Sendable {
                         )
                         defer { erasesSecurely = transaction.erasesSecurely }
                         for command in batch {
+                            let commandStarted = ContinuousClock.now
                             let failure = command.execute(in: transaction)
+                            stages.commands.append(commandStarted.duration(to: .now))
                             // SQLite ends the whole transaction itself on some errors (disk full,
                             // I/O error, ...): then the batch is over, and nothing of it may be kept
                             // or acknowledged. Whatever ran next would commit on its own.
                             guard connection.isInTransaction else { throw BatchAborted(cause: failure) }
                         }
+                        let finishing = ContinuousClock.now
                         try transaction.finish()
+                        stages.finished = .now
+                        stages.batchEnd = finishing.duration(to: stages.finished)
                         return (transaction.tipPosition, transaction.appendedCount)
                     }
+                    if deferring { durability = connection.takeDeferredWALSync() }
+                    return committed
                 }
             )
+            stages.sync = stages.finished.duration(to: .now)
         } catch {
             outcome = .failure(error)
         }
@@ -200,8 +225,9 @@ public final class LogWriter: Service, Sendable {
             metrics.batchSize.record(batch.count)
             statistics.withLock { $0.record(batchSize: batch.count, events: committed.appended) }
             metrics.commitDuration.record(duration: started.duration(to: .now))
-            if committed.appended > 0 { notifier.publish(committed.position) }
-            recovered()
+            for duration in stages.commands { metrics.commandDuration.record(duration: duration) }
+            metrics.batchEndDuration.record(duration: stages.batchEnd)
+            metrics.syncDuration.record(duration: stages.sync)
             if erasesSecurely { erasurePending.store(true, ordering: .relaxed) }
             if erasurePending.load(ordering: .relaxed) {
                 // Before the callers are answered: an erasure is done when its answer arrives.
@@ -211,7 +237,20 @@ public final class LogWriter: Service, Sendable {
                     logger.warning("WAL truncation after an erasure failed", metadata: ["error": "\(error)"])
                 }
             }
-            for command in batch { command.complete(overridingWith: nil) }
+            guard offThread else {
+                durable(batch, committed, fsync: nil)
+                return
+            }
+            syncer.submit(durability) { [self] outcome in
+                switch outcome {
+                case .success(let fsync): durable(batch, committed, fsync: fsync)
+                case .failure(let failure):
+                    // Committed, but not known to be on disk: its callers are not told it was accepted.
+                    self.failed(failure, batchSize: batch.count)
+                    metrics.failedCommits.increment()
+                    for command in batch { command.complete(overridingWith: EventStoreError.storage(failure)) }
+                }
+            }
         case .failure(let error):
             // The transaction was rolled back: nothing of the batch is in the log, and the next batch
             // reads the tip afresh.
@@ -220,6 +259,18 @@ public final class LogWriter: Service, Sendable {
             metrics.failedCommits.increment()
             for command in batch { command.complete(overridingWith: EventStoreError.storage(failure)) }
         }
+    }
+
+    /// A committed batch is on disk: the log's new head is published and its callers are answered.
+    private func durable(
+        _ batch: [any PendingCommand],
+        _ committed: (position: Int64, appended: Int),
+        fsync: Duration?
+    ) {
+        if let fsync { metrics.fsyncDuration.record(duration: fsync) }
+        if committed.appended > 0 { notifier.publish(committed.position) }
+        recovered()
+        for command in batch { command.complete(overridingWith: nil) }
     }
 
     /// Turns `secure_delete` back off once a batch that erased securely has ended.
@@ -286,6 +337,14 @@ public final class LogWriter: Service, Sendable {
     }
 }
 
+/// How long a batch's stages took (see ``StoreMetrics``).
+private struct BatchStages {
+    var commands: [Duration] = []
+    var batchEnd = Duration.zero
+    var finished = ContinuousClock.now
+    var sync = Duration.zero
+}
+
 /// Whether writes are failing, and when the writer last probed for recovery.
 private struct WriterHealth {
     package var failure: SQLiteError?
@@ -315,6 +374,7 @@ private final class Command<Output: Sendable>: PendingCommand, @unchecked Sendab
     package let body: @Sendable (LogTransaction) throws -> Output
     package let continuation: UnsafeContinuation<Output, any Error>
     package var outcome: Result<Output, any Error>?
+    package let enqueued = ContinuousClock.now
 
     package init(
         body: @escaping @Sendable (LogTransaction) throws -> Output,

@@ -3,6 +3,8 @@ import Synchronization
 
 /// A command waiting for the writer, with the continuation of the caller waiting for its result.
 package protocol PendingCommand: AnyObject, Sendable {
+    /// When the caller queued it (for the queue-wait metric).
+    var enqueued: ContinuousClock.Instant { get }
     /// Runs the command inside the batch's transaction (under its own savepoint) and keeps its
     /// outcome; returns the error it failed with, if it failed.
     func execute(in transaction: LogTransaction) -> (any Error)?

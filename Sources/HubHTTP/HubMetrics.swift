@@ -1,3 +1,4 @@
+import Foundation
 import HubCommands
 import HubEventLog
 import HubReadModels
@@ -12,6 +13,8 @@ public struct HubMetrics: Sendable {
     let walSize: Gauge
     let headPosition: Gauge
     let storageFailing: Gauge
+    let residentMemory: Gauge
+    let peakResidentMemory: Gauge
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -23,6 +26,13 @@ public struct HubMetrics: Sendable {
             .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
             .seconds(1),
         ]
+        for stage in EventStore.writerStageMetrics {
+            factory.durationHistogramBuckets[stage] = [
+                .microseconds(10), .microseconds(25), .microseconds(50), .microseconds(100), .microseconds(250),
+                .microseconds(500), .milliseconds(1), .milliseconds(2.5), .milliseconds(5), .milliseconds(10),
+                .milliseconds(25), .milliseconds(50), .milliseconds(100),
+            ]
+        }
         factory.durationHistogramBuckets["hubstore_delivery_latency_seconds"] = [
             .milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
             .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5),
@@ -64,6 +74,23 @@ public struct HubMetrics: Sendable {
                 helpText: "1 while writes fail (a full disk, an I/O error), 0 otherwise"
             )
         )
+        residentMemory = registry.makeGauge(
+            descriptor: .init(
+                namespace: "process",
+                metricName: "resident_memory",
+                unitName: "bytes",
+                helpText: "Resident memory of the process"
+            )
+        )
+        peakResidentMemory = registry.makeGauge(
+            descriptor: .init(
+                namespace: "hubstore",
+                subsystem: "process",
+                metricName: "peak_resident_memory",
+                unitName: "bytes",
+                helpText: "The most resident memory the process has had"
+            )
+        )
     }
 
     /// The exposition text, with the gauges read at scrape time brought up to date first.
@@ -72,6 +99,30 @@ public struct HubMetrics: Sendable {
         walSize.set(Double(store.walSize))
         headPosition.set(Double(store.headPosition))
         storageFailing.set(Double(store.writer.storageFailure == nil ? 0 : 1))
+        let memory = ProcessMemory.read()
+        residentMemory.set(Double(memory.resident))
+        peakResidentMemory.set(Double(memory.peak))
         return registry.emitToBuffer()
+    }
+}
+
+/// The process's resident memory and its peak, from `/proc/self/status` (zero where there is none).
+struct ProcessMemory {
+    var resident: Int = 0
+    var peak: Int = 0
+
+    static func read() -> ProcessMemory {
+        var memory = ProcessMemory()
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return memory }
+        for line in status.split(separator: "\n") {
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            guard fields.count >= 2, let kilobytes = Int(fields[1]) else { continue }
+            switch fields[0] {
+            case "VmRSS:": memory.resident = kilobytes * 1024
+            case "VmHWM:": memory.peak = kilobytes * 1024
+            default: break
+            }
+        }
+        return memory
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HubDomain
 import HubSQLite
 import HubTools
 
@@ -12,9 +13,20 @@ extension HubStoreCommand.Bench {
                 account whose bot and customer callbacks are a local receiver, and drives \
                 POST /conversations/messages over keep-alive HTTP from --senders concurrent senders, each \
                 holding conversations of 10 to 30 messages (customer and bot taking turns). Prints \
-                acknowledged messages/s, p50/p99 latency and deliveries/s, then checks that every \
-                acknowledged message is in its transcript; a loss is printed and exits 1. Target: \
-                at least 5,000 messages/s with p99 under 50 ms.
+                acknowledged messages/s, p50/p99 latency and deliveries/s; the writer's stages from the \
+                hub's /metrics (queue wait and time per command, batch end and commit/fsync per batch, \
+                delivery per call); the store's bytes per message (tables and indexes, by dbstat) and \
+                the hub's peak RSS. Then it checks that every acknowledged message is in its \
+                transcript; a loss is printed and exits 1.
+
+                With --url it drives a server in another process on this machine (its callbacks come \
+                back to a receiver here), so that the load generator's CPU is told apart from the hub's; \
+                --token is then an operator token of that server with the scopes to configure, send, \
+                read transcripts and /metrics (hubstore.admin, hubstore.query and the conversation \
+                manager's), and --data, if given, is its data directory, read for the sizes.
+
+                Targets (issue 18): at least 10,000 messages/s with p99 under 25 ms and at least 0.4 \
+                times the GET /healthz reference; at most 1,500 bytes per message; RSS under 150 MB.
                 """
         )
 
@@ -27,33 +39,54 @@ extension HubStoreCommand.Bench {
         @Option(help: "full or normal.")
         var synchronous: ConnectionConfiguration.Synchronous = .full
 
-        @Option(help: "Keep the hub's data in this directory (default: a temporary one, removed).")
+        @Option(
+            help: "Keep the hub's data in this directory (default: a temporary one, removed); with --url, the server's."
+        )
         var data: String?
+
+        @Option(help: "Drive the server at this URL (http://host:port) instead of a hub in this process.")
+        var url: String?
+
+        @Option(help: "The operator token for --url.")
+        var token: String?
 
         @Flag(help: "Skip the reference (the same senders doing GET /healthz).")
         var noReference = false
+
+        @Flag(help: "The writer waits for each fsync itself instead of leaving it to a thread of its own (to compare).")
+        var syncOnWriterThread = false
 
         @Flag(help: "Print the result as one JSON object on standard output.")
         var json = false
 
         func validate() throws {
             guard messages > 0, senders > 0 else { throw ValidationError("--messages and --senders must be positive") }
+            if url != nil, token == nil {
+                throw ValidationError("--url needs --token (an operator token of that server)")
+            }
+            if token != nil, url == nil { throw ValidationError("--token is for --url") }
         }
 
         func run() async throws {
-            let benchmark = IngestBenchmark(
-                options: .init(
-                    messages: messages,
-                    senders: senders,
-                    synchronous: synchronous,
-                    dataDirectory: data,
-                    includeReference: !noReference
-                )
+            var options = IngestBenchmark.Options(
+                messages: messages,
+                senders: senders,
+                synchronous: synchronous,
+                dataDirectory: data,
+                includeReference: !noReference,
+                url: url,
+                token: token
             )
+            options.syncsOnWriterThread = syncOnWriterThread
+            let benchmark = IngestBenchmark(options: options)
             let result = try await failingClearly {
                 try await benchmark.run(log: { HubStoreCommand.Bench.Append.log($0) })
             }
-            let targetMet = result.messagesPerSecond >= 5000 && result.p99Milliseconds < 50
+            let ratio = result.reference.map { result.messagesPerSecond / $0.requestsPerSecond }
+            let stages = result.stages
+            let targetMet =
+                result.messagesPerSecond >= 10_000 && result.p99Milliseconds < 25 && (ratio ?? 0) >= 0.4
+                && (result.bytesPerMessage ?? .infinity) <= 1500 && stages.peakResidentBytes < 150 * 1_048_576
             if json {
                 var object: [String: Any] = [
                     "messages": result.acknowledged, "senders": senders, "synchronous": synchronous.rawValue,
@@ -66,7 +99,23 @@ extension HubStoreCommand.Bench {
                     "delivery_calls": result.deliveryCalls,
                     "conversations": result.conversations, "missing": result.missing.count,
                     "refused": result.refused, "target_met": targetMet,
+                    "writer": [
+                        "batches": stages.batches, "commands_per_batch": (stages.commandsPerBatch * 10).rounded() / 10,
+                        "queue_wait_us": stages.queueWaitMicroseconds.rounded(),
+                        "command_us": stages.commandMicroseconds.rounded(),
+                        "batch_end_us": stages.batchEndMicroseconds.rounded(),
+                        "sync_us": stages.syncMicroseconds.rounded(),
+                        "fsyncs_off_thread": stages.fsyncs, "fsync_us": stages.fsyncMicroseconds.rounded(),
+                        "per_command_us": stages.writerMicrosecondsPerCommand.rounded(),
+                    ],
+                    "delivery_call_ms": (stages.deliveryCallMilliseconds * 100).rounded() / 100,
+                    "peak_rss_bytes": stages.peakResidentBytes,
                 ]
+                if let size = result.storeSize, let perMessage = result.bytesPerMessage {
+                    object["store_bytes"] = size.bytes
+                    object["bytes_per_message"] = perMessage.rounded()
+                    object["store_objects"] = Dictionary(uniqueKeysWithValues: size.objects.map { ($0.name, $0.bytes) })
+                }
                 if let reference = result.reference {
                     object["reference_requests_per_s"] = reference.requestsPerSecond.rounded()
                     object["reference_p99_ms"] = (reference.p99Milliseconds * 100).rounded() / 100
@@ -95,10 +144,39 @@ extension HubStoreCommand.Bench {
                         result.deliveriesPerSecond,
                         result.deliveryCalls
                     ),
+                    String(
+                        format: "writer:     %.0f batches of %.1f commands; per command: queue wait %.0f µs, "
+                            + "command %.0f µs; per batch: end %.0f µs, commit %.0f µs; "
+                            + "%.0f µs of writer time per command",
+                        stages.batches,
+                        stages.commandsPerBatch,
+                        stages.queueWaitMicroseconds,
+                        stages.commandMicroseconds,
+                        stages.batchEndMicroseconds,
+                        stages.syncMicroseconds,
+                        stages.writerMicrosecondsPerCommand
+                    ),
+                    String(
+                        format: "fsync:      %.0f off the writer's thread, %.0f µs each",
+                        stages.fsyncs,
+                        stages.fsyncMicroseconds
+                    ),
+                    String(format: "delivery:   %.2f ms per call", stages.deliveryCallMilliseconds),
+                    String(format: "memory:     peak RSS %.0f MB", stages.peakResidentBytes / 1_048_576),
                     "missing from transcripts: \(result.missing.count)"
                         + (result.refused > 0 ? ", refused: \(result.refused)" : ""),
-                    "target (>= 5000 messages/s, p99 < 50 ms): " + (targetMet ? "met" : "NOT met"),
                 ]
+                if let size = result.storeSize, let perMessage = result.bytesPerMessage {
+                    let largest = size.objects.prefix(6).map { "\($0.name) \(ByteSizeText.format($0.bytes))" }
+                    lines.append(
+                        String(format: "store:      %.0f bytes per message", perMessage)
+                            + " (\(ByteSizeText.format(size.bytes)) in all; \(largest.joined(separator: ", ")))"
+                    )
+                }
+                lines.append(
+                    "target (>= 10000 messages/s, p99 < 25 ms, ratio >= 0.4, <= 1500 bytes/message, RSS < 150 MB): "
+                        + (targetMet ? "met" : "NOT met")
+                )
                 if let reference = result.reference {
                     lines.insert(
                         String(

@@ -27,6 +27,7 @@ extension IngestBenchmark {
     static func withHub<T: Sendable>(
         directory: String,
         synchronous: ConnectionConfiguration.Synchronous,
+        syncsOnWriterThread: Bool = false,
         _ body: @escaping @Sendable (InProcessHub, CallbackReceiver, Counter) async throws -> T
     ) async throws -> T {
         var configuration = ServerConfiguration(
@@ -34,15 +35,20 @@ extension IngestBenchmark {
             store: EventStoreConfiguration(dataDirectory: directory, synchronous: synchronous)
         )
         configuration.delivery.maxConcurrentPerEndpoint = 64
+        configuration.store.syncsOffWriterThread = !syncsOnWriterThread
         let server = configuration
         let logger = Logger(label: "hubstore", factory: { _ in SwiftLogNoOpLogHandler() })
         let delivered = Counter(0)
-        let accept: CallbackReceiver.Handler = { _, _, _, body in
+        return try await CallbackReceiver.run(counting(into: delivered)) { receiver in
+            try await InProcessHub.run(server, logger: logger) { hub in try await body(hub, receiver, delivered) }
+        }
+    }
+
+    /// A receiver's handler that answers 200 and counts the messages delivered into `delivered`.
+    static func counting(into delivered: Counter) -> CallbackReceiver.Handler {
+        { _, _, _, body in
             delivered.value.add(Self.occurrences(of: #""recipients":"#, in: body), ordering: .relaxed)
             return (200, "{}")
-        }
-        return try await CallbackReceiver.run(accept) { receiver in
-            try await InProcessHub.run(server, logger: logger) { hub in try await body(hub, receiver, delivered) }
         }
     }
 }

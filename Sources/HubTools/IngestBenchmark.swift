@@ -26,19 +26,30 @@ public struct IngestBenchmark: Sendable {
         public var dataDirectory: String?
         /// Also measure the HTTP reference (`GET /healthz`) first.
         public var includeReference: Bool
+        /// Drive the server at this URL (`http://host:port`) instead of a hub in this process; its
+        /// data directory, when given as ``dataDirectory``, is measured read-only.
+        public var url: String?
+        /// The operator token for ``url`` (scopes to configure, send and read transcripts, and `/metrics`).
+        public var token: String?
+        /// The in-process hub's writer waits for each fsync itself (the way before syncs left its thread).
+        public var syncsOnWriterThread = false
 
         public init(
             messages: Int,
             senders: Int,
             synchronous: ConnectionConfiguration.Synchronous,
             dataDirectory: String?,
-            includeReference: Bool = true
+            includeReference: Bool = true,
+            url: String? = nil,
+            token: String? = nil
         ) {
             self.messages = messages
             self.senders = senders
             self.synchronous = synchronous
             self.dataDirectory = dataDirectory
             self.includeReference = includeReference
+            self.url = url
+            self.token = token
         }
     }
 
@@ -58,6 +69,15 @@ public struct IngestBenchmark: Sendable {
         /// The reference measured in the same run: the same senders and client doing `GET /healthz`
         /// (no body, no token, no writer): what HTTP alone costs on this machine.
         public var reference: Reference?
+        /// The writer's stages, from the hub's metrics.
+        public var stages = Stages()
+        /// The store's size afterwards (`nil` for a server elsewhere whose data directory was not given).
+        public var storeSize: StoreSize?
+
+        /// The store's bytes (tables and indexes) per acknowledged message.
+        public var bytesPerMessage: Double? {
+            storeSize.map { Double($0.bytes) / Double(max(acknowledged, 1)) }
+        }
 
         public var messagesPerSecond: Double { Double(acknowledged) / max(seconds, 1e-9) }
         public var deliveriesPerSecond: Double { Double(deliveries) / max(deliverySeconds, 1e-9) }
@@ -74,46 +94,78 @@ public struct IngestBenchmark: Sendable {
     public init(options: Options) { self.options = options }
 
     public func run(log: @escaping @Sendable (String) -> Void) async throws -> Result {
+        let options = self.options
+        if let url = options.url {
+            guard let token = options.token else { throw InProcessHubError("--url needs --token") }
+            let delivered = Counter(0)
+            var result = try await CallbackReceiver.run(Self.counting(into: delivered)) { receiver in
+                try await RemoteHub.run(url: url, token: token) { hub in
+                    try await Self.measure(hub, receiver: receiver, delivered: delivered, options: options, log: log)
+                }
+            }
+            if let directory = options.dataDirectory {
+                result.storeSize = try StoreSize.measure(dataDirectory: directory)
+            }
+            return result
+        }
         let (directory, temporary) = Self.workDirectory(options.dataDirectory, name: "ingest")
         defer { if temporary { try? FileManager.default.removeItem(atPath: directory) } }
-        let options = self.options
-        return try await Self.withHub(directory: directory, synchronous: options.synchronous) {
+        var result = try await Self.withHub(
+            directory: directory,
+            synchronous: options.synchronous,
+            syncsOnWriterThread: options.syncsOnWriterThread
+        ) {
             hub,
             receiver,
             delivered in
-            let reference = options.includeReference ? try await Self.reference(hub, options: options) : nil
-            if let reference {
-                log(
-                    String(
-                        format: "reference: GET /healthz %.0f requests/s, p99 %.2f ms",
-                        reference.requestsPerSecond,
-                        reference.p99Milliseconds
-                    )
-                )
-            }
-            let setup = try await Self.configure(hub, callbacks: receiver.baseURL)
-            log("configured account \(setup.account); \(options.senders) senders, \(options.messages) messages")
-            var result = try await Self.drive(
-                hub,
-                receiver: receiver,
-                delivered: delivered,
-                setup: setup,
-                options: options,
-                log: log
-            )
-            result.reference = reference
-            return result
+            try await Self.measure(hub, receiver: receiver, delivered: delivered, options: options, log: log)
         }
+        // After the hub stopped: its WAL is checkpointed into the file.
+        result.storeSize = try StoreSize.measure(dataDirectory: directory)
+        return result
+    }
+
+    /// The reference, the configuration and the run, against `hub`.
+    static func measure(
+        _ hub: some HubEndpoint,
+        receiver: CallbackReceiver,
+        delivered: Counter,
+        options: Options,
+        log: @escaping @Sendable (String) -> Void
+    ) async throws -> Result {
+        let reference = options.includeReference ? try await Self.reference(hub, options: options) : nil
+        if let reference {
+            log(
+                String(
+                    format: "reference: GET /healthz %.0f requests/s, p99 %.2f ms",
+                    reference.requestsPerSecond,
+                    reference.p99Milliseconds
+                )
+            )
+        }
+        let setup = try await Self.configure(hub, callbacks: receiver.baseURL)
+        log("configured account \(setup.account); \(options.senders) senders, \(options.messages) messages")
+        var result = try await Self.drive(
+            hub,
+            receiver: receiver,
+            delivered: delivered,
+            setup: setup,
+            options: options,
+            log: log
+        )
+        result.reference = reference
+        return result
     }
 
     /// The same senders and client doing `GET /healthz` for as many requests as messages (at most 20,000).
-    static func reference(_ hub: InProcessHub, options: Options) async throws -> Reference {
+    static func reference(_ hub: some HubEndpoint, options: Options) async throws -> Reference {
         let remaining = Counter(min(options.messages, 20_000))
         let started = ContinuousClock.now
         let scripts = try await LoadClient.run(
             (0..<options.senders).map { _ in HealthCheck(remaining: remaining) },
+            host: hub.host,
             port: hub.port,
-            token: hub.token
+            token: hub.bearerToken
         )
         let elapsed = AppendBenchmark.seconds(started.duration(to: .now))
         let latencies = scripts.flatMap(\.latencies).sorted()
@@ -128,7 +180,7 @@ public struct IngestBenchmark: Sendable {
         var participant: String
     }
 
-    static func configure(_ hub: InProcessHub, callbacks: String) async throws -> Setup {
+    static func configure(_ hub: some HubEndpoint, callbacks: String) async throws -> Setup {
         func app(_ name: String, _ role: String) -> String {
             #"""
             {"name": "\#(name)", "roles": [{"name": "\#(role)", "version": "v3", "callback": "\#(callbacks)/\#(role)",
@@ -241,7 +293,7 @@ public struct IngestBenchmark: Sendable {
     }
 
     static func drive(
-        _ hub: InProcessHub,
+        _ hub: some HubEndpoint,
         receiver: CallbackReceiver,
         delivered: Counter,
         setup: Setup,
@@ -253,6 +305,7 @@ public struct IngestBenchmark: Sendable {
         let progress = ProgressReporter(label: "acknowledged", total: Int64(options.messages))
         let receivedBefore = delivered.value.load(ordering: .relaxed)
         let callsBefore = receiver.count
+        let metricsBefore = await MetricsSnapshot.read(hub)
         let started = ContinuousClock.now
         let outcomes = try await LoadClient.run(
             (0..<options.senders).map { sender in
@@ -265,26 +318,11 @@ public struct IngestBenchmark: Sendable {
                     log: log
                 )
             },
+            host: hub.host,
             port: hub.port,
-            token: hub.token
+            token: hub.bearerToken
         ).map(\.outcome)
         let elapsed = AppendBenchmark.seconds(started.duration(to: .now))
-        if let (_, metrics) = try? await hub.call(.GET, "/metrics") {
-            func value(_ name: String) -> Double {
-                metrics.split(separator: "\n").first { $0.hasPrefix(name + " ") }
-                    .flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
-            }
-            let batches = value("hubstore_writer_batch_size_count")
-            let commitSeconds = value("hubstore_writer_commit_duration_seconds_sum")
-            log(
-                String(
-                    format: "writer: %.0f batches, %.1f commands each, %.1f ms each (queueing, commands and commit)",
-                    batches,
-                    value("hubstore_writer_batch_size_sum") / max(batches, 1),
-                    commitSeconds * 1000 / max(batches, 1)
-                )
-            )
-        }
         let acknowledged = outcomes.reduce(0) { $0 + $1.acknowledged.values.reduce(0) { $0 + $1.count } }
         progress.finish(Int64(acknowledged))
         // Every acknowledged message is delivered once (customer messages to the bot, bot replies to the customer).
@@ -295,6 +333,7 @@ public struct IngestBenchmark: Sendable {
         let deliverySeconds = AppendBenchmark.seconds(started.duration(to: .now))
         let deliveries = delivered.value.load(ordering: .relaxed) - receivedBefore
         let calls = receiver.count - callsBefore
+        let stages = Stages(before: metricsBefore, after: await MetricsSnapshot.read(hub))
         log("checking \(acknowledged) acknowledged messages against their transcripts")
         var missing: [String] = []
         var conversations = 0
@@ -330,7 +369,8 @@ public struct IngestBenchmark: Sendable {
             deliverySeconds: deliverySeconds,
             conversations: conversations,
             missing: missing,
-            refused: outcomes.reduce(0) { $0 + $1.refused }
+            refused: outcomes.reduce(0) { $0 + $1.refused },
+            stages: stages
         )
     }
 

@@ -19,10 +19,11 @@ protocol LoadScript: Sendable {
 /// cores on the load itself; this one writes each request as soon as the previous answer is parsed,
 /// with no task or thread hop in between, as load tools such as `wrk` do.
 enum LoadClient {
-    /// Runs one connection per script against `127.0.0.1:port` until every script is done; returns
-    /// the scripts in their final state.
+    /// Runs one connection per script against `host:port` until every script is done; returns the
+    /// scripts in their final state.
     static func run<Script: LoadScript>(
         _ scripts: [Script],
+        host: String = "127.0.0.1",
         port: Int,
         token: String
     ) async throws -> [Script] {
@@ -37,11 +38,11 @@ enum LoadClient {
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHTTPClientHandlers()
                         try channel.pipeline.syncOperations.addHandler(
-                            LoadHandler(script: script, host: "127.0.0.1:\(port)", token: token, done: done)
+                            LoadHandler(script: script, host: "\(host):\(port)", token: token, done: done)
                         )
                     }
                 }
-            let connected = bootstrap.connect(host: "127.0.0.1", port: port)
+            let connected = bootstrap.connect(host: host, port: port)
             connected.whenFailure { done.fail($0) }
             futures.append(
                 done.futureResult.flatMap { script in

@@ -2,6 +2,10 @@ import Foundation
 import HubTestSupport
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// `hubstore bench ingest` end to end, small: every acknowledged message found in its transcript.
 @Suite(.timeLimit(.minutes(2)))
 struct BenchIngestTests {
@@ -20,6 +24,57 @@ struct BenchIngestTests {
         #expect((report["messages_per_s"] as? Double ?? 0) > 0)
         #expect((report["reference_requests_per_s"] as? Double ?? 0) > 0)
         #expect(report["p99_ms"] != nil && report["ratio"] != nil)
+        Self.expectStagesAndSizes(report)
+    }
+
+    /// The writer's stages, the store's size and the peak RSS are reported, and are plausible.
+    static func expectStagesAndSizes(_ report: [String: Any], sizes: Bool = true) {
+        let writer = report["writer"] as? [String: Double] ?? [:]
+        #expect((writer["batches"] ?? 0) >= 1, "\(report)")
+        #expect((writer["command_us"] ?? 0) > 0 && (writer["sync_us"] ?? 0) > 0, "\(writer)")
+        #expect((writer["per_command_us"] ?? 0) >= (writer["command_us"] ?? 0))
+        #expect((report["delivery_call_ms"] as? Double ?? 0) > 0)
+        #expect((report["peak_rss_bytes"] as? Double ?? 0) > 10_000_000)
+        guard sizes else { return }
+        // 300 messages in a few hundred KiB: hundreds to thousands of bytes each, tables and indexes.
+        let perMessage = report["bytes_per_message"] as? Double ?? 0
+        #expect(perMessage > 200 && perMessage < 100_000, "\(report)")
+        let objects = report["store_objects"] as? [String: Int] ?? [:]
+        #expect((objects["events"] ?? 0) > 0 && (objects["messages"] ?? 0) > 0, "\(objects.keys.sorted())")
+    }
+
+    /// `--url`: the same bench against a `hubstore serve` in another process, whose data directory
+    /// is measured read-only while it runs.
+    @Test func theBenchDrivesAServerInAnotherProcess() async throws {
+        try await withTemporaryDirectory { directory in
+            let server = try ChildProcess(["serve", "--data", directory, "--port", "0"])
+            let port = try await listeningPort(server)
+            let token = try await ChildProcess.run([
+                "token", "--data", directory, "--scope",
+                "hubstore.admin hubstore.query app.conversation.conversationmgr.manage "
+                    + "app.conversation.conversationmgr.read app.conversation.conversationmgr.interaction.manage",
+            ])
+            let result = try await ChildProcess.run([
+                "bench", "ingest", "--messages", "200", "--senders", "4", "--json", "--no-reference",
+                "--url", "http://127.0.0.1:\(port)", "--token",
+                token.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "--data", directory,
+            ])
+            #expect(result.status == 0, "\(result.stderr)")
+            let report = try #require(
+                try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+            )
+            #expect(report["messages"] as? Int == 200)
+            #expect(report["missing"] as? Int == 0 && report["deliveries"] as? Int == 200, "\(report)")
+            Self.expectStagesAndSizes(report)
+            server.signal(SIGTERM)
+            #expect(try await server.waitForExit() == 0)
+
+            let unauthorized = try await ChildProcess.run([
+                "bench", "ingest", "--messages", "10", "--url", "http://127.0.0.1:\(port)",
+            ])
+            #expect(unauthorized.status != 0)
+            #expect(unauthorized.stderr.contains("--url needs --token"), "\(unauthorized.stderr)")
+        }
     }
 }
 

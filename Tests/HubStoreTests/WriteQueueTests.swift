@@ -83,6 +83,7 @@ struct WriteQueueTests {
 }
 
 private final class Noop: PendingCommand {
+    let enqueued = ContinuousClock.now
     func execute(in transaction: LogTransaction) -> (any Error)? { nil }
     func complete(overridingWith failure: (any Error)?) {}
 }
