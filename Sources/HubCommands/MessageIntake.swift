@@ -239,9 +239,23 @@ package struct MessageIntake {
             seq: seq,
             state: conversation.state.status.rawValue,
             deliveries: deliveries,
-            configuration: account.configuration
+            configurationGeneration: try recordedGeneration(of: account)
         )
         return try draft(routed, account: conversation.account)
+    }
+
+    /// The generation of the configuration `account` resolved to, recorded once for the account by a
+    /// `routing.configured` event (appended now when this is its first message under it).
+    private func recordedGeneration(of account: ResolvedAccount) throws -> Int64 {
+        let generation = account.configuration.generation
+        if try !RoutingProjection.isRecorded(account: account.id, generation: generation, in: transaction) {
+            let configured = RoutingConfigured(account: account.id, configuration: account.configuration)
+            try transaction.append(
+                [try draft(configured, account: account.id)],
+                to: RoutingConfigured.stream(account: account.id)
+            )
+        }
+        return generation
     }
 
     func draft(_ event: some DomainEvent, account: String) throws -> EventDraft {

@@ -31,8 +31,18 @@ public struct ConversationAuditTrail: Sendable {
             var messages: [JSONValue] = []
             var times: [Int64: Int64] = [:]
             for event in events where event.type == MessageRouted.type {
-                let routed = try event.payload(MessageRouted.self)
-                let sources = routed.configuration
+                var routed = try event.payload(MessageRouted.self)
+                // Version 2 names the configuration by generation, recorded once for the account.
+                if routed.configuration == nil, let generation = routed.configurationGeneration {
+                    routed.configuration = try RoutingProjection.configuration(
+                        account: row.account,
+                        generation: generation,
+                        connection
+                    )
+                }
+                guard let sources = routed.configuration else {
+                    throw event.missing("a recorded configuration for its configurationGeneration")
+                }
                 let positions =
                     [sources.account.position, sources.channel.position]
                     + [sources.orchestration?.position].compactMap { $0 } + sources.clientApplications.map(\.position)
@@ -63,7 +73,7 @@ public struct ConversationAuditTrail: Sendable {
             if let time = times[source.position] { fields["recordedAt"] = .string(Timestamp.format(time)) }
             return .object(fields)
         }
-        let configuration = routed.configuration
+        guard let configuration = routed.configuration else { return .null }
         var sources: [String: JSONValue] = [
             "account": source(configuration.account), "channel": source(configuration.channel),
             "clientApplications": .array(configuration.clientApplications.map(source)),

@@ -143,8 +143,17 @@ struct ConversationFlowTests {
             #expect(types.contains("conversation.ended"))
             // Content and identity are sealed in the log.
             #expect(!events.contains { $0.data.contains("I need help") || $0.data.contains("johnsmith@example.com") })
-            let routed = try #require(events.first { $0.type == "message.routed" })
-            let sources = try JSONValue.parse(routed.data)
+            // Each routing names its configuration's generation; the configuration itself is recorded once
+            // for the account, before the first message routed under it.
+            let routings = events.filter { $0.type == "message.routed" }.map { try? JSONValue.parse($0.data) }
+            let generation = try #require(routings.first??["configurationGeneration"]?.doubleValue)
+            #expect(routings.allSatisfy { $0?["configurationGeneration"]?.doubleValue == generation })
+            #expect(!routings.contains { $0?["configuration"] != nil })
+            let recorded = log.filter { $0.type == "routing.configured" }
+            #expect(recorded.count == 1)
+            let sources = try JSONValue.parse(try #require(recorded.first).data)
+            #expect(recorded.first?.stream == "routing/\(hub.setup.account)")
+            #expect(sources["generation"]?.doubleValue == generation)
             #expect(sources.value(at: "configuration.account.id")?.stringValue == hub.setup.account)
             #expect(sources.value(at: "configuration.orchestration.position")?.doubleValue ?? 0 > 0)
             // The content opens with the message's own key (sealed before the writer's transaction).

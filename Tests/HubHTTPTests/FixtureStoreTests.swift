@@ -39,7 +39,7 @@ import Testing
             let store = try await EventStore.open(.init(dataDirectory: data), readModels: .hub)
             // The old version's tables; the projections that came after it (search, metrics, the connector's)
             // are built from the log.
-            let newer: Set = ["search", "metrics", "connector-apps", "connector"]
+            let newer: Set = ["search", "metrics", "connector-apps", "connector", "routing"]
             let tables = store.projections.projections.filter { !newer.contains($0.name) }.flatMap(\.schema.tables)
             let search = try #require(store.projections.projection(named: "search"))
             await store.close()
@@ -47,7 +47,9 @@ import Testing
             let connection = try Connection(path: data + "/hub.sqlite")
             defer { connection.close() }
             try connection.run(sql: "ATTACH DATABASE ? AS saved", [saved + "/hub.sqlite"])
-            #expect(try connection.singleInt64(sql: "SELECT count(*) FROM projection_state") == 9)
+            #expect(try connection.singleInt64(sql: "SELECT count(*) FROM projection_state") == 10)
+            // The old version's routings carry their configurations whole: none is recorded apart.
+            #expect(try connection.singleInt64(sql: "SELECT count(*) FROM routing_configurations") == 0)
             #expect(try connection.singleInt64(sql: "SELECT count(*) FROM search_messages") == 9)
             #expect(try connection.singleInt64(sql: "SELECT count(*) FROM metrics_conversations") ?? 0 > 0)
             #expect(search.schema.tables == ["search_messages", "message_text"])

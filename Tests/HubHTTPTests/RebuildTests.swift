@@ -174,8 +174,8 @@ struct RebuildTests {
             let reports = try await Self.rebuildInPlace(hub.store)
             #expect(
                 reports.map(\.name) == [
-                    "configuration", "clients", "transcripts", "connector-apps", "connector", "outbox", "assets",
-                    "search", "metrics",
+                    "configuration", "routing", "clients", "transcripts", "connector-apps", "connector", "outbox",
+                    "assets", "search", "metrics",
                 ]
             )
             let messageRows = reports.flatMap(\.tables).first { $0.table == "messages" }?.rows ?? 0

@@ -27,7 +27,7 @@ package struct EventCatalogue: Sendable {
         ClientCreated.self, ClientRevoked.self,
         ConversationStarted.self, ConversationEscalated.self, ConversationAssigned.self, ConversationEnded.self,
         CustomerContactsLinked.self,
-        MessageReceived.self, MessageRouted.self, MessageOriginated.self,
+        MessageReceived.self, MessageRouted.self, MessageOriginated.self, RoutingConfigured.self,
         MessageSoftDeleted.self, MessageRestored.self, MessageErased.self,
         DeliveryAttempted.self, DeliverySucceeded.self, DeliveryFailed.self,
         AssetRequested.self, AssetUploaded.self, AssetAttached.self, AssetDeleted.self,
@@ -102,11 +102,13 @@ package struct EventCatalogue: Sendable {
         }
         let current = entry.schemaVersion
         do {
-            if case .named(let named) = entry, schemaVersion == current {
+            if case .named(let named) = entry, let direct = named as? any DirectlyReadEvent.Type,
+                direct.readsDirectly(schemaVersion: schemaVersion), let event = Self.readDirectly(direct, data)
+            {
                 // The common case: straight from the stored bytes; the hot types without Codable.
-                if let direct = named as? any DirectlyReadEvent.Type, let event = Self.readDirectly(direct, data) {
-                    return event
-                }
+                return event
+            }
+            if case .named(let named) = entry, schemaVersion == current {
                 return try Self.decoder.decode(named, from: Data(data))
             }
             var value = try JSONValue.parse(bytes: data)

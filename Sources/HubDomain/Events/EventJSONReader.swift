@@ -9,6 +9,13 @@
 package protocol DirectlyReadEvent: NamedDomainEvent {
     /// The event from its data's UTF-8 bytes.
     static func read(_ bytes: UnsafeBufferPointer<UInt8>) throws -> Self
+    /// Whether ``read(_:)`` takes data written at `schemaVersion` as it is (older versions otherwise
+    /// go through the upcasters and Codable).
+    static func readsDirectly(schemaVersion: Int) -> Bool
+}
+
+extension DirectlyReadEvent {
+    package static func readsDirectly(schemaVersion: Int) -> Bool { schemaVersion == Self.schemaVersion }
 }
 
 /// A member an event's data lacks, or has with the wrong type.
@@ -74,6 +81,9 @@ extension MessageReceived: DirectlyReadEvent {
 }
 
 extension MessageRouted: DirectlyReadEvent {
+    /// Version 2 only adds the generation in place of the configuration: both read the same way.
+    package static func readsDirectly(schemaVersion: Int) -> Bool { (1...2).contains(schemaVersion) }
+
     package static func read(_ bytes: UnsafeBufferPointer<UInt8>) throws -> Self {
         try JSONParser.reading(bytes) { json in
             var message: String?
@@ -82,6 +92,7 @@ extension MessageRouted: DirectlyReadEvent {
             var state: String?
             var deliveries: [Delivery]?
             var configuration: Configuration?
+            var generation: Int64?
             try json.members { json, key in
                 if key == "message" {
                     message = try json.readString()
@@ -95,18 +106,26 @@ extension MessageRouted: DirectlyReadEvent {
                     deliveries = try json.array(Delivery.read)
                 } else if key == "configuration" {
                     configuration = try Configuration.read(&json)
+                } else if key == "configurationGeneration" {
+                    generation = try json.readInteger()
                 } else {
                     try json.skip()
                 }
             }
-            return Self(
+            var routed = Self(
                 message: try required(message, "message"),
                 conversation: try required(conversation, "conversation"),
                 seq: try required(seq, "seq"),
                 state: try required(state, "state"),
                 deliveries: try required(deliveries, "deliveries"),
-                configuration: try required(configuration, "configuration")
+                configurationGeneration: try required(
+                    generation ?? configuration.map { _ in 0 },
+                    "configuration or configurationGeneration"
+                )
             )
+            routed.configuration = configuration
+            routed.configurationGeneration = generation
+            return routed
         }
     }
 }
@@ -133,6 +152,12 @@ extension MessageRouted.Source {
 }
 
 extension MessageRouted.Configuration {
+    /// A configuration from its JSON text (as ``RoutingConfigured`` and its read model hold it).
+    package static func parse(_ text: String) throws -> Self {
+        var text = text
+        return try text.withUTF8 { bytes in try JSONParser.reading(bytes) { try read(&$0) } }
+    }
+
     static func read(_ json: inout JSONParser) throws -> Self {
         typealias Source = MessageRouted.Source
         var account: Source?

@@ -108,19 +108,22 @@ extension MessageRouted: DirectlyWrittenEvent {
             }
         }
         writer.object { json in
-            json.member("configuration") { json in
-                json.object { json in
-                    json.member("account") { source(&$0, configuration.account) }
-                    json.member("channel") { source(&$0, configuration.channel) }
-                    json.member("clientApplications") { $0.array(configuration.clientApplications, source) }
-                    if let orchestration = configuration.orchestration {
-                        json.member("orchestration") { source(&$0, orchestration) }
-                    }
-                    if let participants = configuration.participants {
-                        json.member("participants") { $0.array(participants, source) }
+            if let configuration {
+                json.member("configuration") { json in
+                    json.object { json in
+                        json.member("account") { source(&$0, configuration.account) }
+                        json.member("channel") { source(&$0, configuration.channel) }
+                        json.member("clientApplications") { $0.array(configuration.clientApplications, source) }
+                        if let orchestration = configuration.orchestration {
+                            json.member("orchestration") { source(&$0, orchestration) }
+                        }
+                        if let participants = configuration.participants {
+                            json.member("participants") { $0.array(participants, source) }
+                        }
                     }
                 }
             }
+            if let configurationGeneration { json.member("configurationGeneration", configurationGeneration) }
             json.member("conversation", conversation)
             json.member("deliveries") { json in
                 json.array(deliveries) { json, delivery in

@@ -46,9 +46,13 @@ package struct MessageReceived: NamedDomainEvent {
 
 /// `message.routed`: the hub's routing decision for a message (received or originated): one delivery
 /// per recipient, the conversation's state after it, and the configuration it was decided on.
+///
+/// Version 2 names that configuration by its generation (``Configuration/generation``), recorded once
+/// per account and generation by a ``RoutingConfigured`` event, instead of repeating it in every
+/// message's routing; version 1 events carry it whole, and read as they are.
 package struct MessageRouted: NamedDomainEvent {
     package static var type: String { "message.routed" }
-    package static var schemaVersion: Int { 1 }
+    package static var schemaVersion: Int { 2 }
 
     /// `{"id", "position"}`: a configuration resource and the log position of the state used.
     package struct Source: Codable, Sendable, Equatable, Hashable {
@@ -84,6 +88,14 @@ package struct MessageRouted: NamedDomainEvent {
             self.orchestration = orchestration
             self.clientApplications = clientApplications
             self.participants = participants
+        }
+
+        /// The latest log position among the resources: any change to what an account resolves to
+        /// changes a resource of it (or what refers to it), whose new position is past every earlier
+        /// one, so per account this names the configuration exactly and changes only when it does.
+        package var generation: Int64 {
+            ([account.position, channel.position, orchestration?.position ?? 0]
+                + clientApplications.map(\.position) + (participants ?? []).map(\.position)).max() ?? 0
         }
     }
 
@@ -123,8 +135,30 @@ package struct MessageRouted: NamedDomainEvent {
     package var state: String
     /// Empty when the message goes to nobody (e.g. typing events a channel leaves out).
     package var deliveries: [Delivery]
-    package var configuration: Configuration
+    /// The configuration itself: version 1 events only.
+    package var configuration: Configuration?
+    /// The configuration's generation, recorded for the conversation's account by a
+    /// ``RoutingConfigured`` event: version 2.
+    package var configurationGeneration: Int64?
 
+    /// Version 2: the configuration named by its generation.
+    package init(
+        message: String,
+        conversation: String,
+        seq: Int64,
+        state: String,
+        deliveries: [Delivery],
+        configurationGeneration: Int64
+    ) {
+        self.message = message
+        self.conversation = conversation
+        self.seq = seq
+        self.state = state
+        self.deliveries = deliveries
+        self.configurationGeneration = configurationGeneration
+    }
+
+    /// Version 1: the configuration in full.
     package init(
         message: String,
         conversation: String,
@@ -140,6 +174,27 @@ package struct MessageRouted: NamedDomainEvent {
         self.deliveries = deliveries
         self.configuration = configuration
     }
+}
+
+/// `routing.configured` (stream `routing/<account>`): the configuration resources an account resolved
+/// to at one generation, recorded once, before the first message routed under it (whose
+/// `message.routed` names the generation only).
+package struct RoutingConfigured: NamedDomainEvent {
+    package static var type: String { "routing.configured" }
+    package static var schemaVersion: Int { 1 }
+
+    package var account: String
+    package var generation: Int64
+    package var configuration: MessageRouted.Configuration
+
+    package init(account: String, configuration: MessageRouted.Configuration) {
+        self.account = account
+        self.generation = configuration.generation
+        self.configuration = configuration
+    }
+
+    /// The stream of an account's routing configurations.
+    package static func stream(account: String) -> String { "routing/\(account)" }
 }
 
 /// `message.originated`: a message the hub sends itself (`sender.type: system`, spec §5.4).

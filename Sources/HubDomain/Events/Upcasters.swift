@@ -32,6 +32,9 @@ package struct Upcasters: Sendable {
             fields["attributesUnrecorded"] = .bool(true)
             return .object(fields)
         }
+        // Version 2 of `message.routed` names its configuration by generation instead of carrying it;
+        // version 1's whole configuration still reads as it is.
+        .registering("message.routed", from: 1) { $0 }
 
     /// Adds (or replaces) the step that takes `type` from `version` to `version + 1`.
     package mutating func register(_ type: String, from version: Int, _ step: @escaping Upcast) {
