@@ -48,6 +48,22 @@ import Testing
             defer { connection.close() }
             try connection.run(sql: "ATTACH DATABASE ? AS saved", [saved + "/hub.sqlite"])
             #expect(try connection.singleInt64(sql: "SELECT count(*) FROM projection_state") == 10)
+            // Migration 0012 and the outbox's version 2 key the vault's keys and the deliveries by their
+            // ids (WITHOUT ROWID): no separate index on the id, and every key still opens (the
+            // transcripts compared below are opened with them).
+            for table in ["vault_keys", "deliveries"] {
+                #expect(
+                    try connection.singleInt64(
+                        sql: "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+                            + "AND name LIKE 'sqlite_autoindex%'",
+                        [table]
+                    ) == 0,
+                    "\(table)"
+                )
+                let definition = try connection.singleText(sql: "SELECT sql FROM sqlite_master WHERE name = ?", [table])
+                #expect(definition?.contains("WITHOUT ROWID") == true, "\(table)")
+            }
+            #expect(try connection.singleInt64(sql: "SELECT count(*) FROM vault_keys") ?? 0 > 0)
             // The old version's routings carry their configurations whole: none is recorded apart.
             #expect(try connection.singleInt64(sql: "SELECT count(*) FROM routing_configurations") == 0)
             #expect(try connection.singleInt64(sql: "SELECT count(*) FROM search_messages") == 9)

@@ -15,5 +15,6 @@ extension EventStoreSchema {
         migration0009,
         migration0010,
         migration0011,
+        migration0012,
     ]
 }

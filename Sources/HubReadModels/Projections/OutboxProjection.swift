@@ -14,7 +14,8 @@ import HubVault
 /// tables, so it applies after those too.
 package struct OutboxProjection: Projection {
     package let name = "outbox"
-    package let version = 1
+    /// 2: `deliveries` is a WITHOUT ROWID table (its id is the key: no separate index on it).
+    package let version = 2
     package let dependencies = ["transcripts", "connector"]
     package let schema = ProjectionSchema(
         tables: ["deliveries"],
@@ -38,7 +39,7 @@ package struct OutboxProjection: Projection {
                 last_error      TEXT,
                 last_latency_ms INTEGER,
                 request         TEXT
-            ) STRICT
+            ) STRICT, WITHOUT ROWID
             """,
             "CREATE INDEX {deliveries}_pending ON {deliveries} (next_attempt_at) WHERE state = 'pending'",
             """
