@@ -23,6 +23,9 @@ public struct ExternalCommitWatcher: Service {
             }
             // A failed look is retried at the next tick: the watcher must never stop the server.
             guard let head = try? await store.pool.read({ try EventLog.tip($0).position }) else { continue }
+            // The head may be this process's own batch, committed but not yet synced: the writer
+            // publishes that one once it is on disk (and another process's commit is seen at a later tick).
+            guard !store.writer.hasUndurableBatches else { continue }
             if head > store.notifier.committed { store.notifier.publish(head) }
         }
     }

@@ -28,6 +28,8 @@ public final class LogWriter: Service, Sendable {
     private let throttle = LogThrottle()
     /// Syncs committed batches off the writer's thread (``EventStoreConfiguration/syncsOffWriterThread``).
     private let syncer: WALSyncer
+    /// Batches from the start of their transaction until they are durable (or failed).
+    private let undurable = Atomic<Int>(0)
 
     init(
         pool: DatabasePool,
@@ -52,6 +54,10 @@ public final class LogWriter: Service, Sendable {
 
     /// Whether `run()` is taking commands.
     public var isRunning: Bool { running.load(ordering: .relaxed) }
+
+    /// Whether a batch of this writer may be committed but not yet synced: its events may be in the
+    /// database already, and must not be published before the writer publishes them.
+    public var hasUndurableBatches: Bool { undurable.load(ordering: .acquiring) > 0 }
 
     /// Commands waiting for the writer.
     public var queueDepth: Int { queue.depth }
@@ -174,6 +180,9 @@ public final class LogWriter: Service, Sendable {
         var erasesSecurely = false
         var stages = BatchStages()
         for command in batch { metrics.queueWait.record(duration: command.enqueued.duration(to: started)) }
+        // Counted before the transaction can commit: whoever reads the head afterwards and then finds
+        // no batch undurable knows the head it read is on disk.
+        undurable.add(1, ordering: .sequentiallyConsistent)
         let offThread = syncsOffThread
         var durability: DeferredWALSync?
         do {
@@ -246,12 +255,14 @@ public final class LogWriter: Service, Sendable {
                 case .success(let fsync): durable(batch, committed, fsync: fsync)
                 case .failure(let failure):
                     // Committed, but not known to be on disk: its callers are not told it was accepted.
+                    undurable.subtract(1, ordering: .sequentiallyConsistent)
                     self.failed(failure, batchSize: batch.count)
                     metrics.failedCommits.increment()
                     for command in batch { command.complete(overridingWith: EventStoreError.storage(failure)) }
                 }
             }
         case .failure(let error):
+            undurable.subtract(1, ordering: .sequentiallyConsistent)
             // The transaction was rolled back: nothing of the batch is in the log, and the next batch
             // reads the tip afresh.
             let failure = Self.storageError(error)
@@ -269,6 +280,7 @@ public final class LogWriter: Service, Sendable {
     ) {
         if let fsync { metrics.fsyncDuration.record(duration: fsync) }
         if committed.appended > 0 { notifier.publish(committed.position) }
+        undurable.subtract(1, ordering: .sequentiallyConsistent)
         recovered()
         for command in batch { command.complete(overridingWith: nil) }
     }

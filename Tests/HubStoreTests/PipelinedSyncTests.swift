@@ -78,8 +78,13 @@ struct PipelinedSyncTests {
                 // Committed, not yet synced: its caller waits, and the head is not published.
                 let second = Self.append(store, "p/2", ran)
                 try await Self.waitUntil("the second batch's command") { ran.value.load(ordering: .relaxed) == 2 }
+                // Not even the watcher for other processes' commits, which finds the batches in the
+                // database, publishes them before their sync.
+                let watcher = Task { try await ExternalCommitWatcher(store: store, interval: .milliseconds(5)).run() }
                 try await Task.sleep(for: .milliseconds(100))
+                watcher.cancel()
                 #expect(store.headPosition == head)
+                #expect(store.writer.hasUndurableBatches)
                 gate.open()
                 #expect(try await first.value.positions == [head + 1])
                 #expect(try await second.value.positions == [head + 2])
