@@ -38,6 +38,21 @@ struct PipelinedSyncTests {
         let value = Atomic<Int>(0)
     }
 
+    /// A store whose syncs pass `gate`, after a first append (the store's first commits may sync
+    /// through SQLite itself).
+    static func withGatedStore(_ body: @escaping @Sendable (EventStore, Gate) async throws -> Void) async throws {
+        try await withTemporaryDirectory { directory in
+            let gate = Gate()
+            try await withStore(
+                directory,
+                configure: { $0.beforeWALSync = { () throws(SQLiteError) in try gate.pass() } }
+            ) { store in
+                _ = try await store.append([draft()], to: "warm/1")
+                try await body(store, gate)
+            }
+        }
+    }
+
     static func waitUntil(_ what: String, _ condition: () -> Bool) async throws {
         let deadline = ContinuousClock.now + .seconds(20)
         while !condition() {
@@ -60,36 +75,29 @@ struct PipelinedSyncTests {
     }
 
     @Test func theNextBatchRunsWhileTheLastOneSyncsAndCallersWaitForTheirSync() async throws {
-        try await withTemporaryDirectory { directory in
-            let gate = Gate()
-            try await withStore(
-                directory,
-                configure: { $0.beforeWALSync = { () throws(SQLiteError) in try gate.pass() } }
-            ) { store in
-                _ = try await store.append([draft()], to: "warm/1")
-                let head = store.headPosition
-                let ran = Counter()
-                gate.close()
-                let syncsBefore = gate.entered.load(ordering: .relaxed)
-                let first = Self.append(store, "p/1", ran)
-                try await Self.waitUntil("the first batch's sync") {
-                    gate.entered.load(ordering: .relaxed) > syncsBefore
-                }
-                // Committed, not yet synced: its caller waits, and the head is not published.
-                let second = Self.append(store, "p/2", ran)
-                try await Self.waitUntil("the second batch's command") { ran.value.load(ordering: .relaxed) == 2 }
-                // Not even the watcher for other processes' commits, which finds the batches in the
-                // database, publishes them before their sync.
-                let watcher = Task { try await ExternalCommitWatcher(store: store, interval: .milliseconds(5)).run() }
-                try await Task.sleep(for: .milliseconds(100))
-                watcher.cancel()
-                #expect(store.headPosition == head)
-                #expect(store.writer.hasUndurableBatches)
-                gate.open()
-                #expect(try await first.value.positions == [head + 1])
-                #expect(try await second.value.positions == [head + 2])
-                #expect(store.headPosition == head + 2)
+        try await Self.withGatedStore { store, gate in
+            let head = store.headPosition
+            let ran = Counter()
+            gate.close()
+            let syncsBefore = gate.entered.load(ordering: .relaxed)
+            let first = Self.append(store, "p/1", ran)
+            try await Self.waitUntil("the first batch's sync") {
+                gate.entered.load(ordering: .relaxed) > syncsBefore
             }
+            // Committed, not yet synced: its caller waits, and the head is not published.
+            let second = Self.append(store, "p/2", ran)
+            try await Self.waitUntil("the second batch's command") { ran.value.load(ordering: .relaxed) == 2 }
+            // Not even the watcher for other processes' commits, which finds the batches in the
+            // database, publishes them before their sync.
+            let watcher = Task { try await ExternalCommitWatcher(store: store, interval: .milliseconds(5)).run() }
+            try await Task.sleep(for: .milliseconds(100))
+            watcher.cancel()
+            #expect(store.headPosition == head)
+            #expect(store.writer.hasUndurableBatches)
+            gate.open()
+            #expect(try await first.value.positions == [head + 1])
+            #expect(try await second.value.positions == [head + 2])
+            #expect(store.headPosition == head + 2)
         }
     }
 
@@ -97,26 +105,19 @@ struct PipelinedSyncTests {
     /// storage error (a retry with the same idempotency key finds it), and the writer says writes are
     /// failing until a batch syncs again.
     @Test func aFailedSyncIsAStorageErrorForItsCallers() async throws {
-        try await withTemporaryDirectory { directory in
-            let gate = Gate()
-            try await withStore(
-                directory,
-                configure: { $0.beforeWALSync = { () throws(SQLiteError) in try gate.pass() } }
-            ) { store in
-                _ = try await store.append([draft()], to: "warm/1")
-                gate.failing.store(true, ordering: .relaxed)
-                await #expect {
-                    try await store.append([draft()], to: "f/1", idempotencyKey: "k-1")
-                } throws: { error in
-                    guard case EventStoreError.storage(let failure) = error else { return false }
-                    return failure.description.contains("injected fsync failure")
-                }
-                #expect(store.writer.storageFailure != nil)
-                gate.failing.store(false, ordering: .relaxed)
-                let retried = try await store.append([draft()], to: "f/1", idempotencyKey: "k-1")
-                #expect(retried.isReplay)
-                #expect(store.writer.storageFailure == nil)
+        try await Self.withGatedStore { store, gate in
+            gate.failing.store(true, ordering: .relaxed)
+            await #expect {
+                try await store.append([draft()], to: "f/1", idempotencyKey: "k-1")
+            } throws: { error in
+                guard case EventStoreError.storage(let failure) = error else { return false }
+                return failure.description.contains("injected fsync failure")
             }
+            #expect(store.writer.storageFailure != nil)
+            gate.failing.store(false, ordering: .relaxed)
+            let retried = try await store.append([draft()], to: "f/1", idempotencyKey: "k-1")
+            #expect(retried.isReplay)
+            #expect(store.writer.storageFailure == nil)
         }
     }
 }

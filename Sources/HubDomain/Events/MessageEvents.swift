@@ -167,12 +167,16 @@ package struct MessageRouted: NamedDomainEvent {
         deliveries: [Delivery],
         configuration: Configuration
     ) {
-        self.message = message
-        self.conversation = conversation
-        self.seq = seq
-        self.state = state
-        self.deliveries = deliveries
+        self.init(
+            message: message,
+            conversation: conversation,
+            seq: seq,
+            state: state,
+            deliveries: deliveries,
+            configurationGeneration: 0
+        )
         self.configuration = configuration
+        self.configurationGeneration = nil
     }
 }
 
