@@ -5,7 +5,7 @@ import CHubWALBuffer
 import Glibc
 #endif
 
-/// The WAL syncs a writer's commits deferred (``Connection/deferWALSyncs()``): syncing it makes every
+/// The WAL syncs a writer's commits deferred (``Connection/deferWALSyncs(_:)``): syncing it makes every
 /// one of them durable. Taken on the connection's thread after a commit, it may be synced on any
 /// thread while the connection goes on writing.
 ///

@@ -81,7 +81,11 @@ public struct AppendBenchmark: Sendable {
             "hubstore-bench-\(UUID().uuidString)"
         )
         .path
-        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        // Made only when something goes there: the crash tests kill a run on their own `--data`
+        // without the raw reference, which would otherwise leave an empty directory behind each time.
+        if options.dataDirectory == nil || options.includeRaw {
+            try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        }
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         let payload = Self.payload(bytes: options.payloadBytes)
 
