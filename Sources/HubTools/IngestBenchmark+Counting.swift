@@ -34,6 +34,7 @@ extension IngestBenchmark {
     }
 }
 
+/// An atomic integer that closures can capture.
 final class Counter: Sendable {
     let value: Atomic<Int>
     init(_ initial: Int) { value = Atomic(initial) }

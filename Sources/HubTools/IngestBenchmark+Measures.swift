@@ -76,8 +76,13 @@ extension IngestBenchmark {
         public var bytes: Int64
         public var objects: [(name: String, bytes: Int64)]
 
-        /// Reads the database of the data directory at `path` (read-only: safe beside a server).
-        static func measure(dataDirectory path: String) throws -> StoreSize {
+        /// Reads the database of the data directory at `path` (read-only: safe beside a server), on a
+        /// thread of its own: `dbstat` reads every page, seconds for a large store.
+        static func measure(dataDirectory path: String) async throws -> StoreSize {
+            try await onOwnThread { try measureBlocking(dataDirectory: path) }
+        }
+
+        private static func measureBlocking(dataDirectory path: String) throws -> StoreSize {
             let connection = try Connection(
                 path: DataDirectory(path: path).databasePath,
                 configuration: .init(mode: .readOnly)
