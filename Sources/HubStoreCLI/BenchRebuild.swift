@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HubEventLog
 import HubSQLite
 import HubTools
 
@@ -16,7 +17,12 @@ extension HubStoreCommand.Bench {
                 """
         )
 
-        @Option(help: "Rebuild this data directory's projections (default: a store made by the ingest benchmark).")
+        @Option(
+            help: """
+                Rebuild this data directory's projections; when it holds no store, the ingest benchmark makes \
+                one there first (--messages) and it is kept (default: a temporary store, removed).
+                """
+        )
         var data: String?
 
         @Option(help: "Messages the ingest benchmark sends to make the store, without --data.")
@@ -34,26 +40,26 @@ extension HubStoreCommand.Bench {
 
         func run() async throws {
             let result = try await failingClearly {
-                var directory = data
                 let temporary = data == nil
-                if directory == nil {
-                    let made = FileManager.default.temporaryDirectory
-                        .appendingPathComponent("hubstore-bench-rebuild-\(UUID().uuidString)").path
+                let directory =
+                    data
+                    ?? FileManager.default.temporaryDirectory
+                    .appendingPathComponent("hubstore-bench-rebuild-\(UUID().uuidString)").path
+                if !FileManager.default.fileExists(atPath: DataDirectory(path: directory).databasePath) {
                     HubStoreCommand.Bench.Append.log("making the store: \(messages) messages through bench ingest")
                     let ingest = IngestBenchmark(
                         options: .init(
                             messages: messages,
                             senders: 64,
                             synchronous: .normal,
-                            dataDirectory: made,
+                            dataDirectory: directory,
                             includeReference: false
                         )
                     )
                     _ = try await ingest.run(log: { HubStoreCommand.Bench.Append.log($0) })
-                    directory = made
                 }
-                defer { if temporary, let directory { try? FileManager.default.removeItem(atPath: directory) } }
-                let result = try await RebuildBenchmark(dataDirectory: directory ?? "", runs: runs)
+                defer { if temporary { try? FileManager.default.removeItem(atPath: directory) } }
+                let result = try await RebuildBenchmark(dataDirectory: directory, runs: runs)
                     .run(log: { HubStoreCommand.Bench.Append.log($0) })
                 guard result.events > 0 else { throw CLIFailure("the store has no events to rebuild") }
                 return result

@@ -120,8 +120,11 @@ final class PreparedEventFeed: @unchecked Sendable {
                     data: event.data
                 )
                 guard let vault else { continue }
+                // Several projections name the same value (a message's content): it is opened once.
+                var seen: [String] = []
                 for projection in projections {
-                    for reference in projection.sealedValues(in: events[index]) {
+                    for reference in projection.sealedValues(in: events[index]) where !seen.contains(reference.sealed) {
+                        seen.append(reference.sealed)
                         guard let text = try? vault.openIfKept(reference.sealed, record: reference.record, connection),
                             let value = try? JSONValue.parse(text)
                         else { continue }

@@ -17,12 +17,17 @@ public import HubSQLite
 /// `conversations_rm4k2x1_by_started`. Nothing depends on index names.
 public struct ProjectionRebuilder {
     public let registry: ProjectionRegistry
-    /// Events applied per write transaction while filling the shadow tables.
+    /// Events the feed reads and prepares at a time, and the unit the rebuild applies.
     public var chunk: Int
+    /// How long one write transaction filling the shadow tables may go on taking chunks: longer
+    /// commits less often (fewer rewrites of the same pages), shorter keeps a server's writer waiting
+    /// less for the lock.
+    public var lockHold: Duration
 
-    public init(registry: ProjectionRegistry, chunk: Int = 4096) {
+    public init(registry: ProjectionRegistry, chunk: Int = 4096, lockHold: Duration = .milliseconds(100)) {
         self.registry = registry
         self.chunk = chunk
+        self.lockHold = lockHold
     }
 
     /// Where a rebuild stands: events applied, and the log's tip when it last looked.
@@ -80,13 +85,21 @@ public struct ProjectionRebuilder {
                 vault: registry.vault
             )
             defer { feed.stop() }
-            while let prepared = try feed.next() {
+            let clock = ContinuousClock()
+            var next = try feed.next()
+            while next != nil {
+                let started = clock.now
                 let tip = try connection.transaction(.immediate) {
-                    try Self.apply(prepared, projections, context)
+                    // Chunks until the lock has been held for `lockHold`.
+                    while let prepared = next {
+                        try Self.apply(prepared, projections, context)
+                        position = prepared.events.last?.position ?? position
+                        applied += Int64(prepared.events.count)
+                        next = try feed.next()
+                        if started.duration(to: clock.now) >= lockHold { break }
+                    }
                     return try EventLog.tip(connection).position
                 }
-                position = prepared.events.last?.position ?? position
-                applied += Int64(prepared.events.count)
                 progress(Progress(applied: applied, tip: tip))
             }
         }
@@ -103,7 +116,7 @@ public struct ProjectionRebuilder {
             }
             for projection in projections {
                 for table in projection.schema.tables {
-                    try connection.execute(sql: "DROP TABLE IF EXISTS \(table)")
+                    try Self.drop(table, connection)
                     try connection.execute(sql: "ALTER TABLE \(shadow[table] ?? table) RENAME TO \(table)")
                 }
                 try connection.run(
@@ -245,6 +258,21 @@ public struct ProjectionRebuilder {
         }
         try connection.execute(sql: "PRAGMA \(pragma) = \(previous)")
         return result
+    }
+
+    /// Drops a replaced table. Only the outbox's old rows can hold what was meant to go (a delivery's kept
+    /// body, overwritten without `secure_delete` by the writer once the delivery ended): its freed pages
+    /// are zeroed; every other table's pages join the free list as they are (`secure_delete = FAST`),
+    /// instead of being written again — what they hold, the rebuilt tables hold too, and what an
+    /// erasure removed it removed securely.
+    private static func drop(_ table: String, _ connection: Connection) throws {
+        guard table != "deliveries" else {
+            try connection.execute(sql: "DROP TABLE IF EXISTS \(table)")
+            return
+        }
+        try connection.execute(sql: "PRAGMA secure_delete = FAST")
+        defer { try? connection.execute(sql: "PRAGMA secure_delete = ON") }
+        try connection.execute(sql: "DROP TABLE IF EXISTS \(table)")
     }
 
     /// Applies a chunk the feed prepared.

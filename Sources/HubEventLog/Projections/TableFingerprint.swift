@@ -23,17 +23,20 @@ public struct TableFingerprint: Sendable, Equatable, CustomStringConvertible {
         // Little-endian 64-bit limbs, least significant first.
         var sum: [UInt64] = [0, 0, 0, 0]
         var rows: Int64 = 0
+        // A row's bytes, gathered and hashed at once (one digest update a row, not two a column).
+        var row: [UInt8] = []
+        row.reserveCapacity(4096)
         while try statement.step() {
-            var hasher = SHA256()
+            row.removeAll(keepingCapacity: true)
             for column in columns.indices {
                 statement.withStoredValue(at: column) { type, bytes in
                     withUnsafeBytes(of: (UInt32(type).littleEndian, UInt32(bytes.count).littleEndian)) {
-                        hasher.update(bufferPointer: $0)
+                        row.append(contentsOf: $0)
                     }
-                    hasher.update(bufferPointer: bytes)
+                    row.append(contentsOf: bytes)
                 }
             }
-            hasher.finalize().withUnsafeBytes { digest in
+            SHA256.hash(data: row).withUnsafeBytes { digest in
                 var carry: UInt64 = 0
                 for limb in 0..<4 {
                     let word = UInt64(littleEndian: digest.loadUnaligned(fromByteOffset: limb * 8, as: UInt64.self))

@@ -71,6 +71,10 @@ package struct MetricsProjection: Projection {
 
     package static let hour: Int64 = 3_600_000
 
+    package func settle(_ context: ProjectionContext) throws {
+        try context.state(MetricsScratch.init).write(context)
+    }
+
     package func apply(_ event: RecordedEvent, _ context: ProjectionContext) throws {
         let rows = MetricsRows(context: context, at: event.recordedAt)
         switch event.type {
@@ -129,7 +133,7 @@ struct MetricsRows {
     let context: ProjectionContext
     let time: Int64
     var connection: Connection { context.connection }
-    var conversations: String { context.table("metrics_conversations") }
+    var scratch: MetricsScratch { context.state(MetricsScratch.init) }
 
     init(context: ProjectionContext, at time: Int64) {
         self.context = context
@@ -143,38 +147,23 @@ struct MetricsRows {
     }
 
     func start(_ conversation: String, account: String, channel: String) throws {
-        try connection.run(
-            sql: "INSERT INTO \(conversations) (conversation, account, channel_type, started_at) VALUES (?, ?, ?, ?)",
-            [conversation, account, channel, time]
-        )
+        try scratch.start(conversation, account: account, channel: channel, at: time, context)
         try bump(["started"], conversation: conversation)
     }
 
     /// A customer's message awaits an answer; a bot's or agent's answers it (the first answer after the
     /// customer's first message is the first response), and an agent's is counted for that agent.
     func message(in conversation: String, from group: SenderGroup, participant: JSONValue?) throws {
+        guard var row = try scratch.row(conversation, context) else { return }
         switch group {
         case .customer:
-            try connection.run(
-                sql: """
-                    UPDATE \(conversations) SET first_customer_at = coalesce(first_customer_at, ?), awaiting_answer = 1
-                    WHERE conversation = ?
-                    """,
-                [time, conversation]
-            )
+            row.firstCustomerAt = row.firstCustomerAt ?? time
+            row.awaitingAnswer = 1
         case .bot, .agent:
             let agent = group == .agent
-            try connection.run(
-                sql: """
-                    UPDATE \(conversations) SET
-                        first_response_at = CASE WHEN first_customer_at IS NULL THEN first_response_at
-                            ELSE coalesce(first_response_at, ?) END,
-                        first_agent_at = CASE WHEN ? THEN coalesce(first_agent_at, ?) ELSE first_agent_at END,
-                        awaiting_answer = 0
-                    WHERE conversation = ?
-                    """,
-                [time, agent, time, conversation]
-            )
+            if row.firstCustomerAt != nil { row.firstResponseAt = row.firstResponseAt ?? time }
+            if agent { row.firstAgentAt = row.firstAgentAt ?? time }
+            row.awaitingAnswer = 0
             if agent {
                 // An agent is its participant id, else its name; an agent that gave neither is one
                 // anonymous agent of its sender type.
@@ -191,52 +180,41 @@ struct MetricsRows {
                 )
             }
         }
-        try bump(["\(group.rawValue)_messages"], conversation: conversation)
+        scratch.update(row)
+        bump(["\(group.rawValue)_messages"], row)
     }
 
     /// The first escalation of a conversation counts (a bypass starts it escalated).
     func escalate(_ conversation: String) throws {
-        try connection.run(
-            sql: "UPDATE \(conversations) SET escalated_at = ? WHERE conversation = ? AND escalated_at IS NULL",
-            [time, conversation]
-        )
-        if connection.changesCount > 0 { try bump(["escalated"], conversation: conversation) }
+        guard var row = try scratch.row(conversation, context), row.escalatedAt == nil else { return }
+        row.escalatedAt = time
+        scratch.update(row)
+        bump(["escalated"], row)
     }
 
     /// Ended: contained when never escalated, abandoned when the customer's last message had no answer.
     func end(_ conversation: String) throws {
-        let statement = try connection.cachedStatement(
-            sql: """
-                UPDATE \(conversations) SET ended_at = ? WHERE conversation = ? AND ended_at IS NULL
-                RETURNING escalated_at, awaiting_answer
-                """
-        )
-        defer { statement.reset() }
-        try statement.bind([time, conversation])
-        guard try statement.step() else { return }
-        // Tested in Swift: SQLite 3.40's RETURNING of a WITHOUT ROWID table answers 0 for `escalated_at IS NULL`.
-        let contained: Int64 = statement.isNull(at: 0) ? 1 : 0
-        let abandoned = statement.int64(at: 1)
-        statement.reset()
-        try bump(["ended", "contained", "abandoned"], by: [1, contained, abandoned], conversation: conversation)
+        guard var row = try scratch.row(conversation, context), row.endedAt == nil else { return }
+        row.endedAt = time
+        scratch.update(row)
+        bump(["ended", "contained", "abandoned"], by: [1, row.escalatedAt == nil ? 1 : 0, row.awaitingAnswer], row)
+    }
+
+    /// Adds to `columns` of the hour's row of the conversation's account and channel.
+    func bump(_ columns: [String], by amounts: [Int64]? = nil, conversation: String) throws {
+        guard let row = try scratch.row(conversation, context) else { return }
+        bump(columns, by: amounts, row)
     }
 
     /// Adds to `columns` of the hour's row of the conversation's account and channel, at the end of
     /// the batch (summed with the batch's other additions to the row: one upsert a row a batch).
-    func bump(_ columns: [String], by amounts: [Int64]? = nil, conversation: String) throws {
-        let statement = try connection.cachedStatement(
-            sql: "SELECT account, channel_type FROM \(conversations) WHERE conversation = ?"
-        )
-        defer { statement.reset() }
-        try statement.bind([conversation])
-        guard try statement.step() else { return }
-        let (account, channel) = (statement.text(at: 0), statement.text(at: 1))
+    private func bump(_ columns: [String], by amounts: [Int64]? = nil, _ row: MetricsConversation) {
         let hour = time - time % MetricsProjection.hour
         context.incrementAtBatchEnd(
             context.table("metrics_hourly"),
             keyColumns: ["hour", "account", "channel_type"],
-            key: [hour, account, channel],
-            keyText: "\(hour)\u{1}\(account)\u{1}\(channel)",
+            key: [hour, row.account, row.channel],
+            keyText: "\(hour)\u{1}\(row.account)\u{1}\(row.channel)",
             columns: columns,
             by: amounts ?? columns.map { _ in 1 }
         )

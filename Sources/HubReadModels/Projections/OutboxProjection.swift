@@ -55,6 +55,7 @@ package struct OutboxProjection: Projection {
         case ConnectorEventPublished.type:
             let published = try event.payload(ConnectorEventPublished.self)
             guard let deliveries = published.deliveries, !deliveries.isEmpty else { return }
+            try TranscriptRows.writeHeld(context)
             let message = try published.message.flatMap { try row($0, context) }
             let body = ConnectorNotifications.messaging(
                 published,
@@ -111,6 +112,7 @@ package struct OutboxProjection: Projection {
                 context
             )
         case ErasurePerformed.type:
+            try Self.writeHeld(context)
             // Nothing of an erased conversation goes out any more, and no kept body stays.
             for conversation in try event.payload(ErasurePerformed.self).conversations {
                 try context.connection.run(
@@ -138,22 +140,58 @@ package struct OutboxProjection: Projection {
             throw event.missing("message \(messageId)'s row")
         }
         var payload: String?
-        if message.text == "*****" || message.type == "escalation.transfer", let row = try row(messageId, context) {
-            payload = try keptBody(for: row, conversation: conversationId, event, context)
+        if message.text == "*****" || message.type == "escalation.transfer" {
+            // The kept body reads the transcript's rows.
+            try TranscriptRows.writeHeld(context)
+            if let row = try row(messageId, context) {
+                payload = try keptBody(for: row, conversation: conversationId, event, context)
+            }
         }
+        let scratch = context.state(OutboxScratch.init)
         for delivery in deliveries {
+            scratch.index[delivery.id] = scratch.held.count
+            scratch.held.append(
+                HeldDelivery(
+                    id: delivery.id,
+                    conversation: conversationId,
+                    message: messageId,
+                    seq: message.seq,
+                    application: delivery.application,
+                    role: delivery.type,
+                    senderType: message.senderType,
+                    payload: payload,
+                    createdAt: event.recordedAt
+                )
+            )
+        }
+    }
+
+    package func settle(_ context: ProjectionContext) throws {
+        try Self.writeHeld(context)
+    }
+
+    /// Writes the delivery rows held back, as the events so far left them: a delivery that ended in
+    /// the same append (or rebuild chunk) is written once, ended, without its kept body.
+    private static func writeHeld(_ context: ProjectionContext) throws {
+        let scratch = context.state(OutboxScratch.init)
+        guard !scratch.held.isEmpty else { return }
+        for row in scratch.held {
             try context.connection.run(
                 sql: """
                     INSERT INTO \(context.table("deliveries")) (id, conversation, message, seq, application, role,
-                        sender_type, payload, state, next_attempt_at, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)
+                        sender_type, payload, state, attempts, next_attempt_at, created_at, finished_at, last_status,
+                        last_error, last_latency_ms, request)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 [
-                    delivery.id, conversationId, messageId, message.seq, delivery.application, delivery.type,
-                    message.senderType, payload, event.recordedAt, event.recordedAt,
+                    row.id, row.conversation, row.message, row.seq, row.application, row.role, row.senderType,
+                    row.payload, row.state, row.attempts, row.nextAttemptAt, row.createdAt, row.finishedAt,
+                    row.lastStatus, row.lastError, row.lastLatencyMs, row.request,
                 ]
             )
         }
+        scratch.held.removeAll(keepingCapacity: true)
+        scratch.index.removeAll(keepingCapacity: true)
     }
 
     /// A connector change's webhook deliveries: each keeps the notification, in the conversation's lane
@@ -229,7 +267,7 @@ package struct OutboxProjection: Projection {
     }
 
     /// What an attempt's event says of every delivery it lists.
-    private struct Outcome {
+    fileprivate struct Outcome {
         var request: String
         var status: Int?
         var error: String?
@@ -248,7 +286,15 @@ package struct OutboxProjection: Projection {
         _ event: RecordedEvent,
         _ context: ProjectionContext
     ) throws {
+        let scratch = context.state(OutboxScratch.init)
         for item in items {
+            if let index = scratch.index[item.delivery] {
+                guard scratch.held[index].state == "pending" else { continue }
+                scratch.held[index].attempts += 1
+                scratch.held[index].nextAttemptAt = nextAttemptAt
+                scratch.held[index].record(outcome)
+                continue
+            }
             try context.connection.run(
                 sql: """
                     UPDATE \(context.table("deliveries")) SET attempts = attempts + 1, next_attempt_at = ?, request = ?,
@@ -270,7 +316,17 @@ package struct OutboxProjection: Projection {
         _ event: RecordedEvent,
         _ context: ProjectionContext
     ) throws {
+        let scratch = context.state(OutboxScratch.init)
         for item in items {
+            if let index = scratch.index[item.delivery] {
+                guard scratch.held[index].state == "pending" else { continue }
+                scratch.held[index].state = state
+                scratch.held[index].attempts += 1
+                scratch.held[index].finishedAt = event.recordedAt
+                scratch.held[index].payload = nil
+                scratch.held[index].record(outcome)
+                continue
+            }
             try context.connection.run(
                 sql: """
                     UPDATE \(context.table("deliveries")) SET state = ?, attempts = attempts + 1, finished_at = ?,
@@ -336,6 +392,56 @@ package struct OutboxProjection: Projection {
         try statement.bind([id])
         return try statement.step() ? try ConversationProjection.decodeConversation(statement) : nil
     }
+}
+
+/// A delivery row not written yet (``OutboxProjection``).
+private struct HeldDelivery {
+    var id: String
+    var conversation: String
+    var message: String
+    var seq: Int64
+    var application: String
+    var role: String
+    var senderType: String
+    var payload: String?
+    var state = "pending"
+    var attempts: Int64 = 0
+    var nextAttemptAt: Int64
+    var createdAt: Int64
+    var finishedAt: Int64?
+    var lastStatus: Int64?
+    var lastError: String?
+    var lastLatencyMs: Int64?
+    var request: String?
+
+    init(
+        id: String,
+        conversation: String,
+        message: String,
+        seq: Int64,
+        application: String,
+        role: String,
+        senderType: String,
+        payload: String?,
+        createdAt: Int64
+    ) {
+        (self.id, self.conversation, self.message, self.seq) = (id, conversation, message, seq)
+        (self.application, self.role, self.senderType, self.payload) = (application, role, senderType, payload)
+        (self.nextAttemptAt, self.createdAt) = (createdAt, createdAt)
+    }
+
+    mutating func record(_ outcome: OutboxProjection.Outcome) {
+        request = outcome.request
+        lastStatus = outcome.status.map(Int64.init)
+        lastError = outcome.error
+        lastLatencyMs = outcome.latencyMs
+    }
+}
+
+/// The outbox's delivery rows held back in one append or rebuild chunk, in the order they were made.
+private final class OutboxScratch {
+    var held: [HeldDelivery] = []
+    var index: [String: Int] = [:]
 }
 
 extension ConnectorConversationOpened {

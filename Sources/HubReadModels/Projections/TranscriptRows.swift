@@ -135,17 +135,14 @@ package struct TranscriptRows {
         )
         let status = deliveries.isEmpty ? "discarded" : "accepted"
         let scratch = context.state(TranscriptScratch.init)
-        if let held = scratch.held, held.id == routed.message {
-            // The usual case: the row is written once, complete.
-            scratch.held = nil
-            try Self.insert(
-                held,
-                recipients: recipients.text,
-                status: status,
-                pending: deliveries.count,
-                event.position,
-                context
-            )
+        if let index = scratch.heldIndex[routed.message] {
+            // The usual case: the row is still held, and is written once, complete.
+            var held = scratch.held[index]
+            held.recipients = recipients.text
+            held.status = status
+            held.pending = Int64(deliveries.count)
+            held.position = event.position
+            scratch.held[index] = held
             scratch.routed = MessageSummary(
                 id: held.id,
                 seq: held.seq,
@@ -153,15 +150,22 @@ package struct TranscriptRows {
                 type: held.type,
                 text: held.text
             )
-            scratch.change(
-                routed.conversation,
-                lastActivity: held.isActivity ? held.recordedAt : nil,
-                messageCount: routed.seq,
-                position: event.position
-            )
+            if scratch.awaiting == held.id {
+                // Its routing follows it at once: the activity is counted with the routing.
+                scratch.awaiting = nil
+                scratch.change(
+                    routed.conversation,
+                    lastActivity: held.isActivity ? held.recordedAt : nil,
+                    messageCount: routed.seq,
+                    position: event.position
+                )
+            } else {
+                Self.closeAwaiting(context)
+                scratch.change(routed.conversation, messageCount: routed.seq, position: event.position)
+            }
             return
         }
-        try Self.writeHeld(context)
+        Self.closeAwaiting(context)
         scratch.routed = nil
         try connection.run(
             sql: "UPDATE \(messages) SET recipients = ?, status = ?, deliveries_pending = ?, position = ? WHERE id = ?",
@@ -170,7 +174,7 @@ package struct TranscriptRows {
         scratch.change(routed.conversation, messageCount: routed.seq, position: event.position)
     }
 
-    /// Writes everything held back: the message row and the conversations' counters.
+    /// Writes everything held back: the message rows and the conversations' counters.
     package static func settle(_ context: ProjectionContext) throws {
         let scratch = context.state(TranscriptScratch.init)
         // The summary serves the outbox within one event: none outlives an append (a rolled-back one
@@ -181,15 +185,26 @@ package struct TranscriptRows {
         scratch.conversations.removeAll(keepingCapacity: true)
     }
 
-    /// Writes the row held back, as its own event left it (no `message.routed` came after it).
-    package static func writeHeld(_ context: ProjectionContext) throws {
+    /// Counts the activity of the newest held row when its routing did not follow it at once (as its
+    /// own event left it: the routing, when it comes, changes only the row and the message count).
+    package static func closeAwaiting(_ context: ProjectionContext) {
         let scratch = context.state(TranscriptScratch.init)
-        guard let held = scratch.held else { return }
-        scratch.held = nil
-        try insert(held, recipients: "[]", status: "accepted", pending: 0, held.position, context)
+        guard let id = scratch.awaiting, let index = scratch.heldIndex[id] else { return }
+        scratch.awaiting = nil
+        let held = scratch.held[index]
         if held.isActivity {
             scratch.change(held.conversation, lastActivity: held.recordedAt, position: held.position)
         }
+    }
+
+    /// Writes the rows held back, in the order they were made, as the events so far left them.
+    package static func writeHeld(_ context: ProjectionContext) throws {
+        let scratch = context.state(TranscriptScratch.init)
+        closeAwaiting(context)
+        guard !scratch.held.isEmpty else { return }
+        for held in scratch.held { try insert(held, context) }
+        scratch.held.removeAll(keepingCapacity: true)
+        scratch.heldIndex.removeAll(keepingCapacity: true)
     }
 
     /// Writes the conversations' activity, message count and position as the events so far left
@@ -252,8 +267,19 @@ package struct TranscriptRows {
     /// `delivery.succeeded|failed`: a message is `sent` once all its deliveries succeeded, `failed`
     /// once one failed.
     package func delivered(_ items: [DeliveryItem], succeeded: Bool) throws {
+        let scratch = context.state(TranscriptScratch.init)
         for message in items.map(\.message) {
-            if succeeded {
+            if let index = scratch.heldIndex[message] {
+                // What the updates below do, to a row not written yet.
+                let pending = scratch.held[index].pending
+                scratch.held[index].pending = pending - 1
+                if !succeeded {
+                    scratch.held[index].status = "failed"
+                } else if scratch.held[index].status != "failed" && pending <= 1 {
+                    scratch.held[index].status = "sent"
+                    scratch.held[index].sentAt = event.recordedAt
+                }
+            } else if succeeded {
                 try connection.run(
                     sql: """
                         UPDATE \(messages) SET deliveries_pending = deliveries_pending - 1,
@@ -330,7 +356,8 @@ package struct TranscriptRows {
     }
 
     /// Holds a new message's row back: its `message.routed` usually follows in the same append, and
-    /// the row is then written once (``routed(_:)``), or else at ``settle()``.
+    /// its deliveries' outcomes often in the same rebuild chunk; the row is written once, complete, at
+    /// ``settle(_:)`` (or before an event that reads or changes it in SQL).
     private func hold(
         id: String,
         conversation: Conversation,
@@ -342,42 +369,41 @@ package struct TranscriptRows {
         transcript: Bool,
         isActivity: Bool
     ) {
-        context.state(TranscriptScratch.init).held = HeldMessage(
-            conversation: conversation.id,
-            seq: conversation.messageCount + 1,
-            id: id,
-            messageId: messageId,
-            type: type,
-            senderType: sender["type"]?.stringValue ?? "",
-            sender: sender.text,
-            text: content["text"]?.stringValue,
-            content: content.text,
-            attributes: attributes?.text,
-            transcript: transcript,
-            recordedAt: event.recordedAt,
-            position: event.position,
-            isActivity: isActivity
+        let scratch = context.state(TranscriptScratch.init)
+        Self.closeAwaiting(context)
+        scratch.heldIndex[id] = scratch.held.count
+        scratch.awaiting = id
+        scratch.held.append(
+            HeldMessage(
+                conversation: conversation.id,
+                seq: conversation.messageCount + 1,
+                id: id,
+                messageId: messageId,
+                type: type,
+                senderType: sender["type"]?.stringValue ?? "",
+                sender: sender.text,
+                text: content["text"]?.stringValue,
+                content: content.text,
+                attributes: attributes?.text,
+                transcript: transcript,
+                recordedAt: event.recordedAt,
+                position: event.position,
+                isActivity: isActivity
+            )
         )
     }
 
-    private static func insert(
-        _ held: HeldMessage,
-        recipients: String,
-        status: String,
-        pending: Int,
-        _ position: Int64,
-        _ context: ProjectionContext
-    ) throws {
+    private static func insert(_ held: HeldMessage, _ context: ProjectionContext) throws {
         try context.connection.run(
             sql: """
                 INSERT INTO \(context.table("messages")) (conversation, seq, id, message_id, type, sender_type, sender, recipients, text,
-                    content, attributes, transcript, status, created_at, deliveries_pending, position)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    content, attributes, transcript, status, created_at, sent_at, deliveries_pending, position)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             [
                 held.conversation, held.seq, held.id, held.messageId, held.type, held.senderType, held.sender,
-                recipients, held.text, held.content, held.attributes, held.transcript, status, held.recordedAt,
-                pending, position,
+                held.recipients, held.text, held.content, held.attributes, held.transcript, held.status,
+                held.recordedAt, held.sentAt, held.pending, held.position,
             ]
         )
     }
@@ -397,16 +423,23 @@ struct HeldMessage {
     var attributes: String?
     var transcript: Bool
     var recordedAt: Int64
-    /// The position of the event that made it.
+    /// The position of the last event that changed it (its `message.routed`, or the event that made it).
     var position: Int64
     /// Whether it counts as the conversation's activity (`message.received`; not the hub's own).
     var isActivity: Bool
+    var recipients = "[]"
+    var status = "accepted"
+    var pending: Int64 = 0
+    var sentAt: Int64?
 }
 
 /// The transcripts' working state in one append or rebuild chunk.
 package final class TranscriptScratch {
-    /// The newest message's row, not written yet.
-    var held: HeldMessage?
+    /// Message rows not written yet, in the order they were made, and where each is by id.
+    var held: [HeldMessage] = []
+    var heldIndex: [String: Int] = [:]
+    /// The newest held row while its routing may still follow it at once.
+    var awaiting: String?
     /// Each conversation's counters as the events so far left them, not written yet.
     var conversationChanges: [String: ConversationChange] = [:]
     /// Conversations read in this append or chunk (their customer part never changes).

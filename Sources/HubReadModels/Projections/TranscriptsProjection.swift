@@ -34,8 +34,15 @@ package struct TranscriptsProjection: Projection {
     }
 
     package func apply(_ event: RecordedEvent, _ context: ProjectionContext) throws {
-        // A held message row waits only for its own routing.
-        if event.type != MessageRouted.type { try TranscriptRows.writeHeld(context) }
+        switch event.type {
+        case MessageRouted.type: break
+        // What only adds rows, or changes held ones in memory, leaves the held rows held …
+        case MessageReceived.type, DeliveryAttempted.type, DeliverySucceeded.type, DeliveryFailed.type,
+            ConversationStarted.type, CustomerContactsLinked.type:
+            TranscriptRows.closeAwaiting(context)
+        // … anything else may read or change them in SQL: they are written first.
+        default: try TranscriptRows.writeHeld(context)
+        }
         let rows = TranscriptRows(context: context, event: event)
         switch event.type {
         case ConversationStarted.type: try rows.start(try event.payload(ConversationStarted.self))
