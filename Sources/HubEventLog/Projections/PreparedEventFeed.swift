@@ -23,6 +23,8 @@ final class PreparedEventFeed: @unchecked Sendable {
     private var finished = false
     private var failure: (any Error)?
     private var stopped = false
+    /// Chunks applied, handed back to be freed on the feed's thread (see ``recycle(_:)``).
+    private var spent: [Chunk] = []
     private let capacity = 3
 
     /// Starts reading the `events` of the database at `path`, after `position` and through `last`,
@@ -32,12 +34,21 @@ final class PreparedEventFeed: @unchecked Sendable {
         after position: Int64,
         through last: Int64 = .max,
         chunk: Int,
+        checkpoints: Bool = false,
         projections: [any Projection],
         vault: (any SealedValueOpener)?
     ) {
         let thread = Thread { [self] in
             do {
-                try read(path: path, after: position, through: last, chunk: chunk, projections, vault)
+                try read(
+                    path: path,
+                    after: position,
+                    through: last,
+                    chunk: chunk,
+                    checkpoints: checkpoints,
+                    projections,
+                    vault
+                )
                 finish(nil)
             } catch {
                 finish(error)
@@ -60,6 +71,14 @@ final class PreparedEventFeed: @unchecked Sendable {
         return nil
     }
 
+    /// Takes back a chunk that was applied: freeing thousands of events' strings and payloads is work
+    /// the feed's thread does, beside the rebuild rather than on its thread.
+    func recycle(_ chunk: consuming Chunk) {
+        condition.lock()
+        spent.append(chunk)
+        condition.unlock()
+    }
+
     /// Stops the reader (it finishes the chunk in hand and exits); call it when the rebuild ends early.
     func stop() {
         condition.lock()
@@ -79,11 +98,14 @@ final class PreparedEventFeed: @unchecked Sendable {
 
     /// Hands a chunk over, waiting while `capacity` chunks wait; `false` once stopped.
     private func hand(_ chunk: Chunk) -> Bool {
+        var spent: [Chunk] = []
+        defer { spent.removeAll() }  // outside the lock
         condition.lock()
         defer { condition.unlock() }
         while ready.count >= capacity && !stopped { condition.wait() }
         guard !stopped else { return false }
         ready.append(chunk)
+        swap(&spent, &self.spent)
         condition.broadcast()
         return true
     }
@@ -93,6 +115,7 @@ final class PreparedEventFeed: @unchecked Sendable {
         after start: Int64,
         through last: Int64,
         chunk: Int,
+        checkpoints: Bool,
         _ projections: [any Projection],
         _ vault: (any SealedValueOpener)?
     ) throws {
@@ -136,6 +159,12 @@ final class PreparedEventFeed: @unchecked Sendable {
             let count = events.count
             guard hand(Chunk(events: events, opened: opened)) else { return }
             if count < chunk { return }
+            if checkpoints {
+                // What the rebuild committed so far goes from the WAL into the database here, on this
+                // thread, instead of in the rebuild's commits (its automatic checkpoints are off). Passive:
+                // it waits for no one, and a busy WAL is simply copied at the next chunk.
+                try? connection.execute(sql: "PRAGMA wal_checkpoint(PASSIVE)")
+            }
         }
     }
 }

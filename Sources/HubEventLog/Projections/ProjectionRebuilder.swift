@@ -77,30 +77,8 @@ public struct ProjectionRebuilder {
         // The shadow tables are nobody's until the swap: their chunks need not be synced one by one (a
         // crash leaves leftovers, dropped by the next rebuild). The swap itself commits as configured.
         try Self.with("synchronous", "NORMAL", connection) {
-            let feed = PreparedEventFeed(
-                path: connection.path,
-                after: position,
-                chunk: chunk,
-                projections: projections,
-                vault: registry.vault
-            )
-            defer { feed.stop() }
-            let clock = ContinuousClock()
-            var next = try feed.next()
-            while next != nil {
-                let started = clock.now
-                let tip = try connection.transaction(.immediate) {
-                    // Chunks until the lock has been held for `lockHold`.
-                    while let prepared = next {
-                        try Self.apply(prepared, projections, context)
-                        position = prepared.events.last?.position ?? position
-                        applied += Int64(prepared.events.count)
-                        next = try feed.next()
-                        if started.duration(to: clock.now) >= lockHold { break }
-                    }
-                    return try EventLog.tip(connection).position
-                }
-                progress(Progress(applied: applied, tip: tip))
+            try Self.with("wal_autocheckpoint", "0", connection) {
+                try fill(projections, position: &position, applied: &applied, context: context, progress: progress)
             }
         }
         // The analysts' views name the live tables: legacy renaming neither checks nor rewrites them while
@@ -138,6 +116,45 @@ public struct ProjectionRebuilder {
                     tables: try projection.schema.tables.map { try TableFingerprint.compute($0, connection) }
                 )
             }
+        }
+    }
+
+    /// Fills the shadow tables from the log after `position`, in transactions of up to `lockHold`.
+    private func fill(
+        _ projections: [any Projection],
+        position: inout Int64,
+        applied: inout Int64,
+        context: ProjectionContext,
+        progress: (Progress) -> Void
+    ) throws {
+        let connection = context.connection
+        let feed = PreparedEventFeed(
+            path: connection.path,
+            after: position,
+            chunk: chunk,
+            checkpoints: true,
+            projections: projections,
+            vault: registry.vault
+        )
+        defer { feed.stop() }
+        let clock = ContinuousClock()
+        var next = try feed.next()
+        while next != nil {
+            let started = clock.now
+            let tip = try connection.transaction(.immediate) {
+                // Chunks until the lock has been held for `lockHold`.
+                while let prepared = next {
+                    next = nil
+                    try Self.apply(prepared, projections, context)
+                    position = prepared.events.last?.position ?? position
+                    applied += Int64(prepared.events.count)
+                    feed.recycle(consume prepared)
+                    next = try feed.next()
+                    if started.duration(to: clock.now) >= lockHold { break }
+                }
+                return try EventLog.tip(connection).position
+            }
+            progress(Progress(applied: applied, tip: tip))
         }
     }
 

@@ -113,50 +113,79 @@ public struct BundleImporter: Sendable {
         }
     }
 
-    /// Checks and inserts the events (in transactions of 16,384), then the re-wrapped keys.
+    /// What the checking thread hands the inserting one: events checked against the chain, or data
+    /// keys re-wrapped under the target's master key.
+    private enum Batch: Sendable {
+        case events([RecordedEvent])
+        case keys([(record: String, wrapped: [UInt8], createdAt: Int64)])
+    }
+
+    /// Checks and inserts the events (in transactions of 16,384), then the re-wrapped keys. The reading,
+    /// checking and re-wrapping run on a thread of their own, beside the inserts.
     private static func insert(
         _ directory: String,
         _ connection: Connection,
         keys vaults: (source: SecretVault, target: SecretVault)?,
-        progress: @escaping (Int64) -> Void
+        progress: @escaping @Sendable (Int64) -> Void
     ) throws {
-        var pending: [RecordedEvent] = []
-        func flush() throws {
-            try connection.transaction(.immediate) {
-                for event in pending { try EventLog.insert(event, connection) }
-            }
-            pending.removeAll(keepingCapacity: true)
+        let producer = ProducerThread<Batch>(name: "hubstore-import") { send in
+            try produce(directory, keys: vaults, progress: progress, send)
         }
+        defer { producer.cancel() }
+        while let batch = try producer.next() {
+            try connection.transaction(.immediate) {
+                switch batch {
+                case .events(let events):
+                    for event in events { try EventLog.insert(event, connection) }
+                case .keys(let keys):
+                    for key in keys {
+                        try connection.run(
+                            sql: "INSERT INTO vault_keys (id, wrapped, created_at) VALUES (?, ?, ?)",
+                            [key.record, key.wrapped, key.createdAt]
+                        )
+                    }
+                }
+            }
+        }
+    }
+
+    private static func produce(
+        _ directory: String,
+        keys vaults: (source: SecretVault, target: SecretVault)?,
+        progress: @escaping @Sendable (Int64) -> Void,
+        _ send: (Batch) -> Bool
+    ) throws {
+        let size = 16_384
+        var events: [RecordedEvent] = []
+        events.reserveCapacity(size)
         _ = try BundleVerifier.verify(
             directory: directory,
             progress: { done, _ in progress(done) },
             each: { event in
-                pending.append(event)
-                if pending.count == 16_384 { try flush() }
+                events.append(event)
+                guard events.count == size else { return }
+                guard send(.events(events)) else { throw ProducerCancelled() }
+                events.removeAll(keepingCapacity: true)
             }
         )
-        try flush()
+        guard send(.events(events)) else { throw ProducerCancelled() }
         guard let vaults else { return }
-        try connection.transaction(.immediate) {
-            try NDJSONLines.read(directory + "/keys.ndjson") { line, number in
-                let value = try JSONValue.parse(line)
-                guard let record = value["record"]?.stringValue, let text = value["wrapped"]?.stringValue,
-                    let wrapped = Data(base64Encoded: text), case .integer(let createdAt)? = value["createdAt"]
-                else { throw BundleError("keys.ndjson line \(number) is damaged") }
-                let rewrapped: [UInt8]
-                do {
-                    rewrapped = try vaults.target.rewrap(Array(wrapped), from: vaults.source)
-                } catch {
-                    throw BundleError(
-                        "the data key of \(record) does not open with the given master key: wrong key file?"
-                    )
-                }
-                try connection.run(
-                    sql: "INSERT INTO vault_keys (id, wrapped, created_at) VALUES (?, ?, ?)",
-                    [record, rewrapped, createdAt]
-                )
+        var keys: [(record: String, wrapped: [UInt8], createdAt: Int64)] = []
+        try NDJSONLines.read(directory + "/keys.ndjson") { line, number in
+            let value = try JSONValue.parse(line)
+            guard let record = value["record"]?.stringValue, let text = value["wrapped"]?.stringValue,
+                let wrapped = Data(base64Encoded: text), case .integer(let createdAt)? = value["createdAt"]
+            else { throw BundleError("keys.ndjson line \(number) is damaged") }
+            do {
+                keys.append((record, try vaults.target.rewrap(Array(wrapped), from: vaults.source), createdAt))
+            } catch {
+                throw BundleError("the data key of \(record) does not open with the given master key: wrong key file?")
             }
+            guard keys.count == size else { return }
+            guard send(.keys(keys)) else { throw ProducerCancelled() }
+            keys.removeAll(keepingCapacity: true)
         }
+        guard send(.keys(keys)) else { throw ProducerCancelled() }
     }
 }
 

@@ -1,0 +1,67 @@
+import Foundation
+
+/// Work split over two threads: a producer on a thread of its own makes batches, and the caller
+/// consumes them with ``next()``, at most `capacity` batches waiting between them. A producer's
+/// failure reaches the consumer after the batches made before it.
+final class ProducerThread<Batch: Sendable>: @unchecked Sendable {
+    private let condition = NSCondition()
+    /// Guarded by `condition`.
+    private var ready: [Batch] = []
+    private var finished = false
+    private var failure: (any Error)?
+    private var cancelled = false
+    private let capacity: Int
+
+    /// Starts `produce` on a thread named `name`; it hands each batch to `send`, which waits while
+    /// `capacity` batches wait and answers `false` once the consumer has cancelled (then `produce`
+    /// should return).
+    init(name: String, capacity: Int = 2, _ produce: @escaping @Sendable (_ send: (Batch) -> Bool) throws -> Void) {
+        self.capacity = capacity
+        let thread = Thread { [self] in
+            let outcome = Result { try produce(send) }
+            condition.lock()
+            finished = true
+            if case .failure(let error) = outcome { failure = error }
+            condition.broadcast()
+            condition.unlock()
+        }
+        thread.name = name
+        thread.start()
+    }
+
+    /// The next batch; `nil` once the producer is done, its failure once it failed.
+    func next() throws -> Batch? {
+        condition.lock()
+        defer { condition.unlock() }
+        while ready.isEmpty && !finished { condition.wait() }
+        if !ready.isEmpty {
+            condition.broadcast()
+            return ready.removeFirst()
+        }
+        if let failure { throw failure }
+        return nil
+    }
+
+    /// Tells the producer to stop (its next `send` answers `false`), and waits for it to return.
+    func cancel() {
+        condition.lock()
+        cancelled = true
+        ready.removeAll()
+        condition.broadcast()
+        while !finished { condition.wait() }
+        condition.unlock()
+    }
+
+    private func send(_ batch: Batch) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while ready.count >= capacity && !cancelled { condition.wait() }
+        guard !cancelled else { return false }
+        ready.append(batch)
+        condition.broadcast()
+        return true
+    }
+}
+
+/// The producer stopped because the consumer cancelled.
+struct ProducerCancelled: Error {}
