@@ -107,16 +107,7 @@ public struct ProjectionRebuilder {
             }
         }
         progress(Progress(applied: applied, tip: position))
-        return try connection.transaction(.deferred) {
-            try projections.map { projection in
-                ProjectionReport(
-                    name: projection.name,
-                    version: projection.version,
-                    position: position,
-                    tables: try projection.schema.tables.map { try TableFingerprint.compute($0, connection) }
-                )
-            }
-        }
+        return try ProjectionReport.fingerprinting(projections, position: position, connection)
     }
 
     /// Fills the shadow tables from the log after `position`, in transactions of up to `lockHold`.
@@ -354,14 +345,6 @@ public struct ProjectionRebuilder {
         }
         for name in leftovers { try connection.execute(sql: "DROP TABLE IF EXISTS \(name)") }
     }
-}
-
-/// A rebuilt projection: its tables' row counts and fingerprints, as of `position`.
-public struct ProjectionReport: Sendable, Equatable {
-    public var name: String
-    public var version: Int
-    public var position: Int64
-    public var tables: [TableFingerprint]
 }
 
 /// What `verify --projections` found: each table of each projection, live against rebuilt.
