@@ -10,25 +10,17 @@ import HubSQLite
 /// event) is left to the projection, which opens it again and reports what is wrong, as it would
 /// without the feed. Events are immutable and keys are only ever destroyed, so a value opened here is
 /// the one the projection would open.
-final class PreparedEventFeed: @unchecked Sendable {
+final class PreparedEventFeed: Sendable {
     /// Events in log order, with what the feed opened for them, by sealed text.
     struct Chunk: Sendable {
         var events: [RecordedEvent]
         var opened: [(sealed: String, value: JSONValue)]
     }
 
-    private let condition = NSCondition()
-    /// Guarded by `condition`.
-    private var ready: [Chunk] = []
-    private var finished = false
-    private var failure: (any Error)?
-    private var stopped = false
-    /// Chunks applied, handed back to be freed on the feed's thread (see ``recycle(_:)``).
-    private var spent: [Chunk] = []
-    private let capacity = 3
+    private let producer: ProducerThread<Chunk>
 
     /// Starts reading the `events` of the database at `path`, after `position` and through `last`,
-    /// `chunk` events at a time.
+    /// `chunk` events at a time; with `checkpoints`, it also checkpoints the WAL between chunks.
     init(
         path: String,
         after position: Int64,
@@ -38,86 +30,45 @@ final class PreparedEventFeed: @unchecked Sendable {
         projections: [any Projection],
         vault: (any SealedValueOpener)?
     ) {
-        let thread = Thread { [self] in
-            do {
-                try read(
-                    path: path,
-                    after: position,
-                    through: last,
-                    chunk: chunk,
-                    checkpoints: checkpoints,
-                    projections,
-                    vault
-                )
-                finish(nil)
-            } catch {
-                finish(error)
-            }
+        producer = ProducerThread(name: "hubstore-feed", capacity: 3) { send in
+            try Self.read(
+                path: path,
+                after: position,
+                through: last,
+                chunk: chunk,
+                checkpoints: checkpoints,
+                projections,
+                vault,
+                send
+            )
         }
-        thread.name = "hubstore-feed"
-        thread.start()
     }
 
     /// The next chunk; `nil` once the feed has reached the end of the log (as it stood when read).
     func next() throws -> Chunk? {
-        condition.lock()
-        defer { condition.unlock() }
-        while ready.isEmpty && !finished { condition.wait() }
-        if !ready.isEmpty {
-            condition.signal()
-            return ready.removeFirst()
-        }
-        if let failure { throw failure }
-        return nil
+        try producer.next()
     }
 
     /// Takes back a chunk that was applied: freeing thousands of events' strings and payloads is work
     /// the feed's thread does, beside the rebuild rather than on its thread.
     func recycle(_ chunk: consuming Chunk) {
-        condition.lock()
-        spent.append(chunk)
-        condition.unlock()
+        producer.recycle(chunk)
     }
 
-    /// Stops the reader (it finishes the chunk in hand and exits); call it when the rebuild ends early.
+    /// Stops the reader (it finishes the chunk in hand and exits); call it when the rebuild ends.
     func stop() {
-        condition.lock()
-        stopped = true
-        ready.removeAll()
-        condition.broadcast()
-        condition.unlock()
+        producer.cancel()
     }
 
-    private func finish(_ error: (any Error)?) {
-        condition.lock()
-        finished = true
-        failure = error
-        condition.broadcast()
-        condition.unlock()
-    }
-
-    /// Hands a chunk over, waiting while `capacity` chunks wait; `false` once stopped.
-    private func hand(_ chunk: Chunk) -> Bool {
-        var spent: [Chunk] = []
-        defer { spent.removeAll() }  // outside the lock
-        condition.lock()
-        defer { condition.unlock() }
-        while ready.count >= capacity && !stopped { condition.wait() }
-        guard !stopped else { return false }
-        ready.append(chunk)
-        swap(&spent, &self.spent)
-        condition.broadcast()
-        return true
-    }
-
-    private func read(
+    private static func read(
         path: String,
         after start: Int64,
         through last: Int64,
         chunk: Int,
         checkpoints: Bool,
         _ projections: [any Projection],
-        _ vault: (any SealedValueOpener)?
+        _ vault: (any SealedValueOpener)?,
+        _ send: (Chunk) -> Bool
     ) throws {
         // Read-write without create (a read-only open of a WAL database fails without its -shm), but
         // query-only: the feed never writes.
@@ -157,7 +108,7 @@ final class PreparedEventFeed: @unchecked Sendable {
             }
             if let tail = events.last { position = tail.position }
             let count = events.count
-            guard hand(Chunk(events: events, opened: opened)) else { return }
+            guard send(Chunk(events: events, opened: opened)) else { return }
             if count < chunk { return }
             if checkpoints {
                 // What the rebuild committed so far goes from the WAL into the database here, on this

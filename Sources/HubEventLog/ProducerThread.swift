@@ -2,11 +2,13 @@ import Foundation
 
 /// Work split over two threads: a producer on a thread of its own makes batches, and the caller
 /// consumes them with ``next()``, at most `capacity` batches waiting between them. A producer's
-/// failure reaches the consumer after the batches made before it.
-final class ProducerThread<Batch: Sendable>: @unchecked Sendable {
+/// failure reaches the consumer after the batches made before it. Batches the consumer is done with
+/// can be handed back (``recycle(_:)``) to be freed on the producer's thread.
+package final class ProducerThread<Batch: Sendable>: @unchecked Sendable {
     private let condition = NSCondition()
     /// Guarded by `condition`.
     private var ready: [Batch] = []
+    private var spent: [Batch] = []
     private var finished = false
     private var failure: (any Error)?
     private var cancelled = false
@@ -15,13 +17,18 @@ final class ProducerThread<Batch: Sendable>: @unchecked Sendable {
     /// Starts `produce` on a thread named `name`; it hands each batch to `send`, which waits while
     /// `capacity` batches wait and answers `false` once the consumer has cancelled (then `produce`
     /// should return).
-    init(name: String, capacity: Int = 2, _ produce: @escaping @Sendable (_ send: (Batch) -> Bool) throws -> Void) {
+    package init(
+        name: String,
+        capacity: Int = 2,
+        _ produce: @escaping @Sendable (_ send: (Batch) -> Bool) throws -> Void
+    ) {
         self.capacity = capacity
         let thread = Thread { [self] in
             let outcome = Result { try produce(send) }
             condition.lock()
             finished = true
             if case .failure(let error) = outcome { failure = error }
+            spent.removeAll()
             condition.broadcast()
             condition.unlock()
         }
@@ -30,7 +37,7 @@ final class ProducerThread<Batch: Sendable>: @unchecked Sendable {
     }
 
     /// The next batch; `nil` once the producer is done, its failure once it failed.
-    func next() throws -> Batch? {
+    package func next() throws -> Batch? {
         condition.lock()
         defer { condition.unlock() }
         while ready.isEmpty && !finished { condition.wait() }
@@ -42,8 +49,17 @@ final class ProducerThread<Batch: Sendable>: @unchecked Sendable {
         return nil
     }
 
+    /// Hands back a batch the consumer is done with: the producer frees it at its next `send` (freeing
+    /// thousands of values is work too), or it is freed here once the producer has returned.
+    package func recycle(_ batch: consuming Batch) {
+        condition.lock()
+        defer { condition.unlock() }
+        guard !finished else { return }
+        spent.append(batch)
+    }
+
     /// Tells the producer to stop (its next `send` answers `false`), and waits for it to return.
-    func cancel() {
+    package func cancel() {
         condition.lock()
         cancelled = true
         ready.removeAll()
@@ -53,15 +69,20 @@ final class ProducerThread<Batch: Sendable>: @unchecked Sendable {
     }
 
     private func send(_ batch: Batch) -> Bool {
+        var spent: [Batch] = []
+        defer { spent.removeAll() }  // outside the lock
         condition.lock()
         defer { condition.unlock() }
         while ready.count >= capacity && !cancelled { condition.wait() }
         guard !cancelled else { return false }
         ready.append(batch)
+        swap(&spent, &self.spent)
         condition.broadcast()
         return true
     }
 }
 
 /// The producer stopped because the consumer cancelled.
-struct ProducerCancelled: Error {}
+package struct ProducerCancelled: Error {
+    package init() {}
+}
