@@ -6,7 +6,7 @@ public import HubSQLite
 /// write transaction.
 ///
 /// Safe beside a running server on the same database: the shadow tables fill in small write
-/// transactions (each holds SQLite's write lock for about `chunk` events, so the server's writer only
+/// transactions (each holds SQLite's write lock for about ``lockHold``, so the server's writer only
 /// waits, within its busy timeout); until the swap the server answers from the old tables and keeps
 /// applying its own appends to them. The swap transaction applies what was appended meanwhile, drops
 /// the old tables, renames the shadow tables into their place and records the position in
