@@ -1,4 +1,5 @@
 import Foundation
+import HubSQLite
 
 /// Work split over two threads: a producer on a thread of its own makes batches, and the caller
 /// consumes them with ``next()``, at most `capacity` batches waiting between them. A producer's
@@ -24,9 +25,7 @@ package final class ProducerThread<Batch: Sendable>: @unchecked Sendable {
     ) {
         self.capacity = capacity
         let thread = Thread { [self] in
-            // Named from inside: a name given before `start()` does not reach the system's thread
-            // (what `top -H` and profilers show) on Linux.
-            Thread.current.name = name
+            nameCurrentThread(name)
             let outcome = Result { try produce(send) }
             condition.lock()
             finished = true

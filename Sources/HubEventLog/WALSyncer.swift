@@ -44,9 +44,10 @@ final class WALSyncer: Sendable {
             return true
         }
         guard start else { return }
-        let thread = Thread { [self] in run() }
-        thread.name = "hubstore-wal-sync"
-        thread.start()
+        Thread { [self] in
+            nameCurrentThread("hubstore-wal-sync")
+            run()
+        }.start()
     }
 
     /// Queues a committed batch; `completion` runs on the sync thread once it is durable.

@@ -121,3 +121,9 @@ private func threadExecutorMain(_ context: UnsafeMutableRawPointer?) -> UnsafeMu
     ThreadExecutor.run(start)
     return nil
 }
+
+/// Names the calling thread as the system shows it (`top -H`, profilers; at most 15 bytes are kept).
+/// Foundation's `Thread.name`, set before `start()`, does not reach the system's thread on Linux.
+package func nameCurrentThread(_ name: String) {
+    hub_set_current_thread_name(name)
+}
