@@ -10,7 +10,7 @@ extension IngestBenchmark {
     /// time, until the benchmark's messages are used up.
     struct Sender: LoadScript {
         let sender: Int
-        let participant: String
+        let setup: Setup
         let remaining: Counter
         let done: Counter
         let progress: ProgressReporter
@@ -34,7 +34,7 @@ extension IngestBenchmark {
                 sender: sender,
                 conversationNumber: conversationNumber,
                 conversation: conversation,
-                participant: participant
+                setup: setup
             )
             return (.POST, "/conversation/conversationmgr/v3/conversations/messages", body)
         }
@@ -88,7 +88,7 @@ extension IngestBenchmark {
         sender: Int,
         conversationNumber: Int,
         conversation: String?,
-        participant: String
+        setup: Setup
     ) -> String {
         let messageId = "\(sender)-\(conversationNumber)-\(turn)-\(UInt32.random(in: 0...UInt32.max))"
         let text =
@@ -99,7 +99,7 @@ extension IngestBenchmark {
             let senderJSON =
                 turn % 2 == 0
                 ? #"{"type": "customer"}"#
-                : #"{"type": "custom_bot", "participant": {"id": "\#(participant)", "name": "bench_bot"}}"#
+                : #"{"type": "custom_bot", "participant": {"id": "\#(setup.participant)", "name": "bench_bot"}}"#
             return #"""
                 {"messages": {"message": [{"messageId": "\#(messageId)", "type": {"value": "text"},
                   "content": {"text": "\#(text)"}, "conversation": {"id": "\#(conversation)"}, "sender": \#(senderJSON)}]}}
@@ -108,7 +108,7 @@ extension IngestBenchmark {
         return #"""
             {"messages": {"message": [{"messageId": "\#(messageId)", "type": {"value": "text"},
               "content": {"text": "\#(text)"}, "sender": {"type": "customer"},
-              "conversation": {"account": {"address": "bench", "channel": {"type": "bench_channel"}},
+              "conversation": {"account": {"address": "\#(setup.address)", "channel": {"type": "\#(setup.channelType)"}},
                 "customer": {"name": "Customer \#(sender)-\#(conversationNumber)", "contacts": {"contact": [
                   {"type": "email", "address": "c\#(sender)-\#(conversationNumber)-\#(UInt32.random(in: 0...UInt32.max))@example.com"}]}}}}]}}
             """#

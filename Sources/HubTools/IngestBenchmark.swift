@@ -178,12 +178,18 @@ public struct IngestBenchmark: Sendable {
     struct Setup: Sendable {
         var account: String
         var participant: String
+        /// The account's address and channel type, which a conversation's first message names.
+        var address = "bench"
+        var channelType = "bench_channel"
     }
 
+    /// Configures the benchmark's applications, participant, channel, orchestration and account. Their
+    /// names carry a tag of this run, so that runs against the same server (`--url`) do not collide.
     static func configure(_ hub: some HubEndpoint, callbacks: String) async throws -> Setup {
+        let tag = String(UInt32.random(in: 0...UInt32.max), radix: 36)
         func app(_ name: String, _ role: String) -> String {
             #"""
-            {"name": "\#(name)", "roles": [{"name": "\#(role)", "version": "v3", "callback": "\#(callbacks)/\#(role)",
+            {"name": "\#(name)_\#(tag)", "roles": [{"name": "\#(role)", "version": "v3", "callback": "\#(callbacks)/\#(role)",
               "notificationEmail": "ops@example.com", "headers": [{"name": "X-Bench", "value": "1"}]}]}
             """#
         }
@@ -192,28 +198,29 @@ public struct IngestBenchmark: Sendable {
         let participant = try await hub.create(
             "participants",
             #"""
-            {"name": "bench_bot", "type": "custom_bot", "application": {"id": "\#(bot)"}, "options": [{"name": "k", "value": "v"}]}
+            {"name": "bench_bot_\#(tag)", "type": "custom_bot", "application": {"id": "\#(bot)"}, "options": [{"name": "k", "value": "v"}]}
             """#
         )
+        let setup = Setup(account: "", participant: participant, address: "bench_\(tag)", channelType: "bench_\(tag)")
         let channel = try await hub.create(
             "channels",
-            #"{"type": "bench_channel", "displayName": "Bench", "icon": "iVBORw0KGgo="}"#
+            #"{"type": "\#(setup.channelType)", "displayName": "Bench", "icon": "iVBORw0KGgo="}"#
         )
         let orchestration = try await hub.create(
             "orchestrations",
             #"""
-            {"name": "bench_orchestration", "applications": {"botConfiguration": {"bots": [{"id": "\#(bot)",
+            {"name": "bench_orchestration_\#(tag)", "applications": {"botConfiguration": {"bots": [{"id": "\#(bot)",
               "participant": {"id": "\#(participant)"}}]}, "customerConfiguration": {"customer": {"id": "\#(customer)"}}}}
             """#
         )
         let account = try await hub.create(
             "accounts",
             #"""
-            {"name": "bench_account", "address": "bench", "channel": {"id": "\#(channel)"},
+            {"name": "bench_account_\#(tag)", "address": "\#(setup.address)", "channel": {"id": "\#(channel)"},
              "chatConfigurations": {"timeout": 60, "orchestration": {"id": "\#(orchestration)"}, "entryPoint": {"id": "1"}}}
             """#
         )
-        return Setup(account: account, participant: participant)
+        return Setup(account: account, participant: participant, address: setup.address, channelType: setup.channelType)
     }
 
     static func drive(
@@ -235,7 +242,7 @@ public struct IngestBenchmark: Sendable {
             (0..<options.senders).map { sender in
                 Sender(
                     sender: sender,
-                    participant: setup.participant,
+                    setup: setup,
                     remaining: remaining,
                     done: done,
                     progress: progress,

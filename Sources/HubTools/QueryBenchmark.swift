@@ -94,7 +94,13 @@ public struct QueryBenchmark: Sendable {
         return try await IngestBenchmark.withHub(directory: directory, synchronous: .full) { hub, receiver, delivered in
             let setup: IngestBenchmark.Setup
             if let account = kept?["account"]?.stringValue, let participant = kept?["participant"]?.stringValue {
-                setup = IngestBenchmark.Setup(account: account, participant: participant)
+                setup = IngestBenchmark.Setup(
+                    account: account,
+                    participant: participant,
+                    // A store kept before runs were tagged used the plain names.
+                    address: kept?["address"]?.stringValue ?? "bench",
+                    channelType: kept?["channelType"]?.stringValue ?? "bench_channel"
+                )
                 // The callbacks of the kept account point at the earlier run's receiver.
                 try await Self.pointCallbacks(hub, at: receiver.baseURL)
             } else {
@@ -126,6 +132,7 @@ public struct QueryBenchmark: Sendable {
                 if !temporary {
                     let record: JSONValue = .object([
                         "account": .string(setup.account), "participant": .string(setup.participant),
+                        "address": .string(setup.address), "channelType": .string(setup.channelType),
                         "conversation": .string(conversation),
                     ])
                     try record.text.write(
@@ -301,7 +308,7 @@ public struct QueryBenchmark: Sendable {
                 sender: 9999,
                 conversationNumber: 1,
                 conversation: conversation,
-                participant: setup.participant
+                setup: setup
             )
             let (status, text) = try await hub.call(
                 .POST,
