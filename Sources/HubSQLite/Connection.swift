@@ -65,7 +65,7 @@ public final class Connection {
     private func setUp(_ configuration: ConnectionConfiguration) throws(SQLiteError) {
         sqlite3_extended_result_codes(handle, 1)
         busyTimeout = configuration.busyTimeout
-        sqlite3_busy_timeout(handle, Self.milliseconds(busyTimeout))
+        hub_set_busy_timeout(handle, Self.milliseconds(busyTimeout))
         // Debian's SQLite accepts "text" as a string literal when no column matches; turn that off.
         _ = hub_sqlite_db_config_int(handle, SQLITE_DBCONFIG_DQS_DDL, 0)
         _ = hub_sqlite_db_config_int(handle, SQLITE_DBCONFIG_DQS_DML, 0)
@@ -99,10 +99,10 @@ public final class Connection {
     /// Runs `body` with another busy timeout (`.zero`: fail at once with `SQLITE_BUSY` instead of
     /// waiting for a lock), then restores the connection's own.
     ///
-    /// Related SQLite documentation: <https://www.sqlite.org/c3ref/busy_timeout.html>
+    /// Related SQLite documentation: <https://www.sqlite.org/c3ref/busy_handler.html>
     public func withBusyTimeout<T>(_ timeout: Duration, _ body: () throws -> T) rethrows -> T {
-        sqlite3_busy_timeout(handle, Self.milliseconds(timeout))
-        defer { sqlite3_busy_timeout(handle, Self.milliseconds(busyTimeout)) }
+        hub_set_busy_timeout(handle, Self.milliseconds(timeout))
+        defer { hub_set_busy_timeout(handle, Self.milliseconds(busyTimeout)) }
         return try body()
     }
 
