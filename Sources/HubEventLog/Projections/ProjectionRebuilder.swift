@@ -282,8 +282,9 @@ public struct ProjectionRebuilder {
             return
         }
         try connection.execute(sql: "PRAGMA secure_delete = FAST")
-        defer { try? connection.execute(sql: "PRAGMA secure_delete = ON") }
         try connection.execute(sql: "DROP TABLE IF EXISTS \(table)")
+        // Thrown, not swallowed: the outbox's drop after it must zero its pages.
+        try connection.execute(sql: "PRAGMA secure_delete = ON")
     }
 
     /// Applies a chunk the feed prepared.

@@ -51,35 +51,19 @@ extension ProjectionReport {
         }
         let beside = projections.filter { groups.1.contains($0.name) }
         guard !beside.isEmpty else { return try reports(projections, connection) }
-        let other = OtherThread { [path = connection.path] in
+        let other = ProducerThread<[ProjectionReport]>(name: "hubstore-prints", capacity: 1) {
+            [path = connection.path] send in
             // Read-write without create (a read-only open of a WAL database fails without its -shm),
             // but query-only.
             let reader = try Connection(path: path, configuration: .init(mode: .readWrite(create: false)))
             defer { reader.close() }
             try reader.execute(sql: "PRAGMA query_only = ON")
-            return try reports(beside, reader)
+            _ = send(try reports(beside, reader))
         }
+        defer { other.cancel() }
         let here = try reports(projections.filter { groups.0.contains($0.name) }, connection)
-        let there = try other.result()
+        let there = try other.next() ?? []
         let byName = Dictionary(uniqueKeysWithValues: (here + there).map { ($0.name, $0) })
         return projections.compactMap { byName[$0.name] }
-    }
-}
-
-/// Work on a thread of its own, waited for with ``result()``.
-private final class OtherThread<Value: Sendable>: @unchecked Sendable {
-    private let done = DispatchSemaphore(value: 0)
-    private var outcome: Result<Value, any Error> = .failure(CancellationError())
-
-    init(_ work: @escaping @Sendable () throws -> Value) {
-        Thread { [self] in
-            outcome = Result { try work() }
-            done.signal()
-        }.start()
-    }
-
-    func result() throws -> Value {
-        done.wait()
-        return try outcome.get()
     }
 }

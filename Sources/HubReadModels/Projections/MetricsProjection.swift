@@ -147,7 +147,7 @@ struct MetricsRows {
     }
 
     func start(_ conversation: String, account: String, channel: String) throws {
-        try scratch.start(conversation, account: account, channel: channel, at: time, context)
+        try scratch.start(conversation, account: account, channel: channel, at: time)
         try bump(["started"], conversation: conversation)
     }
 

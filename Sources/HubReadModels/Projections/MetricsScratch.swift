@@ -26,17 +26,10 @@ final class MetricsScratch {
 
     init() {}
 
-    /// A new conversation's row; a conversation started twice is refused by the table's key when written.
-    func start(
-        _ conversation: String,
-        account: String,
-        channel: String,
-        at time: Int64,
-        _ context: ProjectionContext
-    )
-        throws
-    {
-        guard rows[conversation] == nil, try read(conversation, context) == nil else {
+    /// A new conversation's row. A conversation started twice is refused: here within the chunk, by
+    /// the table's key (when the row is written) across chunks.
+    func start(_ conversation: String, account: String, channel: String, at time: Int64) throws {
+        guard rows[conversation] == nil else {
             throw SQLiteError(code: .constraint, message: "metrics_conversations: \(conversation) was started before")
         }
         rows[conversation] = MetricsConversation(

@@ -170,28 +170,8 @@ package struct OutboxProjection: Projection {
         try Self.writeHeld(context)
     }
 
-    /// Writes the delivery rows held back, as the events so far left them: a delivery that ended in
-    /// the same append (or rebuild chunk) is written once, ended, without its kept body.
     private static func writeHeld(_ context: ProjectionContext) throws {
-        let scratch = context.state(OutboxScratch.init)
-        guard !scratch.held.isEmpty else { return }
-        for row in scratch.held {
-            try context.connection.run(
-                sql: """
-                    INSERT INTO \(context.table("deliveries")) (id, conversation, message, seq, application, role,
-                        sender_type, payload, state, attempts, next_attempt_at, created_at, finished_at, last_status,
-                        last_error, last_latency_ms, request)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                [
-                    row.id, row.conversation, row.message, row.seq, row.application, row.role, row.senderType,
-                    row.payload, row.state, row.attempts, row.nextAttemptAt, row.createdAt, row.finishedAt,
-                    row.lastStatus, row.lastError, row.lastLatencyMs, row.request,
-                ]
-            )
-        }
-        scratch.held.removeAll(keepingCapacity: true)
-        scratch.index.removeAll(keepingCapacity: true)
+        try context.state(OutboxScratch.init).write(context)
     }
 
     /// A connector change's webhook deliveries: each keeps the notification, in the conversation's lane
@@ -267,7 +247,7 @@ package struct OutboxProjection: Projection {
     }
 
     /// What an attempt's event says of every delivery it lists.
-    fileprivate struct Outcome {
+    struct Outcome {
         var request: String
         var status: Int?
         var error: String?
@@ -392,56 +372,6 @@ package struct OutboxProjection: Projection {
         try statement.bind([id])
         return try statement.step() ? try ConversationProjection.decodeConversation(statement) : nil
     }
-}
-
-/// A delivery row not written yet (``OutboxProjection``).
-private struct HeldDelivery {
-    var id: String
-    var conversation: String
-    var message: String
-    var seq: Int64
-    var application: String
-    var role: String
-    var senderType: String
-    var payload: String?
-    var state = "pending"
-    var attempts: Int64 = 0
-    var nextAttemptAt: Int64
-    var createdAt: Int64
-    var finishedAt: Int64?
-    var lastStatus: Int64?
-    var lastError: String?
-    var lastLatencyMs: Int64?
-    var request: String?
-
-    init(
-        id: String,
-        conversation: String,
-        message: String,
-        seq: Int64,
-        application: String,
-        role: String,
-        senderType: String,
-        payload: String?,
-        createdAt: Int64
-    ) {
-        (self.id, self.conversation, self.message, self.seq) = (id, conversation, message, seq)
-        (self.application, self.role, self.senderType, self.payload) = (application, role, senderType, payload)
-        (self.nextAttemptAt, self.createdAt) = (createdAt, createdAt)
-    }
-
-    mutating func record(_ outcome: OutboxProjection.Outcome) {
-        request = outcome.request
-        lastStatus = outcome.status.map(Int64.init)
-        lastError = outcome.error
-        lastLatencyMs = outcome.latencyMs
-    }
-}
-
-/// The outbox's delivery rows held back in one append or rebuild chunk, in the order they were made.
-private final class OutboxScratch {
-    var held: [HeldDelivery] = []
-    var index: [String: Int] = [:]
 }
 
 extension ConnectorConversationOpened {
