@@ -6,8 +6,9 @@ import HubSQLite
 import HubVault
 
 /// `hubstore bench rebuild`: every projection rebuilt from a store's log (DESIGN.md §10: ≥ 200,000
-/// events/s), against its reference in the same run — a raw SQLite scan of the same `events` table
-/// that reads every column of every row through the C API, the least any rebuild must do.
+/// events/s), against its references in the same run: a raw SQLite scan of the same `events` table
+/// that reads every column of every row through the C API, and SQLite's floor for writing the rows
+/// the rebuild made (``RebuildFloor``). Scan plus floor is the least any rebuild must do.
 public struct RebuildBenchmark: Sendable {
     public var dataDirectory: String
     public var runs: Int
@@ -22,10 +23,22 @@ public struct RebuildBenchmark: Sendable {
         /// Medians over the runs.
         public var rebuildSeconds: Double
         public var scanSeconds: Double
+        /// SQLite alone writing the rebuilt rows (``RebuildFloor``).
+        public var floorSeconds: Double
+        /// The last run's floor, per table: rows and seconds.
+        public var floorTables: [(table: String, rows: Int64, seconds: Double)]
+        /// SQLite alone writing the log's rows (``RebuildFloor``).
+        public var logFloorSeconds: Double
         public var rows: [String: Int64]
 
         public var rebuildEventsPerSecond: Double { Double(events) / max(rebuildSeconds, 1e-9) }
         public var scanEventsPerSecond: Double { Double(events) / max(scanSeconds, 1e-9) }
+        /// The most a rebuild could reach: every event read (the scan) and every row written (the floor).
+        public var ceilingEventsPerSecond: Double { Double(events) / max(scanSeconds + floorSeconds, 1e-9) }
+        /// The most an import of this log could reach: read every event, write it, write the rows.
+        public var importCeilingEventsPerSecond: Double {
+            Double(events) / max(scanSeconds + logFloorSeconds + floorSeconds, 1e-9)
+        }
     }
 
     public func run(log: @Sendable (String) -> Void) async throws -> Result {
@@ -38,6 +51,7 @@ public struct RebuildBenchmark: Sendable {
             let events = store.headPosition
             var rebuilds: [Double] = []
             var scans: [Double] = []
+            var floors: [RebuildFloor.Result] = []
             var rows: [String: Int64] = [:]
             for run in 1...max(1, runs) {
                 let scan = try await Self.scan(store.directory.databasePath)
@@ -48,19 +62,32 @@ public struct RebuildBenchmark: Sendable {
                 let seconds = AppendBenchmark.seconds(started.duration(to: clock.now))
                 rebuilds.append(seconds)
                 for table in reports.flatMap(\.tables) { rows[table.table] = table.rows }
+                let floor = try await RebuildFloor(
+                    databasePath: store.directory.databasePath,
+                    projections: store.projections.projections
+                ).measure()
+                floors.append(floor)
                 log(
                     String(
-                        format: "run %d: rebuild %.2f s (%.0f events/s), raw scan %.2f s (%.0f events/s)",
+                        format: "run %d: rebuild %.2f s (%.0f events/s), raw scan %.2f s, SQLite's write floor %.2f s",
                         run,
                         seconds,
                         Double(events) / seconds,
                         scan,
-                        Double(events) / scan
+                        floor.seconds
                     )
                 )
             }
             await store.close()
-            return Result(events: events, rebuildSeconds: median(rebuilds), scanSeconds: median(scans), rows: rows)
+            return Result(
+                events: events,
+                rebuildSeconds: median(rebuilds),
+                scanSeconds: median(scans),
+                floorSeconds: median(floors.map(\.seconds)),
+                floorTables: floors.last?.tables ?? [],
+                logFloorSeconds: median(floors.map(\.logSeconds)),
+                rows: rows
+            )
         } catch {
             await store.close()
             throw error
