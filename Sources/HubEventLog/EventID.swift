@@ -2,7 +2,8 @@ import Crypto
 public import Foundation
 import Synchronization
 
-/// Event ids: UUIDv7 for new events, UUIDv5 for events whose id derives from an idempotency key.
+/// Event ids: UUIDv7 for new events, UUIDv5 for the first event of an append made with an idempotency
+/// key (a retry finds the append by it).
 ///
 /// Related: RFC 9562 (UUIDv7 §5.7, UUIDv5 §5.5).
 public enum EventID {

@@ -66,6 +66,18 @@ public enum EventLog {
         return (statement.int64(at: 0), statement.text(at: 1), statement.int64(at: 2))
     }
 
+    /// The id, stream and version of the event at `position`.
+    package static func locate(
+        position: Int64,
+        _ connection: Connection
+    ) throws(SQLiteError) -> (id: String, stream: String, version: Int64)? {
+        let statement = try connection.cachedStatement(sql: "SELECT id, stream, version FROM events WHERE position = ?")
+        defer { statement.reset() }
+        try statement.bind(position, at: 1)
+        guard try statement.step() else { return nil }
+        return (statement.text(at: 0), statement.text(at: 1), statement.int64(at: 2))
+    }
+
     /// Reads the event at the current row of a statement that selected `columns`.
     public static func decode(_ statement: Statement) -> RecordedEvent {
         RecordedEvent(

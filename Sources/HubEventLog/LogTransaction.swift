@@ -106,7 +106,9 @@ public final class LogTransaction {
     ) throws -> AppendResult {
         let ids: [String]
         if let idempotencyKey {
-            ids = drafts.indices.map { EventID.makeV5(name: "\(idempotencyKey)#\($0)") }
+            // Only the first id derives from the key (a retry finds the append by it); the others are
+            // UUIDv7, so they land at the id index's right edge instead of on a random page each.
+            ids = drafts.indices.map { $0 == 0 ? EventID.makeV5(name: "\(idempotencyKey)#0") : EventID.makeV7() }
             if !knownNew, let replay = try replayed(ids: ids) { return replay }
         } else {
             ids = drafts.map { _ in EventID.makeV7() }
@@ -202,14 +204,24 @@ public final class LogTransaction {
         }
     }
 
+    /// The append that `ids.first` began: its events follow the first at consecutive positions and
+    /// versions of one stream (one writer appends them in one go), as many as this append has drafts.
     private func replayed(ids: [String]) throws(SQLiteError) -> AppendResult? {
         guard let first = ids.first, let located = try EventLog.locate(id: first, connection) else { return nil }
-        var result = AppendResult(stream: located.stream, eventIds: [], positions: [], versions: [], isReplay: true)
-        for id in ids {
-            guard let found = try EventLog.locate(id: id, connection) else { break }
-            result.eventIds.append(id)
-            result.positions.append(found.position)
-            result.versions.append(found.version)
+        var result = AppendResult(
+            stream: located.stream,
+            eventIds: [first],
+            positions: [located.position],
+            versions: [located.version],
+            isReplay: true
+        )
+        for offset in 1..<Int64(ids.count) {
+            guard let next = try EventLog.locate(position: located.position + offset, connection),
+                next.stream == located.stream, next.version == located.version + offset
+            else { break }
+            result.eventIds.append(next.id)
+            result.positions.append(located.position + offset)
+            result.versions.append(next.version)
         }
         return result
     }

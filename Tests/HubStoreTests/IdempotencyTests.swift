@@ -16,6 +16,9 @@ struct IdempotencyTests {
                 #expect(retry.positions == first.positions)
                 #expect(retry.eventIds == first.eventIds)
                 #expect(store.headPosition == 2)
+                // The first id derives from the key; the next is time-ordered (UUIDv7), not derived.
+                #expect(first.eventIds[0] == EventID.makeV5(name: "sender:msg-1#0"))
+                #expect(Array(first.eventIds[1])[14] == "7", "\(first.eventIds)")
                 return first
             }
             try await withStore(directory) { store in
