@@ -15,6 +15,8 @@ public struct HubMetrics: Sendable {
     let storageFailing: Gauge
     let residentMemory: Gauge
     let peakResidentMemory: Gauge
+    let cpuSeconds: Gauge
+    let storageWritten: Gauge
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -91,6 +93,23 @@ public struct HubMetrics: Sendable {
                 helpText: "The most resident memory the process has had"
             )
         )
+        cpuSeconds = registry.makeGauge(
+            descriptor: .init(
+                namespace: "process",
+                metricName: "cpu_seconds",
+                unitName: "total",
+                helpText: "CPU time the process has used, user and system"
+            )
+        )
+        storageWritten = registry.makeGauge(
+            descriptor: .init(
+                namespace: "hubstore",
+                subsystem: "process",
+                metricName: "storage_written",
+                unitName: "bytes",
+                helpText: "Bytes the process has sent to storage (the WAL, checkpoints, assets), by /proc/self/io"
+            )
+        )
     }
 
     /// The exposition text, with the gauges read at scrape time brought up to date first.
@@ -102,27 +121,8 @@ public struct HubMetrics: Sendable {
         let memory = ProcessMemory.read()
         residentMemory.set(Double(memory.resident))
         peakResidentMemory.set(Double(memory.peak))
+        cpuSeconds.set(ProcessStatistics.cpuSeconds())
+        storageWritten.set(Double(ProcessStatistics.storageWrittenBytes()))
         return registry.emitToBuffer()
-    }
-}
-
-/// The process's resident memory and its peak, from `/proc/self/status` (zero where there is none).
-struct ProcessMemory {
-    var resident: Int = 0
-    var peak: Int = 0
-
-    static func read() -> ProcessMemory {
-        var memory = ProcessMemory()
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return memory }
-        for line in status.split(separator: "\n") {
-            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
-            guard fields.count >= 2, let kilobytes = Int(fields[1]) else { continue }
-            switch fields[0] {
-            case "VmRSS:": memory.resident = kilobytes * 1024
-            case "VmHWM:": memory.peak = kilobytes * 1024
-            default: break
-            }
-        }
-        return memory
     }
 }

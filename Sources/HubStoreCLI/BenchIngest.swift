@@ -110,6 +110,9 @@ extension HubStoreCommand.Bench {
                     ],
                     "delivery_call_ms": (stages.deliveryCallMilliseconds * 100).rounded() / 100,
                     "peak_rss_bytes": stages.peakResidentBytes,
+                    "cpu_us_per_message": (stages.cpuSeconds * 1e6 / Double(max(result.acknowledged, 1))).rounded(),
+                    "storage_written_bytes_per_message":
+                        (stages.storageWrittenBytes / Double(max(result.acknowledged, 1))).rounded(),
                 ]
                 if let size = result.storeSize, let perMessage = result.bytesPerMessage {
                     object["store_bytes"] = size.bytes
@@ -163,6 +166,11 @@ extension HubStoreCommand.Bench {
                     ),
                     String(format: "delivery:   %.2f ms per call", stages.deliveryCallMilliseconds),
                     String(format: "memory:     peak RSS %.0f MB", stages.peakResidentBytes / 1_048_576),
+                    String(
+                        format: "process:    %.0f µs of CPU and %.0f bytes sent to storage per message",
+                        stages.cpuSeconds * 1e6 / Double(max(result.acknowledged, 1)),
+                        stages.storageWrittenBytes / Double(max(result.acknowledged, 1))
+                    ) + (url == nil ? " (this process: the hub and the load generator)" : " (the server's process)"),
                     "missing from transcripts: \(result.missing.count)"
                         + (result.refused > 0 ? ", refused: \(result.refused)" : ""),
                 ]

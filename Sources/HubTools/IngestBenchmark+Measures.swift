@@ -19,6 +19,11 @@ extension IngestBenchmark {
         public var deliveryCallMilliseconds: Double = 0
         /// The hub process's peak resident memory (this process's, when the hub runs in it).
         public var peakResidentBytes: Double = 0
+        /// The hub process's CPU time during the run, user and system (with the load generator's, when
+        /// the hub runs in this process).
+        public var cpuSeconds: Double = 0
+        /// What the hub process sent to storage during the run: WAL frames and checkpoints, mostly.
+        public var storageWrittenBytes: Double = 0
 
         init(before: MetricsSnapshot, after: MetricsSnapshot) {
             func mean(_ name: String, scale: Double) -> Double {
@@ -37,6 +42,9 @@ extension IngestBenchmark {
             fsyncMicroseconds = mean("hubstore_writer_fsync_duration_seconds", scale: 1e6)
             deliveryCallMilliseconds = mean("hubstore_delivery_latency_seconds", scale: 1e3)
             peakResidentBytes = after["hubstore_process_peak_resident_memory_bytes"]
+            cpuSeconds = after["process_cpu_seconds_total"] - before["process_cpu_seconds_total"]
+            storageWrittenBytes =
+                after["hubstore_process_storage_written_bytes"] - before["hubstore_process_storage_written_bytes"]
         }
 
         public init() {}

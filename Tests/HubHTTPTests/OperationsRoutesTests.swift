@@ -49,6 +49,10 @@ struct OperationsRoutesTests {
                         #expect(text.contains("hubstore_writer_commit_duration_seconds_bucket"))
                         #expect(text.contains("hubstore_sqlite_wal_size_bytes"))
                         #expect(text.contains("hubstore_writer_queue_depth 0"))
+                        // The process's CPU time (a test process has used some) and its storage writes.
+                        let cpu = text.split(separator: "\n").first { $0.hasPrefix("process_cpu_seconds_total ") }
+                        #expect(cpu.flatMap { Double($0.split(separator: " ")[1]) } ?? 0 > 0, "\(cpu ?? "")")
+                        #expect(text.contains("hubstore_process_storage_written_bytes "))
                     }
                 }
                 try await client.execute(

@@ -35,6 +35,10 @@ struct BenchIngestTests {
         #expect((writer["per_command_us"] ?? 0) >= (writer["command_us"] ?? 0))
         #expect((report["delivery_call_ms"] as? Double ?? 0) > 0)
         #expect((report["peak_rss_bytes"] as? Double ?? 0) > 10_000_000)
+        // The hub's CPU and storage writes per message, from its /metrics (both read from /proc/self; a
+        // directory on tmpfs sends nothing to storage).
+        #expect((report["cpu_us_per_message"] as? Double ?? 0) > 0, "\(report)")
+        #expect((report["storage_written_bytes_per_message"] as? Double ?? -1) >= 0, "\(report)")
         guard sizes else { return }
         // 300 messages in a few hundred KiB: hundreds to thousands of bytes each, tables and indexes.
         let perMessage = report["bytes_per_message"] as? Double ?? 0
