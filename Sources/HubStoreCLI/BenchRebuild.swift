@@ -7,7 +7,8 @@ import HubTools
 extension HubStoreCommand.Bench {
     struct Rebuild: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Rebuilds every projection from a store's log vs a raw SQLite scan of the same events.",
+            abstract:
+                "Rebuilds every projection from a store's log, against a raw scan of its events and SQLite's own floor for writing the rows.",
             discussion: """
                 The store is --data when given (any data directory; it is rebuilt in place), else one made \
                 first by the ingest benchmark (--messages messages from 64 senders, with their routing and \
