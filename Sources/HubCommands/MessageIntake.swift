@@ -7,8 +7,8 @@ package import HubVault
 ///
 /// Per message: a retry (same sender type + `messageId`) returns the first answer; otherwise the
 /// conversation is found or started, the channel's rules and the routing rules decide, and the
-/// message is appended (`message.received`, content sealed under its own key), with its routing
-/// (`message.routed`), state changes (`conversation.*`), hub-originated messages and one outbox row
+/// message is appended (`message.received`, content sealed under its own key, with its routing in
+/// the same event; a control's `message.routed` follows its effect), state changes (`conversation.*`), hub-originated messages and one outbox row
 /// per recipient.
 package struct MessageIntake {
     package let transaction: LogTransaction
@@ -76,7 +76,7 @@ package struct MessageIntake {
             sealedContent = try vault.seal(content.text, record: "message/\(hubId)", in: transaction, newRecord: true)
         }
         transaction.know(content, sealedAs: sealedContent)
-        let received = MessageReceived(
+        var received = MessageReceived(
             id: hubId,
             conversation: conversation.id,
             messageId: message.messageId,
@@ -96,18 +96,24 @@ package struct MessageIntake {
             attributes: attributes,
             redact: message.redact
         )
-        let receivedDraft = try draft(received, account: conversation.account)
         if Self.isControl(message.type) {
             // The control finds its target with the received message in place, then the routing follows.
-            try transaction.append([receivedDraft], to: stream, idempotencyKey: message.idempotencyKey, knownNew: true)
+            try transaction.append(
+                [try draft(received, account: conversation.account)],
+                to: stream,
+                idempotencyKey: message.idempotencyKey,
+                knownNew: true
+            )
             try applyControl(message, conversation: conversation, by: hubId, path: path, stream: stream)
             let routed = try routing(outgoing, recipients: decision.recipients, in: &conversation, account: account)
-            try transaction.append([routed], to: stream)
+            try transaction.append([try draft(routed, account: conversation.account)], to: stream)
         } else {
-            // One append: the transcripts write the message's row once, complete.
+            // One event, the message with its routing: the transcripts write the message's row once,
+            // complete, and the log says the message's id, conversation and account once.
             let routed = try routing(outgoing, recipients: decision.recipients, in: &conversation, account: account)
+            received.routing = MessageReceived.Routing(routed)
             try transaction.append(
-                [receivedDraft, routed],
+                [try draft(received, account: conversation.account)],
                 to: stream,
                 idempotencyKey: message.idempotencyKey,
                 // `replay(_:)` above already looked the key up in this transaction.
@@ -172,7 +178,10 @@ package struct MessageIntake {
             in: &conversation,
             account: account
         )
-        try transaction.append([try draft(originated, account: conversation.account), routed], to: stream)
+        try transaction.append(
+            [try draft(originated, account: conversation.account), try draft(routed, account: conversation.account)],
+            to: stream
+        )
     }
 
     // MARK: - Steps
@@ -208,14 +217,13 @@ package struct MessageIntake {
         var transcriptLine = true
     }
 
-    /// The message's `message.routed` (the transcripts and the outbox make its rows), counted in
-    /// `conversation`.
+    /// The message's routing (the transcripts and the outbox make its rows), counted in `conversation`.
     private func routing(
         _ message: Outgoing,
         recipients: [Recipient],
         in conversation: inout ConversationRow,
         account: ResolvedAccount
-    ) throws -> EventDraft {
+    ) throws -> MessageRouted {
         conversation.messageCount += 1
         let seq = conversation.messageCount
         // A LivePerson connector's consumer has no customer application: the connector hears of the
@@ -233,7 +241,7 @@ package struct MessageIntake {
                 participant: participant
             )
         }
-        let routed = MessageRouted(
+        return MessageRouted(
             message: message.id,
             conversation: conversation.id,
             seq: seq,
@@ -241,7 +249,6 @@ package struct MessageIntake {
             deliveries: deliveries,
             configurationGeneration: try recordedGeneration(of: account)
         )
-        return try draft(routed, account: conversation.account)
     }
 
     /// The generation of the configuration `account` resolved to, recorded once for the account by a

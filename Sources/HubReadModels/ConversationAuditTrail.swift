@@ -20,6 +20,8 @@ public struct ConversationAuditTrail: Sendable {
         try await store.pool.read { connection -> JSONValue? in
             guard let row = try ConversationProjection.conversation(id, connection) else { return nil }
             var events = try EventLog.readStream("conversation/\(id)", fromVersion: 1, limit: .max, connection)
+            // Each message's routing: its `message.routed`, or the routing its `message.received` carries.
+            let routings = try events.flatMap { try $0.withImpliedEvents() }.filter { $0.type == MessageRouted.type }
             if openContent, let vault { events = try events.map { try EventFeed.opened($0, vault, connection) } }
             let deliveries = try deliveryEvents(of: id, connection)
             // Each message's `message.received` or `message.originated`, by the message's id.
@@ -30,7 +32,7 @@ public struct ConversationAuditTrail: Sendable {
             }
             var messages: [JSONValue] = []
             var times: [Int64: Int64] = [:]
-            for event in events where event.type == MessageRouted.type {
+            for event in routings {
                 var routed = try event.payload(MessageRouted.self)
                 // Version 2 names the configuration by generation, recorded once for the account.
                 if routed.configuration == nil, let generation = routed.configurationGeneration {

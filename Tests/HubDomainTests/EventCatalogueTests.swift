@@ -107,6 +107,15 @@ struct EventCatalogueTests {
                 + #""sender":{"type":"custom_bot"},"type":{"value":"typing.start"}}"#
         ),
         (
+            // Routed as it was received: the routing in the event (and no `message.routed` after it).
+            "message.received",
+            #"{"content":"$sealed:v1:AAAA","conversation":"01a3","id":"01a6","messageId":"m-2","#
+                + #""routing":{"configurationGeneration":8,"deliveries":[{"application":"3d37","id":"01a7","#
+                + #""participant":{"id":"5508","name":"bot"},"type":"custom_bot"},{"application":"3d38","id":"01a8","#
+                + #""type":"customer"}],"seq":13,"state":"active"},"#
+                + #""sender":{"type":"customer"},"type":{"value":"text"}}"#
+        ),
+        (
             "message.originated",
             #"{"causedBy":"01a4","content":"$sealed:v1:AAAA","conversation":"01a3","#
                 + #""id":"01a5","sender":{"type":"system"},"type":{"value":"text"}}"#
@@ -225,6 +234,20 @@ struct EventCatalogueTests {
             try EventCatalogue.encoded(event)
                 == .init(type: stored.type, schemaVersion: stored.schemaVersion, data: stored.data)
         )
+    }
+
+    @Test func aRoutedMessageReceivedImpliesItsMessageRouted() throws {
+        let shape = try #require(Self.producerShapes.first { $0.data.contains(#""routing":"#) })
+        let received = try EventCatalogue.decode(MessageReceived.self, from: shape.data)
+        let implied = try #require(received.impliedEvents.first as? MessageRouted)
+        #expect(received.impliedEvents.count == 1)
+        #expect(implied.message == "01a6" && implied.conversation == "01a3" && implied.seq == 13)
+        #expect(implied.state == "active" && implied.configurationGeneration == 8 && implied.configuration == nil)
+        #expect(implied.deliveries.map(\.id) == ["01a7", "01a8"])
+        #expect(implied.deliveries.first?.participant == .init(id: "5508", name: "bot"))
+        // Without a routing (a control, or a message written before), nothing is implied.
+        let alone = try #require(Self.producerShapes.first { $0.type == "message.received" && $0.data != shape.data })
+        #expect(try EventCatalogue.decode(MessageReceived.self, from: alone.data).impliedEvents.isEmpty)
     }
 
     @Test func messageOriginatedVersion2RecordsItsAttributes() throws {

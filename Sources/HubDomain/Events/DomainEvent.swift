@@ -25,6 +25,13 @@ extension DomainEvent {
     package func encodedData() throws -> String { try EventCatalogue.encodeWithCodable(self) }
 }
 
+/// An event that stands for more than itself: readers apply it, then each of ``impliedEvents`` in
+/// order, at the same position, as if the log held them one after the other.
+package protocol ImpliesEvents: DomainEvent {
+    /// What the event implies after itself, in order (possibly nothing).
+    var impliedEvents: [any NamedDomainEvent] { get }
+}
+
 /// An event type whose name is the same for every value.
 package protocol NamedDomainEvent: DomainEvent {
     /// The dotted name in `events.type`, e.g. `message.received`.

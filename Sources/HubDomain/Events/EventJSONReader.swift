@@ -42,6 +42,7 @@ extension MessageReceived: DirectlyReadEvent {
             var content: String?
             var created: String?
             var attributes: JSONValue?
+            var routing: Routing?
             try json.members { json, key in
                 if key == "content" {
                     content = try json.readString()
@@ -62,6 +63,8 @@ extension MessageReceived: DirectlyReadEvent {
                     created = try json.readOptionalString()
                 } else if key == "attributes" {
                     attributes = try json.readOptionalValue()
+                } else if key == "routing" {
+                    routing = try json.readNull() ? nil : try Routing.read(&json)
                 } else {
                     try json.skip()
                 }
@@ -74,9 +77,38 @@ extension MessageReceived: DirectlyReadEvent {
                 sender: try required(sender, "sender"),
                 content: try required(content, "content"),
                 created: created,
-                attributes: attributes
+                attributes: attributes,
+                routing: routing
             )
         }
+    }
+}
+
+extension MessageReceived.Routing {
+    static func read(_ json: inout JSONParser) throws -> Self {
+        var seq: Int64?
+        var state: String?
+        var deliveries: [MessageRouted.Delivery]?
+        var generation: Int64?
+        try json.members { json, key in
+            if key == "seq" {
+                seq = try json.readInteger()
+            } else if key == "state" {
+                state = try json.readString()
+            } else if key == "deliveries" {
+                deliveries = try json.array(MessageRouted.Delivery.read)
+            } else if key == "configurationGeneration" {
+                generation = try json.readInteger()
+            } else {
+                try json.skip()
+            }
+        }
+        return Self(
+            seq: try required(seq, "routing.seq"),
+            state: try required(state, "routing.state"),
+            deliveries: try required(deliveries, "routing.deliveries"),
+            configurationGeneration: try required(generation, "routing.configurationGeneration")
+        )
     }
 }
 

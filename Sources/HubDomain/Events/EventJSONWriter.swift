@@ -93,6 +93,16 @@ extension MessageReceived: DirectlyWrittenEvent {
             json.member("created", created)
             json.member("id", id)
             json.member("messageId", messageId)
+            if let routing {
+                json.member("routing") { json in
+                    json.object { json in
+                        json.member("configurationGeneration", routing.configurationGeneration)
+                        json.member("deliveries") { MessageRouted.write(routing.deliveries, to: &$0) }
+                        json.member("seq", routing.seq)
+                        json.member("state", routing.state)
+                    }
+                }
+            }
             json.member("sender", sender)
             json.member("type") { $0.object { $0.member("value", type.value) } }
         }
@@ -125,26 +135,29 @@ extension MessageRouted: DirectlyWrittenEvent {
             }
             if let configurationGeneration { json.member("configurationGeneration", configurationGeneration) }
             json.member("conversation", conversation)
-            json.member("deliveries") { json in
-                json.array(deliveries) { json, delivery in
-                    json.object { json in
-                        json.member("application", delivery.application)
-                        json.member("id", delivery.id)
-                        if let participant = delivery.participant {
-                            json.member("participant") { json in
-                                json.object {
-                                    $0.member("id", participant.id)
-                                    $0.member("name", participant.name)
-                                }
-                            }
-                        }
-                        json.member("type", delivery.type)
-                    }
-                }
-            }
+            json.member("deliveries") { Self.write(deliveries, to: &$0) }
             json.member("message", message)
             json.member("seq", seq)
             json.member("state", state)
+        }
+    }
+
+    /// The deliveries' array, as `message.routed` and a routed `message.received` write it.
+    static func write(_ deliveries: [Delivery], to writer: inout EventJSONWriter) {
+        writer.array(deliveries) { json, delivery in
+            json.object { json in
+                json.member("application", delivery.application)
+                json.member("id", delivery.id)
+                if let participant = delivery.participant {
+                    json.member("participant") { json in
+                        json.object {
+                            $0.member("id", participant.id)
+                            $0.member("name", participant.name)
+                        }
+                    }
+                }
+                json.member("type", delivery.type)
+            }
         }
     }
 }

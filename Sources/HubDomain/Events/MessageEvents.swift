@@ -2,10 +2,38 @@
 // sent itself, and what was hidden, restored or erased.
 
 /// `message.received`: a message from a client application, its content sealed under the message's
-/// own key (DESIGN.md §6).
-package struct MessageReceived: NamedDomainEvent {
+/// own key (DESIGN.md §6), and, when it was routed at once, its routing (``routing``).
+///
+/// A message that is routed as it is received (all but the controls, which act on the conversation
+/// first) carries its routing in this one event instead of a `message.routed` of its own: the
+/// message's id, conversation, account and correlation are then said once, in one row of the log
+/// with one entry per index. Its readers apply it as the two events it stands for (``impliedEvents``).
+/// Events without `routing` are followed by their `message.routed`, as every event was before.
+package struct MessageReceived: NamedDomainEvent, ImpliesEvents {
     package static var type: String { "message.received" }
     package static var schemaVersion: Int { 1 }
+
+    /// ``MessageRouted`` without what the received message says already (its id and conversation).
+    package struct Routing: Codable, Sendable, Equatable {
+        package var seq: Int64
+        package var state: String
+        package var deliveries: [MessageRouted.Delivery]
+        package var configurationGeneration: Int64
+
+        package init(seq: Int64, state: String, deliveries: [MessageRouted.Delivery], configurationGeneration: Int64) {
+            self.seq = seq
+            self.state = state
+            self.deliveries = deliveries
+            self.configurationGeneration = configurationGeneration
+        }
+
+        package init(_ routed: MessageRouted) {
+            seq = routed.seq
+            state = routed.state
+            deliveries = routed.deliveries
+            configurationGeneration = routed.configurationGeneration ?? 0
+        }
+    }
 
     /// The hub's id for the message.
     package var id: String
@@ -22,6 +50,8 @@ package struct MessageReceived: NamedDomainEvent {
     package var created: String?
     /// The request's `metadata.attributes`, when it had them.
     package var attributes: JSONValue?
+    /// The message's routing, when it was routed in the same append (see above).
+    package var routing: Routing?
 
     package init(
         id: String,
@@ -31,7 +61,8 @@ package struct MessageReceived: NamedDomainEvent {
         sender: JSONValue,
         content: String,
         created: String? = nil,
-        attributes: JSONValue? = nil
+        attributes: JSONValue? = nil,
+        routing: Routing? = nil
     ) {
         self.id = id
         self.conversation = conversation
@@ -41,7 +72,24 @@ package struct MessageReceived: NamedDomainEvent {
         self.content = content
         self.created = created
         self.attributes = attributes
+        self.routing = routing
     }
+
+    /// The `message.routed` the routing stands for.
+    package var routed: MessageRouted? {
+        routing.map { routing in
+            MessageRouted(
+                message: id,
+                conversation: conversation,
+                seq: routing.seq,
+                state: routing.state,
+                deliveries: routing.deliveries,
+                configurationGeneration: routing.configurationGeneration
+            )
+        }
+    }
+
+    package var impliedEvents: [any NamedDomainEvent] { routed.map { [$0] } ?? [] }
 }
 
 /// `message.routed`: the hub's routing decision for a message (received or originated): one delivery

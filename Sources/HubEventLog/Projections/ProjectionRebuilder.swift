@@ -295,8 +295,10 @@ public struct ProjectionRebuilder {
     ) throws {
         for (sealed, value) in chunk.opened { context.know(value, sealedAs: sealed) }
         defer { context.forgetKnown() }
-        for event in chunk.events {
-            for projection in projections { try projection.apply(event, context) }
+        for stored in chunk.events {
+            for event in try stored.withImpliedEvents() {
+                for projection in projections { try projection.apply(event, context) }
+            }
         }
         for projection in projections { try projection.settle(context) }
         try context.writeBatchEnd()
@@ -325,7 +327,9 @@ public struct ProjectionRebuilder {
                 schemaVersion: event.schemaVersion,
                 data: event.data
             )
-            for projection in projections { try projection.apply(event, context) }
+            for event in try event.withImpliedEvents() {
+                for projection in projections { try projection.apply(event, context) }
+            }
         }
         for projection in projections { try projection.settle(context) }
         try context.writeBatchEnd()

@@ -48,9 +48,12 @@ public struct ProjectionRegistry: Sendable {
         return projections.filter { wanted.contains($0.name) }
     }
 
-    /// Applies one event to every projection, in order.
+    /// Applies one event, then each it implies, to every projection, in order.
     package func apply(_ event: RecordedEvent, _ context: ProjectionContext) throws {
-        for projection in projections { try projection.apply(event, context) }
+        guard !projections.isEmpty else { return }
+        for event in try event.withImpliedEvents() {
+            for projection in projections { try projection.apply(event, context) }
+        }
     }
 
     /// Lets every projection write what it held back (see ``Projection/settle(_:)``).

@@ -29,3 +29,29 @@ extension RecordedEvent {
         .malformed(position: position, type: type, reason: "no \(what)")
     }
 }
+
+/// Events that stand for more than themselves (``ImpliesEvents``): a routed `message.received` is
+/// also its `message.routed`.
+extension RecordedEvent {
+    /// The types whose events may imply others: only these are decoded to find out.
+    private static let implyingTypes: Set<String> = [MessageReceived.type]
+
+    /// This event (its payload decoded when it may imply others), then each event it implies, at its
+    /// own place in the log: what projections and the audit trail apply, in this order.
+    package func withImpliedEvents() throws -> [RecordedEvent] {
+        guard Self.implyingTypes.contains(type) else { return [self] }
+        var event = self
+        if event.typedPayload == nil { event.typedPayload = try payload() }
+        guard let implying = event.typedPayload as? any ImpliesEvents else { return [event] }
+        var events = [event]
+        for implied in implying.impliedEvents {
+            var next = event
+            next.type = implied.eventType
+            next.schemaVersion = implied.eventSchemaVersion
+            next.data = try implied.encodedData()
+            next.typedPayload = implied
+            events.append(next)
+        }
+        return events
+    }
+}

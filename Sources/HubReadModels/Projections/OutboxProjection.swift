@@ -231,7 +231,7 @@ package struct OutboxProjection: Projection {
         guard message.senderType != "system", message.text == "*****" else { return nil }
         let statement = try context.connection.cachedStatement(
             sql: """
-                SELECT data FROM events WHERE stream = ? AND version < ? AND type = 'message.received'
+                SELECT data FROM events WHERE stream = ? AND version <= ? AND type = 'message.received'
                 ORDER BY version DESC LIMIT 1
                 """
         )
