@@ -84,6 +84,31 @@ extension DirectlyWrittenEvent {
     }
 }
 
+extension ConversationStarted: DirectlyWrittenEvent {
+    package func write(to writer: inout EventJSONWriter) {
+        writer.object { json in
+            json.member("account") { json in
+                json.object {
+                    $0.member("address", account.address)
+                    $0.member("id", account.id)
+                }
+            }
+            json.member("channel") { json in json.object { $0.member("type", channel.type) } }
+            json.member("conversationContact", conversationContact)
+            json.member("customer") { json in
+                json.object { json in
+                    json.member("contactKeys") { $0.array(customer.contactKeys) { $0.string($1) } }
+                    json.member("id", customer.id)
+                    json.member("identity", customer.identity)
+                }
+            }
+            if let entryPoint { json.member("entryPoint") { json in json.object { $0.member("id", entryPoint.id) } } }
+            json.member("id", id)
+            json.member("origin", origin)
+        }
+    }
+}
+
 extension MessageReceived: DirectlyWrittenEvent {
     package func write(to writer: inout EventJSONWriter) {
         writer.object { json in
