@@ -3,7 +3,7 @@ public import HubDomain
 import HubSQLite
 
 /// Full-text search over what clients wrote (`GET /v1/search`), on the search projection's FTS5 index
-/// and the transcripts' conversations: matching conversations best first (by the BM25 rank of their
+/// and the transcripts' messages (by rowid) and conversations: matching conversations best first (by the BM25 rank of their
 /// best message), each with that message's snippet, the matched words marked.
 public struct SearchQueries: Sendable {
     public let store: EventStore
@@ -81,13 +81,13 @@ public struct SearchQueries: Sendable {
             }
             add("c.account =", filter.account)
             add("c.channel_type =", filter.channelType)
-            add("s.sender_type =", filter.sender)
-            add("s.created_at >=", filter.since)
-            add("s.created_at <=", filter.until)
+            add("m.sender_type =", filter.sender)
+            add("m.created_at >=", filter.since)
+            add("m.created_at <=", filter.until)
             add("c.state =", filter.state)
             add("c.escalated =", filter.escalated.map { Int64($0 ? 1 : 0) })
             func conditions(numberedFrom first: Int?) -> String {
-                (["s.hidden = 0"]
+                (["m.hidden = 0"]
                     + comparisons.enumerated().map { index, comparison in
                         comparison + (first.map { " ?\($0 + index)" } ?? " ?")
                     }).joined(separator: " AND ")
@@ -96,8 +96,8 @@ public struct SearchQueries: Sendable {
             // The newest `rankedWindow` matching messages (those that pass the filters), newest first.
             let window = try connection.prepare(
                 sql: """
-                    SELECT t.rowid FROM message_text t JOIN search_messages s ON s.row = t.rowid
-                        JOIN conversations c ON c.id = s.conversation
+                    SELECT t.rowid FROM message_text t JOIN messages m ON m.rowid = t.rowid
+                        JOIN conversations c ON c.id = m.conversation
                     WHERE message_text MATCH ? AND \(matching) ORDER BY t.rowid DESC LIMIT ?
                     """
             )
@@ -113,17 +113,17 @@ public struct SearchQueries: Sendable {
                 ranking == .relevance
                 ? """
                 SELECT t.rowid AS row, bm25(message_text) AS rank FROM message_text t
-                    JOIN search_messages s ON s.row = t.rowid JOIN conversations c ON c.id = s.conversation
+                    JOIN messages m ON m.rowid = t.rowid JOIN conversations c ON c.id = m.conversation
                 WHERE message_text MATCH ?1 AND t.rowid >= ?2 AND \(conditions(numberedFrom: 6))
                 """
                 : "SELECT value AS row, -value AS rank FROM json_each(?3)"
             let statement = try connection.prepare(
                 sql: """
                     WITH hits AS MATERIALIZED (\(ranked))
-                    SELECT s.conversation, min(h.rank) AS best, s.row, s.message, s.sender_type, s.created_at,
+                    SELECT m.conversation, min(h.rank) AS best, m.rowid, m.id, m.sender_type, m.created_at,
                         c.account, c.channel_type, c.state, c.escalated, c.started_at, count(*)
-                    FROM hits h JOIN search_messages s ON s.row = h.row JOIN conversations c ON c.id = s.conversation
-                    GROUP BY s.conversation ORDER BY best, s.conversation LIMIT ?4 OFFSET ?5
+                    FROM hits h JOIN messages m ON m.rowid = h.row JOIN conversations c ON c.id = m.conversation
+                    GROUP BY m.conversation ORDER BY best, m.conversation LIMIT ?4 OFFSET ?5
                     """
             )
             // Numbered parameters: the filters' come after these five, and only ranking by relevance

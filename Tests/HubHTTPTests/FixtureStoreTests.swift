@@ -66,9 +66,14 @@ import Testing
             #expect(try connection.singleInt64(sql: "SELECT count(*) FROM vault_keys") ?? 0 > 0)
             // The old version's routings carry their configurations whole: none is recorded apart.
             #expect(try connection.singleInt64(sql: "SELECT count(*) FROM routing_configurations") == 0)
-            #expect(try connection.singleInt64(sql: "SELECT count(*) FROM search_messages") == 9)
+            // The search index names each message by its transcript row's rowid.
+            #expect(
+                try connection.singleInt64(
+                    sql: "SELECT count(*) FROM message_text t JOIN messages m ON m.rowid = t.rowid"
+                ) == 9
+            )
             #expect(try connection.singleInt64(sql: "SELECT count(*) FROM metrics_conversations") ?? 0 > 0)
-            #expect(search.schema.tables == ["search_messages", "message_text"])
+            #expect(search.schema.tables == ["message_text"])
             for table in tables {
                 let rows = try connection.singleInt64(sql: "SELECT count(*) FROM saved.\(table)") ?? 0
                 #expect(rows > 0, "the fixture has rows in \(table)")

@@ -16,5 +16,6 @@ extension EventStoreSchema {
         migration0010,
         migration0011,
         migration0012,
+        migration0013,
     ]
 }

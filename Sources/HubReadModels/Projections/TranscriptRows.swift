@@ -371,6 +371,7 @@ package struct TranscriptRows {
                 attributes: attributes?.text,
                 transcript: transcript,
                 recordedAt: event.recordedAt,
+                row: event.position,
                 position: event.position,
                 isActivity: isActivity
             )
@@ -380,12 +381,13 @@ package struct TranscriptRows {
     private static func insert(_ held: HeldMessage, _ context: ProjectionContext) throws {
         try context.connection.run(
             sql: """
-                INSERT INTO \(context.table("messages")) (conversation, seq, id, message_id, type, sender_type, sender, recipients, text,
-                    content, attributes, transcript, status, created_at, sent_at, deliveries_pending, position)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO \(context.table("messages")) (rowid, conversation, seq, id, message_id, type, sender_type, sender,
+                    recipients, text, content, attributes, transcript, status, created_at, sent_at, deliveries_pending,
+                    position)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             [
-                held.conversation, held.seq, held.id, held.messageId, held.type, held.senderType, held.sender,
+                held.row, held.conversation, held.seq, held.id, held.messageId, held.type, held.senderType, held.sender,
                 held.recipients, held.text, held.content, held.attributes, held.transcript, held.status,
                 held.recordedAt, held.sentAt, held.pending, held.position,
             ]

@@ -33,6 +33,9 @@ struct HeldMessage {
     var attributes: String?
     var transcript: Bool
     var recordedAt: Int64
+    /// The position of the event that made it (`message.received`, `message.originated`): its rowid,
+    /// by which the search projection's FTS5 index names it.
+    var row: Int64
     /// The position of the last event that changed it (its `message.routed`, or the event that made it).
     var position: Int64
     /// Whether it counts as the conversation's activity (`message.received`; not the hub's own).

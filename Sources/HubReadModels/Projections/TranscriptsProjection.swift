@@ -12,8 +12,9 @@ import HubVault
 package struct TranscriptsProjection: Projection {
     package let name = "transcripts"
     /// Still 1 with `conversations.erased`: migration 0011 added the column to existing stores, whose
-    /// logs hold no erasure, so their tables are what a rebuild would make.
-    package let version = 1
+    /// logs hold no erasure, so their tables are what a rebuild would make. 2: a message's rowid is the
+    /// position of the event that made it, by which the search projection's index names it.
+    package let version = 2
     package let schema = ProjectionSchema(
         tables: ["conversations", "messages", "customer_contacts"],
         statements: TranscriptsSchema.statements
