@@ -221,8 +221,9 @@ package struct OutboxProjection: Projection {
         return CallbackPayload.body(batch, attributes: message.attributes).text
     }
 
-    /// A redacted text's original content: from the `message.received` the routing follows in the
-    /// conversation's stream, opened. `nil` for a message that was not redacted.
+    /// A redacted text's original content: from the `message.received` that carries the routing, or
+    /// that the routing follows, in the conversation's stream, opened. `nil` for a message that was not
+    /// redacted.
     private func originalContent(
         of message: MessageRow,
         routedBy event: RecordedEvent,
