@@ -106,17 +106,29 @@ public struct ConversationAuditTrail: Sendable {
     }
 
     /// Every delivery attempt of the conversation's messages, by message id, in log order. The calls'
-    /// streams are named by their request ids, which the outbox keeps per delivery.
+    /// streams are named by their request ids: the outbox keeps them for pending deliveries; for
+    /// finished ones, the transcript's message rows keep the positions of the events that finished them.
     private func deliveryEvents(of conversation: String, _ connection: Connection) throws -> [String: [JSONValue]] {
+        var positions: [JSONValue] = []
+        let finished = try connection.prepare(
+            sql: "SELECT outcomes FROM messages WHERE conversation = ? AND outcomes IS NOT NULL"
+        )
+        try finished.bind([conversation])
+        while try finished.step() {
+            for position in finished.text(at: 0).split(separator: " ") {
+                if let position = Int64(position) { positions.append(.integer(position)) }
+            }
+        }
         let statement = try connection.prepare(
             sql: """
                 SELECT \(EventLog.columns) FROM events WHERE stream IN (
-                    SELECT 'delivery/' || request FROM deliveries WHERE conversation = ?1 AND request IS NOT NULL
+                    SELECT stream FROM events WHERE position IN (SELECT value FROM json_each(?2))
+                    UNION SELECT 'delivery/' || request FROM deliveries WHERE conversation = ?1 AND request IS NOT NULL
                     UNION SELECT 'delivery/' || id FROM deliveries WHERE conversation = ?1
                 ) ORDER BY position
                 """
         )
-        try statement.bind([conversation])
+        try statement.bind([conversation, JSONValue.array(positions).text])
         var attempts: [String: [JSONValue]] = [:]
         while try statement.step() {
             let event = EventLog.decode(statement)

@@ -46,9 +46,9 @@ public struct DeliveryQueue: Sendable {
             sql: """
                 SELECT d.id, d.conversation, d.message, d.application, d.role, d.payload, d.attempts, d.request
                 FROM deliveries d
-                WHERE d.state = 'pending' AND d.next_attempt_at <= ?
-                    AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.state = 'pending'
-                        AND e.conversation = d.conversation AND e.application = d.application
+                WHERE d.next_attempt_at <= ?
+                    AND NOT EXISTS (SELECT 1 FROM deliveries e
+                        WHERE e.conversation = d.conversation AND e.application = d.application
                         AND e.role = d.role AND e.seq < d.seq)
                 ORDER BY d.next_attempt_at LIMIT ?
                 """
@@ -115,7 +115,7 @@ public struct DeliveryQueue: Sendable {
 
     /// When the next pending delivery falls due (ms since 1970), if any is pending.
     private static func nextDue(_ connection: Connection) throws -> Int64? {
-        try connection.singleInt64(sql: "SELECT min(next_attempt_at) FROM deliveries WHERE state = 'pending'")
+        try connection.singleInt64(sql: "SELECT min(next_attempt_at) FROM deliveries")
     }
 
     /// The callback of a client application's role, with its headers and authentication opened;
@@ -222,9 +222,9 @@ public struct DeliveryQueue: Sendable {
         SecretVault.isSealed(value) ? try vault.open(value, record: record, connection) : value
     }
 
-    /// Whether a delivery is still pending, inside the writer's transaction.
+    /// Whether a delivery is still pending (still in the outbox), inside the writer's transaction.
     package static func isPending(_ id: String, in transaction: LogTransaction) throws -> Bool {
-        try transaction.connection.singleText(sql: "SELECT state FROM deliveries WHERE id = ?", [id]) == "pending"
+        try transaction.connection.singleInt64(sql: "SELECT 1 FROM deliveries WHERE id = ?", [id]) != nil
     }
 }
 

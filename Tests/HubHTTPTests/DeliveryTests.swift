@@ -4,6 +4,7 @@ import HubCommands
 import HubDomain
 @_spi(Storage) import HubEventLog
 import HubReadModels
+import HubSQLite
 import HubTestSupport
 import HubVault
 import Testing
@@ -76,6 +77,35 @@ struct DeliveryTests {
             #expect(events.map { $0["attempt"] } == [1, 2, 3])
             #expect(events.allSatisfy { $0["latencyMs"] != nil })
             #expect(hub.callbacks.requests(to: "/custom_bot").count == 3)
+        }
+    }
+
+    @Test func aFinishedDeliveryLeavesTheOutboxAndItsHistoryKeepsEveryAttempt() async throws {
+        try await withConversationHub(responder: Self.botFailing(first: 2)) { hub in
+            let accepted = try await hub.sendAccepted(messageBody())
+            let id = try #require(accepted.first?["id"]?.stringValue)
+            let conversation = try #require(accepted.first?.value(at: "conversation.id")?.stringValue)
+            try await hub.waitForEvents { $0.contains { $0.type == "delivery.succeeded" } }
+            let request = try #require(hub.callbacks.requests(to: "/custom_bot").first?.header("x-egain-request-id"))
+            // The outbox holds pending deliveries only; the message's row keeps the position of the
+            // event that finished its delivery.
+            let (left, outcomes) = try await hub.store.pool.read { connection in
+                (
+                    try connection.singleInt64(sql: "SELECT count(*) FROM deliveries WHERE message = ?", [id]),
+                    try connection.singleText(sql: "SELECT outcomes FROM messages WHERE id = ?", [id])
+                )
+            }
+            #expect(left == 0)
+            let succeeded = try await hub.events().first { $0.type == "delivery.succeeded" }
+            #expect(outcomes == succeeded.map { String($0.position) })
+            #expect(succeeded?.stream == "delivery/\(request)")
+            // The history still finds the call's three attempts through it.
+            let (status, body) = try await hub.queryText("/v1/conversations/\(conversation)/history")
+            #expect(status == 200, "\(body)")
+            let message = try JSONValue.parse(body)["messages"]?.arrayValue?.first { $0["id"]?.stringValue == id }
+            let attempts = message?["deliveries"]?.arrayValue ?? []
+            #expect(attempts.map { $0["outcome"]?.stringValue ?? "" } == ["attempted", "attempted", "succeeded"])
+            #expect(attempts.allSatisfy { $0["request"]?.stringValue == request })
         }
     }
 

@@ -3,9 +3,11 @@ import HubDomain
 import HubSQLite
 import HubVault
 
-/// The delivery outbox, `deliveries`: one row per recipient of each `message.routed`, moved on by
-/// `delivery.attempted|succeeded|failed`. Pending rows are what the delivery workers send; since the
-/// table is a projection of the log, a crash never loses or invents a delivery.
+/// The delivery outbox, `deliveries`: one row per recipient of each `message.routed` until it is done,
+/// moved on by `delivery.attempted` and gone with `delivery.succeeded|failed` (what became of it is in
+/// the log, and the message's transcript row names the call that finished it). Its rows are what the
+/// delivery workers send; since the table is a projection of the log, a crash never loses or invents a
+/// delivery.
 ///
 /// Reads the transcripts (a delivery's sender type, and the callback body it keeps for a redacted
 /// text or an escalation), so it applies after them. The LivePerson connector's webhooks are rows of
@@ -15,7 +17,8 @@ import HubVault
 package struct OutboxProjection: Projection {
     package let name = "outbox"
     /// 2: `deliveries` is a WITHOUT ROWID table (its id is the key: no separate index on it).
-    package let version = 2
+    /// 3: only pending deliveries: a finished one's row goes (no `state`, no `finished_at`).
+    package let version = 3
     package let dependencies = ["transcripts", "connector"]
     package let schema = ProjectionSchema(
         tables: ["deliveries"],
@@ -30,22 +33,17 @@ package struct OutboxProjection: Projection {
                 role            TEXT    NOT NULL,
                 sender_type     TEXT    NOT NULL,
                 payload         TEXT    CHECK (payload IS NULL OR json_valid(payload)),
-                state           TEXT    NOT NULL CHECK (state = 'pending' OR state = 'succeeded' OR state = 'failed'),
                 attempts        INTEGER NOT NULL DEFAULT 0,
                 next_attempt_at INTEGER NOT NULL,
                 created_at      INTEGER NOT NULL,
-                finished_at     INTEGER,
                 last_status     INTEGER,
                 last_error      TEXT,
                 last_latency_ms INTEGER,
                 request         TEXT
             ) STRICT, WITHOUT ROWID
             """,
-            "CREATE INDEX {deliveries}_pending ON {deliveries} (next_attempt_at) WHERE state = 'pending'",
-            """
-            CREATE INDEX {deliveries}_pending_lanes ON {deliveries} (conversation, application, role, seq)
-                WHERE state = 'pending'
-            """,
+            "CREATE INDEX {deliveries}_due ON {deliveries} (next_attempt_at)",
+            "CREATE INDEX {deliveries}_lanes ON {deliveries} (conversation, application, role, seq)",
         ]
     )
 
@@ -98,32 +96,15 @@ package struct OutboxProjection: Projection {
             }
             let outcome = Outcome(attempted.request, attempted.status, attempted.error, attempted.latencyMs)
             try attempt(outcome, attempted.deliveries, nextAttemptAt: next, event, context)
-        case DeliverySucceeded.type:
-            let succeeded = try event.payload(DeliverySucceeded.self)
-            let outcome = Outcome(succeeded.request, succeeded.status, succeeded.error, succeeded.latencyMs)
-            try finish(outcome, succeeded.deliveries, state: "succeeded", event, context)
-        case DeliveryFailed.type:
-            let failed = try event.payload(DeliveryFailed.self)
-            try finish(
-                Outcome(failed.request, failed.status, failed.error, failed.latencyMs),
-                failed.deliveries,
-                state: "failed",
-                event,
-                context
-            )
+        case DeliverySucceeded.type: try finish(try event.payload(DeliverySucceeded.self).deliveries, context)
+        case DeliveryFailed.type: try finish(try event.payload(DeliveryFailed.self).deliveries, context)
         case ErasurePerformed.type:
             try Self.writeHeld(context)
             // Nothing of an erased conversation goes out any more, and no kept body stays.
             for conversation in try event.payload(ErasurePerformed.self).conversations {
                 try context.connection.run(
-                    sql: """
-                        UPDATE \(context.table("deliveries")) SET payload = NULL,
-                            state = CASE WHEN state = 'pending' THEN 'failed' ELSE state END,
-                            last_error = CASE WHEN state = 'pending' THEN 'erased' ELSE last_error END,
-                            finished_at = CASE WHEN state = 'pending' THEN ? ELSE finished_at END
-                        WHERE conversation = ?
-                        """,
-                    [event.recordedAt, conversation]
+                    sql: "DELETE FROM \(context.table("deliveries")) WHERE conversation = ?",
+                    [conversation]
                 )
             }
         default: break
@@ -188,8 +169,8 @@ package struct OutboxProjection: Projection {
             try context.connection.run(
                 sql: """
                     INSERT INTO \(context.table("deliveries")) (id, conversation, message, seq, application, role,
-                        sender_type, payload, state, next_attempt_at, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?, 'connector', ?, 'pending', ?, ?)
+                        sender_type, payload, next_attempt_at, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, 'connector', ?, ?, ?)
                     """,
                 [
                     delivery.id, conversation, message ?? event.id, event.position, delivery.application,
@@ -270,7 +251,7 @@ package struct OutboxProjection: Projection {
         let scratch = context.state(OutboxScratch.init)
         for item in items {
             if let index = scratch.index[item.delivery] {
-                guard scratch.held[index].state == "pending" else { continue }
+                guard !scratch.held[index].finished else { continue }
                 scratch.held[index].attempts += 1
                 scratch.held[index].nextAttemptAt = nextAttemptAt
                 scratch.held[index].record(outcome)
@@ -279,7 +260,7 @@ package struct OutboxProjection: Projection {
             try context.connection.run(
                 sql: """
                     UPDATE \(context.table("deliveries")) SET attempts = attempts + 1, next_attempt_at = ?, request = ?,
-                        last_status = ?, last_error = ?, last_latency_ms = ? WHERE id = ? AND state = 'pending'
+                        last_status = ?, last_error = ?, last_latency_ms = ? WHERE id = ?
                     """,
                 [
                     nextAttemptAt, outcome.request, outcome.status.map(Int64.init), outcome.error, outcome.latencyMs,
@@ -289,35 +270,17 @@ package struct OutboxProjection: Projection {
         }
     }
 
-    /// `delivery.succeeded|failed`: the deliveries are done, and their kept body goes.
-    private func finish(
-        _ outcome: Outcome,
-        _ items: [DeliveryItem],
-        state: String,
-        _ event: RecordedEvent,
-        _ context: ProjectionContext
-    ) throws {
+    /// `delivery.succeeded|failed`: the deliveries are done, and their rows (with any kept body) go.
+    private func finish(_ items: [DeliveryItem], _ context: ProjectionContext) throws {
         let scratch = context.state(OutboxScratch.init)
         for item in items {
             if let index = scratch.index[item.delivery] {
-                guard scratch.held[index].state == "pending" else { continue }
-                scratch.held[index].state = state
-                scratch.held[index].attempts += 1
-                scratch.held[index].finishedAt = event.recordedAt
-                scratch.held[index].payload = nil
-                scratch.held[index].record(outcome)
+                scratch.held[index].finished = true
                 continue
             }
             try context.connection.run(
-                sql: """
-                    UPDATE \(context.table("deliveries")) SET state = ?, attempts = attempts + 1, finished_at = ?,
-                        request = ?, last_status = ?, last_error = ?, last_latency_ms = ?, payload = NULL
-                    WHERE id = ? AND state = 'pending'
-                    """,
-                [
-                    state, event.recordedAt, outcome.request, outcome.status.map(Int64.init), outcome.error,
-                    outcome.latencyMs, item.delivery,
-                ]
+                sql: "DELETE FROM \(context.table("deliveries")) WHERE id = ?",
+                [item.delivery]
             )
         }
     }

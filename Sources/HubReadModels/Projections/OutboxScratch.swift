@@ -11,11 +11,11 @@ struct HeldDelivery {
     var role: String
     var senderType: String
     var payload: String?
-    var state = "pending"
+    /// Succeeded or failed in the same append or rebuild chunk: never written.
+    var finished = false
     var attempts: Int64 = 0
     var nextAttemptAt: Int64
     var createdAt: Int64
-    var finishedAt: Int64?
     var lastStatus: Int64?
     var lastError: String?
     var lastLatencyMs: Int64?
@@ -51,21 +51,21 @@ final class OutboxScratch {
     var index: [String: Int] = [:]
 
     /// Writes the delivery rows held back, as the events so far left them: a delivery that ended in
-    /// the same append (or rebuild chunk) is written once, ended, without its kept body.
+    /// the same append (or rebuild chunk) is not written at all.
     func write(_ context: ProjectionContext) throws {
         guard !held.isEmpty else { return }
-        for row in held {
+        for row in held where !row.finished {
             try context.connection.run(
                 sql: """
                     INSERT INTO \(context.table("deliveries")) (id, conversation, message, seq, application, role,
-                        sender_type, payload, state, attempts, next_attempt_at, created_at, finished_at, last_status,
-                        last_error, last_latency_ms, request)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        sender_type, payload, attempts, next_attempt_at, created_at, last_status, last_error,
+                        last_latency_ms, request)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 [
                     row.id, row.conversation, row.message, row.seq, row.application, row.role, row.senderType,
-                    row.payload, row.state, row.attempts, row.nextAttemptAt, row.createdAt, row.finishedAt,
-                    row.lastStatus, row.lastError, row.lastLatencyMs, row.request,
+                    row.payload, row.attempts, row.nextAttemptAt, row.createdAt, row.lastStatus, row.lastError,
+                    row.lastLatencyMs, row.request,
                 ]
             )
         }

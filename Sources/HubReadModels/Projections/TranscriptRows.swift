@@ -265,12 +265,15 @@ package struct TranscriptRows {
     }
 
     /// `delivery.succeeded|failed`: a message is `sent` once all its deliveries succeeded, `failed`
-    /// once one failed.
+    /// once one failed; it keeps the position of the event that finished each (`outcomes`), by which
+    /// its audit trail finds the call's stream once the outbox no longer holds the delivery.
     package func delivered(_ items: [DeliveryItem], succeeded: Bool) throws {
         let scratch = context.state(TranscriptScratch.init)
         for message in items.map(\.message) {
             if let index = scratch.heldIndex[message] {
                 // What the updates below do, to a row not written yet.
+                let position = String(event.position)
+                scratch.held[index].outcomes = scratch.held[index].outcomes.map { $0 + " " + position } ?? position
                 let pending = scratch.held[index].pending
                 scratch.held[index].pending = pending - 1
                 if !succeeded {
@@ -284,16 +287,20 @@ package struct TranscriptRows {
                     sql: """
                         UPDATE \(messages) SET deliveries_pending = deliveries_pending - 1,
                             status = CASE WHEN status = 'failed' OR deliveries_pending > 1 THEN status ELSE 'sent' END,
-                            sent_at = CASE WHEN status = 'failed' OR deliveries_pending > 1 THEN sent_at ELSE ?2 END
+                            sent_at = CASE WHEN status = 'failed' OR deliveries_pending > 1 THEN sent_at ELSE ?2 END,
+                            outcomes = ifnull(outcomes || ' ', '') || ?3
                         WHERE id = ?1
                         """,
-                    [message, event.recordedAt]
+                    [message, event.recordedAt, event.position]
                 )
             } else {
                 try connection.run(
-                    sql:
-                        "UPDATE \(messages) SET deliveries_pending = deliveries_pending - 1, status = 'failed' WHERE id = ?",
-                    [message]
+                    sql: """
+                        UPDATE \(messages) SET deliveries_pending = deliveries_pending - 1, status = 'failed',
+                            outcomes = ifnull(outcomes || ' ', '') || ?2
+                        WHERE id = ?1
+                        """,
+                    [message, event.position]
                 )
             }
         }
@@ -383,13 +390,13 @@ package struct TranscriptRows {
             sql: """
                 INSERT INTO \(context.table("messages")) (rowid, conversation, seq, id, message_id, type, sender_type, sender,
                     recipients, text, content, attributes, transcript, status, created_at, sent_at, deliveries_pending,
-                    position)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    position, outcomes)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             [
                 held.row, held.conversation, held.seq, held.id, held.messageId, held.type, held.senderType, held.sender,
                 held.recipients, held.text, held.content, held.attributes, held.transcript, held.status,
-                held.recordedAt, held.sentAt, held.pending, held.position,
+                held.recordedAt, held.sentAt, held.pending, held.position, held.outcomes,
             ]
         )
     }

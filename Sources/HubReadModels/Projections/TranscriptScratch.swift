@@ -44,6 +44,9 @@ struct HeldMessage {
     var status = "accepted"
     var pending: Int64 = 0
     var sentAt: Int64?
+    /// The positions of the `delivery.succeeded|failed` events that finished its deliveries,
+    /// space-separated.
+    var outcomes: String?
 }
 
 /// The transcripts' working state in one append or rebuild chunk.

@@ -13,8 +13,10 @@ package struct TranscriptsProjection: Projection {
     package let name = "transcripts"
     /// Still 1 with `conversations.erased`: migration 0011 added the column to existing stores, whose
     /// logs hold no erasure, so their tables are what a rebuild would make. 2: a message's rowid is the
-    /// position of the event that made it, by which the search projection's index names it.
-    package let version = 2
+    /// position of the event that made it, by which the search projection's index names it. 3: a
+    /// message's `outcomes` are the positions of the events that finished its deliveries (the outbox
+    /// keeps pending ones only).
+    package let version = 3
     package let schema = ProjectionSchema(
         tables: ["conversations", "messages", "customer_contacts"],
         statements: TranscriptsSchema.statements
@@ -83,7 +85,7 @@ package struct TranscriptsProjection: Projection {
     }
 }
 
-/// The tables' SQL, as migrations 0004, 0008 and 0011 left them.
+/// The tables' SQL, as migrations 0004, 0008 and 0011 left them, and version 3 of the projection.
 package enum TranscriptsSchema {
     package static let statements = [
         """
@@ -143,6 +145,7 @@ package enum TranscriptsSchema {
             erased       INTEGER NOT NULL DEFAULT 0,
             deliveries_pending INTEGER NOT NULL DEFAULT 0,
             position     INTEGER NOT NULL,
+            outcomes     TEXT,
             PRIMARY KEY (conversation, seq)
         ) STRICT
         """,
