@@ -87,7 +87,7 @@ struct RebuildCommandTests {
             let tamper = try await ChildProcess.run(
                 [
                     directory + "/hub.sqlite",
-                    "UPDATE messages SET text = 'tampered' WHERE rowid = (SELECT min(rowid) FROM messages)",
+                    #"UPDATE messages SET content = '{"text":"tampered"}' WHERE rowid = (SELECT min(rowid) FROM messages)"#,
                 ],
                 executable: sqlite3
             )

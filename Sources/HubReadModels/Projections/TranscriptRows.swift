@@ -233,7 +233,7 @@ package struct TranscriptRows {
             try updateConversation("customer_state = NULL, erased = 1", of: "conversation/\(conversation)")
             try connection.run(
                 sql: """
-                    UPDATE \(messages) SET erased = 1, text = NULL, content = '{}', attributes = NULL,
+                    UPDATE \(messages) SET erased = 1, content = '{}', attributes = NULL,
                         sender = CASE WHEN sender_type = 'customer' THEN '{"type":"customer"}' ELSE sender END
                     WHERE conversation = ?
                     """,
@@ -389,13 +389,13 @@ package struct TranscriptRows {
         try context.connection.run(
             sql: """
                 INSERT INTO \(context.table("messages")) (rowid, conversation, seq, id, message_id, type, sender_type, sender,
-                    recipients, text, content, attributes, transcript, status, created_at, sent_at, deliveries_pending,
+                    recipients, content, attributes, transcript, status, created_at, sent_at, deliveries_pending,
                     position, outcomes)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             [
                 held.row, held.conversation, held.seq, held.id, held.messageId, held.type, held.senderType, held.sender,
-                held.recipients, held.text, held.content, held.attributes, held.transcript, held.status,
+                held.recipients, held.content, held.attributes, held.transcript, held.status,
                 held.recordedAt, held.sentAt, held.pending, held.position, held.outcomes,
             ]
         )

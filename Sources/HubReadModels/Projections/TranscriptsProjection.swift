@@ -15,8 +15,8 @@ package struct TranscriptsProjection: Projection {
     /// logs hold no erasure, so their tables are what a rebuild would make. 2: a message's rowid is the
     /// position of the event that made it, by which the search projection's index names it. 3: a
     /// message's `outcomes` are the positions of the events that finished its deliveries (the outbox
-    /// keeps pending ones only).
-    package let version = 3
+    /// keeps pending ones only). 4: `text` is read from `content` (a virtual column), not stored twice.
+    package let version = 4
     package let schema = ProjectionSchema(
         tables: ["conversations", "messages", "customer_contacts"],
         statements: TranscriptsSchema.statements
@@ -72,7 +72,7 @@ package struct TranscriptsProjection: Projection {
             try rows.updateMessage("hidden = 0", try event.payload(MessageRestored.self).message)
         case MessageErased.type:
             try rows.updateMessage(
-                "erased = 1, text = NULL, content = '{}', attributes = NULL",
+                "erased = 1, content = '{}', attributes = NULL",
                 try event.payload(MessageErased.self).message
             )
         case ErasurePerformed.type: try rows.erase(try event.payload(ErasurePerformed.self))
@@ -85,7 +85,7 @@ package struct TranscriptsProjection: Projection {
     }
 }
 
-/// The tables' SQL, as migrations 0004, 0008 and 0011 left them, and version 3 of the projection.
+/// The tables' SQL, as migrations 0004, 0008 and 0011 left them, and versions 3 and 4 of the projection.
 package enum TranscriptsSchema {
     package static let statements = [
         """
@@ -133,8 +133,10 @@ package enum TranscriptsSchema {
             sender_type  TEXT    NOT NULL,
             sender       TEXT    NOT NULL CHECK (json_valid(sender)),
             recipients   TEXT    NOT NULL CHECK (json_valid(recipients)),
-            text         TEXT,
             content      TEXT    NOT NULL CHECK (json_valid(content)),
+            text         TEXT    GENERATED ALWAYS AS (
+                CASE WHEN json_type(content, '$.text') = 'text' THEN json_extract(content, '$.text') END
+            ) VIRTUAL,
             attributes   TEXT    CHECK (attributes IS NULL OR json_valid(attributes)),
             transcript   INTEGER NOT NULL,
             status       TEXT    NOT NULL
