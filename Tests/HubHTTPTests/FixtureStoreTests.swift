@@ -66,10 +66,11 @@ import Testing
             #expect(try connection.singleInt64(sql: "SELECT count(*) FROM vault_keys") ?? 0 > 0)
             // The old version's routings carry their configurations whole: none is recorded apart.
             #expect(try connection.singleInt64(sql: "SELECT count(*) FROM routing_configurations") == 0)
-            // The search index names each message by its transcript row's rowid.
+            // The search index names each message by its transcript row's rowid (its documents, by
+            // `_docsize`: a scan of the index reads its external content, `messages`).
             #expect(
                 try connection.singleInt64(
-                    sql: "SELECT count(*) FROM message_text t JOIN messages m ON m.rowid = t.rowid"
+                    sql: "SELECT count(*) FROM message_text_docsize d JOIN messages m ON m.rowid = d.id"
                 ) == 9
             )
             #expect(try connection.singleInt64(sql: "SELECT count(*) FROM metrics_conversations") ?? 0 > 0)

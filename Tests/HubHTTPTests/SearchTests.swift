@@ -96,6 +96,17 @@ import Testing
             try await control("delete.permanent", "c-5")
             #expect(try await Self.search(hub, "where").ids.isEmpty)
             #expect(try await Self.search(hub, "parcel").ids == [conversation], "the agent's message is still there")
+            // The erased text's words left the index itself (not only the results): the index reads
+            // its texts from `messages`, and was told which words the emptied row had.
+            let indexed = try await hub.store.pool.read { connection in
+                try ["where", "parcel"].map { word in
+                    try connection.singleInt64(
+                        sql: "SELECT count(*) FROM message_text WHERE message_text MATCH ?",
+                        [word]
+                    )
+                }
+            }
+            #expect(indexed == [0, 1])
         }
     }
 

@@ -16,9 +16,10 @@ public struct TableFingerprint: Sendable, Equatable, CustomStringConvertible {
 
     /// Fingerprints `table` of the schema `schema` (`main`, or an attached database's name).
     public static func compute(_ table: String, _ connection: Connection, schema: String = "main") throws -> Self {
-        let columns = try columns(table, schema, connection)
+        let source = try indexSource(table, schema, connection)
+        let columns = try columns(source, schema, connection)
         let statement = try connection.prepare(
-            sql: "SELECT \(columns.joined(separator: ", ")) FROM \(schema).\(table)"
+            sql: "SELECT \(columns.joined(separator: ", ")) FROM \(schema).\(source)"
         )
         // Little-endian 64-bit limbs, least significant first.
         var sum: [UInt64] = [0, 0, 0, 0]
@@ -58,6 +59,7 @@ public struct TableFingerprint: Sendable, Equatable, CustomStringConvertible {
     /// The first row one side has and the other lacks, between `main.table` (rebuilt) and
     /// `live.table`, described for an operator.
     package static func firstDifference(_ table: String, _ connection: Connection) throws -> String? {
+        let table = try indexSource(table, "main", connection)
         let row = rowText(try columns(table, "main", connection))
         let names = try columns(table, "main", connection).joined(separator: ", ")
         let onlyRebuilt = try connection.singleText(
@@ -73,6 +75,18 @@ public struct TableFingerprint: Sendable, Equatable, CustomStringConvertible {
         if let onlyLive { parts.append("live row (\(names)) = (\(shortened(onlyLive))) is not what the log gives") }
         if let onlyRebuilt { parts.append("the log gives (\(shortened(onlyRebuilt))), missing from the live table") }
         return parts.isEmpty ? nil : parts.joined(separator: "; ")
+    }
+
+    /// What stands for `table`'s rows: the table itself, or for an FTS5 index, its documents' sizes
+    /// (`<table>_docsize`: each indexed rowid and its token counts). An FTS5 table's own rows are those
+    /// of its external content table (fingerprinted as itself), whatever the index holds.
+    private static func indexSource(_ table: String, _ schema: String, _ connection: Connection) throws -> String {
+        let shadow = table + "_docsize"
+        let found = try connection.singleInt64(
+            sql: "SELECT count(*) FROM \(schema).sqlite_master WHERE type = 'table' AND name = ?",
+            [shadow]
+        )
+        return found == 1 ? shadow : table
     }
 
     private static func columns(_ table: String, _ schema: String, _ connection: Connection) throws -> [String] {

@@ -230,6 +230,7 @@ package struct TranscriptRows {
     /// a customer sender without a participant (as a rebuild, unable to open them, leaves them).
     package func erase(_ erasure: ErasurePerformed) throws {
         for conversation in erasure.conversations {
+            try handOverIndexedTexts(where: "conversation = ?", conversation)
             try updateConversation("customer_state = NULL, erased = 1", of: "conversation/\(conversation)")
             try connection.run(
                 sql: """
@@ -242,6 +243,21 @@ package struct TranscriptRows {
         }
         for customer in erasure.customers {
             try connection.run(sql: "DELETE FROM \(context.table("customer_contacts")) WHERE customer = ?", [customer])
+        }
+    }
+
+    /// The indexed texts of the rows about to be emptied, for the search projection (``ErasedTexts``).
+    package func handOverIndexedTexts(where condition: String, _ argument: String) throws {
+        let statement = try connection.prepare(
+            sql: "SELECT rowid, type, content FROM \(messages) WHERE \(condition) AND erased = 0"
+        )
+        try statement.bind([argument])
+        let erased = context.state(ErasedTexts.init)
+        while try statement.step() {
+            let content = try JSONValue.parse(statement.text(at: 2))
+            if let words = SearchProjection.indexedText(type: statement.text(at: 1), content: content) {
+                erased.rows.append((statement.int64(at: 0), words))
+            }
         }
     }
 
