@@ -54,9 +54,7 @@ public struct Outbox: Sendable {
         guard let first = moved.first else { return }
         // The deliveries of a call were all tried as often (a call is retried whole).
         let attempt = (moved.map(\.attempts).max() ?? 0) + 1
-        let items = moved.map {
-            DeliveryItem(delivery: $0.id, message: $0.message, conversation: $0.conversation)
-        }
+        let items = moved.map { DeliveryItem(delivery: $0.id, message: $0.message) }
         let members = DeliveryOutcomeMembers(
             request: outcome.request,
             application: first.application,

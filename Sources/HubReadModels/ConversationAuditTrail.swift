@@ -23,7 +23,11 @@ public struct ConversationAuditTrail: Sendable {
             // Each message's routing: its `message.routed`, or the routing its `message.received` carries.
             let routings = try events.flatMap { try $0.withImpliedEvents() }.filter { $0.type == MessageRouted.type }
             if openContent, let vault { events = try events.map { try EventFeed.opened($0, vault, connection) } }
-            let deliveries = try deliveryEvents(of: id, connection)
+            let deliveries = try deliveryEvents(
+                of: id,
+                messages: Set(try routings.map { try $0.payload(MessageRouted.self).message }),
+                connection
+            )
             // Each message's `message.received` or `message.originated`, by the message's id.
             var origins: [String: (RecordedEvent, JSONValue)] = [:]
             for event in events where event.type == MessageReceived.type || event.type == MessageOriginated.type {
@@ -108,7 +112,11 @@ public struct ConversationAuditTrail: Sendable {
     /// Every delivery attempt of the conversation's messages, by message id, in log order. The calls'
     /// streams are named by their request ids: the outbox keeps them for pending deliveries; for
     /// finished ones, the transcript's message rows keep the positions of the events that finished them.
-    private func deliveryEvents(of conversation: String, _ connection: Connection) throws -> [String: [JSONValue]] {
+    private func deliveryEvents(
+        of conversation: String,
+        messages: Set<String>,
+        _ connection: Connection
+    ) throws -> [String: [JSONValue]] {
         var positions: [JSONValue] = []
         let finished = try connection.prepare(
             sql: "SELECT outcomes FROM messages WHERE conversation = ? AND outcomes IS NOT NULL"
@@ -136,8 +144,9 @@ public struct ConversationAuditTrail: Sendable {
                 continue
             }
             let data = try JSONValue.parse(event.data)
-            for item in data["deliveries"]?.arrayValue ?? [] where item["conversation"]?.stringValue == conversation {
-                guard let message = item["message"]?.stringValue else { continue }
+            // A call carries other conversations' messages too.
+            for item in data["deliveries"]?.arrayValue ?? [] {
+                guard let message = item["message"]?.stringValue, messages.contains(message) else { continue }
                 var fields: [String: JSONValue] = [
                     "delivery": item["delivery"] ?? .null, "outcome": .string(String(outcome)),
                     "attempt": data["attempt"] ?? .null, "status": data["status"] ?? .null,

@@ -260,9 +260,8 @@ public struct Demo: Sendable {
             sql: """
                 SELECT e.position, e.recorded_at, e.type, e.data, m.type, m.sender_type
                 FROM events e, json_each(e.data, '$.deliveries') d
-                LEFT JOIN messages m ON m.id = json_extract(d.value, '$.message')
-                WHERE e.stream >= 'delivery/' AND e.stream < 'delivery0'
-                    AND json_extract(d.value, '$.conversation') = ?
+                JOIN messages m ON m.id = json_extract(d.value, '$.message')
+                WHERE e.stream >= 'delivery/' AND e.stream < 'delivery0' AND m.conversation = ?
                 ORDER BY e.position, m.seq
                 """
         )

@@ -143,6 +143,14 @@ struct EventCatalogueTests {
                 + #""error":"HTTP 500","latencyMs":12,"request":"01a7","role":"custom_bot","status":500}"#
         ),
         (
+            // Since December 2026 an item names its delivery and message only (the message says its
+            // conversation).
+            "delivery.succeeded",
+            #"{"application":"3d37","attempt":1,"deliveries":[{"delivery":"01a7","message":"01a4"},"#
+                + #"{"delivery":"01ab","message":"01ac"}],"latencyMs":4,"request":"01a7","role":"custom_bot","#
+                + #""status":200}"#
+        ),
+        (
             "delivery.failed",
             #"{"application":"3d37","attempt":1,"deliveries":[],"error":"timed out","#
                 + #""latencyMs":30000,"request":"01a9","role":"customer"}"#

@@ -278,9 +278,19 @@ extension RecordedEvent {
 }
 
 extension [RecordedEvent] {
-    /// Deliveries listed by events of `type`, optionally only those of one conversation.
+    /// Deliveries listed by events of `type`, optionally only those of one conversation's messages.
     func deliveries(_ type: String, conversation: String? = nil) -> Int {
-        filter { $0.type == type }.flatMap(\.deliveries)
-            .filter { conversation == nil || $0["conversation"]?.stringValue == conversation }.count
+        let messages = conversation.map(messageIds(of:))
+        return filter { $0.type == type }.flatMap(\.deliveries)
+            .filter { item in messages?.contains(item["message"]?.stringValue ?? "") ?? true }.count
+    }
+
+    /// The ids of the messages on a conversation's stream (an item of a `delivery.*` event names its
+    /// message, not its conversation).
+    func messageIds(of conversation: String) -> Set<String> {
+        Set(
+            filter { $0.stream == "conversation/\(conversation)" && $0.type.hasPrefix("message.") }
+                .compactMap { try? JSONValue.parse($0.data)["id"]?.stringValue }
+        )
     }
 }

@@ -227,8 +227,19 @@ struct DeliveryTests {
             let events = try await deliveryEvents(hub)
             #expect(events.map { $0["request"]?.stringValue } == [request, request])
             #expect(events.map { $0["attempt"] } == [1, 2])
+            // Each attempt carried one message of each of the three conversations.
+            let log = try await hub.events()
+            let conversationOf = Dictionary(
+                uniqueKeysWithValues: log.filter { $0.type == "conversation.started" }.flatMap { started in
+                    let conversation = String(started.stream.dropFirst("conversation/".count))
+                    return log.messageIds(of: conversation).map { ($0, conversation) }
+                }
+            )
             let conversations = events.map { event in
-                Set(event["deliveries"]?.arrayValue?.compactMap { $0["conversation"]?.stringValue } ?? [])
+                Set(
+                    event["deliveries"]?.arrayValue?.compactMap { conversationOf[$0["message"]?.stringValue ?? ""] }
+                        ?? []
+                )
             }
             #expect(conversations.map(\.count) == [3, 3])
         }

@@ -2,13 +2,15 @@
 // deliveries (outbox rows) it carried. The three types share their keys; `delivery.attempted` adds
 // when the call is tried again.
 
-/// One delivery a call carried: the outbox row, its message and conversation.
+/// One delivery a call carried: the outbox row and its message. Events recorded before December 2026
+/// also name the message's conversation; the message says it (its `message.received` or
+/// `message.originated` is on the conversation's stream), so it is no longer repeated here.
 package struct DeliveryItem: Codable, Sendable, Equatable, Hashable {
     package var delivery: String
     package var message: String
-    package var conversation: String
+    package var conversation: String?
 
-    package init(delivery: String, message: String, conversation: String) {
+    package init(delivery: String, message: String, conversation: String? = nil) {
         self.delivery = delivery
         self.message = message
         self.conversation = conversation

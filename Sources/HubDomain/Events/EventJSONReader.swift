@@ -285,7 +285,7 @@ extension DeliveryItem {
         return Self(
             delivery: try required(delivery, "delivery"),
             message: try required(message, "message"),
-            conversation: try required(conversation, "conversation")
+            conversation: conversation
         )
     }
 }

@@ -15,6 +15,8 @@ import HubSQLite
 package struct MetricsProjection: Projection {
     package let name = "metrics"
     package let version = 1
+    /// A failed delivery's conversation is its message's, read from the transcripts.
+    package let dependencies = ["transcripts"]
     package let schema = ProjectionSchema(
         tables: ["metrics_conversations", "metrics_hourly", "metrics_agents"],
         statements: [
@@ -94,8 +96,17 @@ package struct MetricsProjection: Projection {
         case ConversationEnded.type:
             try rows.end(try Self.conversation(of: event))
         case DeliveryFailed.type:
+            // The message's conversation, from its transcript row when the event does not name it.
+            try TranscriptRows.writeHeld(context)
             for item in try event.payload(DeliveryFailed.self).deliveries {
-                try rows.bump(["deliveries_failed"], conversation: item.conversation)
+                guard
+                    let conversation = try item.conversation
+                        ?? context.connection.singleText(
+                            sql: "SELECT conversation FROM \(context.table("messages")) WHERE id = ?",
+                            [item.message]
+                        )
+                else { continue }
+                try rows.bump(["deliveries_failed"], conversation: conversation)
             }
         default:
             break
