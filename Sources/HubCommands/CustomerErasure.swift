@@ -72,8 +72,18 @@ public struct CustomerErasure: Sendable {
                 throw Rejection(.notFound, "No customer matches: nothing was erased.")
             }
             let scope = try ErasureScope.of(customers: customers, in: transaction)
+            // The conversations' content keys, which their messages' keys derive from, go too.
+            var contentKeys: [String] = []
+            for conversation in scope.conversations {
+                if let first = try ContentKeys.number(of: "conversation/\(conversation)", in: transaction),
+                    try vault.hasKey(SecretVault.contentKeyRecord(first), in: transaction)
+                {
+                    contentKeys.append(SecretVault.contentKeyRecord(first))
+                }
+            }
             let records =
-                customers.map { "customer/\($0)" } + scope.messages.map { "message/\($0)" } + scope.consumers
+                customers.map { "customer/\($0)" } + scope.messages.map { "message/\($0)" } + contentKeys
+                + scope.consumers
             try transaction.eraseSecurely()
             for record in records { try vault.shred(record: record, in: transaction) }
             let event = ErasurePerformed(

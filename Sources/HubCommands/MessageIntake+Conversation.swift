@@ -137,7 +137,9 @@ extension MessageIntake {
             let escalated = ConversationEscalated(cause: .bypassedBot(previousConversation: previous.id))
             drafts.append(try draft(escalated, account: account.id))
         }
-        try transaction.append(drafts, to: "conversation/\(id)", expectedVersion: .noStream)
+        let appended = try transaction.append(drafts, to: "conversation/\(id)", expectedVersion: .noStream)
+        // Its messages' contents are sealed under keys derived from this one.
+        if let first = appended.positions.first { try vault.createContentKey(first, in: transaction) }
         return row
     }
 }

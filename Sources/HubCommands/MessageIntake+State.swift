@@ -41,12 +41,11 @@ extension MessageIntake {
             // The content sealed in the log under the message's own key can never be opened again, and
             // neither the key nor the row's old text stays behind in the data directory.
             try transaction.eraseSecurely()
-            try vault.shred(record: "message/\(target.id)", in: transaction)
             event = MessageErased(
                 message: target.id,
                 conversation: conversation.id,
                 by: hubId,
-                shredded: ["message/\(target.id)"]
+                shredded: try shredContentKey(of: target.id, stream: stream)
             )
         }
         try transaction.append([try draft(event, account: conversation.account)], to: stream)

@@ -7,7 +7,7 @@ package import HubVault
 ///
 /// Per message: a retry (same sender type + `messageId`) returns the first answer; otherwise the
 /// conversation is found or started, the channel's rules and the routing rules decide, and the
-/// message is appended (`message.received`, content sealed under its own key, with its routing in
+/// message is appended (`message.received`, content sealed under a key of its own, with its routing in
 /// the same event; a control's `message.routed` follows its effect), state changes (`conversation.*`), hub-originated messages and one outbox row
 /// per recipient.
 package struct MessageIntake {
@@ -67,14 +67,12 @@ package struct MessageIntake {
             fields["participant"] = .object(["name": name])
             sender = .object(fields)
         }
-        let sealedContent: String
-        if let seal = prepared.seal, message.attachments.isEmpty {
-            try vault.store(seal, record: "message/\(hubId)", in: transaction)
-            sealedContent = seal.sealed
-        } else {
-            // Attachments changed the content inside the transaction: sealed here.
-            sealedContent = try vault.seal(content.text, record: "message/\(hubId)", in: transaction, newRecord: true)
-        }
+        let sealedContent = try sealContent(
+            content,
+            message: hubId,
+            stream: stream,
+            prepared: message.attachments.isEmpty ? prepared.seal : nil
+        )
         transaction.know(content, sealedAs: sealedContent)
         var received = MessageReceived(
             id: hubId,
@@ -270,12 +268,14 @@ package struct MessageIntake {
     }
 }
 
-/// What a message's intake can do before the writer's transaction: its hub id, and its content
-/// sealed under a new key (DESIGN.md §6).
+/// What a message's intake can do before the writer's transaction: its hub id, its content's size
+/// checked, and, for a message to a conversation whose messages the writer sealed lately, its content
+/// sealed under a key derived from the conversation's content key (DESIGN.md §6).
 package struct PreparedContent: Sendable {
     package var hubId: String
-    /// `nil` for message types whose content is changed in the transaction (attachments).
-    package var seal: PreparedSeal?
+    /// `nil` for a new conversation, one the writer has not sealed for lately, and attachments (whose
+    /// content changes in the transaction).
+    package var seal: PreparedContentSeal?
 
     /// - Throws: `invalidValue` naming `path.content` when the content is over `RequestMessages.maxContentBytes`.
     package init(_ message: IncomingMessage, path: String, vault: SecretVault) throws {
@@ -289,7 +289,9 @@ package struct PreparedContent: Sendable {
                     + "\(RequestMessages.maxContentBytes)"
             )
         }
-        seal = message.attachments.isEmpty ? try vault.sealUnderNewKey(content) : nil
+        if let conversation = message.conversationId, message.attachments.isEmpty {
+            seal = try vault.prepareContent(content, record: "message/\(hubId)", stream: "conversation/\(conversation)")
+        }
     }
 }
 

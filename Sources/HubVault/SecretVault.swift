@@ -7,21 +7,43 @@ public import HubSQLite
 /// Seals secret fields with AES-GCM under a per-record data key (DESIGN.md §6).
 ///
 /// Data keys live in `vault_keys`, wrapped by a key derived from the master key; destroying a
-/// record's data key (erasure, a later issue) makes its sealed values unreadable everywhere, while
-/// the hash chain, which covers the sealed bytes, still verifies. A sealed value is the string
-/// `$sealed:v1:` followed by base64 of nonce ‖ ciphertext ‖ tag.
+/// record's data key (erasure) makes its sealed values unreadable everywhere, while the hash chain,
+/// which covers the sealed bytes, still verifies. A sealed value is the string `$sealed:v1:` followed
+/// by base64 of nonce ‖ ciphertext ‖ tag.
+///
+/// A message's content is sealed under a key of its own derived (HKDF-SHA256, the record's name as
+/// its info) from its conversation's content key, the record `conversation-key/<N>` (N: the position of
+/// the conversation's `conversation.started`), so that a message costs no key row: `$sealed:v2:<N>:`
+/// followed by base64 of nonce ‖ ciphertext ‖ tag. Destroying one such message's key means giving
+/// every other message sealed under the conversation's key a key row of its own (the key derived for
+/// it) and destroying the conversation's (``separate(_:from:_:now:)``); a record's own key row, when
+/// there is one, is the key of its sealed values in either form.
 public struct SecretVault: Sendable {
     package static let prefix = "$sealed:v1:"
+    package static let derivedPrefix = "$sealed:v2:"
     /// What reads show instead of a secret.
     public static let mask = "********"
     private let wrappingKeyBytes: [UInt8]
+    /// Shared by the copies of this vault (the intake's callers and the writer).
+    let contentKeys = ContentKeyCache()
 
     public init(masterKey: MasterKey) {
         wrappingKeyBytes = masterKey.derivedKey(purpose: "hubstore.vault-wrapping.v1").withUnsafeBytes { Array($0) }
     }
 
     /// Whether a stored string is sealed.
-    public static func isSealed(_ text: String) -> Bool { text.hasPrefix(prefix) }
+    public static func isSealed(_ text: String) -> Bool { text.hasPrefix(prefix) || text.hasPrefix(derivedPrefix) }
+
+    /// The record of the content key of the conversation whose `conversation.started` is at `position`.
+    public static func contentKeyRecord(_ position: Int64) -> String { "conversation-key/\(position)" }
+
+    /// The conversation content key a sealed value's key is derived from (`$sealed:v2:<N>:…`), if any.
+    public static func contentKey(of sealed: String) -> Int64? {
+        guard sealed.hasPrefix(derivedPrefix) else { return nil }
+        let rest = sealed.utf8.dropFirst(derivedPrefix.utf8.count)
+        guard let colon = rest.firstIndex(of: UInt8(ascii: ":")) else { return nil }
+        return Int64(String(decoding: rest[..<colon], as: UTF8.self))
+    }
 
     /// Seals `plaintext` under the data key of `record`, creating the key on first use.
     /// Runs inside the writer's transaction.
@@ -42,11 +64,32 @@ public struct SecretVault: Sendable {
 
     /// Opens a sealed value (for delivery, which must send the real secret).
     public func open(_ sealed: String, record: String, _ connection: Connection) throws -> String {
-        guard Self.isSealed(sealed), let data = Data(base64Encoded: String(sealed.dropFirst(Self.prefix.count))) else {
+        try open(sealed, record: record) { try wrappedKey(record: $0, connection) }
+    }
+
+    /// Opens a sealed value with the wrapped keys `wrappedKeys` gives by record (a bundle's keys file):
+    /// the record's own key, or the conversation content key its key is derived from.
+    public func open(_ sealed: String, record: String, wrappedKeys: (String) throws -> [UInt8]?) throws -> String {
+        let derivedFrom = Self.contentKey(of: sealed)
+        let body: Substring
+        if let derivedFrom {
+            body = sealed.dropFirst(Self.derivedPrefix.count + String(derivedFrom).count + 1)
+        } else if sealed.hasPrefix(Self.prefix) {
+            body = sealed.dropFirst(Self.prefix.count)
+        } else {
             throw SealingError.notSealed
         }
-        guard let wrapped = try wrappedKey(record: record, connection) else { throw SealingError.keyDestroyed }
-        return try open(data, wrappedKey: wrapped)
+        guard let data = Data(base64Encoded: String(body)) else { throw SealingError.notSealed }
+        let key: SymmetricKey
+        if let wrapped = try wrappedKeys(record) {
+            key = try unwrap(wrapped)
+        } else if let derivedFrom, let wrapped = try wrappedKeys(Self.contentKeyRecord(derivedFrom)) {
+            key = Self.derive(try unwrap(wrapped), record: record)
+        } else {
+            throw SealingError.keyDestroyed
+        }
+        let plaintext = try AES.GCM.open(AES.GCM.SealedBox(combined: data), using: key)
+        return String(decoding: plaintext, as: UTF8.self)
     }
 
     /// Opens a sealed value with its record's wrapped data key, read elsewhere (a bundle's keys file).
@@ -60,6 +103,91 @@ public struct SecretVault: Sendable {
     private func open(_ data: Data, wrappedKey: [UInt8]) throws -> String {
         let plaintext = try AES.GCM.open(AES.GCM.SealedBox(combined: data), using: try unwrap(wrappedKey))
         return String(decoding: plaintext, as: UTF8.self)
+    }
+
+    // MARK: - Conversation content keys
+
+    /// Makes the content key of the conversation whose `conversation.started` is at `position`.
+    public func createContentKey(_ position: Int64, _ connection: Connection, now: Int64) throws {
+        _ = try newDataKey(record: Self.contentKeyRecord(position), connection, now: now)
+    }
+
+    /// Seals a message's content (`record`: `message/<id>`) under a key derived from the content key of
+    /// its conversation (on `stream`); `nil` when the conversation has none (started before content
+    /// keys, or one of its messages was erased for good: its messages then get keys of their own).
+    public func sealContent(
+        _ plaintext: String,
+        record: String,
+        contentKey position: Int64,
+        stream: String,
+        _ connection: Connection
+    ) throws -> String? {
+        guard let wrapped = try wrappedKey(record: Self.contentKeyRecord(position), connection) else { return nil }
+        let contentKey = try unwrap(wrapped)
+        contentKeys.store(contentKey, number: position, for: stream)
+        return try Self.seal(plaintext, record: record, under: contentKey, number: position)
+    }
+
+    /// A message's content sealed before the writer's transaction, under the content key the writer
+    /// last sealed its conversation's messages under; `nil` when it has not (yet). The writer keeps it
+    /// only if that key is still the conversation's.
+    public func prepareContent(_ plaintext: String, record: String, stream: String) throws -> PreparedContentSeal? {
+        guard let (number, key) = contentKeys.key(for: stream) else { return nil }
+        return PreparedContentSeal(
+            stream: stream,
+            contentKey: number,
+            sealed: try Self.seal(plaintext, record: record, under: key, number: number)
+        )
+    }
+
+    /// Forgets the content key the writer used for a conversation (its key was destroyed).
+    public func forgetContentKey(of stream: String) {
+        contentKeys.forget(stream)
+    }
+
+    private static func seal(
+        _ plaintext: String,
+        record: String,
+        under contentKey: SymmetricKey,
+        number: Int64
+    ) throws
+        -> String
+    {
+        let key = derive(contentKey, record: record)
+        guard let combined = try AES.GCM.seal(Array(plaintext.utf8), using: key).combined else {
+            throw SealingError.failed
+        }
+        return derivedPrefix + "\(number):" + combined.base64EncodedString()
+    }
+
+    /// Before a conversation's content key is destroyed: each of `records` (the messages sealed under it
+    /// that are kept) gets the key derived for it as a key row of its own, unless it has one.
+    public func separate(_ records: [String], from position: Int64, _ connection: Connection, now: Int64) throws {
+        guard let wrapped = try wrappedKey(record: Self.contentKeyRecord(position), connection) else { return }
+        let contentKey = try unwrap(wrapped)
+        for record in records where try wrappedKey(record: record, connection) == nil {
+            let key = Self.derive(contentKey, record: record)
+            guard let combined = try AES.GCM.seal(key.withUnsafeBytes { Array($0) }, using: wrappingKey).combined else {
+                throw SealingError.failed
+            }
+            try connection.run(
+                sql: "INSERT INTO vault_keys (id, wrapped, created_at) VALUES (?, ?, ?)",
+                [record, Array(combined), now]
+            )
+        }
+    }
+
+    /// Whether `record` has a key row of its own.
+    public func hasKey(_ record: String, _ connection: Connection) throws -> Bool {
+        try wrappedKey(record: record, connection) != nil
+    }
+
+    private static func derive(_ contentKey: SymmetricKey, record: String) -> SymmetricKey {
+        HKDF<SHA256>.deriveKey(
+            inputKeyMaterial: contentKey,
+            info: Array("hubstore.message-content.v1|\(record)".utf8),
+            outputByteCount: 32
+        )
     }
 
     /// Seals under a key made here, before the record exists: the cryptography can run outside the
@@ -129,6 +257,16 @@ public struct SecretVault: Sendable {
     package enum SealingError: Error {
         case failed, notSealed, keyDestroyed
     }
+}
+
+/// A message's content sealed before the writer's transaction under its conversation's content key
+/// (``SecretVault/prepareContent(_:record:stream:)``).
+public struct PreparedContentSeal: Sendable {
+    /// The conversation's stream, and the number of the content key it was sealed under.
+    public var stream: String
+    public var contentKey: Int64
+    /// `$sealed:v2:<contentKey>:` + the sealed box.
+    public var sealed: String
 }
 
 /// A text sealed under a new key, and that key wrapped, before the key's record is stored.

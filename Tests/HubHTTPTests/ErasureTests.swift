@@ -21,21 +21,89 @@ struct ErasureTests {
             let first = try await hub.sendAccepted(messageBody(id: "c-1", text: secret))
             let conversation = try #require(first.first?.value(at: "conversation.id")?.stringValue)
             let hubId = try #require(first.first?["id"]?.stringValue)
+            let kept = try await hub.sendAccepted(messageBody(id: "c-2", text: "keep me", conversation: conversation))
+            let keptId = try #require(kept.first?["id"]?.stringValue)
             try await hub.callbacks.waitFor { $0.contains { $0.body.contains(secret) } }
-            #expect(try await Self.vaultHasKey("message/\(hubId)", hub.store))
+            // Both contents are sealed under keys derived from the conversation's content key: no key
+            // row of their own.
+            let log = try await hub.events()
+            let started = try #require(log.first { $0.stream == "conversation/\(conversation)" })
+            let contentKey = SecretVault.contentKeyRecord(started.position)
+            #expect(try await Self.vaultHasKey(contentKey, hub.store))
+            #expect(try await !Self.vaultHasKey("message/\(hubId)", hub.store))
+            let received = log.filter { $0.type == "message.received" && $0.data.contains(hubId) }
+            #expect(received.count == 1 && received[0].data.contains("$sealed:v2:\(started.position):"))
             _ = try await hub.sendAccepted(
                 messageBody(
                     "delete.permanent",
-                    id: "c-2",
+                    id: "c-3",
                     text: nil,
                     value: .object(["messageId": "c-1"]),
                     conversation: conversation
                 )
             )
+            // The content key is gone; every other message of the conversation got the key derived for
+            // it as a key row of its own, the control message included, and still opens.
+            #expect(try await !Self.vaultHasKey(contentKey, hub.store))
             #expect(try await !Self.vaultHasKey("message/\(hubId)", hub.store))
+            #expect(try await Self.vaultHasKey("message/\(keptId)", hub.store))
             let erased = try #require(try await hub.events().last { $0.type == "message.erased" })
-            #expect(erased.data.contains("message/\(hubId)"))
+            #expect(erased.data.contains("message/\(hubId)") && erased.data.contains(contentKey))
+            // The conversation goes on, its new messages under keys of their own.
+            let later = try await hub.sendAccepted(
+                messageBody(id: "c-4", text: "and later", conversation: conversation)
+            )
+            let laterId = try #require(later.first?["id"]?.stringValue)
+            #expect(try await Self.vaultHasKey("message/\(laterId)", hub.store))
+            let (_, transcript) = try await hub.queryText("/v1/conversations/\(conversation)/transcript")
+            #expect(transcript.contains("keep me") && transcript.contains("and later") && !transcript.contains(secret))
+            // Opened from the log (a rebuild's way), the kept contents open and the erased one does not.
+            let opened = try await hub.store.pool.read { connection in
+                let vault = SecretVault(masterKey: try MasterKey.load(directory: hub.store.directory, environment: [:]))
+                return try log.filter { $0.type == "message.received" }.compactMap { event -> String? in
+                    let data = try JSONValue.parse(event.data)
+                    guard let id = data["id"]?.stringValue, let content = data["content"]?.stringValue else {
+                        return nil
+                    }
+                    return try vault.openIfKept(content, record: "message/\(id)", connection) ?? "erased"
+                }
+            }
+            #expect(opened.count == 2 && opened[0] == "erased" && opened[1].contains("keep me"), "\(opened)")
             try await Self.expectGone(secret, from: hub.store.directory)
+        }
+    }
+
+    /// A message's content is sealed before the writer's transaction, under the conversation's content
+    /// key as the writer last used it; a `delete.permanent` earlier in the same request destroys that
+    /// key, and the writer seals the content again, under a key of its own.
+    @Test func aContentSealedBeforeItsKeyWasDestroyedIsSealedAgain() async throws {
+        try await withConversationHub { hub in
+            let first = try await hub.sendAccepted(messageBody(id: "c-1", text: "to be erased"))
+            let conversation = try #require(first.first?.value(at: "conversation.id")?.stringValue)
+            // The writer has sealed this conversation's messages: the next one is sealed before it.
+            _ = try await hub.sendAccepted(messageBody(id: "c-2", text: "kept", conversation: conversation))
+            let erase = messageBody(
+                "delete.permanent",
+                id: "c-3",
+                text: nil,
+                value: .object(["messageId": "c-1"]),
+                conversation: conversation
+            )
+            let after = messageBody(id: "c-4", text: "said after the erasure", conversation: conversation)
+            let both = erase.replacing(
+                at: ["messages", "message"],
+                with: .array(
+                    (erase.value(at: "messages")?["message"]?.arrayValue ?? [])
+                        + (after.value(at: "messages")?["message"]?.arrayValue ?? [])
+                )
+            )
+            let accepted = try await hub.sendAccepted(both)
+            let afterId = try #require(accepted.last?["id"]?.stringValue)
+            #expect(try await Self.vaultHasKey("message/\(afterId)", hub.store))
+            let event = try #require(try await hub.events().last { $0.type == "message.received" })
+            #expect(event.data.contains(afterId) && event.data.contains("$sealed:v1:"))
+            let (_, transcript) = try await hub.queryText("/v1/conversations/\(conversation)/transcript")
+            #expect(transcript.contains("said after the erasure") && transcript.contains("kept"), "\(transcript)")
         }
     }
 
@@ -94,7 +162,9 @@ struct ErasureTests {
             #expect(status == 201, "\(text)")
             let answer = try JSONValue.parse(text)
             #expect(answer["conversations"] == .array([.string(conversation)]))
-            #expect(answer["keysDestroyed"] == .integer(1 + 3))
+            // The customer's key, its three messages' keys, and the conversation's content key they
+            // were derived from.
+            #expect(answer["keysDestroyed"] == .integer(1 + 3 + 1))
             #expect(!text.contains(word) && !text.contains(contact))
             let customer = try #require(answer["customers"]?.arrayValue?.first?.stringValue)
             #expect(try await !Self.vaultHasKey("customer/\(customer)", hub.store))

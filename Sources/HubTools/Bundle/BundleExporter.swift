@@ -3,6 +3,7 @@ import Foundation
 import HubDomain
 @_spi(Storage) import HubEventLog
 import HubSQLite
+import HubVault
 
 /// `hubstore export`: the log as an export bundle (``ExportManifest``), read from one snapshot of a
 /// data directory a server may be writing to. Sealed content stays sealed; the bundle carries the
@@ -164,7 +165,12 @@ public struct BundleExporter: Sendable {
         if filtered { records.insert(event.stream) }
         switch event.type {
         case "message.received" where filtered, "message.originated" where filtered:
-            if let id = try JSONValue.parse(event.data)["id"]?.stringValue { records.insert("message/\(id)") }
+            let data = try JSONValue.parse(event.data)
+            if let id = data["id"]?.stringValue { records.insert("message/\(id)") }
+            // A key derived from the conversation's content key needs that key.
+            if let number = data["content"]?.stringValue.flatMap(SecretVault.contentKey(of:)) {
+                records.insert(SecretVault.contentKeyRecord(number))
+            }
         case "conversation.started" where filtered:
             if let id = try JSONValue.parse(event.data).value(at: "customer.id")?.stringValue {
                 records.insert("customer/\(id)")

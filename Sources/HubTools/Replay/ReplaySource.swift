@@ -128,8 +128,13 @@ public struct ReplaySource: Sendable {
         var plan = sealed
         var sealedSecrets: Set<String> = []
         func open(_ text: String, _ record: String) throws -> String? {
-            guard let vault, SecretVault.isSealed(text), let wrapped = try wrappedKey(record) else { return nil }
-            return try vault.open(text, wrappedKey: wrapped)
+            guard let vault, SecretVault.isSealed(text) else { return nil }
+            do {
+                // The record's own key, or the conversation content key its key is derived from.
+                return try vault.open(text, record: record, wrappedKeys: wrappedKey)
+            } catch SecretVault.SealingError.keyDestroyed {
+                return nil
+            }
         }
         for index in plan.resources.indices {
             let resource = plan.resources[index]
