@@ -7,7 +7,7 @@ import Synchronization
 /// conversation's, in its transaction.
 package final class ContentKeyCache: Sendable {
     /// Beyond this many conversations the cache starts again (a miss costs a seal in the writer).
-    static let capacity = 100_000
+    static let capacity = 20_000
     private let entries = Mutex<[String: (number: Int64, key: [UInt8])]>([:])
 
     init() {}

@@ -12,11 +12,6 @@ extension SecretVault {
         try seal(plaintext, record: record, transaction.connection, now: transaction.recordedAt, newRecord: newRecord)
     }
 
-    /// ``store(_:record:_:now:)`` in the transaction, at its time.
-    public func store(_ prepared: PreparedSeal, record: String, in transaction: LogTransaction) throws {
-        try store(prepared, record: record, transaction.connection, now: transaction.recordedAt)
-    }
-
     /// ``createContentKey(_:_:now:)`` in the transaction, at its time.
     public func createContentKey(_ position: Int64, in transaction: LogTransaction) throws {
         try createContentKey(position, transaction.connection, now: transaction.recordedAt)

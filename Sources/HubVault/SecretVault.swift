@@ -92,19 +92,6 @@ public struct SecretVault: Sendable {
         return String(decoding: plaintext, as: UTF8.self)
     }
 
-    /// Opens a sealed value with its record's wrapped data key, read elsewhere (a bundle's keys file).
-    public func open(_ sealed: String, wrappedKey: [UInt8]) throws -> String {
-        guard Self.isSealed(sealed), let data = Data(base64Encoded: String(sealed.dropFirst(Self.prefix.count))) else {
-            throw SealingError.notSealed
-        }
-        return try open(data, wrappedKey: wrappedKey)
-    }
-
-    private func open(_ data: Data, wrappedKey: [UInt8]) throws -> String {
-        let plaintext = try AES.GCM.open(AES.GCM.SealedBox(combined: data), using: try unwrap(wrappedKey))
-        return String(decoding: plaintext, as: UTF8.self)
-    }
-
     // MARK: - Conversation content keys
 
     /// Makes the content key of the conversation whose `conversation.started` is at `position`.
@@ -190,24 +177,6 @@ public struct SecretVault: Sendable {
         )
     }
 
-    /// Seals under a key made here, before the record exists: the cryptography can run outside the
-    /// writer, which then only stores the wrapped key with ``store(_:record:_:now:)``.
-    public func sealUnderNewKey(_ plaintext: String) throws -> PreparedSeal {
-        let key = SymmetricKey(size: .bits256)
-        let wrapped = try AES.GCM.seal(key.withUnsafeBytes { Array($0) }, using: wrappingKey)
-        let box = try AES.GCM.seal(Array(plaintext.utf8), using: key)
-        guard let wrappedKey = wrapped.combined, let combined = box.combined else { throw SealingError.failed }
-        return PreparedSeal(sealed: Self.prefix + combined.base64EncodedString(), wrappedKey: Array(wrappedKey))
-    }
-
-    /// Stores the key of a prepared seal under its record (which must not have a key yet).
-    public func store(_ prepared: PreparedSeal, record: String, _ connection: Connection, now: Int64) throws {
-        try connection.run(
-            sql: "INSERT INTO vault_keys (id, wrapped, created_at) VALUES (?, ?, ?)",
-            [record, prepared.wrappedKey, now]
-        )
-    }
-
     /// Destroys a record's data key, so that what was sealed under it (in the log, in exports) can
     /// never be opened again. Run it in a transaction that erases securely
     /// (``LogTransaction/eraseSecurely()``), so the wrapped key leaves no copy in the data directory.
@@ -267,13 +236,6 @@ public struct PreparedContentSeal: Sendable {
     public var contentKey: Int64
     /// `$sealed:v2:<contentKey>:` + the sealed box.
     public var sealed: String
-}
-
-/// A text sealed under a new key, and that key wrapped, before the key's record is stored.
-public struct PreparedSeal: Sendable {
-    /// `$sealed:v1:` + the sealed box.
-    public var sealed: String
-    package var wrappedKey: [UInt8]
 }
 
 /// Where a string of a configuration sits (``JSONValue/mappingStrings(at:_:)``).
