@@ -16,7 +16,8 @@ extension HubStoreCommand.Bench {
                 acknowledged messages/s, p50/p99 latency and deliveries/s; the writer's stages from the \
                 hub's /metrics (queue wait and time per command, batch end and commit/fsync per batch, \
                 delivery per call); the store's bytes per message (tables and indexes, by dbstat) and \
-                the hub's peak RSS. Then it checks that every acknowledged message is in its \
+                the peak RSS of the hub's process (in this process, the load generator's too). Then it \
+                checks that every acknowledged message is in its \
                 transcript; a loss is printed and exits 1.
 
                 With --url it drives a server in another process on this machine (its callbacks come \
@@ -165,7 +166,10 @@ extension HubStoreCommand.Bench {
                         stages.fsyncMicroseconds
                     ),
                     String(format: "delivery:   %.2f ms per call", stages.deliveryCallMilliseconds),
-                    String(format: "memory:     peak RSS %.0f MB", stages.peakResidentBytes / 1_048_576),
+                    String(format: "memory:     peak RSS %.0f MB", stages.peakResidentBytes / 1_048_576)
+                        + (url == nil
+                            ? " (this process: the hub and the load generator, which keeps every acknowledged id)"
+                            : " (the server's process)"),
                     String(
                         format: "process:    %.0f µs of CPU and %.0f bytes sent to storage per message",
                         stages.cpuSeconds * 1e6 / Double(max(result.acknowledged, 1)),
