@@ -97,8 +97,9 @@ package struct MetricsProjection: Projection {
             try rows.end(try Self.conversation(of: event))
         case DeliveryFailed.type:
             // The message's conversation, from its transcript row when the event does not name it.
-            try TranscriptRows.writeHeld(context)
-            for item in try event.payload(DeliveryFailed.self).deliveries {
+            let items = try event.payload(DeliveryFailed.self).deliveries
+            if items.contains(where: { $0.conversation == nil }) { try TranscriptRows.writeHeld(context) }
+            for item in items {
                 guard
                     let conversation = try item.conversation
                         ?? context.connection.singleText(

@@ -71,9 +71,7 @@ package struct TranscriptsProjection: Projection {
         case MessageRestored.type:
             try rows.updateMessage("hidden = 0", try event.payload(MessageRestored.self).message)
         case MessageErased.type:
-            let message = try event.payload(MessageErased.self).message
-            try rows.handOverIndexedTexts(where: "id = ?", message)
-            try rows.updateMessage("erased = 1, content = '{}', attributes = NULL", message)
+            try rows.erase(message: try event.payload(MessageErased.self).message)
         case ErasurePerformed.type: try rows.erase(try event.payload(ErasurePerformed.self))
         case DeliverySucceeded.type:
             try rows.delivered(try event.payload(DeliverySucceeded.self).deliveries, succeeded: true)
