@@ -227,13 +227,14 @@ package struct MessageIntake {
         // A LivePerson connector's consumer has no customer application: the connector hears of the
         // hub side's messages through its own events (`tellConnector`).
         let recipients = conversation.origin == "liveperson" ? recipients.filter { $0.type != "customer" } : recipients
-        // Time-ordered ids keep the outbox's primary key append-only.
-        let deliveries = recipients.map { recipient in
+        // Time-ordered ids keep the outbox's primary key append-only. The first delivery has the
+        // message's own (a v7 too, never another delivery's): the log need not say it again.
+        let deliveries = recipients.enumerated().map { index, recipient in
             let participant =
                 recipient.participant == nil && recipient.participantName == nil
                 ? nil : MessageRouted.Delivery.Participant(id: recipient.participant, name: recipient.participantName)
             return MessageRouted.Delivery(
-                id: EventID.makeV7(),
+                id: index == 0 ? message.id : EventID.makeV7(),
                 application: recipient.application,
                 type: recipient.type,
                 participant: participant

@@ -146,7 +146,9 @@ public struct ConversationAuditTrail: Sendable {
             let data = try JSONValue.parse(event.data)
             // A call carries other conversations' messages too.
             for item in data["deliveries"]?.arrayValue ?? [] {
-                guard let message = item["message"]?.stringValue, messages.contains(message) else { continue }
+                // An item without `message` is its message's first delivery, which has the message's id.
+                guard let message = (item["message"] ?? item["delivery"])?.stringValue, messages.contains(message)
+                else { continue }
                 var fields: [String: JSONValue] = [
                     "delivery": item["delivery"] ?? .null, "outcome": .string(String(outcome)),
                     "attempt": data["attempt"] ?? .null, "status": data["status"] ?? .null,

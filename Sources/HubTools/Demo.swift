@@ -260,7 +260,7 @@ public struct Demo: Sendable {
             sql: """
                 SELECT e.position, e.recorded_at, e.type, e.data, m.type, m.sender_type
                 FROM events e, json_each(e.data, '$.deliveries') d
-                JOIN messages m ON m.id = json_extract(d.value, '$.message')
+                JOIN messages m ON m.id = coalesce(json_extract(d.value, '$.message'), json_extract(d.value, '$.delivery'))
                 WHERE e.stream >= 'delivery/' AND e.stream < 'delivery0' AND m.conversation = ?
                 ORDER BY e.position, m.seq
                 """

@@ -116,6 +116,15 @@ struct EventCatalogueTests {
                 + #""sender":{"type":"customer"},"type":{"value":"text"}}"#
         ),
         (
+            // Since December 2026 a message's first delivery has the message's id, left out here.
+            "message.received",
+            #"{"content":"$sealed:v2:3:AAAA","conversation":"01a3","id":"01ad","messageId":"m-3","#
+                + #""routing":{"configurationGeneration":8,"deliveries":[{"application":"3d37","#
+                + #""participant":{"id":"5508","name":"bot"},"type":"custom_bot"},{"application":"3d38","id":"01ae","#
+                + #""type":"customer"}],"seq":14,"state":"active"},"#
+                + #""sender":{"type":"customer"},"type":{"value":"text"}}"#
+        ),
+        (
             "message.originated",
             #"{"causedBy":"01a4","content":"$sealed:v1:AAAA","conversation":"01a3","#
                 + #""id":"01a5","sender":{"type":"system"},"type":{"value":"text"}}"#
@@ -148,6 +157,13 @@ struct EventCatalogueTests {
             "delivery.succeeded",
             #"{"application":"3d37","attempt":1,"deliveries":[{"delivery":"01a7","message":"01a4"},"#
                 + #"{"delivery":"01ab","message":"01ac"}],"latencyMs":4,"request":"01a7","role":"custom_bot","#
+                + #""status":200}"#
+        ),
+        (
+            // And an item of that delivery names it only.
+            "delivery.succeeded",
+            #"{"application":"3d37","attempt":1,"deliveries":[{"delivery":"01ad"},"#
+                + #"{"delivery":"01ae","message":"01ad"}],"latencyMs":4,"request":"01ad","role":"custom_bot","#
                 + #""status":200}"#
         ),
         (
@@ -256,6 +272,30 @@ struct EventCatalogueTests {
         // Without a routing (a control, or a message written before), nothing is implied.
         let alone = try #require(Self.producerShapes.first { $0.type == "message.received" && $0.data != shape.data })
         #expect(try EventCatalogue.decode(MessageReceived.self, from: alone.data).impliedEvents.isEmpty)
+    }
+
+    @Test func aMessagesFirstDeliveryHasTheMessagesIdWhichItsEventsLeaveOut() throws {
+        let shape = try #require(Self.producerShapes.first { $0.data.contains(#""messageId":"m-3""#) })
+        let received = try EventCatalogue.decode(MessageReceived.self, from: shape.data)
+        #expect(received.routing?.deliveries.map(\.id) == ["01ad", "01ae"])
+        let implied = try #require(received.impliedEvents.first as? MessageRouted)
+        #expect(implied.deliveries.map(\.id) == ["01ad", "01ae"])
+        // The implied `message.routed` leaves the id out too, and reads back with it.
+        let routedData = try implied.encodedData()
+        #expect(!routedData.contains(#""id":"01ad""#) && routedData.contains(#""id":"01ae""#))
+        #expect(
+            try EventCatalogue.decode(MessageRouted.self, from: routedData).deliveries.map(\.id) == ["01ad", "01ae"]
+        )
+        let outcome = try #require(Self.producerShapes.first { $0.data.contains(#""request":"01ad""#) })
+        let succeeded = try EventCatalogue.decode(DeliverySucceeded.self, from: outcome.data)
+        #expect(
+            succeeded.deliveries == [
+                .init(delivery: "01ad", message: "01ad"), .init(delivery: "01ae", message: "01ad"),
+            ]
+        )
+        // Two deliveries without an id cannot both have the message's.
+        let twice = shape.data.replacingOccurrences(of: #""id":"01ae","#, with: "")
+        #expect(throws: (any Error).self) { try EventCatalogue.decode(MessageReceived.self, from: twice) }
     }
 
     @Test func messageOriginatedVersion2RecordsItsAttributes() throws {

@@ -277,12 +277,18 @@ extension RecordedEvent {
     var deliveries: [JSONValue] { ((try? JSONValue.parse(data))?["deliveries"]?.arrayValue) ?? [] }
 }
 
+extension JSONValue {
+    /// The message of an item of a `delivery.*` event: `message`, or, when the delivery has its
+    /// message's own id (a message's first delivery), `delivery`.
+    var deliveredMessage: String? { (self["message"] ?? self["delivery"])?.stringValue }
+}
+
 extension [RecordedEvent] {
     /// Deliveries listed by events of `type`, optionally only those of one conversation's messages.
     func deliveries(_ type: String, conversation: String? = nil) -> Int {
         let messages = conversation.map(messageIds(of:))
         return filter { $0.type == type }.flatMap(\.deliveries)
-            .filter { item in messages?.contains(item["message"]?.stringValue ?? "") ?? true }.count
+            .filter { item in messages?.contains(item.deliveredMessage ?? "") ?? true }.count
     }
 
     /// The ids of the messages on a conversation's stream (an item of a `delivery.*` event names its

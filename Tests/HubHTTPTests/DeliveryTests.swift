@@ -106,6 +106,14 @@ struct DeliveryTests {
             let attempts = message?["deliveries"]?.arrayValue ?? []
             #expect(attempts.map { $0["outcome"]?.stringValue ?? "" } == ["attempted", "attempted", "succeeded"])
             #expect(attempts.allSatisfy { $0["request"]?.stringValue == request })
+            // The message's one delivery has the message's id, which the log says once: not in the
+            // routing, nor in the items of the calls that carried it.
+            #expect(attempts.allSatisfy { $0["delivery"]?.stringValue == id })
+            let received = try #require(try await hub.events().first { $0.type == "message.received" })
+            let routed = try JSONValue.parse(received.data).value(at: "routing.deliveries")?.arrayValue ?? []
+            #expect(routed.count == 1 && routed.first?["id"] == nil && routed.first?["application"] != nil)
+            let items = try await hub.events().filter { $0.type.hasPrefix("delivery.") }.flatMap(\.deliveries)
+            #expect(items.count == 3 && items.allSatisfy { $0 == .object(["delivery": .string(id)]) })
         }
     }
 
@@ -123,7 +131,8 @@ struct DeliveryTests {
             #expect(message?.value(at: "content.value.messageId") == "customer-message-1")
             let events = try await deliveryEvents(hub)
             let carrying = events.filter { event in
-                event["deliveries"]?.arrayValue?.contains { $0["message"] == accepted.first?["id"] } == true
+                event["deliveries"]?.arrayValue?.contains { $0.deliveredMessage == accepted.first?["id"]?.stringValue }
+                    == true
             }
             #expect(
                 carrying.map { $0["type"]?.stringValue ?? "" } == [
@@ -237,7 +246,7 @@ struct DeliveryTests {
             )
             let conversations = events.map { event in
                 Set(
-                    event["deliveries"]?.arrayValue?.compactMap { conversationOf[$0["message"]?.stringValue ?? ""] }
+                    event["deliveries"]?.arrayValue?.compactMap { conversationOf[$0.deliveredMessage ?? ""] }
                         ?? []
                 )
             }

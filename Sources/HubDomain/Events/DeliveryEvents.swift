@@ -5,6 +5,9 @@
 /// One delivery a call carried: the outbox row and its message. Events recorded before December 2026
 /// also name the message's conversation; the message says it (its `message.received` or
 /// `message.originated` is on the conversation's stream), so it is no longer repeated here.
+///
+/// A message's first delivery has the message's own id (``MessageRouted/Delivery``): its item then
+/// names only the delivery, and `message` reads as that id.
 package struct DeliveryItem: Codable, Sendable, Equatable, Hashable {
     package var delivery: String
     package var message: String
@@ -15,6 +18,27 @@ package struct DeliveryItem: Codable, Sendable, Equatable, Hashable {
         self.message = message
         self.conversation = conversation
     }
+
+    private enum CodingKeys: String, CodingKey {
+        case delivery, message, conversation
+    }
+
+    package init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        delivery = try container.decode(String.self, forKey: .delivery)
+        message = try container.decodeIfPresent(String.self, forKey: .message) ?? delivery
+        conversation = try container.decodeIfPresent(String.self, forKey: .conversation)
+    }
+
+    package func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(delivery, forKey: .delivery)
+        if message != delivery { try container.encode(message, forKey: .message) }
+        try container.encodeIfPresent(conversation, forKey: .conversation)
+    }
+
+    /// Whether the item's JSON names its message (not when the delivery has the message's id).
+    package var namesMessage: Bool { message != delivery }
 }
 
 /// `delivery.succeeded`: the endpoint answered 2xx.

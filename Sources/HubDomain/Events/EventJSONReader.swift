@@ -69,8 +69,9 @@ extension MessageReceived: DirectlyReadEvent {
                     try json.skip()
                 }
             }
+            let hubId = try required(id, "id")
             return Self(
-                id: try required(id, "id"),
+                id: hubId,
                 conversation: try required(conversation, "conversation"),
                 messageId: try required(messageId, "messageId"),
                 type: MessageTypeValue(value: try required(type, "type.value")),
@@ -78,7 +79,11 @@ extension MessageReceived: DirectlyReadEvent {
                 content: try required(content, "content"),
                 created: created,
                 attributes: attributes,
-                routing: routing
+                routing: try routing.map { routing in
+                    var routing = routing
+                    routing.deliveries = try MessageRouted.Delivery.identified(routing.deliveries, message: hubId)
+                    return routing
+                }
             )
         }
     }
@@ -144,12 +149,16 @@ extension MessageRouted: DirectlyReadEvent {
                     try json.skip()
                 }
             }
+            let messageId = try required(message, "message")
             var routed = Self(
-                message: try required(message, "message"),
+                message: messageId,
                 conversation: try required(conversation, "conversation"),
                 seq: try required(seq, "seq"),
                 state: try required(state, "state"),
-                deliveries: try required(deliveries, "deliveries"),
+                deliveries: try MessageRouted.Delivery.identified(
+                    try required(deliveries, "deliveries"),
+                    message: messageId
+                ),
                 configurationGeneration: try required(
                     generation ?? configuration.map { _ in 0 },
                     "configuration or configurationGeneration"
@@ -242,11 +251,28 @@ extension MessageRouted.Delivery {
             }
         }
         return Self(
-            id: try required(id, "id"),
+            // Absent for the delivery that has its message's id (``identified(_:message:)``).
+            id: id ?? "",
             application: try required(application, "application"),
             type: try required(type, "type"),
             participant: participant
         )
+    }
+}
+
+extension MessageRouted.Delivery {
+    /// The deliveries as read, the one written without an id given its message's: at most one.
+    static func identified(_ deliveries: [Self], message: String) throws -> [Self] {
+        var deliveries = deliveries
+        var unnamed = false
+        for index in deliveries.indices where deliveries[index].id.isEmpty {
+            guard !unnamed else {
+                throw EventFieldError(key: "deliveries[].id", expected: "given for all but one delivery")
+            }
+            unnamed = true
+            deliveries[index].id = message
+        }
+        return deliveries
     }
 }
 
@@ -282,11 +308,8 @@ extension DeliveryItem {
                 try json.skip()
             }
         }
-        return Self(
-            delivery: try required(delivery, "delivery"),
-            message: try required(message, "message"),
-            conversation: conversation
-        )
+        let id = try required(delivery, "delivery")
+        return Self(delivery: id, message: message ?? id, conversation: conversation)
     }
 }
 

@@ -122,7 +122,7 @@ extension MessageReceived: DirectlyWrittenEvent {
                 json.member("routing") { json in
                     json.object { json in
                         json.member("configurationGeneration", routing.configurationGeneration)
-                        json.member("deliveries") { MessageRouted.write(routing.deliveries, to: &$0) }
+                        json.member("deliveries") { MessageRouted.write(routing.deliveries, of: id, to: &$0) }
                         json.member("seq", routing.seq)
                         json.member("state", routing.state)
                     }
@@ -160,19 +160,20 @@ extension MessageRouted: DirectlyWrittenEvent {
             }
             if let configurationGeneration { json.member("configurationGeneration", configurationGeneration) }
             json.member("conversation", conversation)
-            json.member("deliveries") { Self.write(deliveries, to: &$0) }
+            json.member("deliveries") { Self.write(deliveries, of: message, to: &$0) }
             json.member("message", message)
             json.member("seq", seq)
             json.member("state", state)
         }
     }
 
-    /// The deliveries' array, as `message.routed` and a routed `message.received` write it.
-    static func write(_ deliveries: [Delivery], to writer: inout EventJSONWriter) {
+    /// The deliveries' array, as `message.routed` and a routed `message.received` write it: without
+    /// the `id` of the delivery that has the message's own.
+    static func write(_ deliveries: [Delivery], of message: String, to writer: inout EventJSONWriter) {
         writer.array(deliveries) { json, delivery in
             json.object { json in
                 json.member("application", delivery.application)
-                json.member("id", delivery.id)
+                if delivery.id != message { json.member("id", delivery.id) }
                 if let participant = delivery.participant {
                     json.member("participant") { json in
                         json.object {
@@ -242,7 +243,7 @@ extension DeliveryOutcomeEvent {
                     json.object {
                         $0.member("conversation", item.conversation)
                         $0.member("delivery", item.delivery)
-                        $0.member("message", item.message)
+                        if item.namesMessage { $0.member("message", item.message) }
                     }
                 }
             }
