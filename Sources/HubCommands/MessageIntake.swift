@@ -187,14 +187,15 @@ package struct MessageIntake {
     /// The first answer to this sender's `messageId`, when it was accepted before.
     private func replay(_ message: IncomingMessage) throws -> AcceptedMessage? {
         let eventId = EventID.makeV5(name: "\(message.idempotencyKey)#0")
-        guard let data = try transaction.eventData(id: eventId) else {
+        guard let (stream, data) = try transaction.event(id: eventId) else {
             return nil
         }
         let original = try JSONValue.parse(data)
         return AcceptedMessage(
             id: original["id"]?.stringValue ?? "",
             messageId: message.messageId,
-            conversationId: original["conversation"]?.stringValue ?? "",
+            // The stream's since December 2026; before that the data said it too.
+            conversationId: MessageReceived.conversation(ofStream: stream) ?? "",
             isReplay: true
         )
     }

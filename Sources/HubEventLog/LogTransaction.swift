@@ -66,9 +66,14 @@ public final class LogTransaction {
         projectionContext.know(value, sealedAs: sealed)
     }
 
-    /// The data of the event with this id, if the log has it (a retried command finds its first answer).
-    public func eventData(id: String) throws(SQLiteError) -> String? {
-        try connection.singleText(sql: "SELECT data FROM events WHERE id = ?", [id])
+    /// The stream and data of the event with this id, if the log has it (a retried command finds its
+    /// first answer).
+    public func event(id: String) throws(SQLiteError) -> (stream: String, data: String)? {
+        let statement = try connection.cachedStatement(sql: "SELECT stream, data FROM events WHERE id = ?")
+        defer { statement.reset() }
+        try statement.bind([id])
+        guard try statement.step() else { return nil }
+        return (statement.text(at: 0), statement.text(at: 1))
     }
 
     /// The stream's last version (0 when the stream has no events).

@@ -57,7 +57,8 @@ public struct EventFeed: Sendable {
             guard let id = data["id"]?.stringValue else { return event }
             var paths = [("content", "message/\(id)")]
             if case .string? = data.value(at: "sender.participant"),
-                let conversation = data["conversation"]?.stringValue,
+                let conversation = data["conversation"]?.stringValue
+                    ?? MessageReceived.conversation(ofStream: event.stream),
                 let customer = try customer(of: conversation, connection)
             {
                 paths.append(("sender.participant", "customer/\(customer)"))

@@ -116,9 +116,10 @@ struct EventCatalogueTests {
                 + #""sender":{"type":"customer"},"type":{"value":"text"}}"#
         ),
         (
-            // Since December 2026 a message's first delivery has the message's id, left out here.
+            // Since December 2026 a message's first delivery has the message's id, left out here, and
+            // the conversation is the stream's.
             "message.received",
-            #"{"content":"$sealed:v2:3:AAAA","conversation":"01a3","id":"01ad","messageId":"m-3","#
+            #"{"content":"$sealed:v2:3:AAAA","id":"01ad","messageId":"m-3","#
                 + #""routing":{"configurationGeneration":8,"deliveries":[{"application":"3d37","#
                 + #""participant":{"id":"5508","name":"bot"},"type":"custom_bot"},{"application":"3d38","id":"01ae","#
                 + #""type":"customer"}],"seq":14,"state":"active"},"#
@@ -274,10 +275,15 @@ struct EventCatalogueTests {
         #expect(try EventCatalogue.decode(MessageReceived.self, from: alone.data).impliedEvents.isEmpty)
     }
 
-    @Test func aMessagesFirstDeliveryHasTheMessagesIdWhichItsEventsLeaveOut() throws {
+    @Test func aMessagesFirstDeliveryHasTheMessagesIdWhichItsEventsLeaveOutAsTheyDoTheStreamsConversation() throws {
         let shape = try #require(Self.producerShapes.first { $0.data.contains(#""messageId":"m-3""#) })
-        let received = try EventCatalogue.decode(MessageReceived.self, from: shape.data)
+        var received = try EventCatalogue.decode(MessageReceived.self, from: shape.data)
         #expect(received.routing?.deliveries.map(\.id) == ["01ad", "01ae"])
+        // The conversation is its stream's.
+        #expect(received.conversation == "" && !received.conversationWritten)
+        received.scope(to: "conversation/01a3")
+        #expect(received.conversation == "01a3")
+        #expect(try EventCatalogue.encode(received) == shape.data)
         let implied = try #require(received.impliedEvents.first as? MessageRouted)
         #expect(implied.deliveries.map(\.id) == ["01ad", "01ae"])
         // The implied `message.routed` leaves the id out too, and reads back with it.

@@ -111,6 +111,9 @@ struct DeliveryTests {
             #expect(attempts.allSatisfy { $0["delivery"]?.stringValue == id })
             let received = try #require(try await hub.events().first { $0.type == "message.received" })
             let routed = try JSONValue.parse(received.data).value(at: "routing.deliveries")?.arrayValue ?? []
+            // Nor does it say its conversation again: the stream does.
+            #expect(try JSONValue.parse(received.data)["conversation"] == nil)
+            #expect(received.stream == "conversation/\(conversation)")
             #expect(routed.count == 1 && routed.first?["id"] == nil && routed.first?["application"] != nil)
             let items = try await hub.events().filter { $0.type.hasPrefix("delivery.") }.flatMap(\.deliveries)
             #expect(items.count == 3 && items.allSatisfy { $0 == .object(["delivery": .string(id)]) })

@@ -25,6 +25,13 @@ extension DomainEvent {
     package func encodedData() throws -> String { try EventCatalogue.encodeWithCodable(self) }
 }
 
+/// An event whose data leaves out what its stream says (a message's conversation): whoever reads it
+/// with its stream gives it (`RecordedEvent.payload`).
+package protocol StreamScopedEvent: DomainEvent {
+    /// Fills in what the data left out, from the event's stream.
+    mutating func scope(to stream: String)
+}
+
 /// An event that stands for more than itself: readers apply it, then each of ``impliedEvents`` in
 /// order, at the same position, as if the log held them one after the other.
 package protocol ImpliesEvents: DomainEvent {

@@ -70,9 +70,9 @@ extension MessageReceived: DirectlyReadEvent {
                 }
             }
             let hubId = try required(id, "id")
-            return Self(
+            var received = Self(
                 id: hubId,
-                conversation: try required(conversation, "conversation"),
+                conversation: conversation ?? "",
                 messageId: try required(messageId, "messageId"),
                 type: MessageTypeValue(value: try required(type, "type.value")),
                 sender: try required(sender, "sender"),
@@ -85,6 +85,8 @@ extension MessageReceived: DirectlyReadEvent {
                     return routing
                 }
             )
+            received.conversationWritten = conversation != nil
+            return received
         }
     }
 }

@@ -114,7 +114,7 @@ extension MessageReceived: DirectlyWrittenEvent {
         writer.object { json in
             json.member("attributes", attributes)
             json.member("content", content)
-            json.member("conversation", conversation)
+            if conversationWritten { json.member("conversation", conversation) }
             json.member("created", created)
             json.member("id", id)
             json.member("messageId", messageId)

@@ -9,7 +9,7 @@
 /// message's id, conversation, account and correlation are then said once, in one row of the log
 /// with one entry per index. Its readers apply it as the two events it stands for (``impliedEvents``).
 /// Events without `routing` are followed by their `message.routed`, as every event was before.
-package struct MessageReceived: NamedDomainEvent, ImpliesEvents {
+package struct MessageReceived: NamedDomainEvent, ImpliesEvents, StreamScopedEvent {
     package static var type: String { "message.received" }
     package static var schemaVersion: Int { 1 }
 
@@ -37,7 +37,12 @@ package struct MessageReceived: NamedDomainEvent, ImpliesEvents {
 
     /// The hub's id for the message.
     package var id: String
+    /// The message's conversation: its stream's (``scope(to:)``). Events before December 2026 also
+    /// wrote it in their data (``conversationWritten``).
     package var conversation: String
+    /// Whether the data says the conversation (only events written before December 2026): written
+    /// again as read, so that such an event encodes to its stored bytes.
+    package var conversationWritten = false
     /// The sender's own id (`messageId`), the idempotency key with the sender type.
     package var messageId: String
     package var type: MessageTypeValue
@@ -91,15 +96,28 @@ package struct MessageReceived: NamedDomainEvent, ImpliesEvents {
 
     package var impliedEvents: [any NamedDomainEvent] { routed.map { [$0] } ?? [] }
 
+    package mutating func scope(to stream: String) {
+        guard conversation.isEmpty, let id = Self.conversation(ofStream: stream) else { return }
+        conversation = id
+    }
+
+    /// The conversation whose stream (`conversation/<id>`) this is.
+    package static func conversation(ofStream stream: String) -> String? {
+        stream.hasPrefix("conversation/") ? String(stream.dropFirst("conversation/".count)) : nil
+    }
+
     private enum CodingKeys: String, CodingKey {
         case id, conversation, messageId, type, sender, content, created, attributes, routing
     }
 
-    /// As ``read(_:)``: the delivery written without an id has the message's.
+    /// As ``read(_:)``: the delivery written without an id has the message's, and the conversation
+    /// comes from the stream when the data does not say it (``scope(to:)``).
     package init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         id = try container.decode(String.self, forKey: .id)
-        conversation = try container.decode(String.self, forKey: .conversation)
+        let conversation = try container.decodeIfPresent(String.self, forKey: .conversation)
+        self.conversation = conversation ?? ""
+        conversationWritten = conversation != nil
         messageId = try container.decode(String.self, forKey: .messageId)
         type = try container.decode(MessageTypeValue.self, forKey: .type)
         sender = try container.decode(JSONValue.self, forKey: .sender)
@@ -116,7 +134,7 @@ package struct MessageReceived: NamedDomainEvent, ImpliesEvents {
     package func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(id, forKey: .id)
-        try container.encode(conversation, forKey: .conversation)
+        if conversationWritten { try container.encode(conversation, forKey: .conversation) }
         try container.encode(messageId, forKey: .messageId)
         try container.encode(type, forKey: .type)
         try container.encode(sender, forKey: .sender)

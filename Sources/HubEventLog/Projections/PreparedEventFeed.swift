@@ -88,11 +88,7 @@ final class PreparedEventFeed: Sendable {
             var opened: [(sealed: String, value: JSONValue)] = []
             for index in events.indices {
                 let event = events[index]
-                events[index].typedPayload = try? EventCatalogue.decode(
-                    type: event.type,
-                    schemaVersion: event.schemaVersion,
-                    data: event.data
-                )
+                events[index].typedPayload = try? event.decodedPayload()
                 guard let vault else { continue }
                 // Several projections name the same value (a message's content): it is opened once.
                 var seen: [String] = []

@@ -322,11 +322,7 @@ public struct ProjectionRebuilder {
         }
         for var event in events {
             // Decoded once for every projection (a projection decodes again, and reports, what fails here).
-            event.typedPayload = try? EventCatalogue.decode(
-                type: event.type,
-                schemaVersion: event.schemaVersion,
-                data: event.data
-            )
+            event.typedPayload = try? event.decodedPayload()
             for event in try event.withImpliedEvents() {
                 for projection in projections { try projection.apply(event, context) }
             }

@@ -8,10 +8,23 @@ extension RecordedEvent {
         // Applied inline: the producer's own payload.
         if let typed = typedPayload as? E { return typed }
         do {
-            return try EventCatalogue.decode(E.self, schemaVersion: schemaVersion, from: data)
+            let value = try EventCatalogue.decode(E.self, schemaVersion: schemaVersion, from: data)
+            return scoped(value) as? E ?? value
         } catch {
             throw ProjectionError.malformed(position: position, type: self.type, reason: "\(error)")
         }
+    }
+
+    /// The catalogue's payload of this event, with what its data leaves to its stream filled in
+    /// (``StreamScopedEvent``).
+    package func decodedPayload() throws -> any DomainEvent {
+        scoped(try EventCatalogue.decode(type: type, schemaVersion: schemaVersion, data: data))
+    }
+
+    private func scoped(_ value: any DomainEvent) -> any DomainEvent {
+        guard var scoped = value as? any StreamScopedEvent else { return value }
+        scoped.scope(to: stream)
+        return scoped
     }
 
     /// The data as whatever the catalogue makes of this event's type (configuration events have
@@ -19,7 +32,7 @@ extension RecordedEvent {
     package func payload() throws -> any DomainEvent {
         if let typedPayload { return typedPayload }
         do {
-            return try EventCatalogue.decode(type: type, schemaVersion: schemaVersion, data: data)
+            return try decodedPayload()
         } catch {
             throw ProjectionError.malformed(position: position, type: type, reason: "\(error)")
         }
