@@ -212,6 +212,7 @@ let package = Package(
             name: "HubStoreTests",
             dependencies: [
                 "HubEventLog", "HubVault", "HubReadModels", "HubCommands", "HubSQLite", "HubTools", "HubTestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),

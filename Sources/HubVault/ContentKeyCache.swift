@@ -8,19 +8,18 @@ import Synchronization
 package final class ContentKeyCache: Sendable {
     /// Beyond this many conversations the cache starts again (a miss costs a seal in the writer).
     static let capacity = 20_000
-    private let entries = Mutex<[String: (number: Int64, key: [UInt8])]>([:])
+    private let entries = Mutex<[String: (number: Int64, keys: ContentKeyDerivation)]>([:])
 
     init() {}
 
-    func key(for stream: String) -> (number: Int64, key: SymmetricKey)? {
-        entries.withLock { $0[stream] }.map { ($0.number, SymmetricKey(data: $0.key)) }
+    func keys(for stream: String) -> (number: Int64, keys: ContentKeyDerivation)? {
+        entries.withLock { $0[stream] }
     }
 
-    func store(_ key: SymmetricKey, number: Int64, for stream: String) {
-        let key = key.withUnsafeBytes { Array($0) }
+    func store(_ keys: ContentKeyDerivation, number: Int64, for stream: String) {
         entries.withLock { entries in
             if entries.count >= Self.capacity { entries.removeAll(keepingCapacity: true) }
-            entries[stream] = (number, key)
+            entries[stream] = (number, keys)
         }
     }
 

@@ -84,7 +84,7 @@ public struct SecretVault: Sendable {
         if let wrapped = try wrappedKeys(record) {
             key = try unwrap(wrapped)
         } else if let derivedFrom, let wrapped = try wrappedKeys(Self.contentKeyRecord(derivedFrom)) {
-            key = Self.derive(try unwrap(wrapped), record: record)
+            key = ContentKeyDerivation(try unwrap(wrapped)).key(record: record)
         } else {
             throw SealingError.keyDestroyed
         }
@@ -110,20 +110,20 @@ public struct SecretVault: Sendable {
         _ connection: Connection
     ) throws -> String? {
         guard let wrapped = try wrappedKey(record: Self.contentKeyRecord(position), connection) else { return nil }
-        let contentKey = try unwrap(wrapped)
-        contentKeys.store(contentKey, number: position, for: stream)
-        return try Self.seal(plaintext, record: record, under: contentKey, number: position)
+        let keys = ContentKeyDerivation(try unwrap(wrapped))
+        contentKeys.store(keys, number: position, for: stream)
+        return try Self.seal(plaintext, record: record, under: keys, number: position)
     }
 
     /// A message's content sealed before the writer's transaction, under the content key the writer
     /// last sealed its conversation's messages under; `nil` when it has not (yet). The writer keeps it
     /// only if that key is still the conversation's.
     public func prepareContent(_ plaintext: String, record: String, stream: String) throws -> PreparedContentSeal? {
-        guard let (number, key) = contentKeys.key(for: stream) else { return nil }
+        guard let (number, keys) = contentKeys.keys(for: stream) else { return nil }
         return PreparedContentSeal(
             stream: stream,
             contentKey: number,
-            sealed: try Self.seal(plaintext, record: record, under: key, number: number)
+            sealed: try Self.seal(plaintext, record: record, under: keys, number: number)
         )
     }
 
@@ -135,12 +135,12 @@ public struct SecretVault: Sendable {
     private static func seal(
         _ plaintext: String,
         record: String,
-        under contentKey: SymmetricKey,
+        under keys: ContentKeyDerivation,
         number: Int64
     ) throws
         -> String
     {
-        let key = derive(contentKey, record: record)
+        let key = keys.key(record: record)
         guard let combined = try AES.GCM.seal(Array(plaintext.utf8), using: key).combined else {
             throw SealingError.failed
         }
@@ -151,9 +151,9 @@ public struct SecretVault: Sendable {
     /// that are kept) gets the key derived for it as a key row of its own, unless it has one.
     public func separate(_ records: [String], from position: Int64, _ connection: Connection, now: Int64) throws {
         guard let wrapped = try wrappedKey(record: Self.contentKeyRecord(position), connection) else { return }
-        let contentKey = try unwrap(wrapped)
+        let keys = ContentKeyDerivation(try unwrap(wrapped))
         for record in records where try wrappedKey(record: record, connection) == nil {
-            let key = Self.derive(contentKey, record: record)
+            let key = keys.key(record: record)
             guard let combined = try AES.GCM.seal(key.withUnsafeBytes { Array($0) }, using: wrappingKey).combined else {
                 throw SealingError.failed
             }
@@ -167,14 +167,6 @@ public struct SecretVault: Sendable {
     /// Whether `record` has a key row of its own.
     public func hasKey(_ record: String, _ connection: Connection) throws -> Bool {
         try wrappedKey(record: record, connection) != nil
-    }
-
-    private static func derive(_ contentKey: SymmetricKey, record: String) -> SymmetricKey {
-        HKDF<SHA256>.deriveKey(
-            inputKeyMaterial: contentKey,
-            info: Array("hubstore.message-content.v1|\(record)".utf8),
-            outputByteCount: 32
-        )
     }
 
     /// Destroys a record's data key, so that what was sealed under it (in the log, in exports) can
