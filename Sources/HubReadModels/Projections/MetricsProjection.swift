@@ -8,14 +8,19 @@ import HubSQLite
 ///   messages by sender group, escalations, bot containment, abandonment, deliveries failed);
 /// - `metrics_conversations`: one row per conversation with the times the durations are measured
 ///   between (first customer message, first answer, first agent message, escalation, end), so that
-///   p50/p90 over any range are exact;
+///   p50/p90 over any range are exact. A message changes its conversation's row only when it is one of
+///   those firsts: whether the customer's last message went unanswered is read from the transcript
+///   when the conversation ends;
 /// - `metrics_agents`: one row per agent and conversation the agent wrote in (handled).
 ///
 /// It holds no personal data: ids, types, times and counts. An erasure leaves it as it is.
 package struct MetricsProjection: Projection {
     package let name = "metrics"
-    package let version = 1
-    /// A failed delivery's conversation is its message's, read from the transcripts.
+    /// 2: no `awaiting_answer` in `metrics_conversations`, which every message updated; the end of a
+    /// conversation reads its last counted message instead.
+    package let version = 2
+    /// A failed delivery's conversation is its message's, and an ended conversation's last message is
+    /// its transcript's: both read from the transcripts.
     package let dependencies = ["transcripts"]
     package let schema = ProjectionSchema(
         tables: ["metrics_conversations", "metrics_hourly", "metrics_agents"],
@@ -30,8 +35,7 @@ package struct MetricsProjection: Projection {
                 first_response_at INTEGER,
                 first_agent_at    INTEGER,
                 escalated_at      INTEGER,
-                ended_at          INTEGER,
-                awaiting_answer   INTEGER NOT NULL DEFAULT 0
+                ended_at          INTEGER
             ) STRICT, WITHOUT ROWID
             """,
             "CREATE INDEX {metrics_conversations}_by_started ON {metrics_conversations} (started_at)",
@@ -170,12 +174,10 @@ struct MetricsRows {
         switch group {
         case .customer:
             row.firstCustomerAt = row.firstCustomerAt ?? time
-            row.awaitingAnswer = 1
         case .bot, .agent:
             let agent = group == .agent
             if row.firstCustomerAt != nil { row.firstResponseAt = row.firstResponseAt ?? time }
             if agent { row.firstAgentAt = row.firstAgentAt ?? time }
-            row.awaitingAnswer = 0
             if agent {
                 // An agent is its participant id, else its name; an agent that gave neither is one
                 // anonymous agent of its sender type.
@@ -209,7 +211,24 @@ struct MetricsRows {
         guard var row = try scratch.row(conversation, context), row.endedAt == nil else { return }
         row.endedAt = time
         scratch.update(row)
-        bump(["ended", "contained", "abandoned"], by: [1, row.escalatedAt == nil ? 1 : 0, row.awaitingAnswer], row)
+        let abandoned: Int64 = try lastCountedSender(of: conversation) == .customer ? 1 : 0
+        bump(["ended", "contained", "abandoned"], by: [1, row.escalatedAt == nil ? 1 : 0, abandoned], row)
+    }
+
+    /// The sender group of the conversation's last message the metrics count (``counts(messageType:)``),
+    /// from its transcript (its rows still held in memory written first).
+    private func lastCountedSender(of conversation: String) throws -> SenderGroup? {
+        try TranscriptRows.writeHeld(context)
+        let senderType = try connection.singleText(
+            sql: """
+                SELECT sender_type FROM \(context.table("messages"))
+                WHERE conversation = ? AND (type = 'text' OR substr(type, 1, 12) = 'richMessage.')
+                    AND sender_type IN ('customer', 'custom_bot', 'egain_bot', 'custom_agent', 'egain_agent')
+                ORDER BY seq DESC LIMIT 1
+                """,
+            [conversation]
+        )
+        return SenderGroup(senderType)
     }
 
     /// Adds to `columns` of the hour's row of the conversation's account and channel.

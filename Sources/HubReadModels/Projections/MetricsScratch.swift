@@ -2,7 +2,7 @@
 import HubSQLite
 
 /// A `metrics_conversations` row as the events so far left it.
-struct MetricsConversation {
+struct MetricsConversation: Equatable {
     var conversation: String
     var account: String
     var channel: String
@@ -12,7 +12,6 @@ struct MetricsConversation {
     var firstAgentAt: Int64?
     var escalatedAt: Int64?
     var endedAt: Int64?
-    var awaitingAnswer: Int64 = 0
 }
 
 /// The metrics projection's conversation rows in one append or rebuild chunk: each read once, changed
@@ -49,7 +48,9 @@ final class MetricsScratch {
         return row
     }
 
+    /// Keeps the row's new values; a row left as it was is not written again.
     func update(_ row: MetricsConversation) {
+        guard rows[row.conversation] != row else { return }
         rows[row.conversation] = row
         if !started.contains(row.conversation) { changed.insert(row.conversation) }
     }
@@ -66,14 +67,14 @@ final class MetricsScratch {
             guard let row = rows[id] else { continue }
             let values: [any SQLiteBindable] = [
                 row.conversation, row.account, row.channel, row.startedAt, row.firstCustomerAt, row.firstResponseAt,
-                row.firstAgentAt, row.escalatedAt, row.endedAt, row.awaitingAnswer,
+                row.firstAgentAt, row.escalatedAt, row.endedAt,
             ]
             if started.contains(id) {
                 try context.connection.run(
                     sql: """
                         INSERT INTO \(table) (conversation, account, channel_type, started_at, first_customer_at,
-                            first_response_at, first_agent_at, escalated_at, ended_at, awaiting_answer)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                            first_response_at, first_agent_at, escalated_at, ended_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """,
                     values
                 )
@@ -81,7 +82,7 @@ final class MetricsScratch {
                 try context.connection.run(
                     sql: """
                         UPDATE \(table) SET first_customer_at = ?5, first_response_at = ?6, first_agent_at = ?7,
-                            escalated_at = ?8, ended_at = ?9, awaiting_answer = ?10
+                            escalated_at = ?8, ended_at = ?9
                         WHERE conversation = ?1
                         """,
                     values
@@ -94,7 +95,7 @@ final class MetricsScratch {
         let statement = try context.connection.cachedStatement(
             sql: """
                 SELECT account, channel_type, started_at, first_customer_at, first_response_at, first_agent_at,
-                    escalated_at, ended_at, awaiting_answer
+                    escalated_at, ended_at
                 FROM \(context.table("metrics_conversations")) WHERE conversation = ?
                 """
         )
@@ -110,8 +111,7 @@ final class MetricsScratch {
             firstResponseAt: statement.optionalInt64(at: 4),
             firstAgentAt: statement.optionalInt64(at: 5),
             escalatedAt: statement.optionalInt64(at: 6),
-            endedAt: statement.optionalInt64(at: 7),
-            awaitingAnswer: statement.int64(at: 8)
+            endedAt: statement.optionalInt64(at: 7)
         )
     }
 }
