@@ -14,6 +14,19 @@ enum ContentKeys {
             [stream]
         )
     }
+
+    /// ``number(of:in:)`` when that content key is still kept (not destroyed by an erasure), in one
+    /// lookup: what sealing a message needs to know.
+    static func keptNumber(of stream: String, in transaction: LogTransaction) throws -> Int64? {
+        try transaction.connection.singleInt64(
+            sql: """
+                SELECT e.position FROM events e
+                WHERE e.stream = ?1 AND e.version = 1
+                    AND EXISTS (SELECT 1 FROM vault_keys k WHERE k.id = ?2 || e.position)
+                """,
+            [stream, SecretVault.contentKeyRecordPrefix]
+        )
+    }
 }
 
 extension MessageIntake {
@@ -32,10 +45,8 @@ extension MessageIntake {
         prepared: PreparedContentSeal?
     ) throws -> String {
         let record = "message/\(id)"
-        let number = try contentKeyNumber(of: stream)
-        if let prepared, let number, prepared.stream == stream, prepared.contentKey == number,
-            try vault.hasKey(SecretVault.contentKeyRecord(number), in: transaction)
-        {
+        let number = try ContentKeys.keptNumber(of: stream, in: transaction)
+        if let prepared, let number, prepared.stream == stream, prepared.contentKey == number {
             return prepared.sealed
         }
         if let number,

@@ -35,7 +35,9 @@ public struct SecretVault: Sendable {
     public static func isSealed(_ text: String) -> Bool { text.hasPrefix(prefix) || text.hasPrefix(derivedPrefix) }
 
     /// The record of the content key of the conversation whose `conversation.started` is at `position`.
-    public static func contentKeyRecord(_ position: Int64) -> String { "conversation-key/\(position)" }
+    public static func contentKeyRecord(_ position: Int64) -> String { contentKeyRecordPrefix + String(position) }
+    /// What a content key's record name starts with, before its number.
+    public static let contentKeyRecordPrefix = "conversation-key/"
 
     /// The conversation content key a sealed value's key is derived from (`$sealed:v2:<N>:…`), if any.
     public static func contentKey(of sealed: String) -> Int64? {
