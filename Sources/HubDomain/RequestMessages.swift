@@ -125,16 +125,17 @@ public struct RequestMessages: Sendable, Equatable {
         let items = valid["messages"]?["message"]?.arrayValue ?? []
         var messages: [IncomingMessage] = []
         for (index, item) in items.enumerated() {
-            let path = "messages.message[\(index)]"
+            // Built only for an error.
+            func path() -> String { "messages.message[\(index)]" }
             let type = item["type"]?["value"]?.stringValue ?? ""
             guard let sender = item["sender"]?["type"]?.stringValue.flatMap(SenderType.init(rawValue:)) else {
-                throw Rejection.missingAttribute(path + ".sender.type")
+                throw Rejection.missingAttribute(path() + ".sender.type")
             }
             do {
                 try MessagePermissions.check(sender, toSend: type)
             } catch {
                 var located = error
-                located.message = "\(path): " + error.message
+                located.message = "\(path()): " + error.message
                 throw located
             }
             let content = item["content"]
@@ -148,7 +149,8 @@ public struct RequestMessages: Sendable, Equatable {
                 text: content?["text"]?.stringValue,
                 redact: content?["redact"] == .bool(true),
                 value: content?["value"],
-                attachments: content?.strings(at: "attachments.attachment[].id") ?? [],
+                attachments: content?["attachments"] == nil
+                    ? [] : content?.strings(at: "attachments.attachment[].id") ?? [],
                 conversationId: conversation?["id"]?.stringValue?.lowercased(),
                 accountAddress: conversation?["account"]?["address"]?.stringValue,
                 channelType: conversation?["account"]?["channel"]?["type"]?.stringValue,
@@ -156,40 +158,40 @@ public struct RequestMessages: Sendable, Equatable {
                 customer: conversation?["customer"],
                 body: item
             )
-            try checkContent(message, path: path)
+            try checkContent(message, path: path())
             messages.append(message)
         }
         return RequestMessages(attributes: valid["metadata"]?["attributes"], messages: messages)
     }
 
     /// The content a type cannot do without (spec §4.3).
-    static func checkContent(_ message: IncomingMessage, path: String) throws(Rejection) {
+    static func checkContent(_ message: IncomingMessage, path: @autoclosure () -> String) throws(Rejection) {
         let value = message.value
         switch message.type {
         case "text":
             guard let text = message.text, !text.isEmpty else {
-                throw Rejection.missingAttribute(path + ".content.text")
+                throw Rejection.missingAttribute(path() + ".content.text")
             }
         case "delete.soft", "delete.permanent", "undo":
             guard value?["messageId"]?.stringValue != nil else {
-                throw Rejection.missingAttribute(path + ".content.value.messageId")
+                throw Rejection.missingAttribute(path() + ".content.value.messageId")
             }
         case "pagePush":
             guard value?["url"]?.stringValue != nil else {
-                throw Rejection.missingAttribute(path + ".content.value.url")
+                throw Rejection.missingAttribute(path() + ".content.value.url")
             }
         default:
             break
         }
         if message.senderType != .customer, message.conversationId == nil {
-            throw Rejection.missingAttribute(path + ".conversation.id")
+            throw Rejection.missingAttribute(path() + ".conversation.id")
         }
         if message.senderType == .customer, message.conversationId == nil {
             guard message.accountAddress != nil else {
-                throw Rejection.missingAttribute(path + ".conversation.account.address")
+                throw Rejection.missingAttribute(path() + ".conversation.account.address")
             }
             guard message.customer?.value(at: "contacts")?["contact"]?.arrayValue?.isEmpty == false else {
-                throw Rejection.missingAttribute(path + ".conversation.customer.contacts.contact")
+                throw Rejection.missingAttribute(path() + ".conversation.customer.contacts.contact")
             }
         }
     }

@@ -204,22 +204,23 @@ public struct Schema: Sendable {
         }
     }
 
-    private static func check(_ text: String, format: StringFormat, path: String) throws(Rejection) {
+    /// `path` is built only for an error, as in ``validate(_:as:path:)``.
+    private static func check(_ text: String, format: StringFormat, path: @autoclosure () -> String) throws(Rejection) {
         switch format {
         case .plain:
             return
         case .url:
             let lower = text.lowercased()
             guard lower.hasPrefix("https://") || lower.hasPrefix("http://"), text.count > 8, !text.contains(" ") else {
-                throw Rejection.invalidValue(path, "must be an absolute http or https URL")
+                throw Rejection.invalidValue(path(), "must be an absolute http or https URL")
             }
         case .email:
             let parts = text.split(separator: "@", omittingEmptySubsequences: false)
             guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !text.contains(" ") else {
-                throw Rejection.invalidValue(path, "must be an e-mail address")
+                throw Rejection.invalidValue(path(), "must be an e-mail address")
             }
         case .uuid:
-            guard isUUID(text) else { throw Rejection.invalidValue(path, "must be a 36-character id") }
+            guard isUUID(text) else { throw Rejection.invalidValue(path(), "must be a 36-character id") }
         }
     }
 
