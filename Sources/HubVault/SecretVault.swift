@@ -26,6 +26,8 @@ public struct SecretVault: Sendable {
     private let wrappingKeyBytes: [UInt8]
     /// Shared by the copies of this vault (the intake's callers and the writer).
     let contentKeys = ContentKeyCache()
+    /// Every seal's nonce.
+    private static let nonces = NonceSource()
 
     public init(masterKey: MasterKey) {
         wrappingKeyBytes = masterKey.derivedKey(purpose: "hubstore.vault-wrapping.v1").withUnsafeBytes { Array($0) }
@@ -59,7 +61,7 @@ public struct SecretVault: Sendable {
         let key =
             try newRecord
             ? newDataKey(record: record, connection, now: now) : dataKey(record: record, connection, now: now)
-        let box = try AES.GCM.seal(Array(plaintext.utf8), using: key)
+        let box = try AES.GCM.seal(Array(plaintext.utf8), using: key, nonce: Self.nonces.next())
         guard let combined = box.combined else { throw SealingError.failed }
         return Self.prefix + combined.base64EncodedString()
     }
@@ -143,7 +145,7 @@ public struct SecretVault: Sendable {
         -> String
     {
         let key = keys.key(record: record)
-        guard let combined = try AES.GCM.seal(Array(plaintext.utf8), using: key).combined else {
+        guard let combined = try AES.GCM.seal(Array(plaintext.utf8), using: key, nonce: nonces.next()).combined else {
             throw SealingError.failed
         }
         return derivedPrefix + "\(number):" + combined.base64EncodedString()
