@@ -262,22 +262,6 @@ extension MessageRouted.Delivery {
     }
 }
 
-extension MessageRouted.Delivery {
-    /// The deliveries as read, the one written without an id given its message's: at most one.
-    static func identified(_ deliveries: [Self], message: String) throws -> [Self] {
-        var deliveries = deliveries
-        var unnamed = false
-        for index in deliveries.indices where deliveries[index].id.isEmpty {
-            guard !unnamed else {
-                throw EventFieldError(key: "deliveries[].id", expected: "given for all but one delivery")
-            }
-            unnamed = true
-            deliveries[index].id = message
-        }
-        return deliveries
-    }
-}
-
 extension MessageRouted.Delivery.Participant {
     static func read(_ json: inout JSONParser) throws -> Self {
         var names = Self(id: nil, name: nil)
