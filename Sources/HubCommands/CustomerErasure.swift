@@ -73,13 +73,9 @@ public struct CustomerErasure: Sendable {
             }
             let scope = try ErasureScope.of(customers: customers, in: transaction)
             // The conversations' content keys, which their messages' keys derive from, go too.
-            var contentKeys: [String] = []
-            for conversation in scope.conversations {
-                if let first = try ContentKeys.number(of: "conversation/\(conversation)", in: transaction),
-                    try vault.hasKey(SecretVault.contentKeyRecord(first), in: transaction)
-                {
-                    contentKeys.append(SecretVault.contentKeyRecord(first))
-                }
+            let contentKeys = try scope.conversations.compactMap { conversation in
+                try ContentKeys.keptNumber(of: "conversation/\(conversation)", in: transaction)
+                    .map(SecretVault.contentKeyRecord)
             }
             let records =
                 customers.map { "customer/\($0)" } + scope.messages.map { "message/\($0)" } + contentKeys

@@ -7,16 +7,8 @@ import HubVault
 /// position of its `conversation.started` (its stream's first event); its messages' contents are sealed
 /// under keys derived from it, so that a message costs no key row.
 enum ContentKeys {
-    /// The number of the content key of the conversation on `stream`: its first event's position.
-    static func number(of stream: String, in transaction: LogTransaction) throws -> Int64? {
-        try transaction.connection.singleInt64(
-            sql: "SELECT position FROM events WHERE stream = ? AND version = 1",
-            [stream]
-        )
-    }
-
-    /// ``number(of:in:)`` when that content key is still kept (not destroyed by an erasure), in one
-    /// lookup: what sealing a message needs to know.
+    /// The number of the content key of the conversation on `stream` (its first event's position),
+    /// when that key is still kept (not destroyed by an erasure), in one lookup.
     static func keptNumber(of stream: String, in transaction: LogTransaction) throws -> Int64? {
         try transaction.connection.singleInt64(
             sql: """
@@ -30,10 +22,6 @@ enum ContentKeys {
 }
 
 extension MessageIntake {
-    func contentKeyNumber(of stream: String) throws -> Int64? {
-        try ContentKeys.number(of: stream, in: transaction)
-    }
-
     /// A message's content sealed for the log: under a key derived from the conversation's content
     /// key, or, when the conversation has none (started before content keys, or one of its messages
     /// was erased for good), under a key of its own. What was sealed before the transaction is kept if
@@ -68,12 +56,14 @@ extension MessageIntake {
     /// a key row of its own.
     func shredContentKey(of message: String, stream: String) throws -> [String] {
         let record = "message/\(message)"
-        guard try !vault.hasKey(record, in: transaction), let number = try contentKeyNumber(of: stream) else {
+        guard try !vault.hasKey(record, in: transaction),
+            let number = try ContentKeys.keptNumber(of: stream, in: transaction)
+        else {
+            // A key row of its own, or no content key (any more): the row, if any, is the key.
             try vault.shred(record: record, in: transaction)
             return [record]
         }
         let contentKey = SecretVault.contentKeyRecord(number)
-        guard try vault.hasKey(contentKey, in: transaction) else { return [record] }
         let kept = try messages(sealedUnder: number, on: stream).filter { $0 != record }
         try vault.separate(kept, from: number, in: transaction)
         try vault.shred(record: contentKey, in: transaction)

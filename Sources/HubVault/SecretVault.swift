@@ -157,14 +157,7 @@ public struct SecretVault: Sendable {
         guard let wrapped = try wrappedKey(record: Self.contentKeyRecord(position), connection) else { return }
         let keys = ContentKeyDerivation(try unwrap(wrapped))
         for record in records where try wrappedKey(record: record, connection) == nil {
-            let key = keys.key(record: record)
-            guard let combined = try AES.GCM.seal(key.withUnsafeBytes { Array($0) }, using: wrappingKey).combined else {
-                throw SealingError.failed
-            }
-            try connection.run(
-                sql: "INSERT INTO vault_keys (id, wrapped, created_at) VALUES (?, ?, ?)",
-                [record, Array(combined), now]
-            )
+            try store(keys.key(record: record), record: record, connection, now: now)
         }
     }
 
@@ -185,16 +178,19 @@ public struct SecretVault: Sendable {
         return try newDataKey(record: record, connection, now: now)
     }
 
-    /// A key for a record that has none yet (the INSERT fails on a duplicate rather than replacing it).
+    /// A key for a record that has none yet.
     private func newDataKey(record: String, _ connection: Connection, now: Int64) throws -> SymmetricKey {
         let key = SymmetricKey(size: .bits256)
-        let box = try AES.GCM.seal(key.withUnsafeBytes { Array($0) }, using: wrappingKey)
-        guard let combined = box.combined else { throw SealingError.failed }
+        try store(key, record: record, connection, now: now)
+        return key
+    }
+
+    /// Stores `key`, wrapped, as `record`'s key (the INSERT fails on a duplicate rather than replacing it).
+    private func store(_ key: SymmetricKey, record: String, _ connection: Connection, now: Int64) throws {
         try connection.run(
             sql: "INSERT INTO vault_keys (id, wrapped, created_at) VALUES (?, ?, ?)",
-            [record, Array(combined), now]
+            [record, try wrap(key), now]
         )
-        return key
     }
 
     private func wrappedKey(record: String, _ connection: Connection) throws -> [UInt8]? {
@@ -207,8 +203,12 @@ public struct SecretVault: Sendable {
     /// A data key wrapped under `source`'s master key, wrapped under this vault's instead (an import
     /// into a data directory with a master key of its own).
     public func rewrap(_ wrapped: [UInt8], from source: SecretVault) throws -> [UInt8] {
-        let key = try source.unwrap(wrapped)
-        let box = try AES.GCM.seal(key.withUnsafeBytes { Array($0) }, using: wrappingKey)
+        try wrap(try source.unwrap(wrapped))
+    }
+
+    /// A data key as `vault_keys` holds it: sealed under the wrapping key.
+    private func wrap(_ key: SymmetricKey) throws -> [UInt8] {
+        let box = try AES.GCM.seal(key.withUnsafeBytes { Array($0) }, using: wrappingKey, nonce: Self.nonces.next())
         guard let combined = box.combined else { throw SealingError.failed }
         return Array(combined)
     }
