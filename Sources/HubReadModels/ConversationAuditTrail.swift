@@ -143,21 +143,19 @@ public struct ConversationAuditTrail: Sendable {
             guard let outcome = event.type.split(separator: ".").last, event.type.hasPrefix("delivery.") else {
                 continue
             }
+            guard let call = try event.payload() as? any DeliveryOutcomeEvent else { continue }
             let data = try JSONValue.parse(event.data)
             // A call carries other conversations' messages too.
-            for item in data["deliveries"]?.arrayValue ?? [] {
-                // An item without `message` is its message's first delivery, which has the message's id.
-                guard let message = (item["message"] ?? item["delivery"])?.stringValue, messages.contains(message)
-                else { continue }
+            for item in call.deliveries where messages.contains(item.message) {
                 var fields: [String: JSONValue] = [
-                    "delivery": item["delivery"] ?? .null, "outcome": .string(String(outcome)),
+                    "delivery": .string(item.delivery), "outcome": .string(String(outcome)),
                     "attempt": data["attempt"] ?? .null, "status": data["status"] ?? .null,
                     "latencyMs": data["latencyMs"] ?? .null, "role": data["role"] ?? .null,
                     "application": data["application"] ?? .null, "request": data["request"] ?? .null,
                     "position": .integer(event.position), "recordedAt": .string(Timestamp.format(event.recordedAt)),
                 ]
                 if let error = data["error"] { fields["error"] = error }
-                attempts[message, default: []].append(.object(fields))
+                attempts[item.message, default: []].append(.object(fields))
             }
         }
         return attempts

@@ -33,7 +33,7 @@ package struct DeliveryItem: Codable, Sendable, Equatable, Hashable {
     package func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(delivery, forKey: .delivery)
-        if message != delivery { try container.encode(message, forKey: .message) }
+        if namesMessage { try container.encode(message, forKey: .message) }
         try container.encodeIfPresent(conversation, forKey: .conversation)
     }
 

@@ -215,20 +215,22 @@ struct MetricsRows {
         bump(["ended", "contained", "abandoned"], by: [1, row.escalatedAt == nil ? 1 : 0, abandoned], row)
     }
 
-    /// The sender group of the conversation's last message the metrics count (``counts(messageType:)``),
-    /// from its transcript (its rows still held in memory written first).
+    /// The sender group of the conversation's last message the metrics count (``counts(messageType:)``,
+    /// from a ``SenderGroup``), from its transcript, latest first (its rows still held in memory written
+    /// first).
     private func lastCountedSender(of conversation: String) throws -> SenderGroup? {
         try TranscriptRows.writeHeld(context)
-        let senderType = try connection.singleText(
-            sql: """
-                SELECT sender_type FROM \(context.table("messages"))
-                WHERE conversation = ? AND (type = 'text' OR substr(type, 1, 12) = 'richMessage.')
-                    AND sender_type IN ('customer', 'custom_bot', 'egain_bot', 'custom_agent', 'egain_agent')
-                ORDER BY seq DESC LIMIT 1
-                """,
-            [conversation]
+        let statement = try connection.cachedStatement(
+            sql: "SELECT type, sender_type FROM \(context.table("messages")) WHERE conversation = ? ORDER BY seq DESC"
         )
-        return SenderGroup(senderType)
+        defer { statement.reset() }
+        try statement.bind([conversation])
+        while try statement.step() {
+            if Self.counts(messageType: statement.text(at: 0)), let group = SenderGroup(statement.text(at: 1)) {
+                return group
+            }
+        }
+        return nil
     }
 
     /// Adds to `columns` of the hour's row of the conversation's account and channel.
