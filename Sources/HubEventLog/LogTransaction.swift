@@ -29,6 +29,8 @@ public final class LogTransaction {
     /// The last version of each stream appended to in this transaction, so a command appending to
     /// one stream several times reads its version once.
     private var streamVersions: [String: Int64] = [:]
+    /// The ids of the names this transaction's events carry.
+    private let names = EventNames()
     /// Whether a command of the batch asked for ``eraseSecurely()``.
     private(set) var erasesSecurely = false
 
@@ -168,7 +170,7 @@ public final class LogTransaction {
             event.hash = EventHash.compute(event, previous: tipHash)
             event.typedPayload = draft.typedPayload
             do {
-                try EventLog.insert(event, connection)
+                try EventLog.insert(event, names: names, connection)
             } catch {
                 // The CHECK (json_valid(data)) constraint is the only CHECK an append can violate.
                 if error.extendedCode == .constraintCheck {
@@ -205,6 +207,7 @@ public final class LogTransaction {
             projectionContext.discardBatchEndWrites(after: batchEndMark)
             // What the rolled-back command appended is gone: read versions from the table again.
             streamVersions.removeAll()
+            names.forget()
             throw error
         }
     }

@@ -14,7 +14,7 @@ import HubSQLite
 /// `events / (scan + writes)` is the most any rebuild on this machine, with these read models, can
 /// reach.
 ///
-/// The same copy of the `events` table (its own SQL, indexes included) is the log's floor: an import
+/// The same copy of the log's tables (their own SQL, indexes included) is the log's floor: an import
 /// writes every event and then the rows, so `events / (scan + log + writes)` bounds an import.
 struct RebuildFloor {
     struct Result {
@@ -72,13 +72,18 @@ struct RebuildFloor {
         }
         let seconds = AppendBenchmark.seconds(started.duration(to: clock.now))
         let log = try connection.prepare(
-            sql:
-                "SELECT sql FROM live.sqlite_schema WHERE tbl_name = 'events' AND type IN ('table', 'index') AND sql IS NOT NULL ORDER BY type = 'index'"
+            sql: """
+                SELECT sql FROM live.sqlite_schema
+                WHERE tbl_name IN ('event_names', 'event_records') AND type IN ('table', 'index') AND sql IS NOT NULL
+                ORDER BY type = 'index'
+                """
         )
         while try log.step() { try connection.execute(sql: log.text(at: 0)) }
         started = clock.now
         try connection.transaction {
-            try connection.execute(sql: "INSERT INTO main.events SELECT * FROM live.events WHERE 1")
+            for table in ["event_names", "event_records"] {
+                try connection.execute(sql: "INSERT INTO main.\(table) SELECT * FROM live.\(table) WHERE 1")
+            }
         }
         return Result(
             seconds: seconds,

@@ -44,7 +44,7 @@ struct BenchIngestTests {
         let perMessage = report["bytes_per_message"] as? Double ?? 0
         #expect(perMessage > 200 && perMessage < 100_000, "\(report)")
         let objects = report["store_objects"] as? [String: Int] ?? [:]
-        #expect((objects["events"] ?? 0) > 0 && (objects["messages"] ?? 0) > 0, "\(objects.keys.sorted())")
+        #expect((objects["event_records"] ?? 0) > 0 && (objects["messages"] ?? 0) > 0, "\(objects.keys.sorted())")
     }
 
     /// `--url`: the same bench against a `hubstore serve` in another process, whose data directory

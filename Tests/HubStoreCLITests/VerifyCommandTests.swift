@@ -22,14 +22,14 @@ struct VerifyCommandTests {
     }
 
     @Test(arguments: [
-        ("UPDATE events SET data = replace(data, 'bench', 'bencH') WHERE position = 123", 123, "hash mismatch"),
-        ("UPDATE events SET recorded_at = recorded_at + 1 WHERE position = 7", 7, "hash mismatch"),
-        ("DELETE FROM events WHERE position = 300", 300, "missing event"),
+        ("UPDATE event_records SET data = replace(data, 'bench', 'bencH') WHERE position = 123", 123, "hash mismatch"),
+        ("UPDATE event_records SET recorded_at = recorded_at + 1 WHERE position = 7", 7, "hash mismatch"),
+        ("DELETE FROM event_records WHERE position = 300", 300, "missing event"),
         (
-            "UPDATE events SET position = -1 WHERE position = 400; UPDATE events SET position = 400 WHERE position = 401; "
-                + "UPDATE events SET position = 401 WHERE position = -1", 400, "hash mismatch"
+            "UPDATE event_records SET position = -1 WHERE position = 400; UPDATE event_records SET position = 400 WHERE position = 401; "
+                + "UPDATE event_records SET position = 401 WHERE position = -1", 400, "hash mismatch"
         ),
-        ("UPDATE events SET version = version + 1 WHERE position = 599", 599, "version"),
+        ("UPDATE event_records SET version = version + 1 WHERE position = 599", 599, "version"),
     ])
     func tamperingIsReportedAtTheFirstBadPosition(_ sql: String, _ position: Int, _ reason: String) async throws {
         let sqlite3 = try #require(Self.sqlite3, "the sqlite3 command-line tool is needed (apt-get install sqlite3)")
@@ -131,7 +131,7 @@ struct VerifyCommandTests {
             let tamper = try await ChildProcess.run(
                 [
                     directory + "/hub.sqlite",
-                    "DROP TRIGGER events_no_delete; DELETE FROM events WHERE position = \(lastPosition);",
+                    "DROP TRIGGER events_no_delete; DELETE FROM event_records WHERE position = \(lastPosition);",
                 ],
                 executable: sqlite3
             )

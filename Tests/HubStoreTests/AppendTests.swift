@@ -171,6 +171,10 @@ struct AppendTests {
             for sql in [
                 "UPDATE events SET data = '{}'", "DELETE FROM events", "REPLACE INTO events SELECT * FROM events",
                 "INSERT OR REPLACE INTO events SELECT position + 1, id, stream, version + 1, type, schema_version, recorded_at, account, actor, correlation_id, causation_id, data, hash FROM events",
+                // The tables under the view: the records, and the names they refer to.
+                "UPDATE event_records SET data = '{}'", "DELETE FROM event_records",
+                "REPLACE INTO event_records SELECT * FROM event_records", "UPDATE event_names SET name = 'x'",
+                "DELETE FROM event_names", "REPLACE INTO event_names SELECT * FROM event_names",
             ] {
                 let error = #expect(throws: SQLiteError.self) { try connection.execute(sql: sql) }
                 #expect(error?.code == .constraint)

@@ -21,18 +21,18 @@ struct HashChainTests {
             let expected: Int64
             switch tampering {
             case "edit":
-                try connection.execute(sql: #"UPDATE events SET data = '{"i":99}' WHERE position = 6"#)
+                try connection.execute(sql: #"UPDATE event_records SET data = '{"i":99}' WHERE position = 6"#)
                 expected = 6
             case "delete":
-                try connection.execute(sql: "DELETE FROM events WHERE position = 4")
+                try connection.execute(sql: "DELETE FROM event_records WHERE position = 4")
                 expected = 4
             default:
                 // Swap the contents of positions 7 and 8 (same stream versions kept valid by swapping streams too).
                 try connection.execute(
                     sql: """
-                        UPDATE events SET position = -7 WHERE position = 7;
-                        UPDATE events SET position = 7 WHERE position = 8;
-                        UPDATE events SET position = 8 WHERE position = -7;
+                        UPDATE event_records SET position = -7 WHERE position = 7;
+                        UPDATE event_records SET position = 7 WHERE position = 8;
+                        UPDATE event_records SET position = 8 WHERE position = -7;
                         """
                 )
                 expected = 7

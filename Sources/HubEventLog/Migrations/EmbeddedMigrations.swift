@@ -17,5 +17,6 @@ extension EventStoreSchema {
         migration0011,
         migration0012,
         migration0013,
+        migration0014,
     ]
 }

@@ -136,7 +136,8 @@ public struct BundleImporter: Sendable {
             try connection.transaction(.immediate) {
                 switch batch {
                 case .events(let events):
-                    for event in events { try EventLog.insert(event, connection) }
+                    let names = EventNames()
+                    for event in events { try EventLog.insert(event, names: names, connection) }
                 case .keys(let keys):
                     for key in keys {
                         try connection.run(

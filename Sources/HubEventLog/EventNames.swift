@@ -1,0 +1,38 @@
+public import HubSQLite
+
+/// The ids of the log's names (streams, types, accounts, actors) in `event_names`, interned as events
+/// are appended: a record of `event_records` refers to each name by id (migration 0014).
+///
+/// It remembers what it found or added, for the length of one write transaction: a name added by a
+/// statement that is then rolled back is gone, so whoever rolls back (a command's savepoint) calls
+/// ``forget()``, and a new transaction starts with a new instance. Not `Sendable`: it lives on the
+/// connection's executor, like the transaction it serves.
+public final class EventNames {
+    private var ids: [String: Int64] = [:]
+
+    public init() {}
+
+    /// The id of `name`, added to `event_names` if the log has never used it.
+    public func id(of name: String, _ connection: Connection) throws(SQLiteError) -> Int64 {
+        if let id = ids[name] { return id }
+        let lookup = try connection.cachedStatement(sql: "SELECT id FROM event_names WHERE name = ?")
+        defer { lookup.reset() }
+        try lookup.bind(name, at: 1)
+        let id: Int64
+        if try lookup.step() {
+            id = lookup.int64(at: 0)
+        } else {
+            let insert = try connection.cachedStatement(sql: "INSERT INTO event_names (name) VALUES (?)")
+            try insert.bind(name, at: 1)
+            try insert.execute()
+            id = connection.lastInsertedRowID
+        }
+        ids[name] = id
+        return id
+    }
+
+    /// Drops every id remembered: what the transaction added since may have been rolled back.
+    public func forget() {
+        ids.removeAll(keepingCapacity: true)
+    }
+}
