@@ -6,6 +6,7 @@ import HubDomain
 import HubReadModels
 import HubTestSupport
 import HubVault
+import Hummingbird
 import HummingbirdTesting
 import Testing
 
@@ -312,6 +313,37 @@ struct MessageIntakeTests {
                 headers: [.authorization: "Bearer \(hub.api.token)"]
             ) { (Int($0.status.code), 0) }
             #expect(forbidden == 403)
+        }
+    }
+
+    @Test func aMessageIsCorrelatedByTheCallersRequestIdOrByItsRequestsOtherMessages() async throws {
+        try await withConversationHub { hub in
+            func post(_ body: JSONValue, requestId: String? = nil) async throws -> Int {
+                var headers: HTTPFields = [.authorization: "Bearer \(hub.api.token)", .contentType: "application/json"]
+                if let requestId { headers[HTTPField.Name("X-Request-Id")!] = requestId }
+                return try await hub.api.client.execute(
+                    uri: "/conversation/conversationmgr/v3/conversations/messages",
+                    method: .post,
+                    headers: headers,
+                    body: ByteBuffer(string: body.text)
+                ) { Int($0.status.code) }
+            }
+            func message(_ id: String) throws -> JSONValue {
+                try #require(messageBody(id: id).value(at: "messages")?["message"]?.arrayValue?.first)
+            }
+            #expect(try await post(messageBody(id: "alone")) == 202)
+            #expect(try await post(messageBody(id: "tagged"), requestId: "request-42") == 202)
+            let pair = JSONValue.object([
+                "messages": .object(["message": .array([try message("a"), try message("b")])])
+            ])
+            #expect(try await post(pair) == 202)
+            let received = try await hub.events().filter { $0.type == "message.received" }
+            try #require(received.count == 4)
+            // One message, no X-Request-Id: its event's own id names it, and no made-up id is stored.
+            #expect(received[0].correlationId == nil)
+            #expect(received[1].correlationId == "request-42")
+            let together = try #require(received[2].correlationId)
+            #expect(received[3].correlationId == together)
         }
     }
 }

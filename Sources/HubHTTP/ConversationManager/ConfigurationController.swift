@@ -113,12 +113,20 @@ struct ConfigurationController: Sendable {
         return ResourcePage(kind: kind, total: total, page: page, size: size, items: items)
     }
 
-    /// The actor is the token's client; the correlation id is the caller's `X-Request-Id`, or a new one.
+    /// The actor is the token's client; the correlation id is the caller's `X-Request-Id`, or a new one
+    /// (one configuration request can append to several streams, and its id ties their events together).
     static func caller(_ request: Request, _ context: HubRequestContext) -> ConfigurationStore.Caller {
-        let requestId = request.headers[HTTPField.Name("X-Request-Id")!].flatMap {
-            $0.isEmpty || $0.count > 255 ? nil : $0
-        }
-        return .init(actor: context.caller?.subject ?? "anonymous", correlationId: requestId ?? EventID.makeV7())
+        caller(context, correlationId: requestId(request) ?? EventID.makeV7())
+    }
+
+    /// The token's client as the actor, with the correlation id given.
+    static func caller(_ context: HubRequestContext, correlationId: String?) -> ConfigurationStore.Caller {
+        .init(actor: context.caller?.subject ?? "anonymous", correlationId: correlationId)
+    }
+
+    /// The caller's `X-Request-Id`, when it sent a usable one (1 to 255 characters).
+    static func requestId(_ request: Request) -> String? {
+        request.headers[HTTPField.Name("X-Request-Id")!].flatMap { $0.isEmpty || $0.count > 255 ? nil : $0 }
     }
 
     // MARK: - Request parsing

@@ -26,7 +26,14 @@ struct ConversationController: Sendable {
     private func send(_ request: Request, _ context: HubRequestContext) async throws -> AcceptedMessages {
         try ConfigurationController.refuseQueryParameters(request, allowed: [])
         let body = try RequestMessages.validate(try await ConfigurationController.jsonBody(request))
-        let accepted = try await conversations.receive(body, caller: ConfigurationController.caller(request, context))
+        // A message's correlation is the caller's `X-Request-Id`. Without one, a request of one message
+        // needs none (its event's own id names it); a request of several gets one, to tie them together.
+        let requestId =
+            ConfigurationController.requestId(request) ?? (body.messages.count > 1 ? EventID.makeV7() : nil)
+        let accepted = try await conversations.receive(
+            body,
+            caller: ConfigurationController.caller(context, correlationId: requestId)
+        )
         return AcceptedMessages(accepted: accepted)
     }
 
