@@ -165,14 +165,23 @@ package enum ConversationProjection {
         return row
     }
 
-    package static let messageColumns = """
-        conversation, seq, id, message_id, type, sender_type, sender, recipients, text, content, attributes,
+    /// What ``decodeMessage(_:)`` reads, from a `messages` table whose recipients are in `table`.
+    package static func messageColumns(recipients table: String = "message_recipients") -> String {
+        """
+        conversation, seq, id, message_id, type, sender_type, sender, \(recipients(table)), text, content, attributes,
         transcript, status, created_at, sent_at, hidden, erased, position
         """
+    }
 
     /// What ``MessageRow/callbackText(_:conversation:)`` reads, and the attributes after it.
     package static let callbackColumns =
-        "id, message_id, type, content, sender, recipients, created_at, sent_at, attributes"
+        "id, message_id, type, content, sender, \(recipients()), created_at, sent_at, attributes"
+
+    /// A message's recipients as JSON text (`[]` before it is routed), from the row's reference into
+    /// `table` (`message_recipients`, or its rebuild's copy).
+    package static func recipients(_ table: String = "message_recipients") -> String {
+        "coalesce((SELECT r.json FROM \(table) AS r WHERE r.id = recipients), '[]')"
+    }
 
     package static func decodeMessage(_ statement: Statement) throws -> MessageRow {
         MessageRow(
@@ -199,7 +208,7 @@ package enum ConversationProjection {
 
     /// A message row by hub id.
     package static func message(_ id: String, _ connection: Connection) throws -> MessageRow? {
-        let statement = try connection.cachedStatement(sql: "SELECT \(messageColumns) FROM messages WHERE id = ?")
+        let statement = try connection.cachedStatement(sql: "SELECT \(messageColumns()) FROM messages WHERE id = ?")
         defer { statement.reset() }
         try statement.bind([id])
         return try statement.step() ? try decodeMessage(statement) : nil
@@ -213,7 +222,7 @@ package enum ConversationProjection {
     ) throws -> [MessageRow] {
         let filter = visibleOnly ? " AND transcript = 1 AND hidden = 0 AND erased = 0" : ""
         let statement = try connection.cachedStatement(
-            sql: "SELECT \(messageColumns) FROM messages WHERE conversation = ?\(filter) ORDER BY seq"
+            sql: "SELECT \(messageColumns()) FROM messages WHERE conversation = ?\(filter) ORDER BY seq"
         )
         defer { statement.reset() }
         try statement.bind([conversation])

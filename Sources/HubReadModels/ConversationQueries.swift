@@ -165,7 +165,8 @@ public struct ConversationQueries: Sendable {
     ) throws {
         let statement = try connection.cachedStatement(
             sql: """
-                SELECT content, created_at, id, message_id, recipients, sender, sent_at, seq, status, type
+                SELECT content, created_at, id, message_id, \(ConversationProjection.recipients()), sender, sent_at, seq,
+                    status, type
                 FROM messages WHERE conversation = ? AND transcript = 1 AND hidden = 0 AND erased = 0 ORDER BY seq
                 """
         )

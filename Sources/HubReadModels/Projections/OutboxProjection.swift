@@ -304,9 +304,14 @@ package struct OutboxProjection: Projection {
         )
     }
 
+    /// The transcripts' message columns, from the tables this context names.
+    private static func messageColumns(_ context: ProjectionContext) -> String {
+        ConversationProjection.messageColumns(recipients: context.table("message_recipients"))
+    }
+
     private func row(_ id: String, _ context: ProjectionContext) throws -> MessageRow? {
         let statement = try context.connection.cachedStatement(
-            sql: "SELECT \(ConversationProjection.messageColumns) FROM \(context.table("messages")) WHERE id = ?"
+            sql: "SELECT \(Self.messageColumns(context)) FROM \(context.table("messages")) WHERE id = ?"
         )
         defer { statement.reset() }
         try statement.bind([id])
@@ -316,7 +321,7 @@ package struct OutboxProjection: Projection {
     private func visibleMessages(of conversation: String, _ context: ProjectionContext) throws -> [MessageRow] {
         let statement = try context.connection.cachedStatement(
             sql: """
-                SELECT \(ConversationProjection.messageColumns) FROM \(context.table("messages"))
+                SELECT \(Self.messageColumns(context)) FROM \(context.table("messages"))
                 WHERE conversation = ? AND transcript = 1 AND hidden = 0 AND erased = 0 ORDER BY seq
                 """
         )

@@ -134,11 +134,12 @@ package struct TranscriptRows {
             }
         )
         let status = deliveries.isEmpty ? "discarded" : "accepted"
+        let reference = deliveries.isEmpty ? nil : try recipientsId(recipients.text)
         let scratch = context.state(TranscriptScratch.init)
         if let index = scratch.heldIndex[routed.message] {
             // The usual case: the row is still held, and is written once, complete.
             var held = scratch.held[index]
-            held.recipients = recipients.text
+            held.recipients = reference
             held.status = status
             held.pending = Int64(deliveries.count)
             held.position = event.position
@@ -169,9 +170,18 @@ package struct TranscriptRows {
         scratch.routed = nil
         try connection.run(
             sql: "UPDATE \(messages) SET recipients = ?, status = ?, deliveries_pending = ?, position = ? WHERE id = ?",
-            [recipients.text, status, deliveries.count, event.position, routed.message]
+            [reference, status, deliveries.count, event.position, routed.message]
         )
         scratch.change(routed.conversation, messageCount: routed.seq, position: event.position)
+    }
+
+    /// The id of a list of recipients (JSON text) in `message_recipients`, added if new. Ids are given
+    /// in the order the events first name each list, so a rebuild gives the same ones.
+    private func recipientsId(_ text: String) throws(SQLiteError) -> Int64 {
+        let table = context.table("message_recipients")
+        if let id = try connection.singleInt64(sql: "SELECT id FROM \(table) WHERE json = ?", [text]) { return id }
+        try connection.run(sql: "INSERT INTO \(table) (json) VALUES (?)", [text])
+        return connection.lastInsertedRowID
     }
 
     /// Writes everything held back: the message rows and the conversations' counters.

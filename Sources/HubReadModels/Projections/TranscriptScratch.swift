@@ -40,7 +40,8 @@ struct HeldMessage {
     var position: Int64
     /// Whether it counts as the conversation's activity (`message.received`; not the hub's own).
     var isActivity: Bool
-    var recipients = "[]"
+    /// The row's recipients, by their id in `message_recipients` (none until the message is routed).
+    var recipients: Int64?
     var status = "accepted"
     var pending: Int64 = 0
     var sentAt: Int64?

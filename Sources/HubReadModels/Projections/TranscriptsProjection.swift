@@ -16,9 +16,11 @@ package struct TranscriptsProjection: Projection {
     /// position of the event that made it, by which the search projection's index names it. 3: a
     /// message's `outcomes` are the positions of the events that finished its deliveries (the outbox
     /// keeps pending ones only). 4: `text` is read from `content` (a virtual column), not stored twice.
-    package let version = 4
+    /// 5: a message's `recipients` are a reference into `message_recipients`, where each list of
+    /// recipients (an account's few bots, agents and customer applications) is said once.
+    package let version = 5
     package let schema = ProjectionSchema(
-        tables: ["conversations", "messages", "customer_contacts"],
+        tables: ["conversations", "messages", "customer_contacts", "message_recipients"],
         statements: TranscriptsSchema.statements
     )
 
@@ -121,6 +123,12 @@ package enum TranscriptsSchema {
         "CREATE INDEX {conversations}_by_account ON {conversations} (account, started_at, id)",
         "CREATE INDEX {conversations}_by_customer ON {conversations} (customer, started_at)",
         """
+        CREATE TABLE {message_recipients} (
+            id   INTEGER PRIMARY KEY,
+            json TEXT    NOT NULL UNIQUE CHECK (json_valid(json))
+        ) STRICT
+        """,
+        """
         CREATE TABLE {messages} (
             conversation TEXT    NOT NULL,
             seq          INTEGER NOT NULL,
@@ -129,7 +137,7 @@ package enum TranscriptsSchema {
             type         TEXT    NOT NULL,
             sender_type  TEXT    NOT NULL,
             sender       TEXT    NOT NULL CHECK (json_valid(sender)),
-            recipients   TEXT    NOT NULL CHECK (json_valid(recipients)),
+            recipients   INTEGER,
             content      TEXT    NOT NULL CHECK (json_valid(content)),
             text         TEXT    GENERATED ALWAYS AS (
                 CASE WHEN json_type(content, '$.text') = 'text' THEN json_extract(content, '$.text') END
