@@ -71,7 +71,13 @@ public final class LogTransaction {
     /// The stream and data of the event with this id, if the log has it (a retried command finds its
     /// first answer).
     public func event(id: String) throws(SQLiteError) -> (stream: String, data: String)? {
-        let statement = try connection.cachedStatement(sql: "SELECT stream, data FROM events WHERE id = ?")
+        // From the records, not the view: only the stream's name is needed.
+        let statement = try connection.cachedStatement(
+            sql: """
+                SELECT n.name, r.data FROM event_records AS r JOIN event_names AS n ON n.id = r.stream
+                WHERE r.id = ?
+                """
+        )
         defer { statement.reset() }
         try statement.bind([id])
         guard try statement.step() else { return nil }

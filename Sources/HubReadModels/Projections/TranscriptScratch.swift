@@ -64,6 +64,9 @@ package final class TranscriptScratch {
     /// What the outbox needs of the message just routed with its row written whole (it applies
     /// right after the transcripts): `nil` when it must read the row.
     var routed: MessageSummary?
+    /// The ids of the lists of recipients found or added in `message_recipients` (dropped with this
+    /// state when an append is rolled back, as the rows it added are).
+    var recipientIds: [String: Int64] = [:]
 
     init() {}
 }
