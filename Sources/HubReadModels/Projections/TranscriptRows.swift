@@ -175,23 +175,6 @@ package struct TranscriptRows {
         scratch.change(routed.conversation, messageCount: routed.seq, position: event.position)
     }
 
-    /// The id of a list of recipients (JSON text) in `message_recipients`, added if new. Ids are given
-    /// in the order the events first name each list, so a rebuild gives the same ones.
-    private func recipientsId(_ text: String) throws(SQLiteError) -> Int64 {
-        let scratch = context.state(TranscriptScratch.init)
-        if let id = scratch.recipientIds[text] { return id }
-        let table = context.table("message_recipients")
-        let id: Int64
-        if let found = try connection.singleInt64(sql: "SELECT id FROM \(table) WHERE json = ?", [text]) {
-            id = found
-        } else {
-            try connection.run(sql: "INSERT INTO \(table) (json) VALUES (?)", [text])
-            id = connection.lastInsertedRowID
-        }
-        scratch.recipientIds[text] = id
-        return id
-    }
-
     /// Writes everything held back: the message rows and the conversations' counters.
     package static func settle(_ context: ProjectionContext) throws {
         let scratch = context.state(TranscriptScratch.init)
