@@ -228,18 +228,13 @@ package struct MessageIntake {
         // A LivePerson connector's consumer has no customer application: the connector hears of the
         // hub side's messages through its own events (`tellConnector`).
         let recipients = conversation.origin == "liveperson" ? recipients.filter { $0.type != "customer" } : recipients
+        let (generation, recorded) = try recordedGeneration(of: account)
         // Time-ordered ids keep the outbox's primary key append-only. The first delivery has the
-        // message's own (a v7 too, never another delivery's): the log need not say it again.
+        // message's own (a v7 too, never another delivery's): the log need not say it again. A
+        // delivery to one of the generation's recorded recipients names it by its type only.
         let deliveries = recipients.enumerated().map { index, recipient in
-            let participant =
-                recipient.participant == nil && recipient.participantName == nil
-                ? nil : MessageRouted.Delivery.Participant(id: recipient.participant, name: recipient.participantName)
-            return MessageRouted.Delivery(
-                id: index == 0 ? message.id : EventID.makeV7(),
-                application: recipient.application,
-                type: recipient.type,
-                participant: participant
-            )
+            MessageRouted.Delivery(id: index == 0 ? message.id : EventID.makeV7(), to: recipient)
+                .referencing(recorded)
         }
         return MessageRouted(
             message: message.id,
@@ -247,22 +242,32 @@ package struct MessageIntake {
             seq: seq,
             state: conversation.state.status.rawValue,
             deliveries: deliveries,
-            configurationGeneration: try recordedGeneration(of: account)
+            configurationGeneration: generation
         )
     }
 
     /// The generation of the configuration `account` resolved to, recorded once for the account by a
-    /// `routing.configured` event (appended now when this is its first message under it).
-    private func recordedGeneration(of account: ResolvedAccount) throws -> Int64 {
+    /// `routing.configured` event (appended now when this is its first message under it), and the
+    /// recipients recorded with it; none when an older event recorded it without them and differently.
+    private func recordedGeneration(of account: ResolvedAccount) throws -> (Int64, [MessageRouted.Delivery]) {
         let generation = account.configuration.generation
-        if try !RoutingProjection.isRecorded(account: account.id, generation: generation, in: transaction) {
-            let configured = RoutingConfigured(account: account.id, configuration: account.configuration)
+        switch try RoutingProjection.recorded(account: account.id, generation: generation, in: transaction) {
+        case .recipients(let text):
+            // The same generation resolves to the same recipients; deliveries name them only if so.
+            return (generation, text == account.recipientsText ? account.recipients : [])
+        case .unrecorded, .withoutRecipients:
+            // A generation recorded before December 2026 is recorded again, with its recipients.
+            let configured = RoutingConfigured(
+                account: account.id,
+                configuration: account.configuration,
+                recipients: account.recipients
+            )
             try transaction.append(
                 [try draft(configured, account: account.id)],
                 to: RoutingConfigured.stream(account: account.id)
             )
+            return (generation, account.recipients)
         }
-        return generation
     }
 
     func draft(_ event: some DomainEvent, account: String) throws -> EventDraft {

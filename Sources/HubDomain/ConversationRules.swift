@@ -83,6 +83,17 @@ public struct RoutingPlan: Sendable, Equatable {
         self.forwardTranscript = forwardTranscript
         self.bypassBotMinutes = bypassBotMinutes
     }
+
+    /// Each recipient the plan routes to, once: its bot, escalation agent, agent and customer, in
+    /// that order.
+    public var recipients: [Recipient] {
+        var recipients: [Recipient] = []
+        for recipient in [bot, escalationAgent, agent, customer].compactMap(\.self)
+        where !recipients.contains(recipient) {
+            recipients.append(recipient)
+        }
+        return recipients
+    }
 }
 
 /// What the hub does with one accepted message.

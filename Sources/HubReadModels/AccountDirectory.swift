@@ -16,6 +16,10 @@ package struct ResolvedAccount: Sendable {
 
     /// The configuration `message.routed` records, made once when the account is resolved.
     package var configuration: MessageRouted.Configuration
+    /// The recipients its routing plan names, as `routing.configured` records them.
+    package var recipients: [MessageRouted.Delivery]
+    /// ``recipients`` as `routing_configurations` keeps them (``RoutingProjection``).
+    package var recipientsText: String
 
     package init(
         id: String,
@@ -30,6 +34,8 @@ package struct ResolvedAccount: Sendable {
         self.routing = routing
         self.sources = sources
         self.configuration = Self.configuration(sources)
+        self.recipients = routing.plan.recipients.map { MessageRouted.Delivery(id: "", to: $0) }
+        self.recipientsText = RoutingProjection.text(of: recipients)
     }
 
     package static func configuration(

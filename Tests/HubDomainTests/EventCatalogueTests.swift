@@ -140,6 +140,22 @@ struct EventCatalogueTests {
             #"{"account":"ac43","configuration":{"account":{"id":"ac43","position":8},"channel":{"id":"70ac","#
                 + #""position":6},"clientApplications":[]},"generation":8}"#
         ),
+        (
+            // Since December 2026 with the recipients that deliveries written by reference name.
+            "routing.configured",
+            #"{"account":"ac43","configuration":{"account":{"id":"ac43","position":8},"channel":{"id":"70ac","#
+                + #""position":6},"clientApplications":[{"id":"3d37","position":7}]},"generation":8,"#
+                + #""recipients":[{"application":"3d37","participant":{"id":"5508","name":"bot"},"type":"custom_bot"},"#
+                + #"{"application":"3d38","type":"customer"}]}"#
+        ),
+        (
+            // A delivery written by reference: its type only (and its id when it is not the message's).
+            "message.received",
+            #"{"content":"$sealed:v2:3:AAAA","id":"01af","messageId":"m-4","#
+                + #""routing":{"configurationGeneration":8,"deliveries":[{"type":"custom_bot"},"#
+                + #"{"id":"01b0","type":"customer"}],"seq":15,"state":"active"},"#
+                + #""sender":{"type":"customer"},"type":{"value":"text"}}"#
+        ),
         ("message.erased", #"{"by":"01a6","conversation":"01a3","message":"01a4"}"#),
         (
             "erasure.performed",
@@ -302,6 +318,44 @@ struct EventCatalogueTests {
         // Two deliveries without an id cannot both have the message's.
         let twice = shape.data.replacingOccurrences(of: #""id":"01ae","#, with: "")
         #expect(throws: (any Error).self) { try EventCatalogue.decode(MessageReceived.self, from: twice) }
+    }
+
+    @Test func aDeliveryWrittenByReferenceIsResolvedFromItsGenerationsRecipients() throws {
+        let configured = try #require(Self.producerShapes.first { $0.data.contains(#""recipients":"#) })
+        let recipients = try #require(
+            try EventCatalogue.decode(RoutingConfigured.self, from: configured.data).recipients
+        )
+        let shape = try #require(Self.producerShapes.first { $0.data.contains(#""messageId":"m-4""#) })
+        let received = try EventCatalogue.decode(MessageReceived.self, from: shape.data)
+        let deliveries = try #require(received.routing?.deliveries)
+        #expect(deliveries.map(\.id) == ["01af", "01b0"] && deliveries.allSatisfy(\.isUnresolved))
+        let resolved = try deliveries.map { try $0.resolved(by: recipients) }
+        #expect(resolved.map(\.application) == ["3d37", "3d38"])
+        #expect(resolved.map(\.participant) == [.init(id: "5508", name: "bot"), nil])
+        // Resolved, it is the writer's own payload, which still writes the reference only.
+        var written = received
+        written.routing?.deliveries = resolved
+        written.scope(to: "conversation/01a3")
+        #expect(try EventCatalogue.encode(written) == shape.data)
+        #expect(try EventCatalogue.encodeWithCodable(written) == shape.data)
+
+        // The writer names a recipient by reference only when it is its generation's one of that type,
+        // and the same one.
+        let bot = MessageRouted.Delivery(
+            id: "d",
+            application: "3d37",
+            type: "custom_bot",
+            participant: .init(id: "5508", name: "bot")
+        )
+        #expect(bot.referencing(recipients).byReference)
+        var otherBot = bot
+        otherBot.participant = .init(id: "5509", name: "another")
+        #expect(!otherBot.referencing(recipients).byReference)
+        let twoBots = recipients + [MessageRouted.Delivery(id: "", application: "3d39", type: "custom_bot")]
+        #expect(!bot.referencing(twoBots).byReference)
+        // A reference its generation does not resolve to exactly one recipient is an error, never a guess.
+        #expect(throws: RecipientReferenceError.self) { try deliveries[0].resolved(by: twoBots) }
+        #expect(throws: RecipientReferenceError.self) { try deliveries[0].resolved(by: []) }
     }
 
     @Test func messageOriginatedVersion2RecordsItsAttributes() throws {

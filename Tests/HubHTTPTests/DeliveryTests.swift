@@ -114,7 +114,8 @@ struct DeliveryTests {
             // Nor does it say its conversation again: the stream does.
             #expect(try JSONValue.parse(received.data)["conversation"] == nil)
             #expect(received.stream == "conversation/\(conversation)")
-            #expect(routed.count == 1 && routed.first?["id"] == nil && routed.first?["application"] != nil)
+            // And the bot, its generation's only recipient of its type, is named by the type alone.
+            #expect(routed == [.object(["type": "custom_bot"])])
             let items = try await hub.events().filter { $0.type.hasPrefix("delivery.") }.flatMap(\.deliveries)
             #expect(items.count == 3 && items.allSatisfy { $0 == .object(["delivery": .string(id)]) })
         }

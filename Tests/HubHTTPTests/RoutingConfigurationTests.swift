@@ -2,18 +2,71 @@ import Foundation
 import HTTPTypes
 import HubDomain
 @_spi(Storage) import HubEventLog
+import HubSQLite
 import HubTestSupport
 import Hummingbird
 import HummingbirdTesting
 import Testing
 
+@testable import HubReadModels
+
 /// A message's routing names the configuration it ran under by generation (`message.routed` v2); the
 /// configuration itself is recorded once per account and generation (`routing.configured`), and the
-/// audit trail shows it resolved, as it showed version 1's whole configuration.
+/// audit trail shows it resolved, as it showed version 1's whole configuration. A delivery to one of
+/// the recipients recorded with it is written by reference: its type only.
 @Suite(.timeLimit(.minutes(2)))
 struct RoutingConfigurationTests {
     @Test func aConfigurationIsRecordedOncePerGenerationAndTheAuditTrailResolvesIt() async throws {
         try await withConversationHub { hub in try await Self.recordsOncePerGeneration(hub) }
+    }
+
+    @Test func aDeliveryToItsGenerationsOnlyRecipientOfItsTypeSaysTheTypeOnly() async throws {
+        try await withConversationHub { hub in
+            // The account's generation as recorded before December 2026: without its recipients.
+            let account = try #require(
+                try await hub.store.pool.read { try AccountDirectory().account(id: hub.setup.account, $0) }
+            )
+            let old = RoutingConfigured(account: account.id, configuration: account.configuration, recipients: nil)
+            _ = try await hub.store.append(
+                [try EventDraft(old, account: account.id)],
+                to: RoutingConfigured.stream(account: account.id)
+            )
+            let first = try #require(try await hub.sendAccepted(messageBody()).first)
+            let conversation = try #require(first.value(at: "conversation.id")?.stringValue)
+            try await hub.callbacks.waitFor { $0.contains { $0.path == "/custom_bot" } }
+
+            // The first message records the generation again, with its recipients: the bot, its
+            // escalation agent and the customer application.
+            let log = try await hub.events()
+            let recorded = try log.filter { $0.type == RoutingConfigured.type }.map {
+                try $0.payload(RoutingConfigured.self)
+            }
+            #expect(
+                recorded.count == 2
+                    && recorded.map(\.generation) == [
+                        account.configuration.generation, account.configuration.generation,
+                    ]
+            )
+            #expect(recorded.first?.recipients == nil && recorded.last?.recipients == account.recipients)
+            let recipients = try #require(recorded.last?.recipients)
+            #expect(recipients.map(\.type) == ["custom_bot", "custom_agent", "customer"])
+            #expect(recipients.first?.participant?.id == hub.setup.participant)
+            #expect(recipients.map(\.application) == [hub.setup.botApp, hub.setup.agentApp, hub.setup.customerApp])
+
+            // The message names its one delivery, to the bot, by type; the bot was called with its
+            // participant all the same, and the transcript shows it.
+            let received = try #require(log.first { $0.type == MessageReceived.type })
+            #expect(
+                try JSONValue.parse(received.data).value(at: "routing.deliveries")
+                    == .array([.object(["type": "custom_bot"])])
+            )
+            let callback = try JSONValue.parse(try #require(hub.callbacks.requests(to: "/custom_bot").first).body)
+            #expect(callback.text.contains(hub.setup.participant))
+            let (status, transcript) = try await hub.queryText("/v1/conversations/\(conversation)/transcript")
+            #expect(status == 200 && transcript.contains(hub.setup.participant), "\(transcript)")
+            // (The harness then checks the read models equal a rebuild, which resolves the reference
+            // from `routing_configurations`.)
+        }
     }
 
     static func recordsOncePerGeneration(_ hub: ConversationHub) async throws {

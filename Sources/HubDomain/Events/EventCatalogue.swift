@@ -234,6 +234,11 @@ package struct EventCatalogue: Sendable {
         String(decoding: try encoder.encode(event), as: UTF8.self)
     }
 
+    /// A part of an event's data as the log writes it (``JSONValue/text`` of the same value).
+    package static func text(of value: some Encodable) throws -> String {
+        String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
     /// Type name, schema version and data of an event, ready for an append.
     package static func encoded(_ event: some DomainEvent) throws -> EncodedEvent {
         EncodedEvent(type: event.eventType, schemaVersion: event.eventSchemaVersion, data: try encode(event))

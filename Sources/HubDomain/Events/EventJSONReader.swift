@@ -255,9 +255,11 @@ extension MessageRouted.Delivery {
         return Self(
             // Absent for the delivery that has its message's id (``identified(_:message:)``).
             id: id ?? "",
-            application: try required(application, "application"),
+            // Absent, with the participant, for a delivery written by reference.
+            application: application ?? "",
             type: try required(type, "type"),
-            participant: participant
+            participant: application == nil ? nil : participant,
+            byReference: application == nil
         )
     }
 }

@@ -168,13 +168,14 @@ extension MessageRouted: DirectlyWrittenEvent {
     }
 
     /// The deliveries' array, as `message.routed` and a routed `message.received` write it: without
-    /// the `id` of the delivery that has the message's own.
+    /// the `id` of the delivery that has the message's own, and a delivery written by reference
+    /// without its application and participant.
     static func write(_ deliveries: [Delivery], of message: String, to writer: inout EventJSONWriter) {
         writer.array(deliveries) { json, delivery in
             json.object { json in
-                json.member("application", delivery.application)
+                if !delivery.byReference { json.member("application", delivery.application) }
                 if delivery.id != message { json.member("id", delivery.id) }
-                if let participant = delivery.participant {
+                if !delivery.byReference, let participant = delivery.participant {
                     json.member("participant") { json in
                         json.object {
                             $0.member("id", participant.id)

@@ -1,6 +1,7 @@
 // What the message events' stored JSON leaves out, and how their readers give it back: a
 // `message.received` does not say its conversation (its stream does), and the delivery that has its
-// message's own id does not say that id. The direct reader and writer (EventJSONReader/Writer) and
+// message's own id does not say that id, nor does a delivery written by reference say its application
+// and participant. The direct reader and writer (EventJSONReader/Writer) and
 // these Codable forms follow the same rules.
 
 extension MessageReceived {
@@ -63,20 +64,23 @@ extension MessageRouted.Delivery {
 
     /// `id` is absent for the delivery that has its message's id: the event's reader gives it
     /// (``identified(_:message:)``), and its writer leaves it out (``unidentified(_:message:)``).
+    /// `application` is absent for a delivery written by reference (``byReference``).
     package init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         id = try container.decodeIfPresent(String.self, forKey: .id) ?? ""
-        application = try container.decode(String.self, forKey: .application)
+        let application = try container.decodeIfPresent(String.self, forKey: .application)
+        self.application = application ?? ""
+        byReference = application == nil
         type = try container.decode(String.self, forKey: .type)
-        participant = try container.decodeIfPresent(Participant.self, forKey: .participant)
+        participant = byReference ? nil : try container.decodeIfPresent(Participant.self, forKey: .participant)
     }
 
     package func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         if !id.isEmpty { try container.encode(id, forKey: .id) }
-        try container.encode(application, forKey: .application)
+        if !byReference { try container.encode(application, forKey: .application) }
         try container.encode(type, forKey: .type)
-        try container.encodeIfPresent(participant, forKey: .participant)
+        if !byReference { try container.encodeIfPresent(participant, forKey: .participant) }
     }
 
     /// The deliveries as written: the one with the message's id without it.

@@ -156,6 +156,11 @@ package struct MessageRouted: NamedDomainEvent {
     /// application and the delivery's id. A message's first delivery has the message's own id, which
     /// its event does not write again (nor its `delivery.*` items, ``DeliveryItem``); the others have
     /// ids of their own.
+    ///
+    /// A delivery to its configuration generation's only recipient of its type is written by reference
+    /// (``byReference``): its `type` alone, the generation's ``RoutingConfigured/recipients`` saying
+    /// the application and participant once. Read back, such a delivery has an empty ``application``
+    /// until ``resolved(by:)`` fills it in.
     package struct Delivery: Codable, Sendable, Equatable {
         package struct Participant: Codable, Sendable, Equatable, Hashable {
             package var id: String?
@@ -172,12 +177,62 @@ package struct MessageRouted: NamedDomainEvent {
         /// The recipient's role (`customer`, `custom_bot`, `custom_agent`, …).
         package var type: String
         package var participant: Participant?
+        /// Written as its generation's recipient of ``type``, without ``application`` and
+        /// ``participant`` (see above).
+        package var byReference = false
 
-        package init(id: String, application: String, type: String, participant: Participant? = nil) {
+        package init(
+            id: String,
+            application: String,
+            type: String,
+            participant: Participant? = nil,
+            byReference: Bool = false
+        ) {
             self.id = id
             self.application = application
             self.type = type
             self.participant = participant
+            self.byReference = byReference
+        }
+
+        /// The delivery `id` to `recipient`.
+        package init(id: String, to recipient: Recipient) {
+            let participant =
+                recipient.participant == nil && recipient.participantName == nil
+                ? nil : Participant(id: recipient.participant, name: recipient.participantName)
+            self.init(id: id, application: recipient.application, type: recipient.type, participant: participant)
+        }
+
+        /// Whether the application and participant are yet to come from the generation's recipients:
+        /// written by reference and read back (the writer's own payload has them).
+        package var isUnresolved: Bool { byReference && application.isEmpty }
+
+        /// The delivery with its recipient's application and participant, from the recipients of its
+        /// configuration generation when it was written by reference.
+        ///
+        /// - Throws: ``RecipientReferenceError`` when `recipients` has no recipient of its type, or several.
+        package func resolved(by recipients: [Delivery]) throws -> Delivery {
+            guard isUnresolved else { return self }
+            let candidates = recipients.filter { $0.type == type }
+            guard candidates.count == 1, let recipient = candidates.first else {
+                throw RecipientReferenceError(type: type, candidates: candidates.count)
+            }
+            var delivery = self
+            delivery.application = recipient.application
+            delivery.participant = recipient.participant
+            return delivery
+        }
+
+        /// The delivery as written: by reference when `recipients` has exactly one recipient of its
+        /// type, the same one (application and participant).
+        package func referencing(_ recipients: [Delivery]) -> Delivery {
+            let candidates = recipients.filter { $0.type == type }
+            guard candidates.count == 1, let recipient = candidates.first,
+                recipient.application == application, recipient.participant == participant
+            else { return self }
+            var delivery = self
+            delivery.byReference = true
+            return delivery
         }
     }
 
@@ -245,15 +300,31 @@ package struct RoutingConfigured: NamedDomainEvent {
     package var account: String
     package var generation: Int64
     package var configuration: MessageRouted.Configuration
+    /// The recipients the configuration routes to (its bot, agents and customer application), each
+    /// once and without an id: what a delivery written by reference is (``MessageRouted/Delivery``).
+    /// Absent in events recorded before December 2026, whose generations' deliveries are written whole.
+    package var recipients: [MessageRouted.Delivery]?
 
-    package init(account: String, configuration: MessageRouted.Configuration) {
+    package init(account: String, configuration: MessageRouted.Configuration, recipients: [MessageRouted.Delivery]?) {
         self.account = account
         self.generation = configuration.generation
         self.configuration = configuration
+        self.recipients = recipients
     }
 
     /// The stream of an account's routing configurations.
     package static func stream(account: String) -> String { "routing/\(account)" }
+}
+
+/// A delivery written by reference whose configuration generation does not name exactly one recipient
+/// of its type.
+package struct RecipientReferenceError: Error, CustomStringConvertible {
+    package var type: String
+    package var candidates: Int
+    package var description: String {
+        "a delivery to the \(type) written by reference, and its configuration generation has "
+            + "\(candidates) recipients of that type"
+    }
 }
 
 /// `message.originated`: a message the hub sends itself (`sender.type: system`, spec §5.4).

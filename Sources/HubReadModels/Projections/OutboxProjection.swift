@@ -19,7 +19,7 @@ package struct OutboxProjection: Projection {
     /// 2: `deliveries` is a WITHOUT ROWID table (its id is the key: no separate index on it).
     /// 3: only pending deliveries: a finished one's row goes (no `state`, no `finished_at`).
     package let version = 3
-    package let dependencies = ["transcripts", "connector"]
+    package let dependencies = ["routing", "transcripts", "connector"]
     package let schema = ProjectionSchema(
         tables: ["deliveries"],
         statements: [
@@ -49,7 +49,12 @@ package struct OutboxProjection: Projection {
 
     package func apply(_ event: RecordedEvent, _ context: ProjectionContext) throws {
         switch event.type {
-        case MessageRouted.type: try routed(try event.payload(MessageRouted.self), event, context)
+        case MessageRouted.type:
+            try routed(
+                try RoutingProjection.resolved(try event.payload(MessageRouted.self), event, context),
+                event,
+                context
+            )
         case ConnectorEventPublished.type:
             let published = try event.payload(ConnectorEventPublished.self)
             guard let deliveries = published.deliveries, !deliveries.isEmpty else { return }

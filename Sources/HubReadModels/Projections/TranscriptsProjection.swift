@@ -23,6 +23,8 @@ package struct TranscriptsProjection: Projection {
         tables: ["conversations", "messages", "customer_contacts", "message_recipients"],
         statements: TranscriptsSchema.statements
     )
+    /// A delivery written by reference names its recipient in `routing_configurations`.
+    package let dependencies = ["routing"]
 
     package func settle(_ context: ProjectionContext) throws {
         try TranscriptRows.settle(context)
@@ -67,7 +69,8 @@ package struct TranscriptsProjection: Projection {
             try rows.link(account: linked.account, customer: linked.customer, keys: linked.contactKeys)
         case MessageReceived.type: try rows.received(try event.payload(MessageReceived.self))
         case MessageOriginated.type: try rows.originated(try event.payload(MessageOriginated.self))
-        case MessageRouted.type: try rows.routed(try event.payload(MessageRouted.self))
+        case MessageRouted.type:
+            try rows.routed(try RoutingProjection.resolved(try event.payload(MessageRouted.self), event, context))
         case MessageSoftDeleted.type:
             try rows.updateMessage("hidden = 1", try event.payload(MessageSoftDeleted.self).message)
         case MessageRestored.type:
