@@ -119,7 +119,9 @@ public struct ConversationAuditTrail: Sendable {
     ) throws -> [String: [JSONValue]] {
         var positions: [JSONValue] = []
         let finished = try connection.prepare(
-            sql: "SELECT outcomes FROM messages WHERE conversation = ? AND outcomes IS NOT NULL"
+            sql: """
+                SELECT outcomes FROM messages WHERE \(ConversationProjection.ofConversation()) AND outcomes IS NOT NULL
+                """
         )
         try finished.bind([conversation])
         while try finished.step() {

@@ -61,7 +61,7 @@ extension ConversationProjection {
     package static func botTookPart(in conversation: String, _ transaction: LogTransaction) throws -> Bool {
         try transaction.connection.singleInt64(
             sql: """
-                SELECT EXISTS (SELECT 1 FROM messages WHERE conversation = ?
+                SELECT EXISTS (SELECT 1 FROM messages WHERE \(ConversationProjection.ofConversation())
                     AND sender_type IN ('custom_bot', 'egain_bot'))
                 """,
             [conversation]

@@ -165,12 +165,27 @@ package enum ConversationProjection {
         return row
     }
 
-    /// What ``decodeMessage(_:)`` reads, from a `messages` table whose recipients are in `table`.
-    package static func messageColumns(recipients table: String = "message_recipients") -> String {
+    /// What ``decodeMessage(_:)`` reads, from a `messages` table whose recipients are in `table` and
+    /// whose conversations are in `conversations` (their copies in a rebuild).
+    package static func messageColumns(
+        recipients table: String = "message_recipients",
+        conversations: String = "conversations"
+    ) -> String {
         """
-        conversation, seq, id, message_id, type, sender_type, sender, \(recipients(table)), text, content, attributes,
-        transcript, status, created_at, sent_at, hidden, erased, position
+        \(conversationId(conversations)), seq, id, message_id, type, sender_type, sender, \(recipients(table)), text,
+        content, attributes, transcript, status, created_at, sent_at, hidden, erased, position
         """
+    }
+
+    /// A message row's conversation id, from the row's `conversation` (the conversation's `number`).
+    package static func conversationId(_ table: String = "conversations") -> String {
+        "(SELECT c.id FROM \(table) AS c WHERE c.number = conversation)"
+    }
+
+    /// The condition that picks the rows of `messages` of the conversation whose id is the statement's
+    /// next argument.
+    package static func ofConversation(_ table: String = "conversations") -> String {
+        "conversation = (SELECT c.number FROM \(table) AS c WHERE c.id = ?)"
     }
 
     /// What ``MessageRow/callbackText(_:conversation:)`` reads, and the attributes after it.
@@ -222,7 +237,7 @@ package enum ConversationProjection {
     ) throws -> [MessageRow] {
         let filter = visibleOnly ? " AND transcript = 1 AND hidden = 0 AND erased = 0" : ""
         let statement = try connection.cachedStatement(
-            sql: "SELECT \(messageColumns()) FROM messages WHERE conversation = ?\(filter) ORDER BY seq"
+            sql: "SELECT \(messageColumns()) FROM messages WHERE \(ofConversation())\(filter) ORDER BY seq"
         )
         defer { statement.reset() }
         try statement.bind([conversation])
@@ -241,7 +256,8 @@ package enum ConversationProjection {
     {
         let statement = try connection.cachedStatement(
             sql: """
-                SELECT id, seq FROM messages WHERE conversation = ?1
+                SELECT id, seq FROM messages
+                    WHERE conversation = (SELECT c.number FROM conversations AS c WHERE c.id = ?1)
                     AND (id = ?2 OR (message_id = ?2 AND sender_type = 'customer')) ORDER BY seq DESC LIMIT 1
                 """
         )

@@ -167,7 +167,9 @@ public struct ConversationQueries: Sendable {
             sql: """
                 SELECT content, created_at, id, message_id, \(ConversationProjection.recipients()), sender, sent_at, seq,
                     status, type
-                FROM messages WHERE conversation = ? AND transcript = 1 AND hidden = 0 AND erased = 0 ORDER BY seq
+                FROM messages WHERE \(ConversationProjection.ofConversation()) AND transcript = 1 AND hidden = 0
+                    AND erased = 0
+                ORDER BY seq
                 """
         )
         defer { statement.reset() }

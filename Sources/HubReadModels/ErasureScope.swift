@@ -49,7 +49,7 @@ package struct ErasureScope: Sendable {
         }
         for conversation in scope.conversations {
             scope.messages += try strings(
-                "SELECT id FROM messages WHERE conversation = ? ORDER BY seq",
+                "SELECT id FROM messages WHERE \(ConversationProjection.ofConversation()) ORDER BY seq",
                 [conversation],
                 connection
             )

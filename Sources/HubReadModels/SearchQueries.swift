@@ -97,7 +97,7 @@ public struct SearchQueries: Sendable {
             let window = try connection.prepare(
                 sql: """
                     SELECT t.rowid FROM message_text t JOIN messages m ON m.rowid = t.rowid
-                        JOIN conversations c ON c.id = m.conversation
+                        JOIN conversations c ON c.number = m.conversation
                     WHERE message_text MATCH ? AND \(matching) ORDER BY t.rowid DESC LIMIT ?
                     """
             )
@@ -113,17 +113,17 @@ public struct SearchQueries: Sendable {
                 ranking == .relevance
                 ? """
                 SELECT t.rowid AS row, bm25(message_text) AS rank FROM message_text t
-                    JOIN messages m ON m.rowid = t.rowid JOIN conversations c ON c.id = m.conversation
+                    JOIN messages m ON m.rowid = t.rowid JOIN conversations c ON c.number = m.conversation
                 WHERE message_text MATCH ?1 AND t.rowid >= ?2 AND \(conditions(numberedFrom: 6))
                 """
                 : "SELECT value AS row, -value AS rank FROM json_each(?3)"
             let statement = try connection.prepare(
                 sql: """
                     WITH hits AS MATERIALIZED (\(ranked))
-                    SELECT m.conversation, min(h.rank) AS best, m.rowid, m.id, m.sender_type, m.created_at,
+                    SELECT c.id, min(h.rank) AS best, m.rowid, m.id, m.sender_type, m.created_at,
                         c.account, c.channel_type, c.state, c.escalated, c.started_at, count(*)
-                    FROM hits h JOIN messages m ON m.rowid = h.row JOIN conversations c ON c.id = m.conversation
-                    GROUP BY m.conversation ORDER BY best, m.conversation LIMIT ?4 OFFSET ?5
+                    FROM hits h JOIN messages m ON m.rowid = h.row JOIN conversations c ON c.number = m.conversation
+                    GROUP BY m.conversation ORDER BY best, c.id LIMIT ?4 OFFSET ?5
                     """
             )
             // Numbered parameters: the filters' come after these five, and only ranking by relevance

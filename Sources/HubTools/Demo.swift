@@ -261,7 +261,8 @@ public struct Demo: Sendable {
                 SELECT e.position, e.recorded_at, e.type, e.data, m.type, m.sender_type
                 FROM events e, json_each(e.data, '$.deliveries') d
                 JOIN messages m ON m.id = coalesce(json_extract(d.value, '$.message'), json_extract(d.value, '$.delivery'))
-                WHERE e.stream >= 'delivery/' AND e.stream < 'delivery0' AND m.conversation = ?
+                WHERE e.stream >= 'delivery/' AND e.stream < 'delivery0'
+                    AND m.conversation = (SELECT number FROM conversations WHERE id = ?)
                 ORDER BY e.position, m.seq
                 """
         )

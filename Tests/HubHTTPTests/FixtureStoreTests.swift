@@ -90,11 +90,16 @@ import Testing
                 var columns: [String] = []
                 while try names.step() { columns.append(names.text(at: 0)) }
                 let list = columns.joined(separator: ", ")
-                // A message's recipients are read through their reference (ConversationProjection.recipients).
+                // A message's recipients are read through their reference (ConversationProjection.recipients),
+                // and its conversation's id through the conversation's number (transcripts version 6).
                 let rebuiltList = columns.map {
-                    table == "messages" && $0 == "recipients"
-                        ? "coalesce((SELECT r.json FROM main.message_recipients AS r WHERE r.id = recipients), '[]')"
-                        : $0
+                    switch (table, $0) {
+                    case ("messages", "recipients"):
+                        "coalesce((SELECT r.json FROM main.message_recipients AS r WHERE r.id = recipients), '[]')"
+                    case ("messages", "conversation"):
+                        "(SELECT c.id FROM main.conversations AS c WHERE c.number = conversation)"
+                    default: $0
+                    }
                 }.joined(separator: ", ")
                 // The outbox keeps its pending deliveries only.
                 let kept = table == "deliveries" ? " WHERE state = 'pending'" : ""

@@ -18,5 +18,6 @@ extension EventStoreSchema {
         migration0012,
         migration0013,
         migration0014,
+        migration0015,
     ]
 }

@@ -107,7 +107,10 @@ package struct MetricsProjection: Projection {
                 guard
                     let conversation = try item.conversation
                         ?? context.connection.singleText(
-                            sql: "SELECT conversation FROM \(context.table("messages")) WHERE id = ?",
+                            sql: """
+                                SELECT \(ConversationProjection.conversationId(context.table("conversations")))
+                                FROM \(context.table("messages")) WHERE id = ?
+                                """,
                             [item.message]
                         )
                 else { continue }
@@ -221,7 +224,10 @@ struct MetricsRows {
     private func lastCountedSender(of conversation: String) throws -> SenderGroup? {
         try TranscriptRows.writeHeld(context)
         let statement = try connection.cachedStatement(
-            sql: "SELECT type, sender_type FROM \(context.table("messages")) WHERE conversation = ? ORDER BY seq DESC"
+            sql: """
+                SELECT type, sender_type FROM \(context.table("messages"))
+                WHERE \(ConversationProjection.ofConversation(context.table("conversations"))) ORDER BY seq DESC
+                """
         )
         defer { statement.reset() }
         try statement.bind([conversation])

@@ -311,7 +311,10 @@ package struct OutboxProjection: Projection {
 
     /// The transcripts' message columns, from the tables this context names.
     private static func messageColumns(_ context: ProjectionContext) -> String {
-        ConversationProjection.messageColumns(recipients: context.table("message_recipients"))
+        ConversationProjection.messageColumns(
+            recipients: context.table("message_recipients"),
+            conversations: context.table("conversations")
+        )
     }
 
     private func row(_ id: String, _ context: ProjectionContext) throws -> MessageRow? {
@@ -327,7 +330,9 @@ package struct OutboxProjection: Projection {
         let statement = try context.connection.cachedStatement(
             sql: """
                 SELECT \(Self.messageColumns(context)) FROM \(context.table("messages"))
-                WHERE conversation = ? AND transcript = 1 AND hidden = 0 AND erased = 0 ORDER BY seq
+                WHERE \(ConversationProjection.ofConversation(context.table("conversations"))) AND transcript = 1
+                    AND hidden = 0 AND erased = 0
+                ORDER BY seq
                 """
         )
         defer { statement.reset() }

@@ -11,6 +11,9 @@ package struct TranscriptRows {
     var connection: Connection { context.connection }
     private var conversations: String { context.table("conversations") }
     var messages: String { context.table("messages") }
+    /// The `number` of the conversation whose id is the statement's next argument, as a message row
+    /// names its conversation.
+    var conversationNumber: String { "(SELECT number FROM \(conversations) WHERE id = ?)" }
 
     /// `conversation.started`: the conversation, its customer's identity opened, and every contact key
     /// of the customer.
@@ -19,13 +22,13 @@ package struct TranscriptRows {
         let identity = try context.openJSON(started.customer.identity, record: "customer/\(customer)")?.text
         try connection.run(
             sql: """
-                INSERT INTO \(conversations) (id, account, account_address, channel_type, entry_point, customer,
-                    customer_state, contact, origin, state, escalated, started_at, last_activity, message_count,
-                    position)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', 0, ?, ?, 0, ?)
+                INSERT INTO \(conversations) (id, number, account, account_address, channel_type, entry_point,
+                    customer, customer_state, contact, origin, state, escalated, started_at, last_activity,
+                    message_count, position)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', 0, ?, ?, 0, ?)
                 """,
             [
-                started.id, started.account.id, started.account.address, started.channel.type,
+                started.id, event.position, started.account.id, started.account.address, started.channel.type,
                 started.entryPoint?.id, customer, identity, started.conversationContact, started.origin,
                 event.recordedAt, event.recordedAt, event.position,
             ]
@@ -303,7 +306,7 @@ package struct TranscriptRows {
         let statement = try connection.cachedStatement(
             sql: """
                 SELECT customer, message_count, json_type(customer_state, '$.name'),
-                    json_extract(customer_state, '$.name'), customer_state
+                    json_extract(customer_state, '$.name'), customer_state, number
                 FROM \(conversations) WHERE id = ?
                 """
         )
@@ -313,6 +316,7 @@ package struct TranscriptRows {
         let nameType = statement.optionalText(at: 2)
         return Conversation(
             id: id,
+            number: statement.int64(at: 5),
             customer: statement.text(at: 0),
             nameText: nameType == "text" ? statement.text(at: 3) : nil,
             state: nameType == nil || nameType == "text" ? nil : statement.optionalText(at: 4),
@@ -348,6 +352,7 @@ package struct TranscriptRows {
         scratch.held.append(
             HeldMessage(
                 conversation: conversation.id,
+                conversationNumber: conversation.number,
                 seq: conversation.messageCount + 1,
                 id: id,
                 messageId: messageId,
@@ -375,7 +380,8 @@ package struct TranscriptRows {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             [
-                held.row, held.conversation, held.seq, held.id, held.messageId, held.type, held.senderType, held.sender,
+                held.row, held.conversationNumber, held.seq, held.id, held.messageId, held.type, held.senderType,
+                held.sender,
                 held.recipients, held.content, held.attributes, held.transcript, held.status,
                 held.recordedAt, held.sentAt, held.pending, held.position, held.outcomes,
             ]

@@ -4,6 +4,8 @@ extension TranscriptRows {
     /// A conversation as the transcripts' message rows need it.
     package struct Conversation {
         var id: String
+        /// What its messages' rows name it by (`conversations.number`).
+        var number: Int64
         var customer: String
         /// `customer_state.name` (a string, as customers send it) …
         var nameText: String?
@@ -22,6 +24,8 @@ extension TranscriptRows {
 /// A message row held back until its routing (``TranscriptRows``).
 struct HeldMessage {
     var conversation: String
+    /// The conversation's `number`, by which the row names it.
+    var conversationNumber: Int64
     var seq: Int64
     var id: String
     var messageId: String?

@@ -17,8 +17,10 @@ package struct TranscriptsProjection: Projection {
     /// message's `outcomes` are the positions of the events that finished its deliveries (the outbox
     /// keeps pending ones only). 4: `text` is read from `content` (a virtual column), not stored twice.
     /// 5: a message's `recipients` are a reference into `message_recipients`, where each list of
-    /// recipients (an account's few bots, agents and customer applications) is said once.
-    package let version = 5
+    /// recipients (an account's few bots, agents and customer applications) is said once. 6: a
+    /// message's `conversation` is its conversation's `number` (the position of its
+    /// `conversation.started`), not its id again in every row and in the key's index.
+    package let version = 6
     package let schema = ProjectionSchema(
         tables: ["conversations", "messages", "customer_contacts", "message_recipients"],
         statements: TranscriptsSchema.statements
@@ -87,7 +89,7 @@ package struct TranscriptsProjection: Projection {
     }
 }
 
-/// The tables' SQL, as migrations 0004, 0008 and 0011 left them, and versions 3 and 4 of the projection.
+/// The tables' SQL, as migrations 0004, 0008 and 0011 left them, and versions 3 to 6 of the projection.
 package enum TranscriptsSchema {
     package static let statements = [
         """
@@ -102,6 +104,7 @@ package enum TranscriptsSchema {
         """
         CREATE TABLE {conversations} (
             id              TEXT    PRIMARY KEY,
+            number          INTEGER NOT NULL UNIQUE,
             account         TEXT    NOT NULL,
             account_address TEXT    NOT NULL,
             channel_type    TEXT    NOT NULL,
@@ -133,7 +136,7 @@ package enum TranscriptsSchema {
         """,
         """
         CREATE TABLE {messages} (
-            conversation TEXT    NOT NULL,
+            conversation INTEGER NOT NULL,
             seq          INTEGER NOT NULL,
             id           TEXT    NOT NULL UNIQUE,
             message_id   TEXT,
