@@ -83,6 +83,11 @@ public final class EventStore: Sendable {
         }
         do {
             let now = Int64(Date().timeIntervalSince1970 * 1000)
+            // Said before they run: one that rewrites the log (0014) takes tens of seconds on a large one.
+            let pending = try await pool.writer.perform { try EventStoreSchema.migrator.pendingMigrations($0) }
+            if !pending.isEmpty {
+                logger.info("applying migrations", metadata: ["migrations": "\(pending.joined(separator: ", "))"])
+            }
             let (applied, tip) = try await pool.writer.perform { connection in
                 let applied = try EventStoreSchema.migrator.migrate(connection, recordedAt: now)
                 // From here on the writer's connection commits only whole transactions.

@@ -119,6 +119,24 @@ import Testing
         }
     }
 
+    /// The migrations an old store needs are named before they run (0014 rewrites the whole log).
+    @Test func pendingMigrationsAreLoggedBeforeTheyRun() async throws {
+        try await withTemporaryDirectory { directory in
+            try Self.copyFixture(to: directory)
+            let lines = LogLines()
+            let store = try await EventStore.open(
+                .init(dataDirectory: directory),
+                logger: lines.logger,
+                readModels: .hub
+            )
+            await store.close()
+            let applying = try #require(lines.all.firstIndex { $0.hasPrefix("info applying migrations") })
+            let applied = try #require(lines.all.firstIndex { $0.hasPrefix("info applied migrations") })
+            #expect(applying < applied)
+            #expect(lines.all[applying].contains("0014_event_names_said_once.sql"), "\(lines.all[applying])")
+        }
+    }
+
     @Test func theAPIAnswersWhatTheOldVersionAnswered() async throws {
         let answers = try JSONValue.parse(String(contentsOfFile: Self.fixture + "/answers.json", encoding: .utf8))
         guard case .object(let expected) = answers else {
