@@ -33,6 +33,8 @@ struct RoutingConfigurationTests {
             )
             let first = try #require(try await hub.sendAccepted(messageBody()).first)
             let conversation = try #require(first.value(at: "conversation.id")?.stringValue)
+            // A second message finds the generation recorded, with the recipients the account resolves to.
+            _ = try await hub.sendAccepted(messageBody(text: "Still there?", conversation: conversation))
             try await hub.callbacks.waitFor { $0.contains { $0.path == "/custom_bot" } }
 
             // The first message records the generation again, with its recipients: the bot, its
@@ -53,13 +55,16 @@ struct RoutingConfigurationTests {
             #expect(recipients.first?.participant?.id == hub.setup.participant)
             #expect(recipients.map(\.application) == [hub.setup.botApp, hub.setup.agentApp, hub.setup.customerApp])
 
-            // The message names its one delivery, to the bot, by type; the bot was called with its
+            // Each message names its one delivery, to the bot, by type; the bot was called with its
             // participant all the same, and the transcript shows it.
-            let received = try #require(log.first { $0.type == MessageReceived.type })
-            #expect(
-                try JSONValue.parse(received.data).value(at: "routing.deliveries")
-                    == .array([.object(["type": "custom_bot"])])
-            )
+            let received = log.filter { $0.type == MessageReceived.type }
+            #expect(received.count == 2)
+            for event in received {
+                #expect(
+                    try JSONValue.parse(event.data).value(at: "routing.deliveries")
+                        == .array([.object(["type": "custom_bot"])])
+                )
+            }
             let callback = try JSONValue.parse(try #require(hub.callbacks.requests(to: "/custom_bot").first).body)
             #expect(callback.text.contains(hub.setup.participant))
             let (status, transcript) = try await hub.queryText("/v1/conversations/\(conversation)/transcript")
