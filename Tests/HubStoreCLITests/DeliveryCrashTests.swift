@@ -20,10 +20,11 @@ struct DeliveryCrashTests {
         try await withCallbackServer(responder: responder) { callbacks in
             try await withTemporaryDirectory { directory in
                 let data = directory + "/data"
-                // The retry must not come before the kill, also on a loaded machine (the whole suite runs
-                // in parallel). With 4 s and with 8 s, full-suite runs failed this test's counts: an early
-                // retry, and with 8 s a second, last one that failed for good.
-                let arguments = ["serve", "--data", data, "--port", "0", "--delivery-retries", "20s"]
+                // A retry before the kill must not be the last, also on a loaded machine (the whole suite
+                // runs in parallel): with one retry after 4 s, 8 s and then 20 s, full-suite runs saw it
+                // come before the kill and fail the delivery for good (and tell the customer). Four leave
+                // a stalled machine 80 s, and after the restart the next one is at most 20 s away.
+                let arguments = ["serve", "--data", data, "--port", "0", "--delivery-retries", "20s,20s,20s,20s"]
                 let server = try ChildProcess(arguments)
                 let port = try await listeningPort(server)
                 let token = try await ChildProcess.run([
@@ -45,7 +46,7 @@ struct DeliveryCrashTests {
                     )
                     #expect(status == 202, "\(body)")
                 }
-                // Every first attempt failed (503) and was recorded; the retries are 8 s away.
+                // Every first attempt failed (503) and was recorded; the retries are 20 s away.
                 try await waitUntil("first attempts recorded") {
                     try deliveriesRecorded(data, type: "delivery.attempted") == messages
                 }
