@@ -59,7 +59,7 @@ struct ExpectContinueTests {
 
     static let interim = "HTTP/1.1 100 Continue\r\n"
 
-    @Test(.timeLimit(.minutes(3))) func aRequestThatExpectsContinueGetsItBeforeSendingItsBody() async throws {
+    @Test(.timeLimit(.minutes(5))) func aRequestThatExpectsContinueGetsItBeforeSendingItsBody() async throws {
         try await withTemporaryDirectory { directory in
             try await withHub(directory) { _, _, app in
                 try await app.test(.live) { client in
@@ -90,7 +90,7 @@ struct ExpectContinueTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(3))) func aPipelinedRequestsContinueWaitsForTheResponseBeforeIt() async throws {
+    @Test(.timeLimit(.minutes(5))) func aPipelinedRequestsContinueWaitsForTheResponseBeforeIt() async throws {
         try await withTemporaryDirectory { directory in
             try await withHub(directory) { _, _, app in
                 try await app.test(.live) { client in

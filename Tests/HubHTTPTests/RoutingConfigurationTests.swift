@@ -14,7 +14,7 @@ import Testing
 /// configuration itself is recorded once per account and generation (`routing.configured`), and the
 /// audit trail shows it resolved, as it showed version 1's whole configuration. A delivery to one of
 /// the recipients recorded with it is written by reference: its type only.
-@Suite(.timeLimit(.minutes(2)))
+@Suite(.timeLimit(.minutes(5)))
 struct RoutingConfigurationTests {
     @Test func aConfigurationIsRecordedOncePerGenerationAndTheAuditTrailResolvesIt() async throws {
         try await withConversationHub { hub in try await Self.recordsOncePerGeneration(hub) }

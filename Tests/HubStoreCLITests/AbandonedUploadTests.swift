@@ -4,7 +4,7 @@ import Testing
 
 /// An upload's bytes go to a temporary file under `assets/` as they arrive; a server killed in the
 /// middle leaves it behind, and the next start removes it (and only it).
-@Suite(.timeLimit(.minutes(2)))
+@Suite(.timeLimit(.minutes(5)))
 struct AbandonedUploadTests {
     @Test func theNextStartRemovesUnfinishedUploadsAndKeepsStoredAssets() async throws {
         try await withTemporaryDirectory { directory in

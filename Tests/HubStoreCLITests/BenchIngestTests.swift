@@ -7,7 +7,7 @@ import Glibc
 #endif
 
 /// `hubstore bench ingest` end to end, small: every acknowledged message found in its transcript.
-@Suite(.timeLimit(.minutes(2)))
+@Suite(.timeLimit(.minutes(5)))
 struct BenchIngestTests {
     @Test func aSmallIngestRunLosesNothingAndReportsItsFigures() async throws {
         let result = try await ChildProcess.run([
@@ -20,7 +20,8 @@ struct BenchIngestTests {
         #expect(report["messages"] as? Int == 300)
         #expect(report["missing"] as? Int == 0)
         #expect(report["refused"] as? Int == 0)
-        #expect(report["deliveries"] as? Int == 300)
+        // At least once: on a loaded machine a callback answered after the delivery's timeout goes again.
+        #expect(report["deliveries"] as? Int ?? 0 >= 300, "\(report)")
         #expect((report["messages_per_s"] as? Double ?? 0) > 0)
         #expect((report["reference_requests_per_s"] as? Double ?? 0) > 0)
         #expect(report["p99_ms"] != nil && report["ratio"] != nil)
@@ -83,7 +84,7 @@ struct BenchIngestTests {
 }
 
 /// `hubstore bench query` end to end, small: every measurement taken, every position delivered once.
-@Suite(.timeLimit(.minutes(3)))
+@Suite(.timeLimit(.minutes(5)))
 struct BenchQueryTests {
     @Test func aSmallQueryRunMeasuresEverythingAndTheTailMissesNothing() async throws {
         // A debug build under a parallel suite: small, and given time.

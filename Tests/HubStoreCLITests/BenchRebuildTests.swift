@@ -4,7 +4,7 @@ import Testing
 
 /// `hubstore bench rebuild` end to end, small: the rebuild, its raw scan, and SQLite's write floor,
 /// which copies every rebuilt row.
-@Suite(.timeLimit(.minutes(2)))
+@Suite(.timeLimit(.minutes(5)))
 struct BenchRebuildTests {
     @Test func theFloorCopiesEveryRebuiltRowAndBoundsTheRebuild() async throws {
         let result = try await ChildProcess.run(["bench", "rebuild", "--messages", "300", "--runs", "1", "--json"])

@@ -7,7 +7,7 @@ import FoundationNetworking
 #endif
 
 /// `hubstore clients` beside a running server, and the tokens its clients get over HTTP.
-@Suite(.timeLimit(.minutes(3)))
+@Suite(.timeLimit(.minutes(5)))
 struct ClientsCommandTests {
     @Test func aClientCreatedBesideTheServerGetsTokensUntilItIsRevoked() async throws {
         try await withTemporaryDirectory { directory in

@@ -8,7 +8,7 @@ import Glibc
 
 /// Connection exhaustion: idle connections, slow requests and more connections than the process has
 /// descriptors for, against the real binary started under a low `ulimit -n`.
-@Suite(.timeLimit(.minutes(3)))
+@Suite(.timeLimit(.minutes(5)))
 struct ConnectionLimitTests {
     /// `hubstore serve` under `ulimit -n LIMIT` (the shell sets the soft and the hard limit alike, so the
     /// server cannot raise it).

@@ -3,7 +3,7 @@ import HubTestSupport
 import Testing
 
 /// `hubstore demo` runs a whole conversation and shows the transcript, deliveries and verify result.
-@Suite(.timeLimit(.minutes(2)))
+@Suite(.timeLimit(.minutes(5)))
 struct DemoCommandTests {
     @Test func theDemoHoldsAWholeConversationAndVerifies() async throws {
         try await withTemporaryDirectory { directory in

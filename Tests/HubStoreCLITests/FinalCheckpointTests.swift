@@ -4,7 +4,7 @@ import Testing
 
 /// A stopping server folds its WAL into `hub.sqlite`, and says so through its exit status when it
 /// cannot: once, after "hubstore stopped", the WAL remained and `hub.sqlite` was 4 KiB.
-@Suite(.timeLimit(.minutes(2)))
+@Suite(.timeLimit(.minutes(5)))
 struct FinalCheckpointTests {
     @Test func aCheckpointThatCannotCompleteIsLoggedAndMakesTheExitStatusNonZero() async throws {
         try await withTemporaryDirectory { directory in

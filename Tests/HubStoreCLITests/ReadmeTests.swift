@@ -4,7 +4,7 @@ import Testing
 
 /// The README's "Configure a hub" commands, run as written against a real server (only the host,
 /// the binary's path and the data directory are pointed at the test's own).
-@Suite(.timeLimit(.minutes(3)))
+@Suite(.timeLimit(.minutes(5)))
 struct ReadmeTests {
     static var readme: String {
         get throws {

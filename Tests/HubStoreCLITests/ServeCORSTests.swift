@@ -7,7 +7,7 @@ import FoundationNetworking
 #endif
 
 /// `hubstore serve --cors-origin` / `HUBSTORE_CORS_ORIGIN` (issue 13 item 15): off by default.
-@Suite(.timeLimit(.minutes(3)))
+@Suite(.timeLimit(.minutes(5)))
 struct ServeCORSTests {
     /// A CORS preflight for `GET /v1/conversations` from `origin`; status and response headers.
     func preflight(port: Int, origin: String) async throws -> (Int, [AnyHashable: Any]) {

@@ -7,7 +7,7 @@ import FoundationNetworking
 #endif
 
 /// `hubstore serve` as a child process: start-up, probes, graceful shutdown, refusals.
-@Suite(.timeLimit(.minutes(3)))
+@Suite(.timeLimit(.minutes(5)))
 struct ServeCommandTests {
     @Test func servesProbesAndStopsCleanlyOnSIGTERM() async throws {
         try await withTemporaryDirectory { directory in

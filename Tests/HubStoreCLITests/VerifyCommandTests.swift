@@ -3,7 +3,7 @@ import HubTestSupport
 import Testing
 
 /// `hubstore verify` against tampering done behind the server's back with the `sqlite3` CLI.
-@Suite(.timeLimit(.minutes(3)))
+@Suite(.timeLimit(.minutes(5)))
 struct VerifyCommandTests {
     static let sqlite3 = ["/usr/bin/sqlite3", "/usr/local/bin/sqlite3"].first {
         FileManager.default.isExecutableFile(atPath: $0)

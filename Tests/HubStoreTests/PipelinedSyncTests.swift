@@ -8,7 +8,7 @@ import Testing
 
 /// The writer leaves each batch's fsync to a thread of its own and runs the next batch meanwhile;
 /// no caller hears "accepted", and no subscriber sees the new head, before its own commit is synced.
-@Suite(.timeLimit(.minutes(3)))
+@Suite(.timeLimit(.minutes(5)))
 struct PipelinedSyncTests {
     /// Stands before each fsync: holds it while closed, fails it while failing.
     final class Gate: Sendable {

@@ -123,7 +123,7 @@ struct SharedWriterTests {
 }
 
 struct ExternalCommitWatcherTests {
-    @Test(.timeLimit(.minutes(3)))
+    @Test(.timeLimit(.minutes(5)))
     func aSubscriberSeesEventsAnotherProcessAppended() async throws {
         try await withTemporaryDirectory { directory in
             try await withStore(directory) { server in
