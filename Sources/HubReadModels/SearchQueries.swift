@@ -93,11 +93,13 @@ public struct SearchQueries: Sendable {
                     }).joined(separator: " AND ")
             }
             let matching = conditions(numberedFrom: nil)
+            // Every message has its conversation: the hits join `conversations` only to filter by it.
+            let conversationJoin =
+                comparisons.contains { $0.hasPrefix("c.") } ? "JOIN conversations c ON c.number = m.conversation" : ""
             // The newest `rankedWindow` matching messages (those that pass the filters), newest first.
             let window = try connection.prepare(
                 sql: """
-                    SELECT t.rowid FROM message_text t JOIN messages m ON m.rowid = t.rowid
-                        JOIN conversations c ON c.number = m.conversation
+                    SELECT t.rowid FROM message_text t JOIN messages m ON m.rowid = t.rowid \(conversationJoin)
                     WHERE message_text MATCH ? AND \(matching) ORDER BY t.rowid DESC LIMIT ?
                     """
             )
@@ -113,17 +115,24 @@ public struct SearchQueries: Sendable {
                 ranking == .relevance
                 ? """
                 SELECT t.rowid AS row, bm25(message_text) AS rank FROM message_text t
-                    JOIN messages m ON m.rowid = t.rowid JOIN conversations c ON c.number = m.conversation
+                    JOIN messages m ON m.rowid = t.rowid \(conversationJoin)
                 WHERE message_text MATCH ?1 AND t.rowid >= ?2 AND \(conditions(numberedFrom: 6))
                 """
                 : "SELECT value AS row, -value AS rank FROM json_each(?3)"
             let statement = try connection.prepare(
                 sql: """
-                    WITH hits AS MATERIALIZED (\(ranked))
-                    SELECT c.id, min(h.rank) AS best, m.rowid, m.id, m.sender_type, m.created_at,
-                        c.account, c.channel_type, c.state, c.escalated, c.started_at, count(*)
-                    FROM hits h JOIN messages m ON m.rowid = h.row JOIN conversations c ON c.number = m.conversation
-                    GROUP BY m.conversation ORDER BY best, c.id LIMIT ?4 OFFSET ?5
+                    WITH hits AS MATERIALIZED (\(ranked)),
+                    -- Each conversation's best hit (the bare columns come from its row), then the
+                    -- conversation's own columns once per conversation rather than once per hit.
+                    best AS (
+                        SELECT m.conversation AS number, min(h.rank) AS best, m.rowid AS row, m.id,
+                            m.sender_type, m.created_at, count(*) AS matching
+                        FROM hits h JOIN messages m ON m.rowid = h.row GROUP BY m.conversation
+                    )
+                    SELECT c.id, b.best, b.row, b.id, b.sender_type, b.created_at,
+                        c.account, c.channel_type, c.state, c.escalated, c.started_at, b.matching
+                    FROM best b JOIN conversations c ON c.number = b.number
+                    ORDER BY b.best, c.id LIMIT ?4 OFFSET ?5
                     """
             )
             // Numbered parameters: the filters' come after these five, and only ranking by relevance

@@ -182,6 +182,68 @@ import Testing
         }
     }
 
+    /// A conversation is one hit however many of its messages match: it counts them, and names its best
+    /// (by recency, the newest of the window; by relevance, all of them count); another conversation's
+    /// filter leaves it out.
+    @Test func aConversationIsOneHitWithItsBestMessageAndItsCount() async throws {
+        try await withConversationHub { hub in
+            let first = try await hub.sendAccepted(messageBody(id: "k-1", text: "kiwi one"))
+            let conversation = try #require(first.first?.value(at: "conversation.id")?.stringValue)
+            var ids = [try #require(first.first?["id"]?.stringValue)]
+            for index in 2...3 {
+                let next = try await hub.sendAccepted(
+                    messageBody(id: "k-\(index)", text: "kiwi number \(index)", conversation: conversation)
+                )
+                ids.append(try #require(next.first?["id"]?.stringValue))
+            }
+            let other = try await hub.sendAccepted(
+                messageBody(id: "o-1", text: "kiwi elsewhere", contact: "o@example.com", phone: "555009")
+            )
+            let otherConversation = try #require(other.first?.value(at: "conversation.id")?.stringValue)
+
+            // The window holds the three newest matches: the other conversation's and two of the first's.
+            let windowed = try await SearchQueries(store: hub.store, rankedWindow: 3)
+                .search("kiwi", .init(), offset: 0, limit: 10)
+            #expect(windowed.ranking == .recency)
+            #expect(
+                windowed.hits.compactMap { $0.value(at: "conversation.id")?.stringValue } == [
+                    otherConversation, conversation,
+                ]
+            )
+            let hit = try #require(windowed.hits.last)
+            #expect(hit["matchingMessages"] == .integer(2))
+            #expect(hit.value(at: "message.id")?.stringValue == ids[2], "the newest of its matches")
+
+            let ranked = try await SearchQueries(store: hub.store, rankedWindow: 10)
+                .search("kiwi", .init(), offset: 0, limit: 10)
+            #expect(ranked.ranking == .relevance)
+            let counts = Dictionary(
+                uniqueKeysWithValues: ranked.hits.compactMap { hit -> (String, JSONValue)? in
+                    guard let id = hit.value(at: "conversation.id")?.stringValue else { return nil }
+                    return (id, hit["matchingMessages"] ?? .null)
+                }
+            )
+            #expect(counts == [conversation: .integer(3), otherConversation: .integer(1)])
+            #expect(
+                ranked.hits.first { $0.value(at: "conversation.id")?.stringValue == conversation }?
+                    .value(at: "conversation.state") == "active"
+            )
+
+            // A filter on the conversation (not on the message) still picks among them.
+            _ = try await hub.sendAccepted(
+                messageBody(
+                    "escalation.transfer",
+                    from: "custom_bot",
+                    text: "needs a human",
+                    conversation: otherConversation
+                )
+            )
+            let escalated = try await SearchQueries(store: hub.store, rankedWindow: 10)
+                .search("kiwi", .init(escalated: true), offset: 0, limit: 10)
+            #expect(escalated.hits.compactMap { $0.value(at: "conversation.id")?.stringValue } == [otherConversation])
+        }
+    }
+
     @Test func pagesOfResultsFollowTheCursor() async throws {
         try await withConversationHub { hub in
             for index in 1...5 {
