@@ -183,9 +183,9 @@ package enum ConversationProjection {
     }
 
     /// The condition that picks the rows of `messages` of the conversation whose id is the statement's
-    /// next argument.
-    package static func ofConversation(_ table: String = "conversations") -> String {
-        "conversation = (SELECT c.number FROM \(table) AS c WHERE c.id = ?)"
+    /// `parameter` (by default its next argument).
+    package static func ofConversation(_ table: String = "conversations", parameter: String = "?") -> String {
+        "conversation = (SELECT c.number FROM \(table) AS c WHERE c.id = \(parameter))"
     }
 
     /// What ``MessageRow/callbackText(_:conversation:)`` reads, and the attributes after it.
@@ -257,7 +257,7 @@ package enum ConversationProjection {
         let statement = try connection.cachedStatement(
             sql: """
                 SELECT id, seq FROM messages
-                    WHERE conversation = (SELECT c.number FROM conversations AS c WHERE c.id = ?1)
+                    WHERE \(ofConversation(parameter: "?1"))
                     AND (id = ?2 OR (message_id = ?2 AND sender_type = 'customer')) ORDER BY seq DESC LIMIT 1
                 """
         )

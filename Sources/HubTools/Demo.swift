@@ -262,7 +262,7 @@ public struct Demo: Sendable {
                 FROM events e, json_each(e.data, '$.deliveries') d
                 JOIN messages m ON m.id = coalesce(json_extract(d.value, '$.message'), json_extract(d.value, '$.delivery'))
                 WHERE e.stream >= 'delivery/' AND e.stream < 'delivery0'
-                    AND m.conversation = (SELECT number FROM conversations WHERE id = ?)
+                    AND m.\(ConversationProjection.ofConversation())
                 ORDER BY e.position, m.seq
                 """
         )

@@ -16,13 +16,13 @@ extension TranscriptRows {
     /// a customer sender without a participant (as a rebuild, unable to open them, leaves them).
     package func erase(_ erasure: ErasurePerformed) throws {
         for conversation in erasure.conversations {
-            try handOverIndexedTexts(where: "conversation = \(conversationNumber)", conversation)
+            try handOverIndexedTexts(where: ofConversation, conversation)
             try updateConversation("customer_state = NULL, erased = 1", of: "conversation/\(conversation)")
             try connection.run(
                 sql: """
                     UPDATE \(messages) SET erased = 1, content = '{}', attributes = NULL,
                         sender = CASE WHEN sender_type = 'customer' THEN '{"type":"customer"}' ELSE sender END
-                    WHERE conversation = \(conversationNumber)
+                    WHERE \(ofConversation)
                     """,
                 [conversation]
             )

@@ -11,9 +11,8 @@ package struct TranscriptRows {
     var connection: Connection { context.connection }
     private var conversations: String { context.table("conversations") }
     var messages: String { context.table("messages") }
-    /// The `number` of the conversation whose id is the statement's next argument, as a message row
-    /// names its conversation.
-    var conversationNumber: String { "(SELECT number FROM \(conversations) WHERE id = ?)" }
+    /// The condition that picks the conversation's rows of `messages` (its id the statement's next argument).
+    var ofConversation: String { ConversationProjection.ofConversation(conversations) }
 
     /// `conversation.started`: the conversation, its customer's identity opened, and every contact key
     /// of the customer.
