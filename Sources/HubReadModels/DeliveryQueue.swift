@@ -42,33 +42,39 @@ public struct DeliveryQueue: Sendable {
         excludingLanes busy: Set<String>,
         _ connection: Connection
     ) throws -> [PendingDelivery] {
+        // A busy lane's head is the delivery in flight, among the oldest due: its lane is ruled out by
+        // the uncorrelated `NOT IN`, which SQLite tests before the correlated `NOT EXISTS`, so a read
+        // costs a lookup per delivery in flight, not a lane check and a row.
         let statement = try connection.cachedStatement(
             sql: """
                 SELECT d.id, d.conversation, d.message, d.application, d.role, d.payload, d.attempts, d.request
                 FROM deliveries d
-                WHERE d.next_attempt_at <= ?
+                WHERE d.next_attempt_at <= ?1
+                    AND d.conversation || '|' || d.application || '|' || d.role
+                        NOT IN (SELECT value FROM json_each(?3))
                     AND NOT EXISTS (SELECT 1 FROM deliveries e
                         WHERE e.conversation = d.conversation AND e.application = d.application
                         AND e.role = d.role AND e.seq < d.seq)
-                ORDER BY d.next_attempt_at LIMIT ?
+                ORDER BY d.next_attempt_at LIMIT ?2
                 """
         )
         defer { statement.reset() }
-        try statement.bind([now, limit + busy.count])
+        try statement.bind([now, limit, JSONValue.array(busy.map(JSONValue.string)).text])
         var found: [PendingDelivery] = []
-        while try statement.step(), found.count < limit {
-            let delivery = PendingDelivery(
-                id: statement.text(at: 0),
-                conversation: statement.text(at: 1),
-                message: statement.text(at: 2),
-                application: statement.text(at: 3),
-                role: statement.text(at: 4),
-                storedPayload: statement.optionalText(at: 5),
-                account: nil,
-                attempts: Int(statement.int64(at: 6)),
-                request: statement.optionalText(at: 7)
+        while try statement.step() {
+            found.append(
+                PendingDelivery(
+                    id: statement.text(at: 0),
+                    conversation: statement.text(at: 1),
+                    message: statement.text(at: 2),
+                    application: statement.text(at: 3),
+                    role: statement.text(at: 4),
+                    storedPayload: statement.optionalText(at: 5),
+                    account: nil,
+                    attempts: Int(statement.int64(at: 6)),
+                    request: statement.optionalText(at: 7)
+                )
             )
-            if !busy.contains(delivery.lane) { found.append(delivery) }
         }
         statement.reset()
         // The body of most callbacks is the message row as it stands (spec §5.3), spliced from the

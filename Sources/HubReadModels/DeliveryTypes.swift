@@ -48,6 +48,7 @@ public struct PendingDelivery: Sendable, Equatable {
     }
 
     /// Deliveries of one lane (conversation → application role) go out one at a time, in order.
+    /// ``DeliveryQueue``'s outbox read spells the same key in SQL.
     public var lane: String { "\(conversation)|\(application)|\(role)" }
     public var endpointKey: String { "\(application)|\(role)" }
 }

@@ -212,6 +212,37 @@ struct DeliveryTests {
         }
     }
 
+    /// The outbox read leaves out the lanes the workers have in flight (their heads are the deliveries
+    /// being sent), and only those: a lane of another conversation, or another role, is still due.
+    @Test func theOutboxReadLeavesOutOnlyTheLanesInFlight() async throws {
+        let responder = Self.botFailing(status: 503)
+        try await withConversationHub(retrySchedule: [.seconds(30)], responder: responder) { hub in
+            for index in 1...2 {
+                _ = try await hub.sendAccepted(
+                    messageBody(text: "customer \(index)", contact: "c\(index)@example.com", phone: "55500\(index)")
+                )
+            }
+            // Both first attempts failed: the deliveries wait 30 s for their retry.
+            try await hub.waitForEvents { $0.filter { $0.type == "delivery.attempted" }.count == 2 }
+            let queue = DeliveryQueue(
+                store: hub.store,
+                vault: SecretVault(masterKey: try MasterKey.load(directory: hub.store.directory, environment: [:]))
+            )
+            let later = Int64.max / 2
+            let all = try await queue.due(now: later, limit: 10, excludingLanes: []).deliveries
+            #expect(all.count == 2)
+            #expect(Set(all.map(\.lane)).count == 2)
+            let busy = try #require(all.first)
+            let rest = try await queue.due(now: later, limit: 10, excludingLanes: [busy.lane]).deliveries
+            #expect(rest.map(\.id) == all.dropFirst().map(\.id))
+            // A key that names no lane (another role of the same conversation and application) leaves
+            // out nothing.
+            let other = "\(busy.conversation)|\(busy.application)|agent"
+            #expect(try await queue.due(now: later, limit: 10, excludingLanes: [other]).deliveries.count == 2)
+            #expect(try await queue.due(now: later, limit: 10, excludingLanes: Set(all.map(\.lane))).deliveries.isEmpty)
+        }
+    }
+
     @Test func messagesDueTogetherShareACallAndAFailedCallIsRetriedWhole() async throws {
         let responder = Self.botFailing(first: 1)
         try await withConversationHub(responder: responder) { hub in
