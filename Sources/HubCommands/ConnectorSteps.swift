@@ -214,7 +214,12 @@ struct ConnectorSteps {
             guard let message = try RequestMessages.validate(body).messages.first else {
                 throw Invalid("the event could not be taken as a message")
             }
-            let prepared = try PreparedContent(message, path: "body.event", vault: intake.vault)
+            let prepared = try PreparedContent(
+                message,
+                path: "body.event",
+                vault: intake.vault,
+                contactKeys: intake.contactKeys
+            )
             return try intake.receive(message, path: "body.event", prepared: prepared).id
         } catch let rejection as Rejection {
             throw Invalid(rejection.message)

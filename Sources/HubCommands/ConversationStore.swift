@@ -44,10 +44,10 @@ public struct ConversationStore: Sendable {
         _ request: RequestMessages,
         caller: ConfigurationStore.Caller
     ) async throws -> [AcceptedMessage] {
-        // The hub ids and the sealing of the contents are made here, in parallel with other requests,
-        // so the writer's serial work per message is smaller.
+        // The hub ids, the idempotency keys' ids, the contact keys and the sealing of the contents are
+        // made here, in parallel with other requests, so the writer's serial work per message is smaller.
         let prepared = try request.messages.enumerated().map { index, message in
-            try PreparedContent(message, path: "messages.message[\(index)]", vault: vault)
+            try PreparedContent(message, path: "messages.message[\(index)]", vault: vault, contactKeys: contactKeys)
         }
         return try await store.writer.perform { transaction in
             let intake = MessageIntake(

@@ -4,10 +4,12 @@ import HubReadModels
 import HubVault
 
 extension MessageIntake {
-    /// The conversation the message belongs to: named by id, or the customer's open one, or a new one.
+    /// The conversation the message belongs to: named by id, or the customer's open one (found by the
+    /// customer's `contactKeys`), or a new one.
     func locate(
         _ message: IncomingMessage,
-        path: String
+        path: String,
+        contactKeys keys: [String]
     ) throws -> (
         ConversationRow, ResolvedAccount
     ) {
@@ -37,8 +39,6 @@ extension MessageIntake {
                 address
             )
         }
-        let contacts = message.customer?.value(at: "contacts")?["contact"]?.arrayValue ?? []
-        let keys = contacts.compactMap { $0["address"]?.stringValue }.compactMap { contactKeys?.key($0) }
         let customer = try ConversationProjection.customer(account: account.id, contactKeys: keys, in: transaction)
         if !customer.isNew,
             let open = try ConversationProjection.openConversation(

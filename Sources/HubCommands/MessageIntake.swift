@@ -23,8 +23,8 @@ package struct MessageIntake {
 
     package func receive(_ message: IncomingMessage, path: String, prepared: PreparedContent) throws -> AcceptedMessage
     {
-        if let original = try replay(message) { return original }
-        var (conversation, account) = try locate(message, path: path)
+        if let original = try replay(message, key: prepared.idempotencyKey) { return original }
+        var (conversation, account) = try locate(message, path: path, contactKeys: prepared.contactKeys)
         let decision = try IntakeDecision.decide(
             message,
             path: path,
@@ -99,7 +99,7 @@ package struct MessageIntake {
             try transaction.append(
                 [try draft(received, account: conversation.account)],
                 to: stream,
-                idempotencyKey: message.idempotencyKey,
+                idempotencyKey: prepared.idempotencyKey,
                 knownNew: true
             )
             try applyControl(message, conversation: conversation, by: hubId, path: path, stream: stream)
@@ -113,7 +113,7 @@ package struct MessageIntake {
             try transaction.append(
                 [try draft(received, account: conversation.account)],
                 to: stream,
-                idempotencyKey: message.idempotencyKey,
+                idempotencyKey: prepared.idempotencyKey,
                 // `replay(_:)` above already looked the key up in this transaction.
                 knownNew: true
             )
@@ -185,9 +185,8 @@ package struct MessageIntake {
     // MARK: - Steps
 
     /// The first answer to this sender's `messageId`, when it was accepted before.
-    private func replay(_ message: IncomingMessage) throws -> AcceptedMessage? {
-        let eventId = EventID.makeV5(name: "\(message.idempotencyKey)#0")
-        guard let (stream, data) = try transaction.event(id: eventId) else {
+    private func replay(_ message: IncomingMessage, key: IdempotencyKey) throws -> AcceptedMessage? {
+        guard let (stream, data) = try transaction.event(id: key.firstEventId) else {
             return nil
         }
         let original = try JSONValue.parse(data)
@@ -275,18 +274,24 @@ package struct MessageIntake {
     }
 }
 
-/// What a message's intake can do before the writer's transaction: its hub id, its content's size
-/// checked, and, for a message to a conversation whose messages the writer sealed lately, its content
+/// What a message's intake can do before the writer's transaction: its hub id, its idempotency key's
+/// event id, its content's size checked, the keys of the contacts a message without a conversation
+/// gives, and, for a message to a conversation whose messages the writer sealed lately, its content
 /// sealed under a key derived from the conversation's content key (DESIGN.md §6).
 package struct PreparedContent: Sendable {
     package var hubId: String
+    package var idempotencyKey: IdempotencyKey
+    /// The HMACs of the customer's contact addresses (``ContactKeys``), for a message that names no
+    /// conversation: they find the customer's open conversation, or start one.
+    package var contactKeys: [String] = []
     /// `nil` for a new conversation, one the writer has not sealed for lately, and attachments (whose
     /// content changes in the transaction).
     package var seal: PreparedContentSeal?
 
     /// - Throws: `invalidValue` naming `path.content` when the content is over `RequestMessages.maxContentBytes`.
-    package init(_ message: IncomingMessage, path: String, vault: SecretVault) throws {
+    package init(_ message: IncomingMessage, path: String, vault: SecretVault, contactKeys: ContactKeys?) throws {
         hubId = EventID.makeV7()
+        idempotencyKey = IdempotencyKey(message.idempotencyKey)
         let content = (message.body["content"] ?? .object([:])).text
         let size = content.utf8.count
         guard size <= RequestMessages.maxContentBytes else {
@@ -296,8 +301,17 @@ package struct PreparedContent: Sendable {
                     + "\(RequestMessages.maxContentBytes)"
             )
         }
-        if let conversation = message.conversationId, message.attachments.isEmpty {
-            seal = try vault.prepareContent(content, record: "message/\(hubId)", stream: "conversation/\(conversation)")
+        if let conversation = message.conversationId {
+            if message.attachments.isEmpty {
+                seal = try vault.prepareContent(
+                    content,
+                    record: "message/\(hubId)",
+                    stream: "conversation/\(conversation)"
+                )
+            }
+        } else if let contactKeys {
+            let contacts = message.customer?.value(at: "contacts")?["contact"]?.arrayValue ?? []
+            self.contactKeys = contacts.compactMap { $0["address"]?.stringValue }.map(contactKeys.key)
         }
     }
 }

@@ -196,7 +196,12 @@ public final class EventStore: Sendable {
         idempotencyKey: String? = nil
     ) async throws -> AppendResult {
         try await writer.perform { transaction in
-            try transaction.append(events, to: stream, expectedVersion: expectedVersion, idempotencyKey: idempotencyKey)
+            try transaction.append(
+                events,
+                to: stream,
+                expectedVersion: expectedVersion,
+                idempotencyKey: idempotencyKey.map(IdempotencyKey.init)
+            )
         }
     }
 

@@ -101,8 +101,8 @@ public final class LogTransaction {
 
     /// Appends events to a stream, chaining each onto the log's tip.
     ///
-    /// With an idempotency key, the events' ids are derived from it (UUIDv5 of `key#index`), so a
-    /// retry finds the first attempt's rows through the unique index — also after a restart — and
+    /// With an idempotency key, the first event's id is derived from it (``IdempotencyKey/firstEventId``),
+    /// so a retry finds the first attempt's rows through the unique index — also after a restart — and
     /// returns their positions with ``AppendResult/isReplay`` set, appending nothing.
     ///
     /// - Throws: ``EventStoreError/wrongExpectedVersion(stream:expected:actual:)``,
@@ -114,14 +114,14 @@ public final class LogTransaction {
         _ drafts: [EventDraft],
         to stream: String,
         expectedVersion: ExpectedVersion = .any,
-        idempotencyKey: String? = nil,
+        idempotencyKey: IdempotencyKey? = nil,
         knownNew: Bool = false
     ) throws -> AppendResult {
         let ids: [String]
         if let idempotencyKey {
             // Only the first id derives from the key (a retry finds the append by it); the others are
             // UUIDv7, so they land at the id index's right edge instead of on a random page each.
-            ids = drafts.indices.map { $0 == 0 ? EventID.makeV5(name: "\(idempotencyKey)#0") : EventID.makeV7() }
+            ids = drafts.indices.map { $0 == 0 ? idempotencyKey.firstEventId : EventID.makeV7() }
             if !knownNew, let replay = try replayed(ids: ids) { return replay }
         } else {
             ids = drafts.map { _ in EventID.makeV7() }

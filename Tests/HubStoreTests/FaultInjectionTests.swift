@@ -133,7 +133,7 @@ private struct FaultCommand: Sendable {
     func run(on store: EventStore) async throws -> AppendResult {
         let drafts = (0..<events).map { draft("test.happened", data($0)) }
         return try await store.writer.perform { transaction in
-            let appended = try transaction.append(drafts, to: stream, idempotencyKey: key)
+            let appended = try transaction.append(drafts, to: stream, idempotencyKey: key.map(IdempotencyKey.init))
             if !appended.isReplay {
                 for (id, position) in zip(appended.eventIds, appended.positions) {
                     try transaction.connection.run(
