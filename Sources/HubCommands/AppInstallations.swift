@@ -1,7 +1,7 @@
 import Foundation
 public import HubDomain
 public import HubEventLog
-public import HubReadModels
+import HubReadModels
 public import HubVault
 
 /// LivePerson connector app installations as events (`appInstallation.created|updated|deleted` on

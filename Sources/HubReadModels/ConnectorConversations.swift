@@ -1,5 +1,5 @@
-public import HubDomain
-@_spi(Storage) public import HubEventLog
+package import HubDomain
+@_spi(Storage) package import HubEventLog
 package import HubSQLite
 
 /// A connector conversation as ``ConnectorProjection`` keeps it.

@@ -1,4 +1,4 @@
-public import HubDomain
+import HubDomain
 @_spi(Storage) public import HubEventLog
 import HubSQLite
 public import HubVault

@@ -308,5 +308,5 @@ private func walBufferVFS(over underlying: String?) -> String? {
     guard let underlying else { return walBufferRegistered ? HUB_WAL_BUFFER_VFS_NAME : nil }
     var name = [CChar](repeating: 0, count: 256)
     guard hub_wal_buffer_register_over(underlying, &name, Int32(name.count)) == SQLITE_OK else { return underlying }
-    return String(cString: name)
+    return String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }

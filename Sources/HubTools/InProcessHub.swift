@@ -8,7 +8,7 @@ import HubReadModels
 import HubVault
 public import Logging
 import NIOCore
-public import NIOHTTP1
+import NIOHTTP1
 
 /// A hub run in this process on a data directory (for `bench ingest` and `demo`), and a small client
 /// for its API: operator tokens signed with the directory's master key, JSON over keep-alive HTTP.

@@ -34,7 +34,7 @@ struct AccountDirectoryRollbackTests {
                 return transaction.lastPosition
             }
             // A change that is rolled back, after routing resolved the account from it.
-            let rolledBack = try await catching {
+            let rolledBack = await catching {
                 try await hub.store.writer.perform { transaction -> Int64 in
                     let position = try recordChange(transaction, address: "rolled-back")
                     #expect(try directory.account(id: account, transaction.connection)?.address == "rolled-back")

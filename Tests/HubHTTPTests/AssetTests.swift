@@ -37,7 +37,7 @@ struct AssetTests {
         contentType: String? = nil,
         body: [UInt8]? = nil
     ) async throws -> (status: Int, headers: HTTPFields, body: ByteBuffer) {
-        let path = String(url[try #require(url.range(of: "/conversation/"))!.lowerBound...])
+        let path = String(url[try #require(url.range(of: "/conversation/")).lowerBound...])
         var headers: HTTPFields = [:]
         if let contentType { headers[.contentType] = contentType }
         return try await hub.api.client.execute(

@@ -18,7 +18,7 @@ struct BackupCommandTests {
         )
         #expect(status == 200, "\(answer)")
         let url = try #require(try JSONValue.parse(answer)["contentUrl"]?.stringValue)
-        let path = String(url[try #require(url.range(of: "/conversation/"))!.lowerBound...])
+        let path = String(url[try #require(url.range(of: "/conversation/")).lowerBound...])
         let (uploaded, body) = try await httpRequest(
             port: port,
             path: path,

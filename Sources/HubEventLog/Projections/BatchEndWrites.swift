@@ -1,4 +1,4 @@
-public import HubSQLite
+import HubSQLite
 
 /// What projections hold back to the end of the writer's batch (or of a rebuild's chunk): writes run
 /// in the order they were asked for, then counter increments summed per row, one upsert a row.

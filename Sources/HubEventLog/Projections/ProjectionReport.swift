@@ -1,5 +1,5 @@
 import Foundation
-public import HubSQLite
+import HubSQLite
 
 /// A rebuilt projection: its tables' row counts and fingerprints, as of `position`.
 public struct ProjectionReport: Sendable, Equatable {

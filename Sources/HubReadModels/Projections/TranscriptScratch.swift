@@ -1,4 +1,4 @@
-package import HubDomain
+import HubDomain
 
 extension TranscriptRows {
     /// A conversation as the transcripts' message rows need it.

@@ -15,8 +15,7 @@ enum TarArchive {
         for name in names {
             let source = directory + "/" + name
             var isDirectory: ObjCBool = false
-            FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory)
-            if isDirectory.boolValue {
+            if FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory), isDirectory.boolValue {
                 try writer.write(header(name: name + "/", size: 0, type: UInt8(ascii: "5"), mode: 0o700))
                 continue
             }
