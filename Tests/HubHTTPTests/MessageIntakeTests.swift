@@ -8,6 +8,7 @@ import HubTestSupport
 import HubVault
 import Hummingbird
 import HummingbirdTesting
+import Synchronization
 import Testing
 
 /// `POST /conversations/messages`: idempotency, refusals, control messages, queries.
@@ -162,7 +163,11 @@ struct MessageIntakeTests {
     }
 
     @Test func aCustomerContinuesTheOpenConversationUntilTheAccountTimeout() async throws {
-        try await withConversationHub { hub in
+        // The hub's clock moves only when the test says: a loaded machine cannot stretch the gap between
+        // two sends past the timeout.
+        let now = Atomic<Int64>(EventStoreConfiguration.systemClock())
+        let clock: @Sendable () -> Int64 = { now.load(ordering: .relaxed) }
+        try await withConversationHub(clock: clock) { hub in
             let channel = try await hub.api.create(
                 "channels",
                 #"{"type": "quick_channel", "displayName": "Quick", "icon": "iVBORw0KGgo="}"#
@@ -184,12 +189,12 @@ struct MessageIntakeTests {
                 return json?.value(at: "messages")?["message"]?.arrayValue?.first?.value(at: "conversation.id")?
                     .stringValue
             }
-            // The timeout is 0.05 minutes (3 s, room for a loaded machine): a quick second message continues, a late
-            // one starts anew.
+            // The timeout is 0.05 minutes (3 s): a second message within it continues, a later one starts anew.
             let first = try await send()
+            now.add(2_900, ordering: .relaxed)
             let second = try await send()
             #expect(first != nil && second == first)
-            try await Task.sleep(for: .milliseconds(3500))
+            now.add(3_100, ordering: .relaxed)
             let third = try await send()
             #expect(third != nil && third != first)
             // A customer of another account, or with other contacts, never joins it.
