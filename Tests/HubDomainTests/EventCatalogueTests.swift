@@ -303,7 +303,7 @@ struct EventCatalogueTests {
         let implied = try #require(received.impliedEvents.first as? MessageRouted)
         #expect(implied.deliveries.map(\.id) == ["01ad", "01ae"])
         // The implied `message.routed` leaves the id out too, and reads back with it.
-        let routedData = try implied.encodedData()
+        let routedData = implied.encodedData()
         #expect(!routedData.contains(#""id":"01ad""#) && routedData.contains(#""id":"01ae""#))
         #expect(
             try EventCatalogue.decode(MessageRouted.self, from: routedData).deliveries.map(\.id) == ["01ad", "01ae"]
