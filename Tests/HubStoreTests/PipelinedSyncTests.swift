@@ -48,15 +48,13 @@ struct PipelinedSyncTests {
                 configure: { $0.beforeWALSync = { () throws(SQLiteError) in try gate.pass() } }
             ) { store in
                 _ = try await store.append([draft()], to: "warm/1")
-                do {
-                    try await body(store, gate)
-                } catch {
-                    // A test that failed with the gate closed would hold the syncer, and the store's
-                    // shutdown with it, for ever: let it go.
+                // A test that ends (or fails) with the gate closed would hold the syncer, and the
+                // store's shutdown with it, for ever: let it go.
+                defer {
                     gate.failing.store(false, ordering: .relaxed)
                     gate.open()
-                    throw error
                 }
+                try await body(store, gate)
             }
         }
     }
