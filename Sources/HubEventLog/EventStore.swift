@@ -75,7 +75,8 @@ public final class EventStore: Sendable {
                 configuration: .init(
                     readerCount: configuration.readerCount,
                     synchronous: configuration.synchronous,
-                    vfs: configuration.vfs
+                    vfs: configuration.vfs,
+                    writerStatementProfile: configuration.writerStatementProfile
                 )
             )
         } catch {

@@ -41,6 +41,9 @@ public struct EventStoreConfiguration: Sendable {
     /// and the writer goes on with the next batch meanwhile; a batch's callers are still answered only
     /// once its fsync is done (DESIGN.md §1). Off: the writer waits for each fsync itself.
     public var syncsOffWriterThread = true
+    /// Counts every statement the writer's connection runs, with SQLite's time for it
+    /// (`bench ingest --sql-profile`); `nil`, the default, counts nothing.
+    public var writerStatementProfile: StatementProfile?
     /// Runs on the sync thread before each fsync: tests hold a sync back with it, or fail it by throwing.
     package var beforeWALSync: (@Sendable () throws(SQLiteError) -> Void)?
 

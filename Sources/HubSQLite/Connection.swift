@@ -18,6 +18,8 @@ public final class Connection {
     private var commitAllowed = false
     /// The busy timeout the connection was opened with.
     private var busyTimeout: Duration = .zero
+    /// Kept alive while SQLite's profile callback points at it.
+    private var profile: StatementProfile?
 
     /// Opens a connection and runs the set-up sequence: busy timeout, double-quoted string
     /// literals off, foreign keys, recursive triggers, extended result codes, WAL (when asked) and
@@ -57,6 +59,7 @@ public final class Connection {
     deinit {
         if !isClosed {
             sqlite3_commit_hook(handle, nil, nil)
+            if profile != nil { StatementProfile.detach(from: handle) }
             statementCache.removeAll()
             sqlite3_close_v2(handle)
         }
@@ -90,6 +93,11 @@ public final class Connection {
         if let pages = configuration.walAutocheckpointPages {
             try execute(sql: "PRAGMA wal_autocheckpoint = \(pages)")
         }
+        // What the connection runs for its user, not this set-up.
+        if let profile = configuration.statementProfile {
+            self.profile = profile
+            StatementProfile.attach(profile, to: handle)
+        }
     }
 
     private static func milliseconds(_ duration: Duration) -> Int32 {
@@ -111,6 +119,7 @@ public final class Connection {
         guard !isClosed else { return }
         isClosed = true
         sqlite3_commit_hook(handle, nil, nil)
+        if profile != nil { StatementProfile.detach(from: handle) }
         statementCache.removeAll()
         if sqlite3_close(handle) == SQLITE_BUSY {
             // A statement outside the cache is still alive; let SQLite close when it is finalized.

@@ -43,6 +43,8 @@ public struct ConnectionConfiguration: Sendable {
     /// The registered SQLite VFS to open the files through; `nil` for the default. Tests name a
     /// fault-injecting one; a buffered writer stacks the WAL buffer over it.
     public var vfs: String?
+    /// Counts every statement the connection runs and SQLite's time for it (a diagnostic).
+    public var statementProfile: StatementProfile?
 
     public init(
         mode: Mode = .readWrite(create: true),
@@ -53,7 +55,8 @@ public struct ConnectionConfiguration: Sendable {
         memoryTempStore: Bool = false,
         walAutocheckpointPages: Int? = nil,
         bufferWALWrites: Bool = false,
-        vfs: String? = nil
+        vfs: String? = nil,
+        statementProfile: StatementProfile? = nil
     ) {
         self.mode = mode
         self.busyTimeout = busyTimeout
@@ -64,5 +67,6 @@ public struct ConnectionConfiguration: Sendable {
         self.walAutocheckpointPages = walAutocheckpointPages
         self.vfs = vfs
         self.bufferWALWrites = bufferWALWrites
+        self.statementProfile = statementProfile
     }
 }

@@ -21,19 +21,23 @@ public final class DatabasePool: Sendable {
         public var readerBusyTimeout: Duration
         /// The registered SQLite VFS every connection opens its files through; `nil` for the default.
         public var vfs: String?
+        /// Counts the writer's statements (``StatementProfile``): `bench ingest --sql-profile`.
+        public var writerStatementProfile: StatementProfile?
 
         public init(
             readerCount: Int = 4,
             synchronous: ConnectionConfiguration.Synchronous = .full,
             writerBusyTimeout: Duration = .seconds(5),
             readerBusyTimeout: Duration = .seconds(10),
-            vfs: String? = nil
+            vfs: String? = nil,
+            writerStatementProfile: StatementProfile? = nil
         ) {
             self.readerCount = readerCount
             self.synchronous = synchronous
             self.writerBusyTimeout = writerBusyTimeout
             self.readerBusyTimeout = readerBusyTimeout
             self.vfs = vfs
+            self.writerStatementProfile = writerStatementProfile
         }
     }
 
@@ -53,7 +57,8 @@ public final class DatabasePool: Sendable {
                 // commits in a row; a longer checkpoint interval copies each of them back once.
                 walAutocheckpointPages: 4000,
                 bufferWALWrites: true,
-                vfs: configuration.vfs
+                vfs: configuration.vfs,
+                statementProfile: configuration.writerStatementProfile
             ),
             label: "hubstore.sqlite.writer",
             // The writer is the serial section every write waits on: its own thread, with a higher

@@ -57,6 +57,14 @@ extension HubStoreCommand.Bench {
         @Flag(help: "The writer waits for each fsync itself instead of leaving it to a thread of its own (to compare).")
         var syncOnWriterThread = false
 
+        @Flag(
+            help: """
+                Count the writer's SQL statements during the run and print the longest (runs and SQLite's \
+                time per message); adds a little work to each statement. Not with --url.
+                """
+        )
+        var sqlProfile = false
+
         @Flag(help: "Print the result as one JSON object on standard output.")
         var json = false
 
@@ -66,6 +74,9 @@ extension HubStoreCommand.Bench {
                 throw ValidationError("--url needs --token (an operator token of that server)")
             }
             if token != nil, url == nil { throw ValidationError("--token is for --url") }
+            if sqlProfile, url != nil {
+                throw ValidationError("--sql-profile counts the statements of a hub in this process, not with --url")
+            }
         }
 
         func run() async throws {
@@ -79,6 +90,7 @@ extension HubStoreCommand.Bench {
                 token: token
             )
             options.syncsOnWriterThread = syncOnWriterThread
+            options.profilesSQL = sqlProfile
             let benchmark = IngestBenchmark(options: options)
             let result = try await failingClearly {
                 try await benchmark.run(log: { HubStoreCommand.Bench.Append.log($0) })
@@ -119,6 +131,9 @@ extension HubStoreCommand.Bench {
                     object["store_bytes"] = size.bytes
                     object["bytes_per_message"] = perMessage.rounded()
                     object["store_objects"] = Dictionary(uniqueKeysWithValues: size.objects.map { ($0.name, $0.bytes) })
+                }
+                if let statements = result.writerStatements {
+                    object["writer_sql"] = Self.statementsJSON(statements, messages: result.acknowledged)
                 }
                 if let reference = result.reference {
                     object["reference_requests_per_s"] = reference.requestsPerSecond.rounded()
@@ -185,6 +200,9 @@ extension HubStoreCommand.Bench {
                             + " (\(ByteSizeText.format(size.bytes)) in all; \(largest.joined(separator: ", ")))"
                     )
                 }
+                if let statements = result.writerStatements {
+                    lines += Self.statementLines(statements, messages: result.acknowledged)
+                }
                 lines.append(
                     "target (>= 10000 messages/s, p99 < 25 ms, ratio >= 0.4, <= 1500 bytes/message, RSS < 150 MB): "
                         + (targetMet ? "met" : "NOT met")
@@ -212,6 +230,55 @@ extension HubStoreCommand.Bench {
                 for id in result.missing.prefix(20) { FileHandle.standardError.write(Data("missing: \(id)\n".utf8)) }
                 throw ExitCode(1)
             }
+        }
+
+        /// The writer's statements by SQLite's time per message, longest first: the SQL (one line,
+        /// shortened), runs per message, time per run and per message, share of all the writer's SQL.
+        static func statementLines(_ statements: [StatementProfile.Entry], messages: Int) -> [String] {
+            let count = Double(max(messages, 1))
+            let total = Double(statements.reduce(0) { $0 + $1.nanoseconds })
+            var lines = [
+                String(
+                    format: "writer SQL: %.1f µs per message in %.1f statements (SQLite's time, first step to last)",
+                    total / 1000 / count,
+                    Double(statements.reduce(0) { $0 + $1.runs }) / count
+                )
+            ]
+            for entry in statements.prefix(15) {
+                lines.append(
+                    String(
+                        format: "  %6.2f per message %8.2f µs each %7.2f µs per message %5.1f %%  ",
+                        Double(entry.runs) / count,
+                        Double(entry.nanoseconds) / 1000 / Double(max(entry.runs, 1)),
+                        Double(entry.nanoseconds) / 1000 / count,
+                        total > 0 ? Double(entry.nanoseconds) / total * 100 : 0
+                    ) + oneLine(entry.sql, limit: 110)
+                )
+            }
+            return lines
+        }
+
+        static func statementsJSON(_ statements: [StatementProfile.Entry], messages: Int) -> [String: Any] {
+            let count = Double(max(messages, 1))
+            let total = statements.reduce(0) { $0 + $1.nanoseconds }
+            return [
+                "us_per_message": (Double(total) / 1000 / count * 10).rounded() / 10,
+                "statements": statements.prefix(30).map { entry -> [String: Any] in
+                    [
+                        "sql": oneLine(entry.sql, limit: 400),
+                        "runs_per_message": (Double(entry.runs) / count * 1000).rounded() / 1000,
+                        "us_each": (Double(entry.nanoseconds) / 1000 / Double(max(entry.runs, 1)) * 100).rounded()
+                            / 100,
+                        "us_per_message": (Double(entry.nanoseconds) / 1000 / count * 100).rounded() / 100,
+                    ]
+                },
+            ]
+        }
+
+        /// `sql` on one line, runs of whitespace made one space, cut at `limit` characters.
+        static func oneLine(_ sql: String, limit: Int) -> String {
+            let words = sql.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" }).joined(separator: " ")
+            return words.count > limit ? String(words.prefix(limit - 1)) + "…" : words
         }
     }
 }

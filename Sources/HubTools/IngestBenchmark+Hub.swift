@@ -28,6 +28,7 @@ extension IngestBenchmark {
         directory: String,
         synchronous: ConnectionConfiguration.Synchronous,
         syncsOnWriterThread: Bool = false,
+        statementProfile: StatementProfile? = nil,
         _ body: @escaping @Sendable (InProcessHub, CallbackReceiver, Counter) async throws -> T
     ) async throws -> T {
         var configuration = ServerConfiguration(
@@ -36,6 +37,7 @@ extension IngestBenchmark {
         )
         configuration.delivery.maxConcurrentPerEndpoint = 64
         configuration.store.syncsOffWriterThread = !syncsOnWriterThread
+        configuration.store.writerStatementProfile = statementProfile
         let server = configuration
         let logger = Logger(label: "hubstore", factory: { _ in SwiftLogNoOpLogHandler() })
         let delivered = Counter(0)

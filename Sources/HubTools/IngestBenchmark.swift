@@ -33,6 +33,8 @@ public struct IngestBenchmark: Sendable {
         public var token: String?
         /// The in-process hub's writer waits for each fsync itself (the way before syncs left its thread).
         public var syncsOnWriterThread = false
+        /// Count the in-process writer's SQL statements during the run (``Result/writerStatements``).
+        public var profilesSQL = false
 
         public init(
             messages: Int,
@@ -73,6 +75,8 @@ public struct IngestBenchmark: Sendable {
         public var stages = Stages()
         /// The store's size afterwards (`nil` for a server elsewhere whose data directory was not given).
         public var storeSize: StoreSize?
+        /// The writer's statements during the run, longest total first (with ``Options/profilesSQL``).
+        public var writerStatements: [StatementProfile.Entry]?
 
         /// The store's bytes (tables and indexes) per acknowledged message.
         public var bytesPerMessage: Double? {
@@ -110,15 +114,24 @@ public struct IngestBenchmark: Sendable {
         }
         let (directory, temporary) = Self.workDirectory(options.dataDirectory, name: "ingest")
         defer { if temporary { try? FileManager.default.removeItem(atPath: directory) } }
+        let profile = options.profilesSQL ? StatementProfile() : nil
         var result = try await Self.withHub(
             directory: directory,
             synchronous: options.synchronous,
-            syncsOnWriterThread: options.syncsOnWriterThread
+            syncsOnWriterThread: options.syncsOnWriterThread,
+            statementProfile: profile
         ) {
             hub,
             receiver,
             delivered in
-            try await Self.measure(hub, receiver: receiver, delivered: delivered, options: options, log: log)
+            try await Self.measure(
+                hub,
+                receiver: receiver,
+                delivered: delivered,
+                options: options,
+                statementProfile: profile,
+                log: log
+            )
         }
         // After the hub stopped: its WAL is checkpointed into the file.
         result.storeSize = try await StoreSize.measure(dataDirectory: directory)
@@ -131,6 +144,7 @@ public struct IngestBenchmark: Sendable {
         receiver: CallbackReceiver,
         delivered: Counter,
         options: Options,
+        statementProfile: StatementProfile? = nil,
         log: @escaping @Sendable (String) -> Void
     ) async throws -> Result {
         let reference = options.includeReference ? try await Self.reference(hub, options: options) : nil
@@ -145,6 +159,8 @@ public struct IngestBenchmark: Sendable {
         }
         let setup = try await Self.configure(hub, callbacks: receiver.baseURL)
         log("configured account \(setup.account); \(options.senders) senders, \(options.messages) messages")
+        // The run's statements only: not the store's opening, nor the configuration's.
+        statementProfile?.reset()
         var result = try await Self.drive(
             hub,
             receiver: receiver,
@@ -154,6 +170,7 @@ public struct IngestBenchmark: Sendable {
             log: log
         )
         result.reference = reference
+        result.writerStatements = statementProfile?.entries
         return result
     }
 

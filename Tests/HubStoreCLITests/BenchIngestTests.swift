@@ -28,6 +28,35 @@ struct BenchIngestTests {
         Self.expectStagesAndSizes(report)
     }
 
+    /// `--sql-profile`: the writer's statements during the run, with what every message costs it.
+    @Test func theWritersStatementsAreCountedPerMessage() async throws {
+        let result = try await ChildProcess.run([
+            "bench", "ingest", "--messages", "200", "--senders", "4", "--json", "--synchronous", "normal",
+            "--no-reference", "--sql-profile",
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try #require(
+            try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        )
+        let sql = try #require(report["writer_sql"] as? [String: Any], "\(report.keys.sorted())")
+        #expect((sql["us_per_message"] as? Double ?? 0) > 0, "\(sql)")
+        let statements = sql["statements"] as? [[String: Any]] ?? []
+        // Each message is one event: at least one insert into the log per message, none before the run
+        // (the configuration's appends are left out), and SQLite's time for it.
+        let insert = try #require(
+            statements.first { ($0["sql"] as? String)?.hasPrefix("INSERT INTO event_records") == true }
+        )
+        let runs = insert["runs_per_message"] as? Double ?? 0
+        #expect(runs >= 1 && runs < 2, "\(insert)")
+        #expect((insert["us_each"] as? Double ?? 0) > 0, "\(insert)")
+        #expect(statements.contains { ($0["sql"] as? String) == "COMMIT" }, "\(statements)")
+
+        let refused = try await ChildProcess.run([
+            "bench", "ingest", "--sql-profile", "--url", "http://127.0.0.1:9", "--token", "t",
+        ])
+        #expect(refused.status != 0 && refused.stderr.contains("--sql-profile"), "\(refused.stderr)")
+    }
+
     /// The writer's stages, the store's size and the peak RSS are reported, and are plausible.
     static func expectStagesAndSizes(_ report: [String: Any], sizes: Bool = true) {
         let writer = report["writer"] as? [String: Double] ?? [:]
