@@ -30,10 +30,18 @@ extension MessageIntake {
         _ content: JSONValue,
         message id: String,
         stream: String,
+        conversationNumber: Int64?,
         prepared: PreparedContentSeal?
     ) throws -> String {
         let record = "message/\(id)"
-        let number = try ContentKeys.keptNumber(of: stream, in: transaction)
+        // The conversation's number is its content key's: one lookup of the key row, not of the stream's first event.
+        let number =
+            if let conversationNumber {
+                try vault.hasKey(SecretVault.contentKeyRecord(conversationNumber), in: transaction)
+                    ? conversationNumber : nil
+            } else {
+                try ContentKeys.keptNumber(of: stream, in: transaction)
+            }
         if let prepared, let number, prepared.stream == stream, prepared.contentKey == number {
             return prepared.sealed
         }

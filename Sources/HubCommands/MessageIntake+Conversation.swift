@@ -104,7 +104,7 @@ extension MessageIntake {
             previousActivity: previous?.lastActivity,
             now: now
         )
-        let row = ConversationRow(
+        var row = ConversationRow(
             id: id,
             account: account.id,
             address: account.address,
@@ -139,7 +139,10 @@ extension MessageIntake {
         }
         let appended = try transaction.append(drafts, to: "conversation/\(id)", expectedVersion: .noStream)
         // Its messages' contents are sealed under keys derived from this one.
-        if let first = appended.positions.first { try vault.createContentKey(first, in: transaction) }
+        if let first = appended.positions.first {
+            try vault.createContentKey(first, in: transaction)
+            row.number = first
+        }
         return row
     }
 }

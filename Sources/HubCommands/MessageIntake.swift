@@ -71,6 +71,7 @@ package struct MessageIntake {
             content,
             message: hubId,
             stream: stream,
+            conversationNumber: conversation.number,
             prepared: message.attachments.isEmpty ? prepared.seal : nil
         )
         transaction.know(content, sealedAs: sealedContent)

@@ -28,15 +28,22 @@ public enum EventLog {
         return (statement.int64(at: 0), statement.blob(at: 1))
     }
 
-    /// The stream's last version, 0 when it has no events.
-    public static func version(of stream: String, _ connection: Connection) throws(SQLiteError) -> Int64 {
-        try connection.singleInt64(
+    /// The stream's last version (0 when it has no events) and, when the log has ever used its name,
+    /// that name's id (which an append to the stream then needs), in one lookup of the name.
+    package static func versionAndNameId(
+        of stream: String,
+        _ connection: Connection
+    ) throws(SQLiteError) -> (version: Int64, nameId: Int64?) {
+        let statement = try connection.cachedStatement(
             sql: """
-                SELECT max(version) FROM event_records
-                WHERE stream = (SELECT id FROM event_names WHERE name = ?)
-                """,
-            [stream]
-        ) ?? 0
+                SELECT n.id, (SELECT max(version) FROM event_records WHERE stream = n.id)
+                FROM event_names AS n WHERE n.name = ?
+                """
+        )
+        defer { statement.reset() }
+        try statement.bind(stream, at: 1)
+        guard try statement.step() else { return (0, nil) }
+        return (statement.optionalInt64(at: 1) ?? 0, statement.int64(at: 0))
     }
 
     /// Inserts one fully formed event, interning its names through `names`.

@@ -31,6 +31,11 @@ public final class EventNames {
         return id
     }
 
+    /// Remembers `name`'s id, found in `event_names` in this transaction by another query.
+    public func remember(_ name: String, id: Int64) {
+        ids[name] = id
+    }
+
     /// Drops every id remembered: what the transaction added since may have been rolled back.
     public func forget() {
         ids.removeAll(keepingCapacity: true)

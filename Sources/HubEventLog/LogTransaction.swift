@@ -87,7 +87,9 @@ public final class LogTransaction {
     /// The stream's last version (0 when the stream has no events).
     public func version(of stream: String) throws(SQLiteError) -> Int64 {
         if let known = streamVersions[stream] { return known }
-        return try EventLog.version(of: stream, connection)
+        let (version, nameId) = try EventLog.versionAndNameId(of: stream, connection)
+        if let nameId { names.remember(stream, id: nameId) }
+        return version
     }
 
     /// Events of a stream, including those appended earlier in this transaction.

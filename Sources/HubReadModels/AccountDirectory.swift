@@ -115,7 +115,8 @@ package final class AccountDirectory: Sendable {
         let generation =
             try connection.singleText(
                 sql: """
-                    SELECT h.position || ':' || e.id FROM config_history h JOIN events e ON e.position = h.position
+                    SELECT h.position || ':' || r.id FROM config_history h
+                    JOIN event_records r ON r.position = h.position
                     ORDER BY h.position DESC LIMIT 1
                     """
             ) ?? "0"

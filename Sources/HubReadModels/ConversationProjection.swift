@@ -22,6 +22,9 @@ package struct ConversationRow: Sendable {
     package var messageCount: Int64
     /// Its customer was erased (`erasure.performed`).
     package var erased = false
+    /// The position of its `conversation.started`, which also numbers its content key; `nil` for a
+    /// row made before that event was appended.
+    package var number: Int64?
 
     package init(
         id: String,
@@ -108,7 +111,7 @@ package struct MessageRow: Sendable {
 package enum ConversationProjection {
     package static let conversationColumns = """
         id, account, account_address, channel_type, entry_point, customer, customer_state, contact, origin,
-        state, escalated, assigned_agent, queue, started_at, ended_at, last_activity, message_count, erased
+        state, escalated, assigned_agent, queue, started_at, ended_at, last_activity, message_count, erased, number
         """
 
     package static func conversation(_ id: String, _ connection: Connection) throws -> ConversationRow? {
@@ -162,6 +165,7 @@ package enum ConversationProjection {
             messageCount: statement.int64(at: 16)
         )
         row.erased = statement.int64(at: 17) != 0
+        row.number = statement.int64(at: 18)
         return row
     }
 
