@@ -17,6 +17,7 @@ public struct HubMetrics: Sendable {
     let peakResidentMemory: Gauge
     let cpuSeconds: Gauge
     let storageWritten: Gauge
+    let threadCPUSeconds: [ThreadGroup: Gauge]
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -110,6 +111,20 @@ public struct HubMetrics: Sendable {
                 helpText: "Bytes the process has sent to storage (the WAL, checkpoints, assets), by /proc/self/io"
             )
         )
+        threadCPUSeconds = Dictionary(
+            uniqueKeysWithValues: ThreadGroup.allCases.map { group in
+                (
+                    group,
+                    registry.makeGauge(
+                        name: "hubstore_process_thread_cpu_seconds",
+                        labels: [("threads", group.rawValue)],
+                        help: "CPU time of the process's threads alive now, user and system, by what they run: "
+                            + "writer, wal_sync, event_loops (HTTP), tasks (Swift Concurrency), dispatch (read "
+                            + "connections), other"
+                    )
+                )
+            }
+        )
     }
 
     /// The exposition text, with the gauges read at scrape time brought up to date first.
@@ -123,6 +138,7 @@ public struct HubMetrics: Sendable {
         peakResidentMemory.set(Double(memory.peak))
         cpuSeconds.set(ProcessStatistics.cpuSeconds())
         storageWritten.set(Double(ProcessStatistics.storageWrittenBytes()))
+        for (group, seconds) in ThreadGroup.cpuSeconds() { threadCPUSeconds[group]?.set(seconds) }
         return registry.emitToBuffer()
     }
 }

@@ -48,3 +48,61 @@ enum ProcessStatistics {
         return 0
     }
 }
+
+/// The CPU time of the process's threads alive now, grouped by what they run (from
+/// `/proc/self/task/*/stat`, user plus system): where a busy hub's cores go.
+enum ThreadGroup: String, CaseIterable {
+    /// `hubstore-writer`: every write transaction.
+    case writer
+    /// `hubstore-wal-sync`: the WAL's fsyncs, off the writer's thread.
+    case walSync = "wal_sync"
+    /// NIO's event loops: HTTP in and out (the server, the delivery client).
+    case eventLoops = "event_loops"
+    /// Dispatch's global queues' threads, where Swift Concurrency's jobs run: request handlers, the
+    /// delivery workers, other tasks.
+    case tasks
+    /// Dispatch's serial queues' threads: the read connections' (queries, the outbox reads).
+    case dispatch
+    /// Every other thread of the process (the main thread, the tools' own).
+    case other
+
+    /// The group of a thread named `name` (its `comm`: at most 15 bytes, and dispatch's threads keep
+    /// the end of their queue's name).
+    init(threadName name: some StringProtocol) {
+        if name == "hubstore-writer" {
+            self = .writer
+        } else if name.hasPrefix("hubstore-wal") {
+            self = .walSync
+        } else if name.hasPrefix("NIO-") {
+            self = .eventLoops
+        } else if name.hasSuffix("overcommit") {
+            // A serial queue's thread (`com.apple.root.<qos>.overcommit`).
+            self = .dispatch
+        } else if name.hasSuffix("-qos") {
+            // A global queue's thread (`com.apple.root.<qos>`), where Swift Concurrency's jobs run.
+            self = .tasks
+        } else {
+            self = .other
+        }
+    }
+
+    /// CPU seconds per group, every group present (zero where it has no thread).
+    static func cpuSeconds() -> [ThreadGroup: Double] {
+        var seconds = Dictionary(uniqueKeysWithValues: allCases.map { ($0, 0.0) })
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        guard ticks > 0, let tasks = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task") else {
+            return seconds
+        }
+        for task in tasks {
+            // A thread that ended since the listing has no files any more: it is left out.
+            guard let stat = try? String(contentsOfFile: "/proc/self/task/\(task)/stat", encoding: .utf8),
+                let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")")
+            else { continue }
+            let name = stat[stat.index(after: open)..<close]
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { continue }
+            seconds[ThreadGroup(threadName: name), default: 0] += (user + system) / ticks
+        }
+        return seconds
+    }
+}

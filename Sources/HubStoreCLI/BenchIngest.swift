@@ -124,6 +124,11 @@ extension HubStoreCommand.Bench {
                     "delivery_call_ms": (stages.deliveryCallMilliseconds * 100).rounded() / 100,
                     "peak_rss_bytes": stages.peakResidentBytes,
                     "cpu_us_per_message": (stages.cpuSeconds * 1e6 / Double(max(result.acknowledged, 1))).rounded(),
+                    "cpu_us_per_message_by_threads": Dictionary(
+                        uniqueKeysWithValues: stages.threadCPUSeconds.map {
+                            ($0.threads, ($0.seconds * 1e6 / Double(max(result.acknowledged, 1))).rounded())
+                        }
+                    ),
                     "storage_written_bytes_per_message":
                         (stages.storageWrittenBytes / Double(max(result.acknowledged, 1))).rounded(),
                 ]
@@ -190,6 +195,11 @@ extension HubStoreCommand.Bench {
                         stages.cpuSeconds * 1e6 / Double(max(result.acknowledged, 1)),
                         stages.storageWrittenBytes / Double(max(result.acknowledged, 1))
                     ) + (url == nil ? " (this process: the hub and the load generator)" : " (the server's process)"),
+                    "threads:    "
+                        + stages.threadCPUSeconds.map {
+                            $0.threads + " "
+                                + String(format: "%.0f", $0.seconds * 1e6 / Double(max(result.acknowledged, 1)))
+                        }.joined(separator: ", ") + " µs of CPU per message",
                     "missing from transcripts: \(result.missing.count)"
                         + (result.refused > 0 ? ", refused: \(result.refused)" : ""),
                 ]

@@ -24,6 +24,9 @@ extension IngestBenchmark {
         public var cpuSeconds: Double = 0
         /// What the hub process sent to storage during the run: WAL frames and checkpoints, mostly.
         public var storageWrittenBytes: Double = 0
+        /// ``cpuSeconds`` by the hub's threads' groups (`hubstore_process_thread_cpu_seconds`): writer,
+        /// wal_sync, event_loops, tasks, dispatch, other. Threads that ended during the run are missing.
+        public var threadCPUSeconds: [(threads: String, seconds: Double)] = []
 
         init(before: MetricsSnapshot, after: MetricsSnapshot) {
             func mean(_ name: String, scale: Double) -> Double {
@@ -45,9 +48,17 @@ extension IngestBenchmark {
             cpuSeconds = after["process_cpu_seconds_total"] - before["process_cpu_seconds_total"]
             storageWrittenBytes =
                 after["hubstore_process_storage_written_bytes"] - before["hubstore_process_storage_written_bytes"]
+            threadCPUSeconds = Self.threadGroups.compactMap { group in
+                let series = "hubstore_process_thread_cpu_seconds{threads=\"\(group)\"}"
+                guard after.values[series] != nil else { return nil }
+                return (group, max(0, after[series] - before[series]))
+            }
         }
 
         public init() {}
+
+        /// The groups of `hubstore_process_thread_cpu_seconds`, in the order printed.
+        static let threadGroups = ["writer", "wal_sync", "event_loops", "tasks", "dispatch", "other"]
 
         /// The writer's time per message: its command plus its share of the batch's end and commit (with
         /// the fsync, unless that runs off the writer's thread).
@@ -62,7 +73,8 @@ extension IngestBenchmark {
         var values: [String: Double] = [:]
 
         init(_ text: String) {
-            for line in text.split(separator: "\n") where !line.hasPrefix("#") && !line.contains("{") {
+            // `name value`, or `name{labels} value` (a label's value has no space here).
+            for line in text.split(separator: "\n") where !line.hasPrefix("#") {
                 let fields = line.split(separator: " ")
                 if fields.count == 2, let value = Double(fields[1]) { values[String(fields[0])] = value }
             }

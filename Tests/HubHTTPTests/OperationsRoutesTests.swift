@@ -53,6 +53,17 @@ struct OperationsRoutesTests {
                         let cpu = text.split(separator: "\n").first { $0.hasPrefix("process_cpu_seconds_total ") }
                         #expect(cpu.flatMap { Double($0.split(separator: " ")[1]) } ?? 0 > 0, "\(cpu ?? "")")
                         #expect(text.contains("hubstore_process_storage_written_bytes "))
+                        // The CPU time by threads: every group, and in all no more than the process's.
+                        let groups = ["writer", "wal_sync", "event_loops", "tasks", "dispatch", "other"]
+                        let byThreads = groups.compactMap { group in
+                            text.split(separator: "\n")
+                                .first { $0.hasPrefix("hubstore_process_thread_cpu_seconds{threads=\"\(group)\"} ") }
+                                .flatMap { Double($0.split(separator: " ")[1]) }
+                        }
+                        #expect(byThreads.count == groups.count, "\(text)")
+                        let process = cpu.flatMap { Double($0.split(separator: " ")[1]) } ?? 0
+                        // Read a moment later than the process's, and rounded to clock ticks.
+                        #expect(byThreads.reduce(0, +) <= process + 0.1, "\(byThreads) \(process)")
                     }
                 }
                 try await client.execute(

@@ -69,6 +69,10 @@ struct BenchIngestTests {
         // directory on tmpfs sends nothing to storage).
         #expect((report["cpu_us_per_message"] as? Double ?? 0) > 0, "\(report)")
         #expect((report["storage_written_bytes_per_message"] as? Double ?? -1) >= 0, "\(report)")
+        // The CPU by threads (in clock ticks of 10 ms: a group may show none in so short a run).
+        let threads = report["cpu_us_per_message_by_threads"] as? [String: Double] ?? [:]
+        #expect(Set(threads.keys) == ["writer", "wal_sync", "event_loops", "tasks", "dispatch", "other"], "\(report)")
+        #expect(threads.values.reduce(0, +) > 0, "\(threads)")
         guard sizes else { return }
         // 300 messages in a few hundred KiB: hundreds to thousands of bytes each, tables and indexes.
         let perMessage = report["bytes_per_message"] as? Double ?? 0
