@@ -46,7 +46,7 @@ struct LoggingOptions: ParsableArguments {
         let format = try resolve(logFormat, environment: "HUBSTORE_LOG_FORMAT", default: .text)
         LoggingSystem.bootstrap { label in
             var handler: any LogHandler =
-                format == .json ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
+                format == .json ? JSONLogHandler(label: label) : TextLogHandler(label: label)
             handler.logLevel = level
             return handler
         }

@@ -73,6 +73,28 @@ struct ServeCommandTests {
         }
     }
 
+    /// The text format: a line per record, with the logger's metadata (set on every request's logger by
+    /// the HTTP server) and the record's own, as `key=value` before the source.
+    @Test func textLogsCarryTheLoggersAndTheRecordsMetadata() async throws {
+        try await withTemporaryDirectory { directory in
+            let server = try ChildProcess(["serve", "--data", directory, "--port", "0", "--log-level", "debug"])
+            let port = try await listeningPort(server)
+            #expect(try await httpGet(port: port, path: "/healthz").status == 200)
+            try await server.waitFor("the request's record") { $0.standardError.contains("[Hummingbird] Request") }
+            let lines = server.standardError.split(separator: "\n")
+            let request = try #require(lines.first { $0.hasSuffix("[Hummingbird] Request") })
+            #expect(
+                request.contains(#/^\d{4}-\d\d-\d\dT\S+ debug hubstore: hb\.request\.id=[0-9a-f]+ /#)
+                    && request.contains("hb.request.method=GET hb.request.path=/healthz"),
+                "\(request)"
+            )
+            let starting = try #require(lines.first { $0.hasSuffix("[HubHTTP] hubstore starting") })
+            #expect(starting.contains(" info hubstore: batch.max=1024 ") && starting.contains(" synchronous=full "))
+            server.signal(SIGTERM)
+            #expect(try await server.waitForExit() == 0)
+        }
+    }
+
     @Test func environmentVariablesConfigureServeAndFlagsWin() async throws {
         try await withTemporaryDirectory { directory in
             let server = try ChildProcess(
