@@ -10,9 +10,16 @@ public struct WriterStatistics: Sendable, Equatable {
     public private(set) var events = 0
     public private(set) var largestBatch = 0
     public private(set) var smallestBatch = 0
+    /// Batches run again with each command under its own savepoint, after a command failed having
+    /// written (see ``LogTransaction``).
+    public private(set) var isolatedReruns = 0
 
     /// Commands per committed batch.
     public var averageBatchSize: Double { batches == 0 ? 0 : Double(commands) / Double(batches) }
+
+    package mutating func recordIsolatedRerun() {
+        isolatedReruns += 1
+    }
 
     package mutating func record(batchSize: Int, events appended: Int) {
         smallestBatch = batches == 0 ? batchSize : min(smallestBatch, batchSize)
@@ -38,6 +45,14 @@ struct WriterHealth {
 }
 
 /// A batch whose transaction SQLite ended while a command ran.
+/// A command of a batch run without savepoints failed after it had written: its writes cannot be
+/// undone alone, so the batch's transaction is rolled back and the batch runs again, each command
+/// under its own savepoint (``LogTransaction/isolatesCommands``).
+struct IsolationNeeded: Error {
+    /// What the command failed with.
+    var cause: any Error
+}
+
 struct BatchAborted: Error, CustomStringConvertible {
     /// What the command failed with, if it failed (a command that swallowed the error leaves none).
     package var cause: (any Error)?

@@ -173,9 +173,49 @@ public final class LogWriter: Service, Sendable {
         queue.close()
     }
 
+    /// Runs the batch's commands and the batch's end in the open transaction; returns the tip and the
+    /// events appended. Throws ``IsolationNeeded`` when, not `isolating`, a command failed after it wrote.
+    private func runBatch(
+        _ batch: [any PendingCommand],
+        isolating: Bool,
+        recordedAt: Int64,
+        _ connection: Connection,
+        _ stages: inout BatchStages,
+        erasesSecurely: inout Bool
+    ) throws -> (position: Int64, appended: Int) {
+        // The tip is read inside the write lock, so a short-lived writer of another process
+        // (`hubstore clients create` beside a server) chains correctly too.
+        let transaction = LogTransaction(
+            connection: connection,
+            recordedAt: recordedAt,
+            tip: try EventLog.tip(connection),
+            limits: configuration.limits,
+            projections: projections,
+            isolatesCommands: isolating
+        )
+        // Set by either run: the setting made for it is undone once the batch is over.
+        defer { erasesSecurely = erasesSecurely || transaction.erasesSecurely }
+        for command in batch {
+            let commandStarted = ContinuousClock.now
+            let failure = command.execute(in: transaction)
+            stages.commands.append(commandStarted.duration(to: .now))
+            // SQLite ends the whole transaction itself on some errors (disk full, I/O error, ...): then
+            // the batch is over, and nothing of it may be kept or acknowledged. Whatever ran next would
+            // commit on its own.
+            guard connection.isInTransaction else {
+                throw BatchAborted(cause: (failure as? IsolationNeeded)?.cause ?? failure)
+            }
+            if let failure = failure as? IsolationNeeded { throw failure }
+        }
+        let finishing = ContinuousClock.now
+        try transaction.finish()
+        stages.finished = .now
+        stages.batchEnd = finishing.duration(to: stages.finished)
+        return (transaction.tipPosition, transaction.appendedCount)
+    }
+
     private func commit(_ batch: [any PendingCommand], on writer: isolated SerializedConnection) {
         let started = ContinuousClock.now
-        let limits = configuration.limits
         let outcome: Result<(position: Int64, appended: Int), any Error>
         var erasesSecurely = false
         var stages = BatchStages()
@@ -194,34 +234,30 @@ public final class LogWriter: Service, Sendable {
                     // connection (a rebuild's swap, a probe) syncs as configured.
                     let deferring = offThread && connection.deferWALSyncs(true)
                     defer { if deferring { _ = connection.deferWALSyncs(false) } }
-                    let committed = try connection.transaction(.immediate) {
-                        // The tip is read inside the write lock, so a short-lived writer of another
-                        // process (`hubstore clients create` beside a server) chains correctly too.
-                        let transaction = LogTransaction(
-                            connection: connection,
-                            recordedAt: recordedAt,
-                            tip: try EventLog.tip(connection),
-                            limits: limits,
-                            projections: projections
-                        )
-                        defer { erasesSecurely = transaction.erasesSecurely }
-                        for command in batch {
-                            let commandStarted = ContinuousClock.now
-                            let failure = command.execute(in: transaction)
-                            stages.commands.append(commandStarted.duration(to: .now))
-                            // SQLite ends the whole transaction itself on some errors (disk full,
-                            // I/O error, ...): then the batch is over, and nothing of it may be kept
-                            // or acknowledged. Whatever ran next would commit on its own.
-                            guard connection.isInTransaction else { throw BatchAborted(cause: failure) }
+                    // First without savepoints; when a command fails after it wrote, the whole batch
+                    // again, each command under its own (see ``LogTransaction``).
+                    var isolating = false
+                    while true {
+                        do {
+                            let committed = try connection.transaction(.immediate) {
+                                try runBatch(
+                                    batch,
+                                    isolating: isolating,
+                                    recordedAt: recordedAt,
+                                    connection,
+                                    &stages,
+                                    erasesSecurely: &erasesSecurely
+                                )
+                            }
+                            if deferring { durability = connection.takeDeferredWALSync() }
+                            return committed
+                        } catch is IsolationNeeded where !isolating {
+                            metrics.isolatedReruns.increment()
+                            statistics.withLock { $0.recordIsolatedRerun() }
+                            stages = BatchStages()
+                            isolating = true
                         }
-                        let finishing = ContinuousClock.now
-                        try transaction.finish()
-                        stages.finished = .now
-                        stages.batchEnd = finishing.duration(to: stages.finished)
-                        return (transaction.tipPosition, transaction.appendedCount)
                     }
-                    if deferring { durability = connection.takeDeferredWALSync() }
-                    return committed
                 }
             )
             stages.sync = stages.finished.duration(to: .now)

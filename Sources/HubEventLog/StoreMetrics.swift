@@ -5,6 +5,8 @@ import Metrics
 struct StoreMetrics: Sendable {
     let appendedEvents: Counter
     let failedCommits: Counter
+    /// Batches run again with each command under its own savepoint, after one failed having written.
+    let isolatedReruns: Counter
     let batchSize: Recorder
     let commitDuration: Metrics.Timer
     /// The writer's stages (DESIGN.md §10): how long a command waited in the queue, how long it ran
@@ -29,6 +31,7 @@ struct StoreMetrics: Sendable {
     init(factory: any MetricsFactory) {
         appendedEvents = Counter(label: "hubstore_events_appended_total", factory: factory)
         failedCommits = Counter(label: "hubstore_writer_failed_commits_total", factory: factory)
+        isolatedReruns = Counter(label: "hubstore_writer_isolated_reruns_total", factory: factory)
         batchSize = Recorder(label: Self.batchSizeLabel, dimensions: [], aggregate: true, factory: factory)
         commitDuration = Metrics.Timer(label: Self.commitDurationLabel, dimensions: [], factory: factory)
         let stages = Self.stageLabels.map { Metrics.Timer(label: $0, dimensions: [], factory: factory) }

@@ -189,6 +189,10 @@ public final class Connection {
     /// The rowid of the last inserted row.
     public var lastInsertedRowID: Int64 { sqlite3_last_insert_rowid(handle) }
 
+    /// Rows inserted, updated or deleted since the connection opened (`sqlite3_total_changes64`):
+    /// unchanged across a piece of work, it wrote no row.
+    public var totalChanges: Int64 { sqlite3_total_changes64(handle) }
+
     /// Rows changed by the last INSERT, UPDATE or DELETE.
     public var changesCount: Int { Int(sqlite3_changes64(handle)) }
 

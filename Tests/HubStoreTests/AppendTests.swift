@@ -6,9 +6,18 @@ import HubSQLite
 import HubTestSupport
 import HubTools
 import HubVault
+import Synchronization
 import Testing
 
 private struct RolledBack: Error {}
+
+/// How often each of some commands ran.
+private final class RunCounts: Sendable {
+    private let state: Mutex<[Int]>
+    init(_ count: Int) { state = Mutex([Int](repeating: 0, count: count)) }
+    func count(_ index: Int) { state.withLock { $0[index] += 1 } }
+    var counts: [Int] { state.withLock { $0 } }
+}
 
 struct AppendTests {
     @Test func appendsGetGaplessPositionsVersionsAndAVerifiableChain() async throws {
@@ -158,6 +167,62 @@ struct AppendTests {
                 }
                 let versions = try await store.readStream("shared/1").map(\.version)
                 #expect(versions == Array(Int64(1)...20))
+            }
+            #expect(try await ChainVerifier(databasePath: directory + "/hub.sqlite").verify().isIntact)
+        }
+    }
+
+    /// A batch runs its commands without savepoints. A command that fails before it writes leaves
+    /// nothing to undo and its batch-mates run once; one that fails after it wrote has the batch rolled
+    /// back and run again, each command under its own savepoint: its batch-mates commit once, and it
+    /// leaves nothing.
+    @Test(arguments: [false, true])
+    func aCommandThatFailsAfterWritingHasItsBatchRunAgainIsolated(failsAfterWriting: Bool) async throws {
+        try await withTemporaryDirectory { directory in
+            try await withStore(directory) { store in
+                let runs = RunCounts(8)
+                let gate = DispatchSemaphore(value: 0)
+                let holding = RunCounts(1)
+                let reruns = store.writer.committedStatistics.isolatedReruns
+                try await withThrowingTaskGroup(of: (Int, Bool).self) { group in
+                    // Holds the writer until the eight commands are queued, so that they share a batch.
+                    group.addTask {
+                        try await store.writer.perform { _ in
+                            holding.count(0)
+                            gate.wait()
+                        }
+                        return (-1, true)
+                    }
+                    while holding.counts == [0] { try await Task.sleep(for: .milliseconds(1)) }
+                    for index in 0..<8 {
+                        group.addTask {
+                            let result = await catching {
+                                try await store.writer.perform { transaction in
+                                    runs.count(index)
+                                    if index == 3, !failsAfterWriting { throw RolledBack() }
+                                    try transaction.append([draft()], to: "isolated/\(index)")
+                                    if index == 3 { throw RolledBack() }
+                                }
+                            }
+                            return (index, (try? result.get()) != nil)
+                        }
+                    }
+                    while store.writer.queueDepth < 8 { try await Task.sleep(for: .milliseconds(1)) }
+                    gate.signal()
+                    for try await (index, succeeded) in group where index >= 0 {
+                        #expect(succeeded == (index != 3), "command \(index)")
+                    }
+                }
+                if failsAfterWriting {
+                    // The first run ends at the failing command: those queued before it ran in both runs.
+                    #expect(runs.counts[3] == 2 && runs.counts.allSatisfy { $0 == 1 || $0 == 2 }, "\(runs.counts)")
+                } else {
+                    #expect(runs.counts == [Int](repeating: 1, count: 8))
+                }
+                #expect(store.writer.committedStatistics.isolatedReruns == reruns + (failsAfterWriting ? 1 : 0))
+                for index in 0..<8 {
+                    #expect(try await store.readStream("isolated/\(index)").count == (index == 3 ? 0 : 1))
+                }
             }
             #expect(try await ChainVerifier(databasePath: directory + "/hub.sqlite").verify().isIntact)
         }
