@@ -30,6 +30,12 @@ public final class LogWriter: Service, Sendable {
     private let syncer: WALSyncer
     /// Batches from the start of their transaction until they are durable (or failed).
     private let undurable = Atomic<Int>(0)
+    /// Batches still to run isolated from the start (a savepoint per command) since one was run again:
+    /// commands that fail after writing, sent over and over, then cost savepoints, not a second run of
+    /// every batch.
+    private let isolatedBatchesLeft = Atomic<Int>(0)
+    /// How many batches run isolated from the start after one was run again.
+    static let isolatedBatchesAfterRerun = 64
 
     init(
         pool: DatabasePool,
@@ -235,8 +241,10 @@ public final class LogWriter: Service, Sendable {
                     let deferring = offThread && connection.deferWALSyncs(true)
                     defer { if deferring { _ = connection.deferWALSyncs(false) } }
                     // First without savepoints; when a command fails after it wrote, the whole batch
-                    // again, each command under its own (see ``LogTransaction``).
-                    var isolating = false
+                    // again, each command under its own (see ``LogTransaction``), and so the next
+                    // batches from the start.
+                    var isolating = isolatedBatchesLeft.load(ordering: .relaxed) > 0
+                    if isolating { isolatedBatchesLeft.subtract(1, ordering: .relaxed) }
                     while true {
                         do {
                             let committed = try connection.transaction(.immediate) {
@@ -256,6 +264,7 @@ public final class LogWriter: Service, Sendable {
                             statistics.withLock { $0.recordIsolatedRerun() }
                             stages = BatchStages()
                             isolating = true
+                            isolatedBatchesLeft.store(Self.isolatedBatchesAfterRerun, ordering: .relaxed)
                         }
                     }
                 }

@@ -228,6 +228,34 @@ struct AppendTests {
         }
     }
 
+    /// After a batch was run again isolated, the next ones run isolated from the start: a command
+    /// failing after it wrote costs its savepoint's rollback, not a second run of its batch.
+    @Test func theBatchesAfterARerunRunIsolatedFromTheStart() async throws {
+        try await withTemporaryDirectory { directory in
+            try await withStore(directory) { store in
+                let runs = RunCounts(3)
+                let reruns = store.writer.committedStatistics.isolatedReruns
+                for index in 0..<3 {
+                    let result = await catching {
+                        try await store.writer.perform { transaction in
+                            runs.count(index)
+                            try transaction.append([draft()], to: "failing/\(index)")
+                            throw RolledBack()
+                        }
+                    }
+                    #expect(throws: RolledBack.self) { try result.get() }
+                }
+                // The first ran twice (without a savepoint, then with); the next ones once, with.
+                #expect(runs.counts == [2, 1, 1])
+                #expect(store.writer.committedStatistics.isolatedReruns == reruns + 1)
+                for index in 0..<3 {
+                    let events = try await store.readStream("failing/\(index)")
+                    #expect(events.isEmpty)
+                }
+            }
+        }
+    }
+
     @Test func eventsAreAppendOnlyInSQL() async throws {
         try await withTemporaryDirectory { directory in
             try await withStore(directory) { store in _ = try await store.append([draft()], to: "s/1") }
