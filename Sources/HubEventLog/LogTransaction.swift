@@ -36,8 +36,8 @@ public final class LogTransaction {
     private let names = EventNames()
     /// Whether a command of the batch asked for ``eraseSecurely()``.
     private(set) var erasesSecurely = false
-    /// Each command runs under a savepoint of its own. Without, a command that fails after it wrote
-    /// throws ``IsolationNeeded``, and the writer runs the batch again with.
+    /// Each command runs under a savepoint of its own. When false, a command that fails after it wrote
+    /// throws ``IsolationNeeded``, and the writer runs the batch again with savepoints.
     package let isolatesCommands: Bool
 
     package init(

@@ -241,8 +241,8 @@ public final class LogWriter: Service, Sendable {
                     let deferring = offThread && connection.deferWALSyncs(true)
                     defer { if deferring { _ = connection.deferWALSyncs(false) } }
                     // First without savepoints; when a command fails after it wrote, the whole batch
-                    // again, each command under its own (see ``LogTransaction``), and so the next
-                    // batches from the start.
+                    // runs again with each command under its own (see ``LogTransaction``), and so do
+                    // the next batches from the start.
                     var isolating = isolatedBatchesLeft.load(ordering: .relaxed) > 0
                     if isolating { isolatedBatchesLeft.subtract(1, ordering: .relaxed) }
                     while true {

@@ -5,7 +5,10 @@ import Testing
 
 /// A connection's statement profile counts each SQL text's runs and SQLite's time for them.
 struct StatementProfileTests {
-    @Test func eachStatementIsCountedOncePerRunUnderItsSQL() async throws {
+    /// A connection on a new database in a temporary directory, counting into a new profile.
+    private func withProfiledConnection(
+        _ body: (_ directory: String, StatementProfile, Connection) throws -> Void
+    ) async throws {
         try await withTemporaryDirectory { directory in
             let profile = StatementProfile()
             let connection = try Connection(
@@ -13,6 +16,12 @@ struct StatementProfileTests {
                 configuration: .init(statementProfile: profile)
             )
             defer { connection.close() }
+            try body(directory, profile, connection)
+        }
+    }
+
+    @Test func eachStatementIsCountedOncePerRunUnderItsSQL() async throws {
+        try await withProfiledConnection { _, profile, connection in
             try connection.execute(sql: "CREATE TABLE t (i INTEGER PRIMARY KEY, s TEXT)")
             profile.reset()
             // A cached statement run three times, and the same SQL prepared anew twice (a new
@@ -46,17 +55,9 @@ struct StatementProfileTests {
     }
 
     @Test func aConnectionWithoutAProfileCountsNothing() async throws {
-        try await withTemporaryDirectory { directory in
-            let profile = StatementProfile()
-            let profiled = try Connection(
-                path: directory + "/t.sqlite",
-                configuration: .init(statementProfile: profile)
-            )
+        try await withProfiledConnection { directory, profile, _ in
             let other = try Connection(path: directory + "/t.sqlite")
-            defer {
-                other.close()
-                profiled.close()
-            }
+            defer { other.close() }
             try other.execute(sql: "CREATE TABLE t (i INTEGER)")
             try other.run(sql: "INSERT INTO t VALUES (1)")
             #expect(profile.entries.isEmpty)
