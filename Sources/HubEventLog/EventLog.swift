@@ -28,6 +28,11 @@ public enum EventLog {
         return (statement.int64(at: 0), statement.blob(at: 1))
     }
 
+    /// The stream's last version, 0 when it has no events.
+    public static func version(of stream: String, _ connection: Connection) throws(SQLiteError) -> Int64 {
+        try versionAndNameId(of: stream, connection).version
+    }
+
     /// The stream's last version (0 when it has no events) and, when the log has ever used its name,
     /// that name's id (which an append to the stream then needs), in one lookup of the name.
     package static func versionAndNameId(
