@@ -116,11 +116,16 @@ public struct HubMetrics: Sendable {
                 (
                     group,
                     registry.makeGauge(
-                        name: "hubstore_process_thread_cpu_seconds",
-                        labels: [("threads", group.rawValue)],
-                        help: "CPU time of the process's threads alive now, user and system, by what they run: "
-                            + "writer, wal_sync, event_loops (HTTP), tasks (Swift Concurrency), dispatch (read "
-                            + "connections), other"
+                        descriptor: .init(
+                            namespace: "hubstore",
+                            subsystem: "process",
+                            metricName: "thread_cpu",
+                            unitName: "seconds",
+                            helpText: "CPU time of the process's threads alive now, user and system, by what they "
+                                + "run: writer, wal_sync, event_loops (HTTP), tasks (Swift Concurrency), dispatch "
+                                + "(read connections), other"
+                        ),
+                        labels: [("threads", group.rawValue)]
                     )
                 )
             }
