@@ -5,8 +5,8 @@ import Synchronization
 package protocol PendingCommand: AnyObject, Sendable {
     /// When the caller queued it (for the queue-wait metric).
     var enqueued: ContinuousClock.Instant { get }
-    /// Runs the command inside the batch's transaction (under its own savepoint) and keeps its
-    /// outcome; returns the error it failed with, if it failed.
+    /// Runs the command inside the batch's transaction (under its own savepoint when the batch runs
+    /// isolated) and keeps its outcome; returns the error it failed with, if it failed.
     func execute(in transaction: LogTransaction) -> (any Error)?
     /// Answers the caller: with the kept outcome, or with `failure` when the batch did not commit.
     func complete(overridingWith failure: (any Error)?)

@@ -51,7 +51,8 @@ public final class DatabasePool: Sendable {
                 busyTimeout: configuration.writerBusyTimeout,
                 journalModeWAL: true,
                 synchronous: configuration.synchronous,
-                // The writer runs every command under a savepoint: its sub-journal must not spill to disk.
+                // A batch run again isolated runs each command under a savepoint, and some statements
+                // open a statement journal: their sub-journals must not spill to disk.
                 memoryTempStore: true,
                 // Hot pages (the log's tail, open conversations' index leaves) are rewritten by many
                 // commits in a row; a longer checkpoint interval copies each of them back once.

@@ -2,7 +2,7 @@ public import HubSQLite
 
 /// The projections of a store, in the order they apply each event (a projection after those it reads).
 ///
-/// The writer applies them inline: ``apply(_:_:)`` right after each append, in the same savepoint (so
+/// The writer applies them inline: ``apply(_:_:)`` right after each append, in the same command (so
 /// a command whose events a projection refuses appends nothing), and ``recordApplied(through:_:)``
 /// once per batch, in the same transaction, so `projection_state` always names the log position the
 /// tables stand at.
