@@ -72,7 +72,13 @@ public struct CallbackWaitTimeout: Error, CustomStringConvertible {
     }
 }
 
-/// Runs a ``CallbackServer`` on a free loopback port for the length of `body`.
+/// The loopback ports the callbacks of `Tests/Fixtures/store-v1` name. A test that opens a hub on a
+/// copy of that store (`serve`, `replay`), running beside, delivers the store's messages there: a
+/// callback server on one of them would receive requests no hub of its test sent.
+let fixtureCallbackPorts: Set<Int> = [38571, 38175, 43107]
+
+/// Runs a ``CallbackServer`` on a free loopback port (never one of ``fixtureCallbackPorts``) for the
+/// length of `body`.
 public func withCallbackServer<T: Sendable>(
     responder: @escaping CallbackServer.Responder = { _, _ in (200, "{}") },
     _ body: @Sendable (CallbackServer) async throws -> T
@@ -82,6 +88,10 @@ public func withCallbackServer<T: Sendable>(
         holder.withLock { $0 }?.handle(method: method, path: path, headers: headers, body: bytes) ?? (503, "{}")
     }
     return try await CallbackReceiver.run(handler) { receiver in
+        // Holds that port while another is taken.
+        if fixtureCallbackPorts.contains(receiver.port) {
+            return try await withCallbackServer(responder: responder, body)
+        }
         let server = CallbackServer(port: receiver.port, responder: responder)
         holder.withLock { $0 = server }
         return try await body(server)
