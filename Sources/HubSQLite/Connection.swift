@@ -12,7 +12,7 @@ public final class Connection {
     public let handle: OpaquePointer
     /// The path the connection was opened on.
     public let path: String
-    private var statementCache: [String: Statement] = [:]
+    private var statementCache: [StatementKey: Statement] = [:]
     private var isClosed = false
     /// Whether a commit may happen now (only read when ``refuseImplicitCommits()`` installed the hook).
     private var commitAllowed = false
@@ -145,12 +145,13 @@ public final class Connection {
     /// Returns a prepared statement from the connection's cache (keyed by SQL text), reset and
     /// with no bindings, preparing it on first use.
     public func cachedStatement(sql: String) throws(SQLiteError) -> Statement {
-        if let statement = statementCache[sql] {
+        let key = StatementKey(sql: sql)
+        if let statement = statementCache[key] {
             statement.reset()
             return statement
         }
         let statement = try Statement(database: handle, sql: sql, persistent: true)
-        statementCache[sql] = statement
+        statementCache[key] = statement
         return statement
     }
 
