@@ -101,9 +101,20 @@ public struct Schema: Sendable {
         as type: FieldType,
         path: @autoclosure () -> String
     ) throws(Rejection) -> JSONValue {
+        try normalized(value, as: type, path: path()) ?? value
+    }
+
+    /// `value` as ``validate(_:as:path:)`` returns it, or `nil` when that is `value` itself: a body
+    /// with only known fields, no default to fill and no number to rewrite (the usual case) is kept as
+    /// sent, without building its objects and arrays again.
+    private static func normalized(
+        _ value: JSONValue,
+        as type: FieldType,
+        path: @autoclosure () -> String
+    ) throws(Rejection) -> JSONValue? {
         switch (type, value) {
         case (.any, _):
-            return value
+            return nil
         case (.string(let min, let max, let format), .string(let text)):
             // Counting characters walks the whole text. A text with at most `max` bytes has at most
             // `max` characters, and a non-empty one at least one: only other texts need the count.
@@ -115,16 +126,16 @@ public struct Schema: Sendable {
                 }
             }
             try check(text, format: format, path: path())
-            return value
+            return nil
         case (.boolean, .bool):
-            return value
+            return nil
         case (.number(let min, let max, let integer), .integer(let number)):
             try checkRange(Double(number), min: min, max: max, integer: integer, path: path())
-            return value
+            return nil
         case (.number(let min, let max, let integer), .double(let number)):
             try checkRange(number, min: min, max: max, integer: integer, path: path())
             // A whole number sent as `1e2` or `100.0` is kept as the integer it is.
-            return integer ? .integer(Int64(exactly: number) ?? 0) : value
+            return integer ? .integer(Int64(exactly: number) ?? 0) : nil
         case (.enumeration(let allowed), .string(let text)):
             guard allowed.contains(text) else {
                 throw Rejection.invalidValue(
@@ -132,20 +143,34 @@ public struct Schema: Sendable {
                     "must be one of " + allowed.map { "'\($0)'" }.joined(separator: ", ")
                 )
             }
-            return value
+            return nil
         case (.object(let fields), .object(let given)):
-            var result: [String: JSONValue] = [:]
-            result.reserveCapacity(min(fields.count, given.count))
+            // The fields kept, as sent or rewritten; whether the object differs from `given`.
+            var kept: [(name: String, value: JSONValue)] = []
+            kept.reserveCapacity(Swift.min(fields.count, given.count))
+            var differs = false
             for field in fields {
                 switch given[field.name] {
                 case nil, .null?:
                     if field.isRequired { throw Rejection.missingAttribute(joined(path(), field.name)) }
-                    if let defaultValue = field.defaultValue { result[field.name] = defaultValue }
+                    // A null is dropped; a default is filled in.
+                    if given[field.name] != nil { differs = true }
+                    if let defaultValue = field.defaultValue {
+                        kept.append((field.name, defaultValue))
+                        differs = true
+                    }
                 case let child?:
-                    result[field.name] = try validate(child, as: field.type, path: joined(path(), field.name))
+                    if let rewritten = try normalized(child, as: field.type, path: joined(path(), field.name)) {
+                        kept.append((field.name, rewritten))
+                        differs = true
+                    } else {
+                        kept.append((field.name, child))
+                    }
                 }
             }
-            return .object(result)
+            // Unknown fields are dropped.
+            guard differs || kept.count != given.count else { return nil }
+            return .object(Dictionary(uniqueKeysWithValues: kept.lazy.map { ($0.name, $0.value) }))
         case (.array(let element, let min, let max), .array(let items)):
             guard items.count >= min, items.count <= max else {
                 throw Rejection.invalidValue(
@@ -153,12 +178,13 @@ public struct Schema: Sendable {
                     "must have \(min) to \(max == .max ? "any number of" : String(max)) items, not \(items.count)"
                 )
             }
-            var result: [JSONValue] = []
-            result.reserveCapacity(items.count)
+            var result: [JSONValue]?
             for (index, item) in items.enumerated() {
-                result.append(try validate(item, as: element, path: "\(path())[\(index)]"))
+                let rewritten = try normalized(item, as: element, path: "\(path())[\(index)]")
+                if let rewritten, result == nil { result = Array(items[..<index]) }
+                result?.append(rewritten ?? item)
             }
-            return .array(result)
+            return result.map(JSONValue.array)
         default:
             throw Rejection.invalidValue(path(), "must be \(describe(type))")
         }

@@ -34,6 +34,40 @@ struct FieldValidationTests {
         #expect(throws: Rejection.missingAttribute("name")) { try schema.validate(.object([:])) }
     }
 
+    /// A valid body comes back as sent; only what validation changes differs: unknown fields and nulls
+    /// are dropped, defaults filled in, whole numbers sent as decimals made integers, at any depth.
+    @Test func aValidBodyIsKeptAsSentAndOnlyWhatValidationChangesDiffers() throws {
+        let schema = Schema([
+            Field("name", .string(max: 8), required: true),
+            Field("mode", .enumeration(["a", "b"]), default: "a"),
+            Field(
+                "items",
+                .array(of: .object([Field("count", .integer(min: 0)), Field("note", .string(max: 8))]))
+            ),
+            Field("value", .any),
+        ])
+        let asSent: JSONValue = .object([
+            "name": "n", "mode": "b", "value": .object(["x": .null, "y": .double(1.5)]),
+            "items": .array([.object(["count": 1, "note": "a"]), .object(["count": 2])]),
+        ])
+        #expect(try schema.validate(asSent) == asSent)
+        let sent: JSONValue = .object([
+            "name": "n", "extra": true, "value": .object(["x": .null]),
+            "items": .array([.object(["count": 1, "note": .null]), .object(["count": .double(2)]), .object([:])]),
+        ])
+        #expect(
+            try schema.validate(sent)
+                == .object([
+                    "name": "n", "mode": "a", "value": .object(["x": .null]),
+                    "items": .array([.object(["count": 1]), .object(["count": 2]), .object([:])]),
+                ])
+        )
+        #expect(
+            try schema.validate(.object(["name": "n", "mode": "b", "unknown": 1]))
+                == .object(["name": "n", "mode": "b"])
+        )
+    }
+
     @Test(arguments: [
         ("0193a3b4-5c6d-7e8f-9a0b-1c2d3e4f5a6b", true), ("0193A3B4-5C6D-7E8F-9A0B-1C2D3E4F5A6B", true),
         ("0193a3b4-5c6d-7e8f-9a0b-1c2d3e4f5a6", false), ("0193a3b4x5c6d-7e8f-9a0b-1c2d3e4f5a6b", false),
