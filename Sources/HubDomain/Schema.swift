@@ -40,14 +40,15 @@ public enum StringFormat: Sendable {
     case uuid
 }
 
-/// One field of a body.
-public struct Field: Sendable {
-    public var name: String
-    public var type: FieldType
-    public var isRequired: Bool
-    public var defaultValue: JSONValue?
+/// One field of a body. A class: validation walks a schema's fields for every request, and a
+/// reference is one retain to copy where the struct was four.
+public final class Field: Sendable {
+    public let name: String
+    public let type: FieldType
+    public let isRequired: Bool
+    public let defaultValue: JSONValue?
     /// Sealed at rest and masked on reads (DESIGN.md §6).
-    public var isSecret: Bool
+    public let isSecret: Bool
 
     public init(
         _ name: String,
