@@ -182,7 +182,7 @@ public struct Schema: Sendable {
             var result: [JSONValue]?
             for (index, item) in items.enumerated() {
                 let rewritten = try normalized(item, as: element, path: "\(path())[\(index)]")
-                if let rewritten, result == nil { result = Array(items[..<index]) }
+                if rewritten != nil, result == nil { result = Array(items[..<index]) }
                 result?.append(rewritten ?? item)
             }
             return result.map(JSONValue.array)
