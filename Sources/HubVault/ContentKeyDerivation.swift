@@ -21,10 +21,13 @@ struct ContentKeyDerivation: @unchecked Sendable {
 
     /// The key of `record`: T(1) = HMAC(PRK, info ‖ 0x01), all the 32 bytes asked for.
     func key(record: String) -> SymmetricKey {
+        // One update: each goes through swift-crypto's generic `DataProtocol` path, region by region.
+        var input = Self.infoPrefix
+        input.reserveCapacity(input.count + record.utf8.count + 1)
+        input.append(contentsOf: record.utf8)
+        input.append(0x01)
         var mac = expand
-        mac.update(data: Self.infoPrefix)
-        mac.update(data: Array(record.utf8))
-        mac.update(data: [0x01])
+        mac.update(data: input)
         return SymmetricKey(data: mac.finalize())
     }
 }
