@@ -171,7 +171,7 @@ public struct Schema: Sendable {
             }
             // Unknown fields are dropped.
             guard differs || kept.count != given.count else { return nil }
-            return .object(Dictionary(uniqueKeysWithValues: kept.lazy.map { ($0.name, $0.value) }))
+            return .object(Dictionary(kept.lazy.map { ($0.name, $0.value) }, uniquingKeysWith: { _, last in last }))
         case (.array(let element, let min, let max), .array(let items)):
             guard items.count >= min, items.count <= max else {
                 throw Rejection.invalidValue(
