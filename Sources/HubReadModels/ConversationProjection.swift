@@ -150,7 +150,7 @@ package enum ConversationProjection {
             channelType: statement.text(at: 3),
             entryPoint: statement.optionalText(at: 4),
             customer: statement.text(at: 5),
-            customerState: try statement.optionalText(at: 6).map(JSONValue.parse),
+            customerState: try statement.optionalText(at: 6).map(JSONTextCache.customerStates.parse),
             contact: statement.optionalText(at: 7),
             origin: statement.text(at: 8),
             state: ConversationState(

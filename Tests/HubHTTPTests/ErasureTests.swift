@@ -158,8 +158,12 @@ struct ErasureTests {
             #expect(try await Self.erase(hub, #"{"contact": "nobody@example.com"}"#).0 == 404)
             #expect(try await Self.erase(hub, #"{"contact": "\#(contact)"}"#, as: hub.query).0 == 403)
 
+            // The customer, parsed from its conversation's row, is held in memory until the erasure (read
+            // again now: other tests' conversations may have filled the cache since).
+            _ = try await hub.store.pool.read { try ConversationProjection.conversation(conversation, $0) }
             let (status, text) = try await Self.erase(hub, #"{"contact": "\#(contact.uppercased())"}"#)
             #expect(status == 201, "\(text)")
+            #expect(!JSONTextCache.customerStates.contains { $0.contains(contact) })
             let answer = try JSONValue.parse(text)
             #expect(answer["conversations"] == .array([.string(conversation)]))
             // The customer's key, its three messages' keys, and the conversation's content key they

@@ -15,6 +15,8 @@ extension TranscriptRows {
     /// what was said or who said it: no identity, no contact keys, no content, text or attributes, and
     /// a customer sender without a participant (as a rebuild, unable to open them, leaves them).
     package func erase(_ erasure: ErasurePerformed) throws {
+        // Parsed customers held in memory go too (whether or not this transaction commits).
+        JSONTextCache.customerStates.removeAll()
         for conversation in erasure.conversations {
             try handOverIndexedTexts(where: ofConversation, conversation)
             try updateConversation("customer_state = NULL, erased = 1", of: "conversation/\(conversation)")
