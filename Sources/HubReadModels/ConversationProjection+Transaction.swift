@@ -3,8 +3,10 @@ import HubSQLite
 
 /// The transcripts as commands read them, inside the writer's transaction.
 extension ConversationProjection {
+    /// Only the writer keeps parsed customers: an erasure, which the writer applies, empties the cache,
+    /// and no reader's older snapshot can put an erased customer back in it.
     package static func conversation(_ id: String, in transaction: LogTransaction) throws -> ConversationRow? {
-        try conversation(id, transaction.connection)
+        try conversation(id, transaction.connection, customers: .customerStates)
     }
 
     /// The customer's latest conversation with the account that has not ended.
@@ -13,7 +15,7 @@ extension ConversationProjection {
         account: String,
         in transaction: LogTransaction
     ) throws -> ConversationRow? {
-        try openConversation(customer: customer, account: account, transaction.connection)
+        try openConversation(customer: customer, account: account, transaction.connection, customers: .customerStates)
     }
 
     package static func customer(

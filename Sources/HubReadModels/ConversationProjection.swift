@@ -114,20 +114,26 @@ package enum ConversationProjection {
         state, escalated, assigned_agent, queue, started_at, ended_at, last_activity, message_count, erased, number
         """
 
-    package static func conversation(_ id: String, _ connection: Connection) throws -> ConversationRow? {
+    /// `customers`: where parsed customers are kept (the writer's reads; see ``JSONTextCache``).
+    package static func conversation(
+        _ id: String,
+        _ connection: Connection,
+        customers: JSONTextCache? = nil
+    ) throws -> ConversationRow? {
         let statement = try connection.cachedStatement(
             sql: "SELECT \(conversationColumns) FROM conversations WHERE id = ?"
         )
         defer { statement.reset() }
         try statement.bind([id.lowercased()])
-        return try statement.step() ? try decodeConversation(statement) : nil
+        return try statement.step() ? try decodeConversation(statement, customers: customers) : nil
     }
 
     /// The customer's latest conversation with the account that has not ended.
     package static func openConversation(
         customer: String,
         account: String,
-        _ connection: Connection
+        _ connection: Connection,
+        customers: JSONTextCache? = nil
     ) throws
         -> ConversationRow?
     {
@@ -139,10 +145,14 @@ package enum ConversationProjection {
         )
         defer { statement.reset() }
         try statement.bind([customer, account])
-        return try statement.step() ? try decodeConversation(statement) : nil
+        return try statement.step() ? try decodeConversation(statement, customers: customers) : nil
     }
 
-    package static func decodeConversation(_ statement: Statement) throws -> ConversationRow {
+    /// `customers`: where the customer's parsed value is looked up and kept; `nil` parses it.
+    package static func decodeConversation(
+        _ statement: Statement,
+        customers: JSONTextCache? = nil
+    ) throws -> ConversationRow {
         var row = ConversationRow(
             id: statement.text(at: 0),
             account: statement.text(at: 1),
@@ -150,7 +160,7 @@ package enum ConversationProjection {
             channelType: statement.text(at: 3),
             entryPoint: statement.optionalText(at: 4),
             customer: statement.text(at: 5),
-            customerState: try statement.optionalText(at: 6).map(JSONTextCache.customerStates.parse),
+            customerState: try statement.optionalText(at: 6).map { try customers?.parse($0) ?? JSONValue.parse($0) },
             contact: statement.optionalText(at: 7),
             origin: statement.text(at: 8),
             state: ConversationState(

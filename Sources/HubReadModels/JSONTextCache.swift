@@ -6,9 +6,10 @@ import Synchronization
 /// alone, so an entry can never be stale; hashing the text costs a tenth of parsing it.
 ///
 /// Bounded: once it holds `capacity` texts it starts over. An erasure empties it, so that no erased
-/// customer's identity stays in memory until then (``removeAll()``).
+/// customer's identity stays in memory until then (``removeAll()``); for that, only the writer's
+/// reads use ``customerStates``.
 package final class JSONTextCache: Sendable {
-    /// The customers of conversations (``ConversationProjection/decodeConversation(_:)``).
+    /// The customers of conversations the writer reads (``ConversationProjection/conversation(_:in:)``).
     package static let customerStates = JSONTextCache(capacity: 2048)
 
     private let entries = Mutex<[String: JSONValue]>([:])
