@@ -44,7 +44,6 @@ struct WriterHealth {
     package var lastProbe: ContinuousClock.Instant?
 }
 
-/// A batch whose transaction SQLite ended while a command ran.
 /// A command of a batch run without savepoints failed after it had written: its writes cannot be
 /// undone alone, so the batch's transaction is rolled back and the batch runs again, each command
 /// under its own savepoint (``LogTransaction/isolatesCommands``).
@@ -53,6 +52,7 @@ struct IsolationNeeded: Error {
     var cause: any Error
 }
 
+/// A batch whose transaction SQLite ended while a command ran.
 struct BatchAborted: Error, CustomStringConvertible {
     /// What the command failed with, if it failed (a command that swallowed the error leaves none).
     package var cause: (any Error)?

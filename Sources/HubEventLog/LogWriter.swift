@@ -10,8 +10,8 @@ import Synchronization
 /// Callers hand it commands; its `run()` loop drains up to ``EventStoreConfiguration/maxBatchSize``
 /// of them, runs them inside one `BEGIN IMMEDIATE` transaction, commits once (one fsync for the
 /// whole batch), and only then answers every caller. A command that throws fails alone: when it
-/// had written, the batch runs again with a SAVEPOINT per command (see ``LogTransaction``). Run it as a `Service`: on graceful shutdown it refuses new commands, drains the
-/// queue, and returns.
+/// had written, the batch runs again with a SAVEPOINT per command (see ``LogTransaction``). Run it
+/// as a `Service`: on graceful shutdown it refuses new commands, drains the queue, and returns.
 public final class LogWriter: Service, Sendable {
     private let pool: DatabasePool
     private let queue: WriteQueue

@@ -133,8 +133,8 @@ public final class ProjectionContext {
     ///
     /// For an FTS5 table: FTS5 writes its pending terms out as a new segment at every savepoint the
     /// transaction opens once it has written to the table (each command's in a batch run isolated, and
-    /// each later statement that may need a statement journal, such as an upsert), so written inline, every message costs a
-    /// segment and the merges that follow. Held back, a batch writes one.
+    /// each later statement that may need a statement journal, such as an upsert), so written inline,
+    /// every message costs a segment and the merges that follow. Held back, a batch writes one.
     ///
     /// Related SQLite documentation: <https://www.sqlite.org/fts5.html#the_automerge_configuration_option>
     public func atBatchEnd(sql: String, _ arguments: [any SQLiteBindable]) {
