@@ -5,16 +5,26 @@ public import HubSQLite
 ///
 /// It remembers what it found or added, for the length of one write transaction: a name added by a
 /// statement that is then rolled back is gone, so whoever rolls back (a command's savepoint) calls
-/// ``forget()``, and a new transaction starts with a new instance. Not `Sendable`: it lives on the
-/// connection's executor, like the transaction it serves.
+/// ``forget()``, and a new transaction starts with a new instance. Names committed before the
+/// transaction began (the writer's ``LogMemory`` of them) stay valid: a committed name is never
+/// removed. Not `Sendable`: it lives on the connection's executor, like the transaction it serves.
 public final class EventNames {
-    private var ids: [String: Int64] = [:]
+    /// What this transaction found or added.
+    package private(set) var ids: [String: Int64] = [:]
+    private let memory: LogMemory?
 
-    public init() {}
+    public init() {
+        self.memory = nil
+    }
+
+    /// With the writer's memory of the names committed before this transaction began.
+    init(memory: LogMemory) {
+        self.memory = memory
+    }
 
     /// The id of `name`, added to `event_names` if the log has never used it.
     public func id(of name: String, _ connection: Connection) throws(SQLiteError) -> Int64 {
-        if let id = ids[name] { return id }
+        if let id = ids[name] ?? memory?.names[name] { return id }
         let lookup = try connection.cachedStatement(sql: "SELECT id FROM event_names WHERE name = ?")
         defer { lookup.reset() }
         try lookup.bind(name, at: 1)

@@ -33,7 +33,9 @@ public final class LogTransaction {
     /// one stream several times reads its version once.
     private var streamVersions: [String: Int64] = [:]
     /// The ids of the names this transaction's events carry.
-    private let names = EventNames()
+    private let names: EventNames
+    /// The writer's memory of the log as of its last commit (``LogMemory``), if it keeps one.
+    private let memory: LogMemory?
     /// Whether a command of the batch asked for ``eraseSecurely()``.
     private(set) var erasesSecurely = false
     /// Each command runs under a savepoint of its own. When false, a command that fails after it wrote
@@ -46,9 +48,12 @@ public final class LogTransaction {
         tip: (position: Int64, hash: [UInt8]),
         limits: EventStoreConfiguration.Limits,
         projections: ProjectionRegistry,
-        isolatesCommands: Bool = true
+        isolatesCommands: Bool = true,
+        memory: LogMemory? = nil
     ) {
         self.isolatesCommands = isolatesCommands
+        self.memory = memory
+        self.names = memory.map(EventNames.init(memory:)) ?? EventNames()
         self.connection = connection
         self.recordedAt = recordedAt
         self.tipPosition = tip.position
@@ -94,7 +99,7 @@ public final class LogTransaction {
 
     /// The stream's last version (0 when the stream has no events).
     public func version(of stream: String) throws(SQLiteError) -> Int64 {
-        if let known = streamVersions[stream] { return known }
+        if let known = streamVersions[stream] ?? memory?.versions[stream] { return known }
         let (version, nameId) = try EventLog.versionAndNameId(of: stream, connection)
         if let nameId { names.remember(stream, id: nameId) }
         return version
@@ -204,6 +209,10 @@ public final class LogTransaction {
         }
     }
 
+    /// What this transaction learnt of the log: the last version of each stream it appended to, and
+    /// the ids of the names it looked up or added (for the writer's ``LogMemory`` once it committed).
+    var learnt: (versions: [String: Int64], names: [String: Int64]) { (streamVersions, names.ids) }
+
     /// Ends the batch's work before its commit: the projections' writes held back to the batch's end
     /// (``ProjectionContext/atBatchEnd(sql:_:)``), and the projections' recorded position.
     package func finish() throws(SQLiteError) {
@@ -230,6 +239,7 @@ public final class LogTransaction {
             // What the rolled-back command appended is gone: read versions from the table again.
             streamVersions.removeAll()
             names.forget()
+            memory?.forget()
             throw error
         }
     }

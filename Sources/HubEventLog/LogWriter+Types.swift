@@ -38,6 +38,15 @@ struct BatchStages {
     var sync = Duration.zero
 }
 
+/// What a batch's transaction left, for its commit: the log's tip, the events appended, and what the
+/// writer's ``LogMemory`` takes in once it committed.
+struct BatchOutcome {
+    var position: Int64
+    var hash: [UInt8]
+    var appended: Int
+    var learnt: (versions: [String: Int64], names: [String: Int64])
+}
+
 /// Whether writes are failing, and when the writer last probed for recovery.
 struct WriterHealth {
     package var failure: SQLiteError?

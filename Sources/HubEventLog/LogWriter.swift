@@ -36,6 +36,8 @@ public final class LogWriter: Service, Sendable {
     private let isolatedBatchesLeft = Atomic<Int>(0)
     /// How many batches run isolated from the start after one was run again.
     static let isolatedBatchesAfterRerun = 64
+    /// Stream versions and name ids as of the last commit, carried from batch to batch.
+    private let memory = LogMemory()
 
     init(
         pool: DatabasePool,
@@ -188,16 +190,20 @@ public final class LogWriter: Service, Sendable {
         _ connection: Connection,
         _ stages: inout BatchStages,
         erasesSecurely: inout Bool
-    ) throws -> (position: Int64, appended: Int) {
+    ) throws -> BatchOutcome {
         // The tip is read inside the write lock, so a short-lived writer of another process
-        // (`hubstore clients create` beside a server) chains correctly too.
+        // (`hubstore clients create` beside a server) chains correctly too; it also tells whether the
+        // writer's memory of the log is still the log's.
+        let tip = try EventLog.tip(connection)
+        memory.begin(tip: tip)
         let transaction = LogTransaction(
             connection: connection,
             recordedAt: recordedAt,
-            tip: try EventLog.tip(connection),
+            tip: tip,
             limits: configuration.limits,
             projections: projections,
-            isolatesCommands: isolating
+            isolatesCommands: isolating,
+            memory: memory
         )
         // Set by either run: the setting made for it is undone once the batch is over.
         defer { erasesSecurely = erasesSecurely || transaction.erasesSecurely }
@@ -217,7 +223,12 @@ public final class LogWriter: Service, Sendable {
         try transaction.finish()
         stages.finished = .now
         stages.batchEnd = finishing.duration(to: stages.finished)
-        return (transaction.tipPosition, transaction.appendedCount)
+        return BatchOutcome(
+            position: transaction.tipPosition,
+            hash: transaction.tipHash,
+            appended: transaction.appendedCount,
+            learnt: transaction.learnt
+        )
     }
 
     private func commit(_ batch: [any PendingCommand], on writer: isolated SerializedConnection) {
@@ -258,7 +269,12 @@ public final class LogWriter: Service, Sendable {
                                 )
                             }
                             if deferring { durability = connection.takeDeferredWALSync() }
-                            return committed
+                            memory.absorb(
+                                versions: committed.learnt.versions,
+                                names: committed.learnt.names,
+                                tip: (committed.position, committed.hash)
+                            )
+                            return (committed.position, committed.appended)
                         } catch is IsolationNeeded where !isolating {
                             metrics.isolatedReruns.increment()
                             statistics.withLock { $0.recordIsolatedRerun() }
@@ -307,6 +323,8 @@ public final class LogWriter: Service, Sendable {
                 }
             }
         case .failure(let error):
+            // Nothing of the batch was kept; the memory starts over, to be safe whatever failed.
+            memory.forget()
             undurable.subtract(1, ordering: .sequentiallyConsistent)
             // The transaction was rolled back: nothing of the batch is in the log, and the next batch
             // reads the tip afresh.

@@ -1,0 +1,103 @@
+import Foundation
+@_spi(Storage) import HubEventLog
+import HubReadModels
+import HubSQLite
+import HubTestSupport
+import HubTools
+import Testing
+
+private struct RolledBack: Error {}
+
+/// The writer carries what it knows of the log from one batch to the next (``LogMemory``): stream
+/// versions and name ids as committed. What it carries must stay the log's.
+struct LogMemoryTests {
+    /// A tool beside a server (`hubstore clients create`) appends between two of the server's batches:
+    /// the server's next append sees that version, not the one it remembers.
+    @Test func anAppendByAnotherWriterBetweenBatchesIsSeen() async throws {
+        try await withTemporaryDirectory { directory in
+            try await withStore(directory) { server in
+                _ = try await server.append([draft(), draft()], to: "shared/1")
+                // The server's writer now remembers version 2 of the stream and the names it used.
+                let tool = try await EventStore.open(
+                    .init(dataDirectory: directory),
+                    exclusive: false,
+                    readModels: .hub
+                )
+                let besides = try await tool.withWriter { tool in
+                    try await tool.append([draft("tool.type"), draft()], to: "shared/1", expectedVersion: .exact(2))
+                }
+                await tool.close()
+                #expect(besides.versions == [3, 4])
+                let next = try await server.append([draft("tool.type")], to: "shared/1", expectedVersion: .exact(4))
+                #expect(next.versions == [5])
+                #expect(next.positions == [5])
+                let events = try await server.readStream("shared/1")
+                #expect(events.map(\.version) == [1, 2, 3, 4, 5])
+                let types: [String] = events.map(\.type)
+                #expect(types == ["test.happened", "test.happened", "tool.type", "test.happened", "tool.type"])
+            }
+            #expect(try await ChainVerifier(databasePath: directory + "/hub.sqlite").verify().isIntact)
+        }
+    }
+
+    /// Versions and names carried over serve the next batches: appends to streams the writer appended
+    /// to before, one batch after another, get the versions that follow, and their events read back
+    /// with their names.
+    @Test func appendsInLaterBatchesContinueTheRememberedVersions() async throws {
+        try await withTemporaryDirectory { directory in
+            try await withStore(directory) { store in
+                for round in 1...5 {
+                    for stream in 0..<3 {
+                        let result = try await store.append(
+                            [draft("round.\(round % 2)")],
+                            to: "s/\(stream)",
+                            expectedVersion: .exact(Int64(round - 1))
+                        )
+                        #expect(result.versions == [Int64(round)])
+                    }
+                }
+                let events = try await store.readStream("s/2")
+                #expect(events.map(\.version) == [1, 2, 3, 4, 5])
+                let types: [String] = events.map(\.type)
+                #expect(types == ["round.1", "round.0", "round.1", "round.0", "round.1"])
+            }
+        }
+    }
+
+    /// A command rolled back after it appended, in a batch whose other commands appended to the same
+    /// stream, and a batch that failed whole: the next batches still append at the versions that follow
+    /// what was committed.
+    @Test func rollbacksLeaveNothingRememberedThatTheLogDoesNotHold() async throws {
+        try await withTemporaryDirectory { directory in
+            try await withStore(directory) { store in
+                _ = try await store.append([draft()], to: "r/1")
+                // Queued together, these share batches: each odd one appends to the stream and fails.
+                for wave in 0..<3 {
+                    await withTaskGroup(of: Void.self) { group in
+                        for index in 0..<16 {
+                            group.addTask {
+                                _ = try? await store.writer.perform { transaction in
+                                    try transaction.append([draft()], to: "r/1")
+                                    if index % 2 == 1 { throw RolledBack() }
+                                }
+                            }
+                        }
+                    }
+                    let expected = Int64(1 + 10 * wave + 8)
+                    let next = try await store.append([draft()], to: "r/1", expectedVersion: .exact(expected))
+                    #expect(next.versions == [expected + 1])
+                    _ = try await store.append([draft()], to: "r/1")
+                    // The batch's last append is undone with it: the next one takes the same version.
+                    _ = try? await store.writer.perform { transaction in
+                        try transaction.append([draft()], to: "r/1")
+                        throw RolledBack()
+                    }
+                }
+                let versions = try await store.readStream("r/1").map(\.version)
+                #expect(versions == Array(Int64(1)...Int64(versions.count)))
+                #expect(versions.count == 31)  // 1, then per wave 8 of 16, 1 and 1
+            }
+            #expect(try await ChainVerifier(databasePath: directory + "/hub.sqlite").verify().isIntact)
+        }
+    }
+}
