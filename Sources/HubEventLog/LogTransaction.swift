@@ -22,7 +22,9 @@ public final class LogTransaction {
     public let recordedAt: Int64
     package let limits: EventStoreConfiguration.Limits
     package let projections: ProjectionRegistry
-    private let projectionContext: ProjectionContext
+    /// What the projections apply this transaction's events through (a read model's command-side
+    /// reads may hand a projection what they read: see ``ProjectionContext/state(_:)``).
+    package let projectionContext: ProjectionContext
     private(set) var tipPosition: Int64
     private(set) var tipHash: [UInt8]
     /// The position of the last event appended (the log's tip inside this transaction).

@@ -5,8 +5,12 @@ import HubSQLite
 extension ConversationProjection {
     /// Only the writer keeps parsed customers: an erasure, which the writer applies, empties the cache,
     /// and no reader's older snapshot can put an erased customer back in it.
+    /// The row is handed to the transcripts too (``TranscriptRows/seed(_:_:)``): the command's next
+    /// append applies to it.
     package static func conversation(_ id: String, in transaction: LogTransaction) throws -> ConversationRow? {
-        try conversation(id, transaction.connection, customers: .customerStates)
+        let row = try conversation(id, transaction.connection, customers: .customerStates)
+        if let row { TranscriptRows.seed(row, transaction.projectionContext) }
+        return row
     }
 
     /// The customer's latest conversation with the account that has not ended.
@@ -15,7 +19,14 @@ extension ConversationProjection {
         account: String,
         in transaction: LogTransaction
     ) throws -> ConversationRow? {
-        try openConversation(customer: customer, account: account, transaction.connection, customers: .customerStates)
+        let row = try openConversation(
+            customer: customer,
+            account: account,
+            transaction.connection,
+            customers: .customerStates
+        )
+        if let row { TranscriptRows.seed(row, transaction.projectionContext) }
+        return row
     }
 
     package static func customer(

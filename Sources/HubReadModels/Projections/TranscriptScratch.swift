@@ -1,4 +1,5 @@
-import HubDomain
+package import HubDomain
+package import HubEventLog
 
 extension TranscriptRows {
     /// A conversation as the transcripts' message rows need it.
@@ -18,6 +19,27 @@ extension TranscriptRows {
             if let nameText { return .string(nameText) }
             return try state.map(JSONValue.parse)?["name"]
         }
+    }
+
+    /// Hands the transcripts a conversation's row that a command just read in the writer's
+    /// transaction, so that applying the command's next event does not read it again: nothing changes
+    /// the row between (an append in between ends with ``settle(_:)``, which drops it with the rest of
+    /// the append's working state, and so does a rolled-back command). Not when the transcripts hold
+    /// the conversation already (theirs is as fresh), nor when the customer's name is neither absent nor
+    /// a string: that is read from `customer_state`'s text as stored.
+    package static func seed(_ row: ConversationRow, _ context: ProjectionContext) {
+        let name = row.customerState?["name"]
+        guard let number = row.number, name == nil || name?.stringValue != nil else { return }
+        let scratch = context.state(TranscriptScratch.init)
+        guard scratch.conversations[row.id] == nil else { return }
+        scratch.conversations[row.id] = Conversation(
+            id: row.id,
+            number: number,
+            customer: row.customer,
+            nameText: name?.stringValue,
+            state: nil,
+            messageCount: row.messageCount
+        )
     }
 }
 
