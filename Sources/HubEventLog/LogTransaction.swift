@@ -62,7 +62,7 @@ public final class LogTransaction {
         self.tipHash = tip.hash
         self.limits = limits
         self.projections = projections
-        self.projectionContext = ProjectionContext(connection: connection, vault: projections.vault)
+        self.projectionContext = ProjectionContext(connection: connection, vault: projections.vault, memory: memory)
     }
 
     /// Makes what the rest of this batch deletes or overwrites leave no copy in the data directory
@@ -162,6 +162,8 @@ public final class LogTransaction {
         } catch {
             projectionContext.discardStates()
             projectionContext.discardBatchEndWrites(after: batchEndMark)
+            // What projections carry across batches may hold what this append applied.
+            memory?.forget()
             throw error
         }
         return result

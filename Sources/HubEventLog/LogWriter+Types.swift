@@ -44,6 +44,8 @@ struct BatchOutcome {
     var position: Int64
     var hash: [UInt8]
     var appended: Int
+    /// `PRAGMA data_version` inside the batch's write lock.
+    var dataVersion: Int64
     var learnt: (versions: [String: Int64], names: [String: Int64])
 }
 

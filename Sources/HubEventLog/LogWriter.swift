@@ -195,7 +195,10 @@ public final class LogWriter: Service, Sendable {
         // (`hubstore clients create` beside a server) chains correctly too; it also tells whether the
         // writer's memory of the log is still the log's.
         let tip = try EventLog.tip(connection)
-        memory.begin(tip: tip)
+        let dataVersion = try connection.singleInt64(sql: "PRAGMA data_version") ?? 0
+        memory.begin(
+            .init(position: tip.position, hash: tip.hash, changes: connection.totalChanges, dataVersion: dataVersion)
+        )
         let transaction = LogTransaction(
             connection: connection,
             recordedAt: recordedAt,
@@ -227,6 +230,7 @@ public final class LogWriter: Service, Sendable {
             position: transaction.tipPosition,
             hash: transaction.tipHash,
             appended: transaction.appendedCount,
+            dataVersion: dataVersion,
             learnt: transaction.learnt
         )
     }
@@ -272,7 +276,13 @@ public final class LogWriter: Service, Sendable {
                             memory.absorb(
                                 versions: committed.learnt.versions,
                                 names: committed.learnt.names,
-                                tip: (committed.position, committed.hash)
+                                // Its own commit does not move the connection's data_version.
+                                mark: .init(
+                                    position: committed.position,
+                                    hash: committed.hash,
+                                    changes: connection.totalChanges,
+                                    dataVersion: committed.dataVersion
+                                )
                             )
                             return (committed.position, committed.appended)
                         } catch is IsolationNeeded where !isolating {

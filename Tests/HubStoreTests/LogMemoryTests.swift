@@ -8,6 +8,11 @@ import Testing
 
 private struct RolledBack: Error {}
 
+/// A projection's state kept across the writer's batches, in tests.
+private final class Kept {
+    var value = 0
+}
+
 /// The writer carries what it knows of the log from one batch to the next (``LogMemory``): stream
 /// versions and name ids as committed. What it carries must stay the log's.
 struct LogMemoryTests {
@@ -98,6 +103,55 @@ struct LogMemoryTests {
                 #expect(versions.count == 31)  // 1, then per wave 8 of 16, 1 and 1
             }
             #expect(try await ChainVerifier(databasePath: directory + "/hub.sqlite").verify().isIntact)
+        }
+    }
+
+    /// What projections keep across batches (`ProjectionContext.carriedState`) lasts from one batch to
+    /// the next, and is gone after anything that could have changed their tables: a rolled-back
+    /// command, another writer's append, a write through the writer's connection between batches.
+    @Test func carriedStateLastsUntilAnythingCouldHaveChangedIt() async throws {
+        try await withTemporaryDirectory { directory in
+            try await withStore(directory) { store in
+                @Sendable func keep(_ value: Int?) async throws -> Int {
+                    try await store.writer.perform { transaction in
+                        let kept = try #require(transaction.projectionContext.carriedState(Kept.init))
+                        defer { if let value { kept.value = value } }
+                        return kept.value
+                    }
+                }
+                #expect(try await keep(1) == 0)
+                #expect(try await keep(nil) == 1)
+                // A command that appended and failed: rolled back.
+                _ = try? await store.writer.perform { transaction in
+                    try transaction.append([draft()], to: "k/1")
+                    throw RolledBack()
+                }
+                #expect(try await keep(2) == 0)
+                #expect(try await keep(nil) == 2)
+                // Another writer appended.
+                let tool = try await EventStore.open(
+                    .init(dataDirectory: directory),
+                    exclusive: false,
+                    readModels: .hub
+                )
+                try await tool.withWriter { tool in _ = try await tool.append([draft()], to: "k/2") }
+                await tool.close()
+                #expect(try await keep(3) == 0)
+                #expect(try await keep(nil) == 3)
+                // A row changed through the writer's connection, outside a batch.
+                try await store.pool.writer.perform { connection in
+                    try connection.transaction(.immediate) {
+                        try connection.execute(sql: "INSERT INTO event_names (name) VALUES ('through the writer')")
+                    }
+                }
+                #expect(try await keep(4) == 0)
+                #expect(try await keep(nil) == 4)
+                // Another connection committed something other than an append (a rebuild's swap, say).
+                let other = try Connection(path: directory + "/hub.sqlite")
+                try other.execute(sql: "INSERT INTO event_names (name) VALUES ('beside the writer')")
+                other.close()
+                #expect(try await keep(nil) == 0)
+            }
         }
     }
 }

@@ -92,11 +92,22 @@ public final class ProjectionContext {
     private var states: [ObjectIdentifier: AnyObject] = [:]
     /// Writes held back to the end of the batch (see ``atBatchEnd(sql:_:)``).
     private var batchEndWrites = BatchEndWrites()
+    /// The writer's memory, which keeps projections' rows across its batches (``carriedState(_:)``).
+    private let memory: LogMemory?
 
     public init(connection: Connection, vault: (any SealedValueOpener)?, names: [String: String] = [:]) {
         self.connection = connection
         self.vault = vault
         self.names = names
+        self.memory = nil
+    }
+
+    /// The writer's context: with its memory of what projections keep across batches.
+    package init(connection: Connection, vault: (any SealedValueOpener)?, memory: LogMemory?) {
+        self.connection = connection
+        self.vault = vault
+        self.names = [:]
+        self.memory = memory
     }
 
     /// The name a projection's table has in this run.
@@ -120,6 +131,14 @@ public final class ProjectionContext {
         let made = make()
         states[key] = made
         return made
+    }
+
+    /// A projection's state of type `State` kept across the writer's batches (``LogMemory``), made by
+    /// `make` on first use; `nil` outside the writer (a rebuild). What it holds must be what the
+    /// projection's tables hold once the batch commits: it is dropped on any rollback, and when another
+    /// connection or a rebuild wrote between two batches.
+    package func carriedState<State: AnyObject>(_ make: () -> State) -> State? {
+        memory?.carried(make)
     }
 
     /// Drops every projection's working state: what a rolled-back append held back is not written.

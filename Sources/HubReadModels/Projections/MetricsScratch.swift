@@ -14,6 +14,16 @@ struct MetricsConversation: Equatable {
     var endedAt: Int64?
 }
 
+/// The metrics' conversation rows as the writer's batches committed them, kept from one batch to the
+/// next (``ProjectionContext/carriedState(_:)``): a conversation's next message finds its row here
+/// instead of reading it. Bounded: once it holds ``capacity`` rows it starts over.
+final class MetricsCarried {
+    static let capacity = 4096
+    var rows: [String: MetricsConversation] = [:]
+
+    init() {}
+}
+
 /// The metrics projection's conversation rows in one append or rebuild chunk: each read once, changed
 /// in memory by every event of the chunk, and written once at ``write(_:)`` (a conversation's messages
 /// cost no statement each).
@@ -43,7 +53,8 @@ final class MetricsScratch {
     /// The conversation's row, `nil` for a conversation the metrics never saw start.
     func row(_ conversation: String, _ context: ProjectionContext) throws -> MetricsConversation? {
         if let row = rows[conversation] { return row }
-        guard let row = try read(conversation, context) else { return nil }
+        guard let row = try context.carriedState(MetricsCarried.init)?.rows[conversation] ?? read(conversation, context)
+        else { return nil }
         rows[conversation] = row
         return row
     }
@@ -55,7 +66,8 @@ final class MetricsScratch {
         if !started.contains(row.conversation) { changed.insert(row.conversation) }
     }
 
-    /// Writes the started and changed rows, in key order, and forgets them all.
+    /// Writes the started and changed rows, in key order, and forgets them all; in the writer, every row
+    /// of the append is then kept as written (or read) for the next batches (``MetricsCarried``).
     func write(_ context: ProjectionContext) throws {
         defer {
             rows.removeAll(keepingCapacity: true)
@@ -88,6 +100,12 @@ final class MetricsScratch {
                     values
                 )
             }
+        }
+        if let carried = context.carriedState(MetricsCarried.init), !rows.isEmpty {
+            if carried.rows.count + rows.count > MetricsCarried.capacity {
+                carried.rows.removeAll(keepingCapacity: true)
+            }
+            carried.rows.merge(rows) { _, written in written }
         }
     }
 
