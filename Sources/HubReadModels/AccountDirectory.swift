@@ -59,6 +59,16 @@ package struct ResolvedAccount: Sendable {
     }
 }
 
+/// The configuration's generation as the writer's batches left it (the last `config_history` row's
+/// position and its event's id, as ``AccountDirectory`` compares them), kept across batches
+/// (``ProjectionContext/carriedState(_:)``): the configuration projection sets it with every row it adds,
+/// so the writer does not read it with every message. `nil` until read or set.
+package final class ConfigurationGeneration {
+    package var text: String?
+
+    package init() {}
+}
+
 /// Resolves accounts for message intake, inside the writer's transaction, from the configuration
 /// projection. Resolutions are cached until the configuration changes (any new `config_history`
 /// row), so a busy account costs one indexed lookup per message, not six JSON parses.
@@ -75,9 +85,15 @@ package final class AccountDirectory: Sendable {
     private let cache = Mutex(Cache())
 
     /// The active account a customer's first message addresses: channel type + account address.
-    package func account(channelType: String, address: String, _ connection: Connection) throws -> ResolvedAccount? {
+    /// `generation`: the writer's carried configuration generation, when it has one (see ``refresh(_:_:)``).
+    package func account(
+        channelType: String,
+        address: String,
+        _ connection: Connection,
+        generation: ConfigurationGeneration? = nil
+    ) throws -> ResolvedAccount? {
         let route = channelType + "\u{1}" + address
-        try refresh(connection)
+        try refresh(connection, generation)
         if let id = cache.withLock({ $0.byRoute[route] }) { return try account(id: id, connection, refreshed: true) }
         guard
             let id = try connection.singleText(
@@ -96,8 +112,13 @@ package final class AccountDirectory: Sendable {
     }
 
     /// An account by id, resolved with everything its orchestration names; `nil` when it was deleted.
-    package func account(id: String, _ connection: Connection, refreshed: Bool = false) throws -> ResolvedAccount? {
-        if !refreshed { try refresh(connection) }
+    package func account(
+        id: String,
+        _ connection: Connection,
+        refreshed: Bool = false,
+        generation: ConfigurationGeneration? = nil
+    ) throws -> ResolvedAccount? {
+        if !refreshed { try refresh(connection, generation) }
         if let cached = cache.withLock({ $0.byId[id] }) { return cached }
         guard let resolved = try resolve(id: id, connection) else { return nil }
         cache.withLock { $0.byId[id] = resolved }
@@ -111,15 +132,24 @@ package final class AccountDirectory: Sendable {
     /// rollback is taken again by the next event. So the generation is the last configuration event's
     /// position *and id*: an id is never reused, so a resolution made from a change that did not
     /// commit can never be taken for one made from the change that took its position.
-    private func refresh(_ connection: Connection) throws {
-        let generation =
-            try connection.singleText(
-                sql: """
-                    SELECT h.position || ':' || r.id FROM config_history h
-                    JOIN event_records r ON r.position = h.position
-                    ORDER BY h.position DESC LIMIT 1
-                    """
-            ) ?? "0"
+    ///
+    /// In the writer, `carried` is the generation as the configuration projection last left it, kept
+    /// across batches (``ConfigurationGeneration``): read from the tables only when it has none.
+    private func refresh(_ connection: Connection, _ carried: ConfigurationGeneration?) throws {
+        let generation: String
+        if let known = carried?.text {
+            generation = known
+        } else {
+            generation =
+                try connection.singleText(
+                    sql: """
+                        SELECT h.position || ':' || r.id FROM config_history h
+                        JOIN event_records r ON r.position = h.position
+                        ORDER BY h.position DESC LIMIT 1
+                        """
+                ) ?? "0"
+            carried?.text = generation
+        }
         cache.withLock { cache in
             if cache.generation != generation { cache = Cache(generation: generation) }
         }

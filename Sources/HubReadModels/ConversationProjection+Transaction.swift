@@ -108,11 +108,20 @@ extension AccountDirectory {
     ) throws
         -> ResolvedAccount?
     {
-        try account(channelType: channelType, address: address, transaction.connection)
+        try account(
+            channelType: channelType,
+            address: address,
+            transaction.connection,
+            generation: transaction.projectionContext.carriedState(ConfigurationGeneration.init)
+        )
     }
 
     package func account(id: String, in transaction: LogTransaction) throws -> ResolvedAccount? {
-        try account(id: id, transaction.connection)
+        try account(
+            id: id,
+            transaction.connection,
+            generation: transaction.projectionContext.carriedState(ConfigurationGeneration.init)
+        )
     }
 
     /// The active account with this `address`, whatever its channel (a LivePerson account id names a
@@ -129,6 +138,10 @@ extension AccountDirectory {
                 [address]
             )
         else { return nil }
-        return try account(id: id, transaction.connection)
+        return try account(
+            id: id,
+            transaction.connection,
+            generation: transaction.projectionContext.carriedState(ConfigurationGeneration.init)
+        )
     }
 }

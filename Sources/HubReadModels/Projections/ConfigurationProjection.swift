@@ -105,5 +105,7 @@ package struct ConfigurationProjection: Projection {
                 """,
             [kind.rawValue, id, event.position, event.recordedAt, event.actor, change, state == nil ? nil : event.data]
         )
+        // The newest row: the account directory's generation (in the writer).
+        context.carriedState(ConfigurationGeneration.init)?.text = "\(event.position):\(event.id)"
     }
 }
