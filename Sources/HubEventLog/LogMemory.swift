@@ -8,10 +8,12 @@
 /// start of every batch, inside the write lock (``Mark``): against the log's tip, against
 /// `PRAGMA data_version` (another connection committed: a `hubstore clients create` or a rebuild beside
 /// a server), and against the rows the writer's connection changed since (a write through it outside
-/// the writer's batches). If anything moved, the memory starts over. Within a batch the transaction's own appends take precedence; a command rolled back after
-/// it appended makes the memory start over too (``forget()``), since what it held for the streams
-/// appended earlier in the batch can no longer be told apart. Only a committed batch is absorbed
-/// (``absorb(versions:names:tip:)``).
+/// the writer's batches). If anything moved, the memory starts over.
+///
+/// Within a batch the transaction's own appends take precedence. A rolled-back command or append makes
+/// the memory start over too (``forget()``): what it held for the streams appended earlier in the batch,
+/// and what projections changed of what they carry, can no longer be told apart. Only a committed
+/// batch is absorbed (``absorb(versions:names:mark:)``).
 ///
 /// Bounded: once it holds `capacity` streams or names it starts over.
 ///
