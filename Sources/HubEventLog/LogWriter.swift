@@ -286,6 +286,8 @@ public final class LogWriter: Service, Sendable {
                             )
                             return (committed.position, committed.appended)
                         } catch is IsolationNeeded where !isolating {
+                            // The first run was rolled back: what it carried goes with it.
+                            memory.forget()
                             metrics.isolatedReruns.increment()
                             statistics.withLock { $0.recordIsolatedRerun() }
                             stages = BatchStages()

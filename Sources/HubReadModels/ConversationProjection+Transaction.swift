@@ -5,6 +5,7 @@ import HubSQLite
 extension ConversationProjection {
     /// Only the writer keeps parsed customers: an erasure, which the writer applies, empties the cache,
     /// and no reader's older snapshot can put an erased customer back in it.
+    ///
     /// The row is handed to the transcripts too (``TranscriptRows/seed(_:_:)``): the command's next
     /// append applies to it.
     package static func conversation(_ id: String, in transaction: LogTransaction) throws -> ConversationRow? {

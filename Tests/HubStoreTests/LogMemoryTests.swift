@@ -4,6 +4,7 @@ import HubReadModels
 import HubSQLite
 import HubTestSupport
 import HubTools
+import Synchronization
 import Testing
 
 private struct RolledBack: Error {}
@@ -151,6 +152,34 @@ struct LogMemoryTests {
                 try other.execute(sql: "INSERT INTO event_names (name) VALUES ('beside the writer')")
                 other.close()
                 #expect(try await keep(nil) == 0)
+            }
+        }
+    }
+
+    /// A batch whose first run a command ended after writing is rolled back and run again: what the
+    /// first run carried is gone with it, even when the second run goes another way.
+    @Test func aBatchRunAgainKeepsNothingItsFirstRunCarried() async throws {
+        try await withTemporaryDirectory { directory in
+            try await withStore(directory) { store in
+                // A committed batch first: the writer's memory is then in use.
+                _ = try await store.append([draft()], to: "k/0")
+                let runs = Mutex(0)
+                try await store.writer.perform { transaction in
+                    let run = runs.withLock { runs in
+                        runs += 1
+                        return runs
+                    }
+                    guard run == 1 else { return }
+                    try #require(transaction.projectionContext.carriedState(Kept.init)).value = 7
+                    try transaction.append([draft()], to: "k/1")
+                    throw RolledBack()
+                }
+                #expect(runs.withLock { $0 } == 2)
+                let kept = try await store.writer.perform { transaction in
+                    try #require(transaction.projectionContext.carriedState(Kept.init)).value
+                }
+                #expect(kept == 0)
+                #expect(try await store.readStream("k/1").isEmpty)
             }
         }
     }
