@@ -1,4 +1,4 @@
-package import HubDomain
+import HubDomain
 package import HubEventLog
 
 extension TranscriptRows {
