@@ -10,7 +10,7 @@ public import HubSQLite
 /// removed. Not `Sendable`: it lives on the connection's executor, like the transaction it serves.
 public final class EventNames {
     /// What this transaction found or added.
-    package private(set) var ids: [String: Int64] = [:]
+    private(set) var ids: [String: Int64] = [:]
     private let memory: LogMemory?
 
     public init() {

@@ -19,13 +19,13 @@ public final class LogWriter: Service, Sendable {
     private let configuration: EventStoreConfiguration
     private let projections: ProjectionRegistry
     private let metrics: StoreMetrics
-    private let logger: Logger
+    let logger: Logger
     private let running = Atomic<Bool>(false)
     private let statistics = Mutex(WriterStatistics())
-    private let health = Mutex(WriterHealth())
+    let health = Mutex(WriterHealth())
     /// An erasure committed whose WAL truncation has not completed yet.
     private let erasurePending = Atomic<Bool>(false)
-    private let throttle = LogThrottle()
+    let throttle = LogThrottle()
     /// Syncs committed batches off the writer's thread (``EventStoreConfiguration/syncsOffWriterThread``).
     private let syncer: WALSyncer
     /// Batches from the start of their transaction until they are durable (or failed).
@@ -72,35 +72,6 @@ public final class LogWriter: Service, Sendable {
 
     /// Batches and commands committed since the writer was created.
     public var committedStatistics: WriterStatistics { statistics.withLock { $0 } }
-
-    /// The storage failure the last batch met, while writes keep failing (a full disk, an I/O error);
-    /// `nil` once a batch commits again.
-    public var storageFailure: SQLiteError? { health.withLock { $0.failure } }
-
-    /// While writes are failing, runs a small write (at most once per `interval`) so that the writer
-    /// finds out by itself when space returns, even with no request arriving; returns whether the
-    /// store can write now. Readiness probes call it.
-    ///
-    /// A small write may fit where the writes that failed do not (a nearly full disk), so the probe
-    /// only writes once `room()` says the largest write the store accepts would fit as well.
-    public func probeWhileFailing(interval: Duration = .seconds(1), room: () -> Bool = { true }) async -> Bool {
-        let due = health.withLock { health -> Bool in
-            guard health.failure != nil else { return false }
-            let now = ContinuousClock.now
-            if let last = health.lastProbe, last.duration(to: now) < interval { return false }
-            health.lastProbe = now
-            return true
-        }
-        if due, room() {
-            // Rewriting the header's user_version with its own value dirties page 1: a real write
-            // that appends nothing to the log.
-            _ = try? await perform { transaction in
-                let version = try transaction.connection.singleInt64(sql: "PRAGMA user_version") ?? 0
-                try transaction.connection.execute(sql: "PRAGMA user_version = \(version)")
-            }
-        }
-        return storageFailure == nil
-    }
 
     /// Runs a command in the next batch and returns its result once the batch has committed.
     ///
@@ -385,41 +356,6 @@ public final class LogWriter: Service, Sendable {
                 "WAL truncation after an erasure failed; tried again after the next batch",
                 metadata: ["error": "\(error)"]
             )
-        }
-    }
-
-    /// The SQLite error behind a failed batch.
-    private static func storageError(_ error: any Error) -> SQLiteError {
-        switch error {
-        case let error as SQLiteError: error
-        case let error as BatchAborted: storageError(error.cause ?? SQLiteError(code: .abort, message: "\(error)"))
-        case EventStoreError.storage(let error): error
-        default: SQLiteError(code: .error, message: "\(error)")
-        }
-    }
-
-    private func failed(_ failure: SQLiteError, batchSize: Int) {
-        let first = health.withLock { health in
-            defer { health.failure = failure }
-            return health.failure == nil
-        }
-        // Under a full disk every batch fails: one line per second per kind of error, with a count.
-        guard let suppressed = throttle.admit("commit.\(failure.extendedCode.rawValue)") else { return }
-        logger.error(
-            first ? "writes are failing: batch commit failed" : "batch commit failed",
-            metadata: [
-                "error": "\(failure)", "batch.size": "\(batchSize)", "failures.suppressed": "\(suppressed)",
-            ]
-        )
-    }
-
-    private func recovered() {
-        let failure = health.withLock { health in
-            defer { health.failure = nil }
-            return health.failure
-        }
-        if let failure {
-            logger.notice("writes succeed again", metadata: ["error.previous": "\(failure)"])
         }
     }
 }
