@@ -1,5 +1,5 @@
 import Foundation
-public import HubSQLite
+import HubSQLite
 import Logging
 import Metrics
 public import ServiceLifecycle
