@@ -80,7 +80,7 @@ public struct CustomerErasure: Sendable {
             let records =
                 customers.map { "customer/\($0)" } + scope.messages.map { "message/\($0)" } + contentKeys
                 + scope.consumers
-            try transaction.eraseSecurely()
+            transaction.eraseSecurely()
             for record in records { try vault.shred(record: record, in: transaction) }
             let event = ErasurePerformed(
                 id: id,

@@ -40,7 +40,7 @@ extension MessageIntake {
         default:
             // The content sealed in the log under the message's own key can never be opened again, and
             // neither the key nor the row's old text stays behind in the data directory.
-            try transaction.eraseSecurely()
+            transaction.eraseSecurely()
             event = MessageErased(
                 message: target.id,
                 conversation: conversation.id,

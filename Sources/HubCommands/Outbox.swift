@@ -88,7 +88,7 @@ public struct Outbox: Sendable {
         let finished: Bool = if case .retry = outcome.result { false } else { true }
         // (A connector webhook's kept notification holds nothing the transcript does not: no such cost.)
         if finished, moved.contains(where: { $0.storedPayload != nil && !AppInstallation.isWebhookRole($0.role) }) {
-            try transaction.eraseSecurely()
+            transaction.eraseSecurely()
         }
         // A connector's webhook that failed for good is dropped, as LivePerson drops it (spec §8.2).
         if case .failed = outcome.result {

@@ -91,8 +91,11 @@ public final class EventStore: Sendable {
             }
             let (applied, tip) = try await pool.writer.perform { connection in
                 let applied = try EventStoreSchema.migrator.migrate(connection, recordedAt: now)
-                // From here on the writer's connection commits only whole transactions.
+                // From here on the writer's connection commits only whole transactions, and what they
+                // delete or overwrite leaves no copy in the pages' free space (an erasure could not
+                // reach it there; DESIGN.md §6). SQLite's default is off, Debian's build's on.
                 connection.refuseImplicitCommits()
+                try connection.execute(sql: "PRAGMA secure_delete = ON")
                 return (applied, try EventLog.tip(connection))
             }
             if !applied.isEmpty {

@@ -65,15 +65,13 @@ public final class LogTransaction {
         self.projectionContext = ProjectionContext(connection: connection, vault: projections.vault, memory: memory)
     }
 
-    /// Makes what the rest of this batch deletes or overwrites leave no copy in the data directory
-    /// (erasure, DESIGN.md §6): `secure_delete` is on until the batch ends, and once it has committed
-    /// the writer copies the WAL into `hub.sqlite` and truncates it, so the old pages are gone from
-    /// the WAL too.
+    /// Makes what this batch deletes or overwrites leave no copy in the data directory (erasure,
+    /// DESIGN.md §6): once the batch has committed, the writer copies the WAL into `hub.sqlite` and
+    /// truncates it, so the old pages are gone from the WAL too. (What a batch deletes or overwrites
+    /// leaves no copy in the pages themselves: the writer's connection runs with `secure_delete` on.)
     ///
     /// Related SQLite documentation: <https://www.sqlite.org/pragma.html#pragma_secure_delete>
-    public func eraseSecurely() throws(SQLiteError) {
-        guard !erasesSecurely else { return }
-        try connection.execute(sql: "PRAGMA secure_delete = ON")
+    public func eraseSecurely() {
         erasesSecurely = true
     }
 

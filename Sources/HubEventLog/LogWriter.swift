@@ -221,7 +221,6 @@ public final class LogWriter: Service, Sendable {
             let recordedAt = configuration.clock()
             outcome = .success(
                 try writer.perform { connection in
-                    defer { if erasesSecurely { endSecureErasure(connection) } }
                     // Only this transaction's commit defers its sync: whatever else commits on the
                     // connection (a rebuild's swap, a probe) syncs as configured.
                     let deferring = offThread && connection.deferWALSyncs(true)
@@ -329,15 +328,6 @@ public final class LogWriter: Service, Sendable {
         undurable.subtract(1, ordering: .sequentiallyConsistent)
         recovered()
         for command in batch { command.complete(overridingWith: nil) }
-    }
-
-    /// Turns `secure_delete` back off once a batch that erased securely has ended.
-    private func endSecureErasure(_ connection: Connection) {
-        do {
-            try connection.execute(sql: "PRAGMA secure_delete = OFF")
-        } catch {
-            logger.warning("could not turn secure_delete off", metadata: ["error": "\(error)"])
-        }
     }
 
     /// After an erasure committed, copies the WAL (which still holds the pages as they were before

@@ -118,6 +118,53 @@ struct ErasureTests {
         }
     }
 
+    /// A `delete.permanent` after another erasure leaves none of the message's words behind:
+    /// - the writer's connection keeps `secure_delete` on after a batch that erased securely (it used to
+    ///   turn it off for good: SQLite's own default, where Debian's build has it on), so what an ordinary
+    ///   batch deletes or rewrites leaves no copy in a page's free space;
+    /// - the search index drops the words, not only marks them deleted. The secret is one lowercase word,
+    ///   as FTS5 keeps it: `card-4111-…` would be four terms, and never found as one string.
+    @Test func anErasureAfterAnotherLeavesNoPlaintextEither() async throws {
+        try await withConversationHub { hub in
+            // An erasing batch first: a redacted text's kept body, dropped once delivered.
+            let password = "hunter2-\(UUID().uuidString.prefix(8))"
+            var redacted = messageBody(text: "my password is \(password)", contact: "first@example.com")
+            redacted = redacted.replacing(at: ["messages", "message", 0, "content", "redact"], with: true)
+            _ = try await hub.sendAccepted(redacted)
+            try await hub.callbacks.waitFor { $0.contains { $0.body.contains(password) } }
+            try await Self.expectGone(password, from: hub.store.directory)
+            #expect(try await hub.store.pool.writer.perform { try $0.singleInt64(sql: "PRAGMA secure_delete") } == 1)
+            // Then a message delivered in an ordinary batch, and erased. It is sent with others after
+            // it, so that its row is not the last its page received when its delivery rewrites it.
+            let secret = "wombat\(UUID().uuidString.prefix(8).lowercased())"
+            let opening = try await hub.sendAccepted(messageBody(id: "c-0", text: "hello"))
+            let conversation = try #require(opening.first?.value(at: "conversation.id")?.stringValue)
+            let batch = ["c-1": secret, "c-2": "and", "c-3": "some", "c-4": "more"].sorted { $0.key < $1.key }
+            let messages = batch.compactMap { id, text in
+                messageBody(id: id, text: text, conversation: conversation).value(at: "messages")?["message"]?
+                    .arrayValue?.first
+            }
+            _ = try await hub.sendAccepted(.object(["messages": .object(["message": .array(messages)])]))
+            try await hub.callbacks.waitFor { $0.contains { $0.body.contains(secret) } }
+            // Its deliveries ended: the message's row was rewritten (its status, its pending count).
+            let deadline = ContinuousClock.now + .seconds(10)
+            while try await hub.store.pool.read({ try $0.singleInt64(sql: "SELECT count(*) FROM deliveries") }) != 0 {
+                guard ContinuousClock.now < deadline else { throw CallbackWaitTimeout(what: "deliveries", seen: 0) }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            _ = try await hub.sendAccepted(
+                messageBody(
+                    "delete.permanent",
+                    id: "c-5",
+                    text: nil,
+                    value: .object(["messageId": "c-1"]),
+                    conversation: conversation
+                )
+            )
+            try await Self.expectGone(secret, from: hub.store.directory)
+        }
+    }
+
     /// `POST /v1/erasures` with `token`'s scopes; status and body text.
     static func erase(_ hub: ConversationHub, _ body: String, as api: API? = nil) async throws -> (Int, String) {
         let api = api ?? hub.admin
