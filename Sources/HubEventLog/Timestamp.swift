@@ -5,8 +5,41 @@ public enum Timestamp {
         let (days, dayMilliseconds) = milliseconds.quotientAndRemainderFlooring(86_400_000)
         let (year, month, day) = civil(fromDays: days)
         let seconds = dayMilliseconds / 1000
+        guard (0...9999).contains(year) else {
+            return formatAnyYear(year: year, month: month, day: day, dayMilliseconds: dayMilliseconds)
+        }
+        // Written digit by digit into the string's own bytes: formatting is on every row a query or a
+        // callback shows, and each `String(Int)` and append costs more than the whole text.
+        return String(unsafeUninitializedCapacity: 24) { text in
+            func put(_ value: Int64, width: Int, at offset: Int) {
+                var value = value
+                for index in (offset..<offset + width).reversed() {
+                    text[index] = 0x30 + UInt8(truncatingIfNeeded: value % 10)
+                    value /= 10
+                }
+            }
+            put(year, width: 4, at: 0)
+            text[4] = 0x2D
+            put(month, width: 2, at: 5)
+            text[7] = 0x2D
+            put(day, width: 2, at: 8)
+            text[10] = 0x54
+            put(seconds / 3600, width: 2, at: 11)
+            text[13] = 0x3A
+            put(seconds / 60 % 60, width: 2, at: 14)
+            text[16] = 0x3A
+            put(seconds % 60, width: 2, at: 17)
+            text[19] = 0x2E
+            put(dayMilliseconds % 1000, width: 3, at: 20)
+            text[23] = 0x5A
+            return 24
+        }
+    }
+
+    /// A year before 0 or after 9999 (a time no client sends, but a number can say).
+    private static func formatAnyYear(year: Int64, month: Int64, day: Int64, dayMilliseconds: Int64) -> String {
+        let seconds = dayMilliseconds / 1000
         var text = ""
-        text.reserveCapacity(24)
         append(year, width: 4, to: &text)
         text += "-"
         append(month, width: 2, to: &text)

@@ -25,6 +25,16 @@ struct TimestampTests {
         }
     }
 
+    @Test func formatsTimesBefore1970AndYearsOfOtherWidths() {
+        for milliseconds: Int64 in [-1, -86_400_000, -12_219_292_800_000, 253_402_300_799_999] {
+            #expect(Timestamp.format(milliseconds) == Self.reference(milliseconds))
+        }
+        // Proleptic Gregorian, as RFC 3339 has it (Foundation's formatter is Julian before 1582).
+        #expect(Timestamp.format(-62_135_596_800_000) == "0001-01-01T00:00:00.000Z")
+        // Past year 9999 the year takes the digits it needs.
+        #expect(Timestamp.format(253_402_300_800_000) == "10000-01-01T00:00:00.000Z")
+    }
+
     @Test func parsesRFC3339VariantsAndRefusesTheRest() {
         #expect(Timestamp.milliseconds("2021-03-30T22:58:09Z") == 1_617_145_089_000)
         #expect(Timestamp.milliseconds("2021-03-30T22:58:09.5Z") == 1_617_145_089_500)
