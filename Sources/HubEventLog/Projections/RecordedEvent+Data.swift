@@ -50,7 +50,9 @@ extension RecordedEvent {
     private static let implyingTypes: Set<String> = [MessageReceived.type]
 
     /// This event (its payload decoded when it may imply others), then each event it implies, at its
-    /// own place in the log: what projections and the audit trail apply, in this order.
+    /// own place in the log: what projections and the audit trail apply, in this order. An implied event
+    /// has its payload and no `data` of its own (it is not in the log as itself): its readers take
+    /// ``payload(_:)``, and encoding it for none of them cost the writer a JSON text per message.
     package func withImpliedEvents() throws -> [RecordedEvent] {
         guard Self.implyingTypes.contains(type) else { return [self] }
         var event = self
@@ -61,7 +63,7 @@ extension RecordedEvent {
             var next = event
             next.type = implied.eventType
             next.schemaVersion = implied.eventSchemaVersion
-            next.data = try implied.encodedData()
+            next.data = ""
             next.typedPayload = implied
             events.append(next)
         }
