@@ -41,6 +41,8 @@ extension MessageIntake {
             // The content sealed in the log under the message's own key can never be opened again, and
             // neither the key nor the row's old text stays behind in the data directory.
             transaction.eraseSecurely()
+            // Its text's words leave the search index's segments at the next merge.
+            try SearchIndexMerge.request(in: transaction, at: now)
             event = MessageErased(
                 message: target.id,
                 conversation: conversation.id,

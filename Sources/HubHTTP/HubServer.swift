@@ -116,6 +116,13 @@ public enum HubServer {
                             logger: logger
                         )
                     ),
+                    .init(
+                        service: SearchIndexMerge(
+                            store: store,
+                            interval: configuration.searchMergeInterval,
+                            logger: logger
+                        )
+                    ),
                     .init(service: application),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],

@@ -18,6 +18,9 @@ public struct ServerConfiguration: Sendable {
     public var checkpointEvents: Int64 = 1000
     /// ... or after this long, whichever comes first (and at shutdown).
     public var checkpointInterval: Duration = .seconds(10)
+    /// How often the search index is merged when a `delete.permanent` asked for it (`SearchIndexMerge`):
+    /// the longest the deleted text's words stay in the index's segments.
+    public var searchMergeInterval: Duration = .seconds(10)
     /// CORS and `/oauth2/token` throttling.
     public var api = APIOptions()
     /// The largest asset upload, in bytes (`--max-upload`, default 25 MiB).

@@ -153,6 +153,7 @@ func withConversationHub(
     maxUploadBytes: Int64 = 25 << 20,
     responder: @escaping CallbackServer.Responder = defaultResponder,
     clock: @escaping @Sendable () -> Int64 = EventStoreConfiguration.systemClock,
+    mergesSearchIndex: Bool = true,
     _ body: @Sendable (ConversationHub) async throws -> Void
 ) async throws {
     try await withCallbackServer(responder: responder) { callbacks in
@@ -175,6 +176,13 @@ func withConversationHub(
                 try await store.withWriter { store in
                     try await withThrowingTaskGroup(of: Void.self) { group in
                         group.addTask { try await delivery.run() }
+                        if mergesSearchIndex {
+                            group.addTask {
+                                let logger = Logger(label: "merge", factory: { _ in SwiftLogNoOpLogHandler() })
+                                try await SearchIndexMerge(store: store, interval: .milliseconds(100), logger: logger)
+                                    .run()
+                            }
+                        }
                         defer { group.cancelAll() }
                         let registry = ClientRegistry(store: store)
                         let (client, _) = try await registry.create(

@@ -9,6 +9,7 @@ import HubTools
 import HubVault
 import Hummingbird
 import HummingbirdTesting
+import Logging
 import Testing
 
 /// Erasure leaves nothing behind (DESIGN.md §6): `delete.permanent` destroys the message's data key,
@@ -165,6 +166,43 @@ struct ErasureTests {
         }
     }
 
+    /// A `delete.permanent` asks for the search index's merge in its own transaction, and leaves it to
+    /// ``SearchIndexMerge``: until the merge the word is still in the index's segments (a merge rewrites
+    /// the whole index, so deletions share one); the merge takes the request, and the word is gone.
+    @Test func aPermanentDeletionsWordsLeaveTheSearchIndexAtTheNextMerge() async throws {
+        try await withConversationHub(mergesSearchIndex: false) { hub in
+            let secret = "numbat\(UUID().uuidString.prefix(8).lowercased())"
+            let first = try await hub.sendAccepted(messageBody(id: "m-1", text: "my word is \(secret)"))
+            let conversation = try #require(first.first?.value(at: "conversation.id")?.stringValue)
+            let deletions = ["m-2", "m-3"].map { id in
+                messageBody(
+                    "delete.permanent",
+                    id: id,
+                    text: nil,
+                    value: .object(["messageId": "m-1"]),
+                    conversation: conversation
+                )
+            }
+            // Two deletions, one request.
+            for deletion in deletions { _ = try await hub.sendAccepted(deletion) }
+            let (_, transcript) = try await hub.queryText("/v1/conversations/\(conversation)/transcript")
+            #expect(!transcript.contains(secret))
+            let requests = { @Sendable in
+                try await hub.store.pool.read { try $0.singleInt64(sql: "SELECT count(*) FROM maintenance_requests") }
+            }
+            #expect(try await requests() == 1)
+            #expect(try await Self.holding(secret, in: hub.store.directory) == ["hub.sqlite"])
+            let merge = SearchIndexMerge(
+                store: hub.store,
+                logger: Logger(label: "merge", factory: { _ in SwiftLogNoOpLogHandler() })
+            )
+            #expect(try await merge.mergeIfRequested())
+            #expect(try await requests() == 0)
+            #expect(try await !merge.mergeIfRequested())
+            try await Self.expectGone(secret, from: hub.store.directory)
+        }
+    }
+
     /// `POST /v1/erasures` with `token`'s scopes; status and body text.
     static func erase(_ hub: ConversationHub, _ body: String, as api: API? = nil) async throws -> (Int, String) {
         let api = api ?? hub.admin
@@ -270,20 +308,25 @@ struct ErasureTests {
 
     /// Waits (a few seconds at most: the delivery's outcome commits after the callback answered) until
     /// no file of the data directory holds `text`.
+    /// The files of the data directory that hold `text` now.
+    static func holding(_ text: String, in directory: DataDirectory) async throws -> [String] {
+        let names = FileManager.default.enumerator(atPath: directory.path)?.allObjects.compactMap { $0 as? String }
+        return (names ?? []).filter { name in
+            let data = FileManager.default.contents(atPath: directory.path + "/" + name) ?? Data()
+            return data.range(of: Data(text.utf8)) != nil
+        }
+    }
+
     static func expectGone(_ text: String, from directory: DataDirectory) async throws {
         let deadline = ContinuousClock.now + .seconds(10)
-        var holding: [String] = []
+        var held: [String] = []
         repeat {
             // Every file, those under `assets/` too.
-            let names = FileManager.default.enumerator(atPath: directory.path)?.allObjects.compactMap { $0 as? String }
-            holding = (names ?? []).filter { name in
-                let data = FileManager.default.contents(atPath: directory.path + "/" + name) ?? Data()
-                return data.range(of: Data(text.utf8)) != nil
-            }
-            if holding.isEmpty { return }
+            held = try await holding(text, in: directory)
+            if held.isEmpty { return }
             try await Task.sleep(for: .milliseconds(50))
         } while ContinuousClock.now < deadline
-        Issue.record("\(text) is still in \(holding)")
+        Issue.record("\(text) is still in \(held)")
     }
 }
 

@@ -19,5 +19,6 @@ extension EventStoreSchema {
         migration0013,
         migration0014,
         migration0015,
+        migration0016,
     ]
 }

@@ -9,7 +9,7 @@ import HubSQLite
 /// - `message.received` with a text, not redacted: indexed;
 /// - `message.softDeleted` / `message.restored`: nothing here (its text stays indexed, so an undo can
 ///   find it again; the transcripts hide the message, and a hidden message is never a match);
-/// - `message.erased`: its text leaves the index, and it is merged (see below);
+/// - `message.erased`: its text leaves the index (its command asks `SearchIndexMerge` for a merge);
 /// - `erasure.performed`: the erased conversations' texts leave it, and it is merged (see below).
 ///
 /// Removing a text takes the words it had: the transcripts (applied first) empty an erased row, and hand
@@ -22,8 +22,8 @@ package struct SearchProjection: Projection {
     /// 2: prefix indexes of 2, 3 and 4 characters (a prefix query no longer merges every matching
     /// term's doclist). 3: no `search_messages` beside the index; it reads the transcripts' rows. 4: the
     /// index's content is `messages` (the live table's name: a rebuild's index reads no content before
-    /// it replaces the live one), not a copy of its own. 5: a `message.erased` merges the index, so the
-    /// erased text's words leave its segments (a store whose index kept them is rebuilt without them).
+    /// it replaces the live one), not a copy of its own. 5: a store whose index kept the words of texts a
+    /// `delete.permanent` took out (before `SearchIndexMerge`) is rebuilt without them.
     package let version = 5
     package let dependencies = ["transcripts"]
     package let schema = ProjectionSchema(
@@ -64,7 +64,6 @@ package struct SearchProjection: Projection {
             context.atBatchEnd(sql: "INSERT INTO \(text) (rowid, text) VALUES (?, ?)", [event.position, words])
         case MessageErased.type, ErasurePerformed.type:
             let erased = context.state(ErasedTexts.init)
-            let removed = !erased.rows.isEmpty
             for (row, words) in erased.rows {
                 context.atBatchEnd(
                     sql: "INSERT INTO \(text) (\(text), rowid, text) VALUES ('delete', ?, ?)",
@@ -72,16 +71,25 @@ package struct SearchProjection: Projection {
                 )
             }
             erased.rows.removeAll()
-            guard removed || event.type == ErasurePerformed.type else { return }
-            // FTS5 (before SQLite 3.42's secure-delete) only marks deleted rows: their words stay in the
-            // index's segments until those are merged. Merging them all drops them (with secure_delete
-            // on, the freed pages are zeroed). It rewrites the whole index: a `delete.permanent` of a
-            // message with text costs the writer a time that grows with the index (0.17 s at 40,000
-            // messages).
-            context.atBatchEnd(sql: "INSERT INTO \(text) (\(text)) VALUES ('optimize')", [])
+            // A customer's erasure merges the index at once. A `delete.permanent` asks for a merge in its
+            // command, which `SearchIndexMerge` does later, once for many (a merge rewrites the whole index).
+            guard event.type == ErasurePerformed.type else { return }
+            Self.mergeAtBatchEnd(context)
         default:
             break
         }
+    }
+}
+
+extension SearchProjection {
+    /// Merges the whole index at the end of the writer's batch, after the deletions held back before it:
+    /// FTS5 (before SQLite 3.42's secure-delete) only marks deleted rows, and their words stay in the
+    /// index's segments until those are merged. Merging them all drops them (with `secure_delete` on,
+    /// the freed pages are zeroed). It rewrites the whole index: 0.17 s at 40,000 messages, about 2 s at
+    /// a million.
+    package static func mergeAtBatchEnd(_ context: ProjectionContext) {
+        let text = context.table("message_text")
+        context.atBatchEnd(sql: "INSERT INTO \(text) (\(text)) VALUES ('optimize')", [])
     }
 }
 
