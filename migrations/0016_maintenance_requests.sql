@@ -7,3 +7,8 @@ CREATE TABLE maintenance_requests (
     task         TEXT    PRIMARY KEY,
     requested_at INTEGER NOT NULL
 ) STRICT;
+
+-- A store from before this migration whose log has a `message.erased` may hold the words of texts a
+-- `delete.permanent` took out: its first merge drops them.
+INSERT INTO maintenance_requests (task, requested_at)
+SELECT 'search.merge', 0 WHERE EXISTS (SELECT 1 FROM event_names WHERE name = 'message.erased');

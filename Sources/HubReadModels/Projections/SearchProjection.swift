@@ -22,9 +22,10 @@ package struct SearchProjection: Projection {
     /// 2: prefix indexes of 2, 3 and 4 characters (a prefix query no longer merges every matching
     /// term's doclist). 3: no `search_messages` beside the index; it reads the transcripts' rows. 4: the
     /// index's content is `messages` (the live table's name: a rebuild's index reads no content before
-    /// it replaces the live one), not a copy of its own. 5: a store whose index kept the words of texts a
-    /// `delete.permanent` took out (before `SearchIndexMerge`) is rebuilt without them.
-    package let version = 5
+    /// it replaces the live one), not a copy of its own. (An index that kept the words of texts a
+    /// `delete.permanent` took out before `SearchIndexMerge` loses them at its first merge: migration 0016
+    /// asks for one.)
+    package let version = 4
     package let dependencies = ["transcripts"]
     package let schema = ProjectionSchema(
         tables: ["message_text"],
