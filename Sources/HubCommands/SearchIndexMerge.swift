@@ -46,21 +46,27 @@ public struct SearchIndexMerge: Service {
     /// Merges the index if a merge was asked for; whether it did. The request is dropped in the merge's
     /// transaction, which erases securely (the old segments' pages are zeroed and leave the WAL).
     package func mergeIfRequested() async throws -> Bool {
-        guard try await store.pool.read({ try Self.isRequested($0) }) else { return false }
+        guard try await store.pool.read({ try Self.requestedAt($0) }) != nil else { return false }
         let started = ContinuousClock.now
-        let merged = try await store.writer.perform { transaction in
-            guard try Self.isRequested(transaction.connection) else { return false }
+        let requestedAt = try await store.writer.perform { transaction -> Int64? in
+            guard let requestedAt = try Self.requestedAt(transaction.connection) else { return nil }
             try transaction.connection.run(sql: "DELETE FROM maintenance_requests WHERE task = ?", [Self.task])
             transaction.eraseSecurely()
             // After the batch's own held-back deletions from the index: a request made in this batch
             // before this command is served by this merge; one made after it stays for the next.
             SearchProjection.mergeAtBatchEnd(transaction.projectionContext)
-            return true
+            return requestedAt
         }
-        if merged {
-            logger.info("merged the search index", metadata: ["duration": "\(started.duration(to: .now))"])
-        }
-        return merged
+        guard let requestedAt else { return false }
+        logger.info(
+            "merged the search index",
+            metadata: [
+                "duration": "\(started.duration(to: .now))",
+                // Since the first deletion the merge served (0: migration 0016's).
+                "requested_at": "\(requestedAt == 0 ? "migration" : Timestamp.format(requestedAt))",
+            ]
+        )
+        return true
     }
 
     /// Asks for a merge, in the transaction of the deletion that needs it.
@@ -74,7 +80,8 @@ public struct SearchIndexMerge: Service {
         )
     }
 
-    private static func isRequested(_ connection: Connection) throws -> Bool {
-        try connection.singleInt64(sql: "SELECT 1 FROM maintenance_requests WHERE task = ?", [task]) != nil
+    /// When the pending request was made (milliseconds since 1970), if there is one.
+    private static func requestedAt(_ connection: Connection) throws -> Int64? {
+        try connection.singleInt64(sql: "SELECT requested_at FROM maintenance_requests WHERE task = ?", [task])
     }
 }

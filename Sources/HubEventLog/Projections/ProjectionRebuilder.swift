@@ -273,8 +273,8 @@ public struct ProjectionRebuilder {
 
     /// Drops a replaced table. Only the outbox's old rows can hold what was meant to go (a delivery's kept
     /// body, which a writer before December 2026 could overwrite without `secure_delete` once the
-    /// delivery ended): its freed pages
-    /// are zeroed; every other table's pages join the free list as they are (`secure_delete = FAST`),
+    /// delivery ended): its freed pages are zeroed; every other table's pages join the free list as they
+    /// are (`secure_delete = FAST`),
     /// instead of being written again — what they hold, the rebuilt tables hold too, and what an
     /// erasure removed it removed securely.
     private static func drop(_ table: String, _ connection: Connection) throws {
