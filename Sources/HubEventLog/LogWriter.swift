@@ -99,7 +99,11 @@ public final class LogWriter: Service, Sendable {
         // new commands are refused, and the loop ends once the queue is drained.
         await withTaskCancellationHandler {
             await withGracefulShutdownHandler {
-                await loop(on: pool.writer)
+                await withDiscardingTaskGroup { group in
+                    group.addTask { await self.finishErasuresWhileIdle() }
+                    await loop(on: pool.writer)
+                    group.cancelAll()
+                }
             } onGracefulShutdown: {
                 self.queue.close()
             }
@@ -330,10 +334,25 @@ public final class LogWriter: Service, Sendable {
         for command in batch { command.complete(overridingWith: nil) }
     }
 
+    /// While a truncation after an erasure is pending (a reader held it off) and no command is queued to
+    /// try it again after its batch, queues an empty one every 100 ms: an idle hub would otherwise keep
+    /// the erased pages in the WAL until its next write.
+    private func finishErasuresWhileIdle() async {
+        while !Task.isCancelled {
+            do {
+                try await Task.sleep(for: .milliseconds(100))
+            } catch {
+                return
+            }
+            guard erasurePending.load(ordering: .relaxed), queue.depth == 0 else { continue }
+            _ = try? await perform { _ in }
+        }
+    }
+
     /// After an erasure committed, copies the WAL (which still holds the pages as they were before
     /// it) into `hub.sqlite` and truncates it. A reader holding an older snapshot keeps the truncation
-    /// from completing: then it is tried again after the next batches, without waiting for readers
-    /// (the writer must not stall).
+    /// from completing: then it is tried again after the next batches (``finishErasuresWhileIdle()``
+    /// makes one when none comes), without waiting for readers (the writer must not stall).
     private func truncateWALAfterErasure(_ connection: Connection) {
         do {
             let done = try connection.withBusyTimeout(.zero) {
