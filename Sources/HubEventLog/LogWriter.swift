@@ -345,6 +345,8 @@ public final class LogWriter: Service, Sendable {
                 return
             }
             guard erasurePending.load(ordering: .relaxed), queue.depth == 0 else { continue }
+            // Its outcome needs no answer here: a batch that fails is logged and counted by the writer
+            // (``failed(_:batchSize:)``), and a closed queue ends the loop with the task group.
             _ = try? await perform { _ in }
         }
     }
