@@ -194,6 +194,7 @@ let package = Package(
                 "HubCommands",
                 "HubTools",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/HubTestSupport",
             swiftSettings: swiftSettings

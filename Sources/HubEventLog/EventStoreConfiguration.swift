@@ -41,6 +41,9 @@ public struct EventStoreConfiguration: Sendable {
     /// and the writer goes on with the next batch meanwhile; a batch's callers are still answered only
     /// once its fsync is done (DESIGN.md §1). Off: the writer waits for each fsync itself.
     public var syncsOffWriterThread = true
+    /// A batch (from the writer taking it to its commit) or a WAL fsync that takes at least this long is
+    /// logged as a warning, with what its time went to, at most once per second.
+    public var slowBatchThreshold: Duration = .milliseconds(500)
     /// Counts every statement the writer's connection runs, with SQLite's time for it
     /// (`bench ingest --sql-profile`); `nil`, the default, counts nothing.
     public var writerStatementProfile: StatementProfile?

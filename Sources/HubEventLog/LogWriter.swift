@@ -16,7 +16,7 @@ public final class LogWriter: Service, Sendable {
     private let pool: DatabasePool
     private let queue: WriteQueue
     private let notifier: CommitNotifier
-    private let configuration: EventStoreConfiguration
+    let configuration: EventStoreConfiguration
     private let projections: ProjectionRegistry
     private let metrics: StoreMetrics
     let logger: Logger
@@ -293,6 +293,7 @@ public final class LogWriter: Service, Sendable {
                     logger.warning("WAL truncation after an erasure failed", metadata: ["error": "\(error)"])
                 }
             }
+            reportIfSlow(stages, took: started.duration(to: .now), commands: batch.count, events: committed.appended)
             guard offThread else {
                 durable(batch, committed, fsync: nil)
                 return
@@ -327,7 +328,10 @@ public final class LogWriter: Service, Sendable {
         _ committed: (position: Int64, appended: Int),
         fsync: Duration?
     ) {
-        if let fsync { metrics.fsyncDuration.record(duration: fsync) }
+        if let fsync {
+            metrics.fsyncDuration.record(duration: fsync)
+            reportIfSlow(fsync: fsync, commands: batch.count)
+        }
         if committed.appended > 0 { notifier.publish(committed.position) }
         undurable.subtract(1, ordering: .sequentiallyConsistent)
         recovered()

@@ -14,30 +14,6 @@ import Testing
 
 @testable import HubHTTP
 
-/// Log lines kept in memory: message and metadata, rendered.
-final class LogLines: Sendable {
-    struct Handler: LogHandler {
-        let lines: LogLines
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-
-        func log(event: LogEvent) {
-            let all = metadata.merging(event.metadata ?? [:]) { $1 }
-            let rendered = all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-            lines.entries.withLock { $0.append("\(event.level) \(event.message) \(rendered)") }
-        }
-    }
-
-    let entries = Mutex<[String]>([])
-    var all: [String] { entries.withLock { $0 } }
-    var logger: Logger { Logger(label: "test") { _ in Handler(lines: self) } }
-}
-
 /// Issue 13 item 18: `/oauth2/token` throttles failed authentications per client id and per address.
 struct TokenThrottleTests {
     typealias Answer = (status: Int, retryAfter: String?, body: String)
