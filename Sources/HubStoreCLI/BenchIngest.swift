@@ -200,8 +200,24 @@ extension HubStoreCommand.Bench {
                             $0.threads + " "
                                 + String(format: "%.0f", $0.seconds * 1e6 / Double(max(result.acknowledged, 1)))
                         }.joined(separator: ", ") + " µs of CPU per message",
+                ]
+                if url != nil {
+                    // Both processes share this machine's cores: together they show how much of it the
+                    // run used, and what is left for the hub to grow into.
+                    let perMessage = 1e6 / Double(max(result.acknowledged, 1))
+                    lines.append(
+                        String(
+                            format: "client:     %.0f µs of CPU per message (this process: the load generator and the "
+                                + "callback receiver); with the server's, %.2f of %d cores busy",
+                            result.clientCPUSeconds * perMessage,
+                            (result.clientCPUSeconds + stages.cpuSeconds) / max(result.seconds, 1e-9),
+                            ProcessInfo.processInfo.activeProcessorCount
+                        )
+                    )
+                }
+                lines += [
                     "missing from transcripts: \(result.missing.count)"
-                        + (result.refused > 0 ? ", refused: \(result.refused)" : ""),
+                        + (result.refused > 0 ? ", refused: \(result.refused)" : "")
                 ]
                 if let size = result.storeSize, let perMessage = result.bytesPerMessage {
                     let largest = size.objects.prefix(6).map { "\($0.name) \(ByteSizeText.format($0.bytes))" }

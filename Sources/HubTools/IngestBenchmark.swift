@@ -73,6 +73,9 @@ public struct IngestBenchmark: Sendable {
         public var reference: Reference?
         /// The writer's stages, from the hub's metrics.
         public var stages = Stages()
+        /// This process's CPU time, user and system, from the first request to the last delivery: the
+        /// load generator's and the callback receiver's when the hub runs elsewhere (`--url`).
+        public var clientCPUSeconds: Double = 0
         /// The store's size afterwards (`nil` for a server elsewhere whose data directory was not given).
         public var storeSize: StoreSize?
         /// The writer's statements during the run, longest total first (with ``Options/profilesSQL``).
@@ -254,6 +257,7 @@ public struct IngestBenchmark: Sendable {
         let receivedBefore = delivered.value.load(ordering: .relaxed)
         let callsBefore = receiver.count
         let metricsBefore = await MetricsSnapshot.read(hub)
+        let cpuBefore = Self.processCPUSeconds()
         let started = ContinuousClock.now
         let outcomes = try await LoadClient.run(
             (0..<options.senders).map { sender in
@@ -279,6 +283,7 @@ public struct IngestBenchmark: Sendable {
             try await Task.sleep(for: .milliseconds(20))
         }
         let deliverySeconds = AppendBenchmark.seconds(started.duration(to: .now))
+        let clientCPUSeconds = Self.processCPUSeconds() - cpuBefore
         let deliveries = delivered.value.load(ordering: .relaxed) - receivedBefore
         let calls = receiver.count - callsBefore
         let stages = Stages(before: metricsBefore, after: await MetricsSnapshot.read(hub))
@@ -318,7 +323,16 @@ public struct IngestBenchmark: Sendable {
             conversations: conversations,
             missing: missing,
             refused: outcomes.reduce(0) { $0 + $1.refused },
-            stages: stages
+            stages: stages,
+            clientCPUSeconds: clientCPUSeconds
         )
+    }
+
+    /// This process's CPU time so far, user and system.
+    static func processCPUSeconds() -> Double {
+        var usage = rusage()
+        guard getrusage(RUSAGE_SELF.rawValue, &usage) == 0 else { return 0 }
+        func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
 }
