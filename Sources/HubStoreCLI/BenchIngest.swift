@@ -132,6 +132,10 @@ extension HubStoreCommand.Bench {
                     "storage_written_bytes_per_message":
                         (stages.storageWrittenBytes / Double(max(result.acknowledged, 1))).rounded(),
                 ]
+                if url != nil {
+                    object["client_cpu_us_per_message"] = result.clientMicrosecondsPerMessage.rounded()
+                    object["cores_busy"] = (result.coresBusy * 100).rounded() / 100
+                }
                 if let size = result.storeSize, let perMessage = result.bytesPerMessage {
                     object["store_bytes"] = size.bytes
                     object["bytes_per_message"] = perMessage.rounded()
@@ -204,13 +208,12 @@ extension HubStoreCommand.Bench {
                 if url != nil {
                     // Both processes share this machine's cores: together they show how much of it the
                     // run used, and what is left for the hub to grow into.
-                    let perMessage = 1e6 / Double(max(result.acknowledged, 1))
                     lines.append(
                         String(
                             format: "client:     %.0f µs of CPU per message (this process: the load generator and the "
                                 + "callback receiver); with the server's, %.2f of %d cores busy",
-                            result.clientCPUSeconds * perMessage,
-                            (result.clientCPUSeconds + stages.cpuSeconds) / max(result.seconds, 1e-9),
+                            result.clientMicrosecondsPerMessage,
+                            result.coresBusy,
                             ProcessInfo.processInfo.activeProcessorCount
                         )
                     )

@@ -87,6 +87,11 @@ public struct IngestBenchmark: Sendable {
         }
 
         public var messagesPerSecond: Double { Double(acknowledged) / max(seconds, 1e-9) }
+        /// ``clientCPUSeconds`` per acknowledged message, in microseconds.
+        public var clientMicrosecondsPerMessage: Double { clientCPUSeconds * 1e6 / Double(max(acknowledged, 1)) }
+        /// The cores this process and the hub's kept busy together, on average from the first request to
+        /// the last delivery; only with the hub in another process (in this one its CPU is this one's).
+        public var coresBusy: Double { (clientCPUSeconds + stages.cpuSeconds) / max(deliverySeconds, 1e-9) }
         public var deliveriesPerSecond: Double { Double(deliveries) / max(deliverySeconds, 1e-9) }
     }
 

@@ -104,6 +104,10 @@ struct BenchIngestTests {
             #expect(report["messages"] as? Int == 200)
             #expect(report["missing"] as? Int == 0 && report["deliveries"] as? Int == 200, "\(report)")
             Self.expectStagesAndSizes(report)
+            // The bench's own CPU (this process's, the hub's being in another), and both together.
+            let client = report["client_cpu_us_per_message"] as? Double ?? 0
+            #expect(client > 0, "\(report)")
+            #expect((report["cores_busy"] as? Double ?? 0) > 0, "\(report)")
             server.signal(SIGTERM)
             #expect(try await server.waitForExit() == 0)
 
