@@ -53,10 +53,21 @@ final class RouteTable: Sendable {
     }
 
     /// The methods `path` answers (HEAD with every GET, OPTIONS with any); empty for an unknown path.
+    ///
+    /// Only the routes the router resolves `path` to count: it takes a constant segment before a
+    /// parameter at the same place, whatever the method, so `assets/download` answers its own GET and
+    /// never the DELETE of `assets/{id}` beside it.
     func allowedMethods(_ path: String) -> [String] {
         let segments = path.split(separator: "/")
+        var best: [Int] = []
         var methods = Set<String>()
-        for route in routes.withLock({ $0 }) where Self.matches(route.path, segments) {
+        for route in routes.withLock({ $0 }) {
+            guard let rank = Self.rank(route.path, segments) else { continue }
+            if rank.lexicographicallyPrecedes(best) { continue }
+            if best.lexicographicallyPrecedes(rank) {
+                best = rank
+                methods = []
+            }
             methods.insert(route.method.rawValue)
             if route.method == .get { methods.insert("HEAD") }
         }
@@ -64,14 +75,16 @@ final class RouteTable: Sendable {
         return methods.sorted()
     }
 
-    static func matches(_ path: RouterPath, _ segments: [Substring]) -> Bool {
-        var index = 0
+    /// How `path` matches `segments`, segment by segment (2 a constant, 1 a parameter, 0 for what a
+    /// trailing `**` takes), for comparing matches as the router would; `nil` when it does not match.
+    static func rank(_ path: RouterPath, _ segments: [Substring]) -> [Int]? {
+        var rank: [Int] = []
         for element in path.components {
-            if element.description == "**" { return true }
-            guard index < segments.count, element ~= segments[index] else { return false }
-            index += 1
+            if element.description == "**" { return rank + Array(repeating: 0, count: segments.count - rank.count) }
+            guard rank.count < segments.count, element ~= segments[rank.count] else { return nil }
+            rank.append(element == .path(segments[rank.count]) ? 2 : 1)
         }
-        return index == segments.count
+        return rank.count == segments.count ? rank : nil
     }
 }
 

@@ -86,6 +86,11 @@ struct HTTPBasicsTests {
                         (.patch, "/conversation/conversationmgr/v3/channels/\(id)", "DELETE, GET, HEAD, OPTIONS, PUT"),
                         (.get, "/oauth2/token", "OPTIONS, POST"),
                         (.put, "/conversation/conversationmgr/v3/accounts", "GET, HEAD, OPTIONS, POST"),
+                        // A path the router resolves to a constant segment answers that route's methods
+                        // only, not those of the parameter beside it (`assets/{id}`, `conversations/{id}`).
+                        (.delete, "/conversation/conversationmgr/v3/assets/download", "GET, HEAD, OPTIONS"),
+                        (.get, "/conversation/conversationmgr/v3/assets/upload", "OPTIONS, POST, PUT"),
+                        (.get, "/conversation/conversationmgr/v3/conversations/messages", "OPTIONS, POST"),
                     ] {
                         // With a token or without: the route table is public (/openapi.json).
                         for token in [token, nil] {
