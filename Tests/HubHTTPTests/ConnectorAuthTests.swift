@@ -154,6 +154,36 @@ struct ConnectorAuthTests {
         }
     }
 
+    /// The path's account id is percent-decoded, as a client encodes it, and counted in characters (as the
+    /// OpenAPI document's `maxLength` counts), not in the bytes of its encoding.
+    @Test func anAccountIdIsPercentDecodedAndCountedInCharacters() async throws {
+        try await withConnector { connector, _ in
+            let admin: HTTPFields = [.authorization: "Bearer \(connector.admin)"]
+            let encoded = try #require("brand é 1".addingPercentEncoding(withAllowedCharacters: .alphanumerics))
+            let app = try await connector.install(encoded)
+            // The same account however it is encoded: the app's credentials get a token there.
+            let (status, listed) = try await connector.call(
+                .get,
+                connector.installations("brand%20%C3%A9%201"),
+                headers: admin
+            )
+            #expect(status == 200 && listed?.text.contains(app.id) == true, "\(listed?.text ?? "")")
+            #expect(try await connector.appJWT("brand%20%c3%a9%201", app).isEmpty == false)
+            func listing(_ characters: Int) async throws -> Int {
+                let account = String(repeating: "é", count: characters)
+                let path = connector.installations(
+                    try #require(account.addingPercentEncoding(withAllowedCharacters: .alphanumerics))
+                )
+                return try await connector.call(.get, path, headers: admin).status
+            }
+            #expect(try await listing(64) == 200)
+            #expect(try await listing(65) == 400)
+            #expect(
+                try await connector.call(.get, connector.installations("bad%zzencoding"), headers: admin).status == 400
+            )
+        }
+    }
+
     @Test func badInstallationsAndCallersAreRefused() async throws {
         try await withConnector { connector, _ in
             let path = connector.installations("64467156")

@@ -75,10 +75,9 @@ struct AppInstallController: Sendable {
         return app
     }
 
-    /// The path's account id: 1 to 64 characters.
+    /// The path's account id: 1 to 64 characters (``ConnectorAccountPath``).
     static func account(_ context: HubRequestContext) throws -> String {
-        let account = context.parameters.get("accountId") ?? ""
-        guard (1...64).contains(account.utf8.count) else {
+        guard let account = ConnectorAccountPath.account(context) else {
             throw Rejection.invalidValue("accountId", "must be 1 to 64 characters")
         }
         return account

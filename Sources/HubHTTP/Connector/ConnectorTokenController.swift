@@ -85,8 +85,7 @@ struct ConnectorTokenController: Sendable {
 
     /// The path's account: 1 to 64 characters (40001 "Brand Id is missing" otherwise).
     static func account(_ context: HubRequestContext) throws -> String {
-        let account = context.parameters.get("accountId") ?? ""
-        guard (1...64).contains(account.utf8.count) else {
+        guard let account = ConnectorAccountPath.account(context) else {
             throw ConnectorError.missingParameter("Brand Id is missing")
         }
         return account

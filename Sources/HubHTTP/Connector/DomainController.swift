@@ -36,11 +36,7 @@ struct DomainController: Sendable {
     }
 
     private func account(_ context: HubRequestContext) throws -> String {
-        let account = context.parameters.get("accountId") ?? ""
-        guard (1...64).contains(account.utf8.count) else {
-            throw ConnectorError.missingParameter("Brand Id is missing")
-        }
-        return account
+        try ConnectorTokenController.account(context)
     }
 
     /// The host (and port) the caller used, as LivePerson answers it: without a scheme.
