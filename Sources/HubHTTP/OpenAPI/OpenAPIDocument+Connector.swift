@@ -66,7 +66,9 @@ extension OpenAPIDocument {
                 path: installation,
                 summary: "One installation",
                 scopes: [.admin],
-                responses: ["200": "The installation (no secret)", "404": "No such installation"],
+                responses: [
+                    "200": "The installation (no secret)", "400": "Bad account id", "404": "No such installation",
+                ],
                 parameters: [accountParameter, pathID]
             ),
             Operation(
@@ -83,7 +85,7 @@ extension OpenAPIDocument {
                 path: installation,
                 summary: "Remove an installation: its tokens and webhooks stop",
                 scopes: [.admin],
-                responses: ["204": "Removed", "404": "No such installation"],
+                responses: ["204": "Removed", "400": "Bad account id", "404": "No such installation"],
                 parameters: [accountParameter, pathID]
             ),
             Operation(
@@ -135,7 +137,11 @@ extension OpenAPIDocument {
                     ],
                     parameters: [
                         accountParameter, queryParameter("v", "1.0"),
-                        queryParameter("grant_type", "client_credentials"),
+                        queryParameter(
+                            "grant_type",
+                            "client_credentials",
+                            schema: .object(["type": "string", "enum": .array(["client_credentials"])])
+                        ),
                         queryParameter("client_id", "The installation's client_id"),
                         queryParameter("client_secret", "The installation's client_secret"),
                     ],
@@ -182,7 +188,7 @@ extension OpenAPIDocument {
                 "name": "X-LP-ON-BEHALF", "in": "header", "required": true, "description": "The ConsumerJWS",
                 "schema": .object(["type": "string"]),
             ]),
-            queryParameter("v", "3 (or absent)"),
+            queryParameter("v", "3 (or absent)", schema: .object(["type": "string", "enum": .array(["3"])])),
         ]
         let request: JSONValue = .object([
             "type": "object", "required": .array(["id", "type"]),

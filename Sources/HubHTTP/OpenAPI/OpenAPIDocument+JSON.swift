@@ -22,31 +22,73 @@ extension OpenAPIDocument {
 
     static var feedFilters: [JSONValue] {
         [
-            queryParameter("from", "First log position, 1 or more"),
+            integerParameter("from", "First log position, 1 or more", 1...Int64.max),
             queryParameter("stream", "A stream, or the streams under a prefix ending in /"),
             queryParameter("type", "Event types, comma-separated"), queryParameter("account", "Account id"),
-            queryParameter("since", "RFC 3339 time, inclusive"), queryParameter("until", "RFC 3339 time, inclusive"),
+            timeParameter("since", "RFC 3339 time, inclusive"), timeParameter("until", "RFC 3339 time, inclusive"),
         ]
     }
 
     static var analyticsFilters: [JSONValue] {
         [
             queryParameter("account", "Account id"), queryParameter("channel", "Channel type"),
-            queryParameter("since", "RFC 3339 time, inclusive; default 30 days before until"),
-            queryParameter("until", "RFC 3339 time, exclusive; default now"),
+            timeParameter("since", "RFC 3339 time, inclusive; default 30 days before until"),
+            timeParameter("until", "RFC 3339 time, exclusive; default now"),
         ]
     }
 
     static let pathID: JSONValue = .object([
         "name": "id", "in": "path", "required": true,
-        "schema": .object(["type": "string", "minLength": 36, "maxLength": 36]),
+        "schema": .object(["type": "string", "format": "uuid", "minLength": 36, "maxLength": 36]),
     ])
 
-    static func queryParameter(_ name: String, _ description: String, required: Bool = false) -> JSONValue {
+    static func queryParameter(
+        _ name: String,
+        _ description: String,
+        required: Bool = false,
+        schema: JSONValue = .object(["type": "string"])
+    ) -> JSONValue {
         .object([
             "name": .string(name), "in": "query", "required": .bool(required), "description": .string(description),
-            "schema": .object(["type": "string"]),
+            "schema": schema,
         ])
+    }
+
+    /// A query parameter the server reads as an integer in `range` (``ConfigurationController/integer``).
+    static func integerParameter(_ name: String, _ description: String, _ range: ClosedRange<Int64>) -> JSONValue {
+        queryParameter(
+            name,
+            description,
+            schema: .object([
+                "type": "integer", "minimum": .integer(range.lowerBound), "maximum": .integer(range.upperBound),
+            ])
+        )
+    }
+
+    /// A query parameter holding an RFC 3339 time; empty, it is as if absent.
+    static func timeParameter(_ name: String, _ description: String) -> JSONValue {
+        queryParameter(
+            name,
+            description,
+            schema: .object([
+                "type": "string",
+                "anyOf": .array([.object(["format": "date-time"]), .object(["maxLength": 0])]),
+            ])
+        )
+    }
+
+    /// A conversation's state, as the conversation queries and search filter by it.
+    static var stateParameter: JSONValue {
+        queryParameter(
+            "state",
+            "active, escalated or ended",
+            schema: .object(["type": "string", "enum": .array(ConversationQueryController.states.map { .string($0) })])
+        )
+    }
+
+    /// A query parameter that must not be empty.
+    static func requiredText(_ name: String, _ description: String) -> JSONValue {
+        queryParameter(name, description, required: true, schema: .object(["type": "string", "minLength": 1]))
     }
 
     /// The whole document.
@@ -54,7 +96,13 @@ extension OpenAPIDocument {
         var paths: [String: JSONValue] = [:]
         for operation in operations {
             var responses: [String: JSONValue] = [:]
-            for (status, description) in operation.responses {
+            var statuses = operation.responses
+            if let scopes = operation.scopes {
+                // Every operation behind a token answers these, whether it lists them or not.
+                statuses["401"] = statuses["401"] ?? "No token, or not a valid one"
+                if !scopes.isEmpty { statuses["403"] = statuses["403"] ?? "The token lacks the scope (403-101)" }
+            }
+            for (status, description) in statuses {
                 var response: [String: JSONValue] = ["description": .string(description)]
                 if status.hasPrefix("4"), !operation.path.hasPrefix("/oauth2"), let schema = operation.errorSchema {
                     response["content"] = .object([

@@ -1,6 +1,14 @@
 import HubDomain
 
 extension OpenAPIDocument {
+    /// `schema`, also admitting null.
+    static func nullable(_ schema: JSONValue) -> JSONValue {
+        guard case .object(var object) = schema else { return schema }
+        if case .string(let type)? = object["type"] { object["type"] = .array([.string(type), "null"]) }
+        if case .array(let values)? = object["enum"] { object["enum"] = .array(values + [.null]) }
+        return .object(object)
+    }
+
     /// JSON Schema for a field type of our schema DSL.
     static func jsonSchema(_ type: FieldType) -> JSONValue {
         switch type {
@@ -28,7 +36,8 @@ extension OpenAPIDocument {
                     object["description"] = "Secret: sealed at rest, read back as ********"
                     schema = .object(object)
                 }
-                properties[field.name] = schema
+                // An optional field may be sent as null: the server drops it (or fills its default in).
+                properties[field.name] = field.isRequired ? schema : nullable(schema)
             }
             var schema: [String: JSONValue] = ["type": "object", "properties": .object(properties)]
             let required = fields.filter(\.isRequired).map { JSONValue.string($0.name) }

@@ -81,7 +81,19 @@ enum OpenAPIDocument {
                 summary: "An account resolved with everything it routes through, as of a position or time",
                 scopes: [.query],
                 responses: ["200": "Configuration document", "400": "Bad asOf", "404": "No such account then"],
-                parameters: [pathID, queryParameter("asOf", "A log position or an RFC 3339 time")]
+                parameters: [
+                    pathID,
+                    queryParameter(
+                        "asOf",
+                        "A log position or an RFC 3339 time",
+                        schema: .object([
+                            "type": "string",
+                            "anyOf": .array([
+                                .object(["pattern": "^[0-9]{1,18}$"]), .object(["format": "date-time"]),
+                            ]),
+                        ])
+                    ),
+                ]
             ),
             Operation(
                 method: "get",
@@ -90,8 +102,15 @@ enum OpenAPIDocument {
                 scopes: [.query],
                 responses: ["200": "Versions", "400": "Bad kind", "404": "Unknown resource"],
                 parameters: [
-                    queryParameter("kind", "account, clientApplication, ...", required: true),
-                    queryParameter("id", "The resource id", required: true),
+                    queryParameter(
+                        "kind",
+                        "The resource's kind",
+                        required: true,
+                        schema: .object([
+                            "type": "string", "enum": .array(ResourceKind.allCases.map { .string($0.rawValue) }),
+                        ])
+                    ),
+                    requiredText("id", "The resource id"),
                 ]
             ),
         ]
@@ -125,7 +144,8 @@ enum OpenAPIDocument {
                         "200": "{paginationInfo, \(kind.itemName): [...]}", "400": "Bad parameter", "406": "Not JSON",
                     ],
                     parameters: [
-                        queryParameter("$pagenum", "Page, from 1"), queryParameter("$pagesize", "1 to 75, default 10"),
+                        integerParameter("$pagenum", "Page, from 1", 1...Int64(Int32.max)),
+                        integerParameter("$pagesize", "1 to 75, default 10", 1...75),
                     ]
                 ),
                 Operation(
@@ -254,7 +274,7 @@ enum OpenAPIDocument {
                 summary: "The assets attached to a conversation",
                 scopes: [.query],
                 responses: ["200": "{assets: [...]}", "400": "conversation missing"],
-                parameters: [queryParameter("conversation", "Conversation id", required: true)]
+                parameters: [requiredText("conversation", "Conversation id")]
             ),
             Operation(
                 method: "get",
@@ -264,12 +284,12 @@ enum OpenAPIDocument {
                 responses: ["200": "{conversations: [...], nextCursor?}", "400": "Bad filter"],
                 parameters: [
                     queryParameter("account", "Account id"), queryParameter("channelType", "Channel type"),
-                    queryParameter("state", "active, escalated or ended"),
+                    stateParameter,
                     queryParameter("contact", "A customer contact address"),
-                    queryParameter("startedFrom", "RFC 3339 time, inclusive"),
-                    queryParameter("startedTo", "RFC 3339 time, exclusive"),
+                    timeParameter("startedFrom", "RFC 3339 time, inclusive"),
+                    timeParameter("startedTo", "RFC 3339 time, exclusive"),
                     queryParameter("cursor", "nextCursor of the previous page"),
-                    queryParameter("limit", "1 to 500, default 50"),
+                    integerParameter("limit", "1 to 500, default 50", 1...500),
                 ]
             ),
             Operation(
@@ -292,14 +312,19 @@ enum OpenAPIDocument {
                     "400": "Bad query or filter (says where)",
                 ],
                 parameters: [
-                    queryParameter("q", "The search: words, \"phrases\", prefix*, AND/OR/NOT", required: true),
+                    requiredText("q", "The search: words, \"phrases\", prefix*, AND/OR/NOT"),
                     queryParameter("account", "Account id"), queryParameter("channel", "Channel type"),
                     queryParameter("sender", "Sender type of the matching message"),
-                    queryParameter("since", "RFC 3339 time, inclusive"),
-                    queryParameter("until", "RFC 3339 time, inclusive"),
-                    queryParameter("state", "active, escalated or ended"), queryParameter("escalated", "true or false"),
+                    timeParameter("since", "RFC 3339 time, inclusive"),
+                    timeParameter("until", "RFC 3339 time, inclusive"),
+                    stateParameter,
+                    queryParameter(
+                        "escalated",
+                        "true or false",
+                        schema: .object(["type": "string", "enum": .array(["true", "false"])])
+                    ),
                     queryParameter("cursor", "nextCursor of the previous page"),
-                    queryParameter("limit", "1 to 100, default 20"),
+                    integerParameter("limit", "1 to 100, default 20", 1...100),
                 ]
             ),
             Operation(
@@ -335,6 +360,10 @@ enum OpenAPIDocument {
                             "schema": .object([
                                 "type": "object", "additionalProperties": false,
                                 "description": "contact (with account, optionally) or customer",
+                                "oneOf": .array([
+                                    .object(["required": .array(["contact"])]),
+                                    .object(["required": .array(["customer"])]),
+                                ]),
                                 "properties": .object([
                                     "contact": .object(["type": "string", "minLength": 1, "maxLength": 1024]),
                                     "account": .object(["type": "string", "minLength": 1, "maxLength": 1024]),
@@ -358,7 +387,7 @@ enum OpenAPIDocument {
                 responses: ["200": "{events: [...], head, nextCursor?}", "400": "Bad filter"],
                 parameters: feedFilters + [
                     queryParameter("cursor", "nextCursor of the previous page"),
-                    queryParameter("limit", "1 to 1000, default 100"),
+                    integerParameter("limit", "1 to 1000, default 100", 1...1000),
                 ]
             ),
             Operation(
@@ -369,7 +398,7 @@ enum OpenAPIDocument {
                 scopes: [.audit],
                 responses: ["200": "text/event-stream", "400": "Bad filter"],
                 parameters: feedFilters + [
-                    queryParameter("heartbeat", "Seconds between heartbeats, 1 to 300, default 15")
+                    integerParameter("heartbeat", "Seconds between heartbeats, 1 to 300, default 15", 1...300)
                 ]
             ),
             Operation(
