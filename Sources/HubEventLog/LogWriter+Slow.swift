@@ -43,7 +43,6 @@ extension LogWriter {
 
     /// A duration as milliseconds with a unit, to a tenth (`"1834.2 ms"`).
     static func milliseconds(_ duration: Duration) -> String {
-        let tenths = (duration / .microseconds(100)).rounded()
-        return "\(Double(Int(tenths)) / 10) ms"
+        "\((duration / .microseconds(100)).rounded() / 10) ms"
     }
 }
