@@ -26,6 +26,11 @@ extension HubStoreCommand.Bench {
                 read transcripts and /metrics (hubstore.admin, hubstore.query and the conversation \
                 manager's), and --data, if given, is its data directory, read for the sizes.
 
+                With the reference it also prints the CPU a message and a reference request cost (this \
+                process's, or with --url the server's and this process's) and the cores each workload kept \
+                busy: while both keep the cores as busy, the ratio of a request's CPU to a message's is \
+                the ceiling of the throughput ratio.
+
                 Targets (issue 18): at least 10,000 messages/s with p99 under 25 ms and at least 0.4 \
                 times the GET /healthz reference; at most 1,500 bytes per message; RSS under 150 MB.
                 """
@@ -144,7 +149,15 @@ extension HubStoreCommand.Bench {
                 if let statements = result.writerStatements {
                     object["writer_sql"] = Self.statementsJSON(statements, messages: result.acknowledged)
                 }
-                if let reference = result.reference {
+                if let reference = result.reference, let cpuRatio = result.cpuRatio {
+                    object["total_cpu_us_per_message"] = result.totalMicrosecondsPerMessage.rounded()
+                    object["reference_cpu_us_per_request"] = reference.totalMicrosecondsPerRequest.rounded()
+                    object["reference_cores_busy"] = (reference.coresBusy * 100).rounded() / 100
+                    if url != nil {
+                        object["reference_server_cpu_us_per_request"] =
+                            (reference.serverCPUSeconds * 1e6 / Double(max(reference.requests, 1))).rounded()
+                    }
+                    object["cpu_ratio"] = (cpuRatio * 1000).rounded() / 1000
                     object["reference_requests_per_s"] = reference.requestsPerSecond.rounded()
                     object["reference_p99_ms"] = (reference.p99Milliseconds * 100).rounded() / 100
                     object["ratio"] = (result.messagesPerSecond / reference.requestsPerSecond * 1000).rounded() / 1000
@@ -218,6 +231,9 @@ extension HubStoreCommand.Bench {
                         )
                     )
                 }
+                if let reference = result.reference, let cpuRatio = result.cpuRatio {
+                    lines += Self.cpuLines(result, reference: reference, cpuRatio: cpuRatio, remote: url != nil)
+                }
                 lines += [
                     "missing from transcripts: \(result.missing.count)"
                         + (result.refused > 0 ? ", refused: \(result.refused)" : "")
@@ -259,6 +275,40 @@ extension HubStoreCommand.Bench {
                 for id in result.missing.prefix(20) { FileHandle.standardError.write(Data("missing: \(id)\n".utf8)) }
                 throw ExitCode(1)
             }
+        }
+
+        /// What a message costs in CPU against a reference request, both processes together: the
+        /// ceiling that CPU sets on the throughput ratio while both workloads keep the cores as busy.
+        static func cpuLines(
+            _ result: IngestBenchmark.Result,
+            reference: IngestBenchmark.Reference,
+            cpuRatio: Double,
+            remote: Bool
+        ) -> [String] {
+            [
+                String(
+                    format: "cpu:        %.0f µs per message, %.0f µs per GET /healthz request (%@); "
+                        + "cores busy %.2f and %.2f",
+                    result.totalMicrosecondsPerMessage,
+                    reference.totalMicrosecondsPerRequest,
+                    remote
+                        ? String(
+                            format: "the server's %.0f and %.0f, this process's %.0f and %.0f",
+                            result.stages.cpuSeconds * 1e6 / Double(max(result.acknowledged, 1)),
+                            reference.serverCPUSeconds * 1e6 / Double(max(reference.requests, 1)),
+                            result.clientMicrosecondsPerMessage,
+                            reference.clientCPUSeconds * 1e6 / Double(max(reference.requests, 1))
+                        ) : "this process: the hub and the load generator",
+                    result.coresBusy,
+                    reference.coresBusy
+                ),
+                String(
+                    format: "cpu ratio:  %.3f (a request's CPU over a message's: the ratio's ceiling at equal cores "
+                        + "busy; a ratio of 0.4 needs a message to cost at most 2.5 requests, here %.1f)",
+                    cpuRatio,
+                    1 / max(cpuRatio, 1e-9)
+                ),
+            ]
         }
 
         /// The writer's statements by SQLite's time per message, longest first: the SQL (one line,

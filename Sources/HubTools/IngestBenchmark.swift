@@ -89,16 +89,43 @@ public struct IngestBenchmark: Sendable {
         public var messagesPerSecond: Double { Double(acknowledged) / max(seconds, 1e-9) }
         /// ``clientCPUSeconds`` per acknowledged message, in microseconds.
         public var clientMicrosecondsPerMessage: Double { clientCPUSeconds * 1e6 / Double(max(acknowledged, 1)) }
-        /// The cores this process and the hub's kept busy together, on average from the first request to
-        /// the last delivery; only with the hub in another process (in this one its CPU is this one's).
-        public var coresBusy: Double { (clientCPUSeconds + stages.cpuSeconds) / max(deliverySeconds, 1e-9) }
+        /// The CPU of the hub and the bench together, from the first request to the last delivery: with
+        /// the hub in this process, this process's alone.
+        public var totalCPUSeconds: Double { isRemote ? stages.cpuSeconds + clientCPUSeconds : clientCPUSeconds }
+        /// The cores the hub and the bench kept busy together, on average from the first request to the
+        /// last delivery.
+        public var coresBusy: Double { totalCPUSeconds / max(deliverySeconds, 1e-9) }
+        /// ``totalCPUSeconds`` per acknowledged message, in microseconds.
+        public var totalMicrosecondsPerMessage: Double { totalCPUSeconds * 1e6 / Double(max(acknowledged, 1)) }
+        /// The reference's CPU per request over ``totalMicrosecondsPerMessage``: what share of a message's CPU
+        /// a `GET /healthz` costs. While the two workloads keep the same cores busy, the throughput
+        /// ratio follows it, so it is the ceiling that CPU sets on that ratio.
+        public var cpuRatio: Double? {
+            reference.map { $0.totalMicrosecondsPerRequest / max(totalMicrosecondsPerMessage, 1e-9) }
+        }
+        /// Whether the hub ran in another process (`--url`).
+        public var isRemote = false
         public var deliveriesPerSecond: Double { Double(deliveries) / max(deliverySeconds, 1e-9) }
     }
 
-    /// Requests/s and p99 of the reference workload.
+    /// Requests/s and p99 of the reference workload, and what CPU it took.
     public struct Reference: Sendable {
         public var requestsPerSecond: Double
         public var p99Milliseconds: Double
+        public var requests = 0
+        public var seconds: Double = 0
+        /// The hub's process's CPU during the reference, from its `/metrics`: zero when it is this
+        /// process, whose CPU is ``clientCPUSeconds``.
+        public var serverCPUSeconds: Double = 0
+        /// This process's CPU during the reference, by `getrusage`.
+        public var clientCPUSeconds: Double = 0
+
+        /// Both processes' CPU per request, in microseconds.
+        public var totalMicrosecondsPerRequest: Double {
+            (serverCPUSeconds + clientCPUSeconds) * 1e6 / Double(max(requests, 1))
+        }
+        /// The cores both processes kept busy during the reference.
+        public var coresBusy: Double { (serverCPUSeconds + clientCPUSeconds) / max(seconds, 1e-9) }
     }
 
     public let options: Options
@@ -115,6 +142,7 @@ public struct IngestBenchmark: Sendable {
                     try await Self.measure(hub, receiver: receiver, delivered: delivered, options: options, log: log)
                 }
             }
+            result.isRemote = true
             if let directory = options.dataDirectory {
                 result.storeSize = try await StoreSize.measure(dataDirectory: directory)
             }
@@ -184,7 +212,11 @@ public struct IngestBenchmark: Sendable {
 
     /// The same senders and client doing `GET /healthz` for as many requests as messages (at most 20,000).
     static func reference(_ hub: some HubEndpoint, options: Options) async throws -> Reference {
-        let remaining = Counter(min(options.messages, 20_000))
+        let requests = min(options.messages, 20_000)
+        let remaining = Counter(requests)
+        // With the hub in another process, its CPU comes from its /metrics (read outside the timing).
+        let metricsBefore = options.url == nil ? nil : await MetricsSnapshot.read(hub)
+        let cpuBefore = Self.processCPUSeconds()
         let started = ContinuousClock.now
         let scripts = try await LoadClient.run(
             (0..<options.senders).map { _ in HealthCheck(remaining: remaining) },
@@ -193,10 +225,21 @@ public struct IngestBenchmark: Sendable {
             token: hub.bearerToken
         )
         let elapsed = AppendBenchmark.seconds(started.duration(to: .now))
+        let clientCPUSeconds = Self.processCPUSeconds() - cpuBefore
+        var serverCPUSeconds = 0.0
+        if let metricsBefore {
+            serverCPUSeconds =
+                await MetricsSnapshot.read(hub)["process_cpu_seconds_total"]
+                - metricsBefore["process_cpu_seconds_total"]
+        }
         let latencies = scripts.flatMap(\.latencies).sorted()
         return Reference(
             requestsPerSecond: Double(latencies.count) / max(elapsed, 1e-9),
-            p99Milliseconds: latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, latencies.count * 99 / 100)]
+            p99Milliseconds: latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, latencies.count * 99 / 100)],
+            requests: latencies.count,
+            seconds: elapsed,
+            serverCPUSeconds: serverCPUSeconds,
+            clientCPUSeconds: clientCPUSeconds
         )
     }
 

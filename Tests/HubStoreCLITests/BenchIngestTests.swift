@@ -26,6 +26,21 @@ struct BenchIngestTests {
         #expect((report["reference_requests_per_s"] as? Double ?? 0) > 0)
         #expect(report["p99_ms"] != nil && report["ratio"] != nil)
         Self.expectStagesAndSizes(report)
+        Self.expectCPURatio(report)
+    }
+
+    /// What a message and a reference request cost in CPU (this process's, or the server's and this
+    /// one's with `--url`), and the ceiling that sets on the ratio: a message costs more than a
+    /// `GET /healthz`, so the ceiling is below 1.
+    static func expectCPURatio(_ report: [String: Any]) {
+        let perMessage = report["total_cpu_us_per_message"] as? Double ?? 0
+        let perRequest = report["reference_cpu_us_per_request"] as? Double ?? 0
+        #expect(perMessage > perRequest && perRequest > 0, "\(report)")
+        let ratio = report["cpu_ratio"] as? Double ?? 0
+        #expect(ratio > 0 && ratio < 1, "\(report)")
+        // The ratio is of the rounded figures' unrounded values.
+        #expect(abs(ratio - perRequest / perMessage) < 0.05, "\(report)")
+        #expect((report["reference_cores_busy"] as? Double ?? 0) > 0, "\(report)")
     }
 
     /// `--sql-profile`: the writer's statements during the run, with what every message costs it.
@@ -93,7 +108,7 @@ struct BenchIngestTests {
                     + "app.conversation.conversationmgr.read app.conversation.conversationmgr.interaction.manage",
             ])
             let result = try await ChildProcess.run([
-                "bench", "ingest", "--messages", "200", "--senders", "4", "--json", "--no-reference",
+                "bench", "ingest", "--messages", "200", "--senders", "4", "--json",
                 "--url", "http://127.0.0.1:\(port)", "--token",
                 token.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "--data", directory,
             ])
@@ -108,6 +123,10 @@ struct BenchIngestTests {
             let client = report["client_cpu_us_per_message"] as? Double ?? 0
             #expect(client > 0, "\(report)")
             #expect((report["cores_busy"] as? Double ?? 0) > 0, "\(report)")
+            // Both processes' CPU: the message's includes the server's (more than the bench's own).
+            Self.expectCPURatio(report)
+            #expect((report["total_cpu_us_per_message"] as? Double ?? 0) > client, "\(report)")
+            #expect(report["reference_server_cpu_us_per_request"] is Double, "\(report)")
             server.signal(SIGTERM)
             #expect(try await server.waitForExit() == 0)
 
