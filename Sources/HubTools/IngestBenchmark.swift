@@ -76,6 +76,8 @@ public struct IngestBenchmark: Sendable {
         /// This process's CPU time, user and system, from the first request to the last delivery: the
         /// load generator's and the callback receiver's when the hub runs elsewhere (`--url`).
         public var clientCPUSeconds: Double = 0
+        /// Whether the hub ran in another process (`--url`).
+        public var isRemote = false
         /// The store's size afterwards (`nil` for a server elsewhere whose data directory was not given).
         public var storeSize: StoreSize?
         /// The writer's statements during the run, longest total first (with ``Options/profilesSQL``).
@@ -103,8 +105,6 @@ public struct IngestBenchmark: Sendable {
         public var cpuRatio: Double? {
             reference.map { $0.totalMicrosecondsPerRequest / max(totalMicrosecondsPerMessage, 1e-9) }
         }
-        /// Whether the hub ran in another process (`--url`).
-        public var isRemote = false
         public var deliveriesPerSecond: Double { Double(deliveries) / max(deliverySeconds, 1e-9) }
     }
 

@@ -117,7 +117,8 @@ struct BenchIngestTests {
                 try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
             )
             #expect(report["messages"] as? Int == 200)
-            #expect(report["missing"] as? Int == 0 && report["deliveries"] as? Int == 200, "\(report)")
+            // At least once, as in the process: a callback answered after the delivery's timeout goes again.
+            #expect(report["missing"] as? Int == 0 && report["deliveries"] as? Int ?? 0 >= 200, "\(report)")
             Self.expectStagesAndSizes(report)
             // The bench's own CPU (this process's, the hub's being in another), and both together.
             let client = report["client_cpu_us_per_message"] as? Double ?? 0
