@@ -128,7 +128,7 @@ extension HubStoreCommand.Bench {
                     ],
                     "delivery_call_ms": (stages.deliveryCallMilliseconds * 100).rounded() / 100,
                     "peak_rss_bytes": stages.peakResidentBytes,
-                    "cpu_us_per_message": (stages.cpuSeconds * 1e6 / Double(max(result.acknowledged, 1))).rounded(),
+                    "cpu_us_per_message": result.serverMicrosecondsPerMessage.rounded(),
                     "cpu_us_per_message_by_threads": Dictionary(
                         uniqueKeysWithValues: stages.threadCPUSeconds.map {
                             ($0.threads, ($0.seconds * 1e6 / Double(max(result.acknowledged, 1))).rounded())
@@ -154,8 +154,7 @@ extension HubStoreCommand.Bench {
                     object["reference_cpu_us_per_request"] = reference.totalMicrosecondsPerRequest.rounded()
                     object["reference_cores_busy"] = (reference.coresBusy * 100).rounded() / 100
                     if url != nil {
-                        object["reference_server_cpu_us_per_request"] =
-                            (reference.serverCPUSeconds * 1e6 / Double(max(reference.requests, 1))).rounded()
+                        object["reference_server_cpu_us_per_request"] = reference.serverMicrosecondsPerRequest.rounded()
                     }
                     object["cpu_ratio"] = (cpuRatio * 1000).rounded() / 1000
                     object["reference_requests_per_s"] = reference.requestsPerSecond.rounded()
@@ -209,7 +208,7 @@ extension HubStoreCommand.Bench {
                             : " (the server's process)"),
                     String(
                         format: "process:    %.0f µs of CPU and %.0f bytes sent to storage per message",
-                        stages.cpuSeconds * 1e6 / Double(max(result.acknowledged, 1)),
+                        result.serverMicrosecondsPerMessage,
                         stages.storageWrittenBytes / Double(max(result.acknowledged, 1))
                     ) + (url == nil ? " (this process: the hub and the load generator)" : " (the server's process)"),
                     "threads:    "
@@ -231,9 +230,7 @@ extension HubStoreCommand.Bench {
                         )
                     )
                 }
-                if let reference = result.reference, let cpuRatio = result.cpuRatio {
-                    lines += Self.cpuLines(result, reference: reference, cpuRatio: cpuRatio, remote: url != nil)
-                }
+                lines += Self.cpuLines(result, remote: url != nil)
                 lines += [
                     "missing from transcripts: \(result.missing.count)"
                         + (result.refused > 0 ? ", refused: \(result.refused)" : "")
@@ -279,13 +276,9 @@ extension HubStoreCommand.Bench {
 
         /// What a message costs in CPU against a reference request, both processes together: the
         /// ceiling that CPU sets on the throughput ratio while both workloads keep the cores as busy.
-        static func cpuLines(
-            _ result: IngestBenchmark.Result,
-            reference: IngestBenchmark.Reference,
-            cpuRatio: Double,
-            remote: Bool
-        ) -> [String] {
-            [
+        static func cpuLines(_ result: IngestBenchmark.Result, remote: Bool) -> [String] {
+            guard let reference = result.reference, let cpuRatio = result.cpuRatio else { return [] }
+            return [
                 String(
                     format: "cpu:        %.0f µs per message, %.0f µs per GET /healthz request (%@); "
                         + "cores busy %.2f and %.2f",
@@ -294,10 +287,10 @@ extension HubStoreCommand.Bench {
                     remote
                         ? String(
                             format: "the server's %.0f and %.0f, this process's %.0f and %.0f",
-                            result.stages.cpuSeconds * 1e6 / Double(max(result.acknowledged, 1)),
-                            reference.serverCPUSeconds * 1e6 / Double(max(reference.requests, 1)),
+                            result.serverMicrosecondsPerMessage,
+                            reference.serverMicrosecondsPerRequest,
                             result.clientMicrosecondsPerMessage,
-                            reference.clientCPUSeconds * 1e6 / Double(max(reference.requests, 1))
+                            reference.clientMicrosecondsPerRequest
                         ) : "this process: the hub and the load generator",
                     result.coresBusy,
                     reference.coresBusy

@@ -89,6 +89,8 @@ public struct IngestBenchmark: Sendable {
         }
 
         public var messagesPerSecond: Double { Double(acknowledged) / max(seconds, 1e-9) }
+        /// The hub process's CPU (``Stages/cpuSeconds``) per acknowledged message, in microseconds.
+        public var serverMicrosecondsPerMessage: Double { stages.cpuSeconds * 1e6 / Double(max(acknowledged, 1)) }
         /// ``clientCPUSeconds`` per acknowledged message, in microseconds.
         public var clientMicrosecondsPerMessage: Double { clientCPUSeconds * 1e6 / Double(max(acknowledged, 1)) }
         /// The CPU of the hub and the bench together, from the first request to the last delivery: with
@@ -120,10 +122,12 @@ public struct IngestBenchmark: Sendable {
         /// This process's CPU during the reference, by `getrusage`.
         public var clientCPUSeconds: Double = 0
 
+        /// ``serverCPUSeconds`` per request, in microseconds.
+        public var serverMicrosecondsPerRequest: Double { serverCPUSeconds * 1e6 / Double(max(requests, 1)) }
+        /// ``clientCPUSeconds`` per request, in microseconds.
+        public var clientMicrosecondsPerRequest: Double { clientCPUSeconds * 1e6 / Double(max(requests, 1)) }
         /// Both processes' CPU per request, in microseconds.
-        public var totalMicrosecondsPerRequest: Double {
-            (serverCPUSeconds + clientCPUSeconds) * 1e6 / Double(max(requests, 1))
-        }
+        public var totalMicrosecondsPerRequest: Double { serverMicrosecondsPerRequest + clientMicrosecondsPerRequest }
         /// The cores both processes kept busy during the reference.
         public var coresBusy: Double { (serverCPUSeconds + clientCPUSeconds) / max(seconds, 1e-9) }
     }
